@@ -1,0 +1,65 @@
+/**
+ * The one error type that reaches a client. Every error body pennyworth sends is
+ * OpenAI-shaped: https://platform.openai.com/docs/guides/error-codes
+ */
+export type ApiErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'permission_error'
+  | 'not_found_error'
+  | 'rate_limit_error'
+  | 'api_error'
+
+/** The JSON body of every error response: `{"error":{"message","type","param","code"}}`. */
+export interface ApiErrorBody {
+  error: { message: string; type: ApiErrorType; param: string | null; code: string | null }
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly type: ApiErrorType,
+    readonly code: string | null = null,
+    readonly param: string | null = null,
+    options?: ErrorOptions & { headers?: Record<string, string> },
+  ) {
+    super(message, options)
+    this.name = 'ApiError'
+    this.headers = options?.headers
+  }
+
+  /** Extra response headers (e.g. `retry-after`). */
+  readonly headers?: Record<string, string>
+
+  toJSON(): ApiErrorBody {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } }
+  }
+}
+
+export const badRequest = (message: string, param: string | null = null, code: string | null = null) =>
+  new ApiError(400, message, 'invalid_request_error', code, param)
+
+export const unsupported = (param: string, message: string) =>
+  new ApiError(400, message, 'invalid_request_error', 'unsupported_parameter', param)
+
+export const unauthorized = (message = 'Missing or invalid API key. Send it as "Authorization: Bearer <key>" or "x-api-key: <key>".', code = 'invalid_api_key') =>
+  new ApiError(401, message, 'authentication_error', code)
+
+export const forbidden = (message: string, code: string | null = null, param: string | null = null) =>
+  new ApiError(403, message, 'permission_error', code, param)
+
+export const notFound = (message: string, code: string | null = null, param: string | null = null) =>
+  new ApiError(404, message, 'not_found_error', code, param)
+
+export const modelNotFound = (model: string) =>
+  new ApiError(404, `The model '${model}' does not exist or is not served by this gateway.`, 'not_found_error', 'model_not_found', 'model')
+
+export const payloadTooLarge = (limitBytes: number) =>
+  new ApiError(413, `Request body is larger than the ${Math.round(limitBytes / 1024 / 1024)} MB limit.`, 'invalid_request_error', 'request_too_large')
+
+export const upstreamError = (status: number, message: string, code: string | null = null) =>
+  new ApiError(status, message, status === 429 ? 'rate_limit_error' : status < 500 ? 'invalid_request_error' : 'api_error', code)
+
+export const internalError = () =>
+  new ApiError(500, 'The server had an error while processing your request.', 'api_error', 'internal_error')
