@@ -25,7 +25,7 @@ export const ToolCall = Type.Object({
   function: Type.Object({ name: Type.String(), arguments: Type.String() }),
 })
 
-export const ChatMessage = Type.Union([
+const ChatMessageVariants = Type.Union([
   Type.Object({ role: Type.Literal('system'), content: Content, name: Type.Optional(Type.String()) }),
   Type.Object({ role: Type.Literal('developer'), content: Content, name: Type.Optional(Type.String()) }),
   Type.Object({ role: Type.Literal('user'), content: Content, name: Type.Optional(Type.String()) }),
@@ -38,7 +38,19 @@ export const ChatMessage = Type.Union([
     refusal: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   }),
   Type.Object({ role: Type.Literal('tool'), content: Content, tool_call_id: Type.String() }),
-], { discriminator: { propertyName: 'role' } })
+])
+
+/**
+ * A chat message, validated with ajv's `discriminator` on `role` so a bad message gets an
+ * error about its own role's shape instead of "must match a schema in anyOf".
+ */
+export const ChatMessage = Type.Unsafe<Static<typeof ChatMessageVariants>>({
+  type: 'object',
+  required: ['role'],
+  properties: { role: { type: 'string', enum: ['system', 'developer', 'user', 'assistant', 'tool'] } },
+  discriminator: { propertyName: 'role' },
+  oneOf: ChatMessageVariants.anyOf,
+})
 
 export const FunctionTool = Type.Object({
   type: Type.Literal('function'),

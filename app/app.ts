@@ -1,0 +1,91 @@
+/**
+ * buildApp: the one Fastify app behind every entry point (local server, Lambda, tests).
+ * It never listens by itself and never reads the environment: everything arrives as options.
+ */
+import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify'
+import { randomUUID } from 'node:crypto'
+import type { Config } from './config.js'
+import { registerAuth } from './plugins/auth.js'
+import { registerErrorHandling } from './plugins/error-handler.js'
+import { BedrockProvider } from './providers/bedrock/provider.js'
+import { MockProvider } from './providers/mock/index.js'
+import { healthRoutes } from './routes/health.js'
+import { chatCompletionRoutes } from './routes/openai/chat-completions.js'
+import { modelRoutes } from './routes/openai/models.js'
+import type { Catalog } from './schemas/catalog.js'
+import { ModelRegistry } from './services/catalog.js'
+import { ChatService } from './services/chat.js'
+import { KeyService } from './services/keys.js'
+import { LogUsageSink, type UsageSink } from './services/usage-sink.js'
+import { KeyStore } from './store/keys.js'
+import { VERSION } from './version.js'
+
+/** Everything the app needs, injected so tests and entry points decide where it points. */
+export interface AppOptions {
+  config: Pick<Config, 'tables' | 'models' | 'mockModels' | 'keyCacheTtlMs' | 'logLevel' | 'bodyLimitBytes'>
+  catalog: Catalog
+  clients: { dynamo: DynamoDBDocumentClient; bedrock: BedrockRuntimeClient }
+  /** Defaults to a sink that logs usage. */
+  usage?: UsageSink
+  /** Fastify logger option; defaults to pino at config.logLevel with secrets redacted. */
+  logger?: FastifyServerOptions['logger']
+  /** Pause between pieces of the mock model's streamed answers. */
+  mockDelayMs?: number
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every registered route (method + url), for the default-deny route-table test. */
+    routeTable: ReadonlyArray<Pick<RouteOptions, 'method' | 'url'>>
+    keys: KeyService
+    registry: ModelRegistry
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config, clients } = options
+  const app = Fastify({
+    logger: options.logger ?? {
+      level: config.logLevel,
+      // Keys never reach a log line, whatever a future log call includes.
+      redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization', 'headers["x-api-key"]'], censor: '[redacted]' },
+    },
+    bodyLimit: config.bodyLimitBytes,
+    // API Gateway's request id (or a client's) ties our logs to theirs.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    ajv: { customOptions: { discriminator: true, coerceTypes: false, removeAdditional: false, allErrors: false } },
+    return503OnClosing: true,
+  })
+
+  const routeTable: Array<Pick<RouteOptions, 'method' | 'url'>> = []
+  app.addHook('onRoute', (route) => { routeTable.push({ method: route.method, url: route.url }) })
+  app.decorate('routeTable', routeTable)
+
+  const registry = new ModelRegistry(options.catalog, { models: config.models, mockModels: config.mockModels })
+  const keys = new KeyService(new KeyStore(clients.dynamo, config.tables.keys), { cacheTtlMs: config.keyCacheTtlMs })
+  const bedrock = new BedrockProvider({ client: clients.bedrock })
+  const mock = new MockProvider(options.mockDelayMs)
+  const usage = options.usage ?? new LogUsageSink(app.log)
+  const chat = new ChatService({ registry, providers: { bedrock, mock }, usage })
+  app.decorate('keys', keys)
+  app.decorate('registry', registry)
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+  registerErrorHandling(app)
+  registerAuth(app, keys)
+
+  healthRoutes(app, { version: VERSION })
+  modelRoutes(app, { registry })
+  chatCompletionRoutes(app, { chat })
+  return app
+}

@@ -1,0 +1,52 @@
+/**
+ * Lambda entry point behind API Gateway REST (proxy integration). With response streaming
+ * (PENNYWORTH_LAMBDA_STREAMING=true, the default, and the runtime's `awslambda` global) the
+ * handler is wrapped in `awslambda.streamifyResponse` and SSE chunks leave as they are made;
+ * otherwise it answers buffered.
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-response-streaming.html
+ */
+import awsLambdaFastify from '@fastify/aws-lambda'
+import type { Context } from 'aws-lambda'
+import { pipeline } from 'node:stream/promises'
+import type { Writable } from 'node:stream'
+import { buildApp } from './app.js'
+import { createBedrockClient, createDocumentClient } from './clients.js'
+import { loadConfig } from './config.js'
+import { loadCatalog } from './services/catalog.js'
+
+/** The subset of the Lambda runtime's `awslambda` global that response streaming uses. */
+export interface AwsLambdaGlobal {
+  streamifyResponse(handler: (event: unknown, responseStream: Writable, context: Context) => Promise<void>): unknown
+  HttpResponseStream: { from(stream: Writable, meta: { statusCode: number; headers: Record<string, string> }): Writable }
+}
+
+/** Present only inside the Lambda Node.js runtime. */
+const runtime = (globalThis as { awslambda?: AwsLambdaGlobal }).awslambda
+
+// Cold start: validate config and build the app once per instance.
+const config = loadConfig(process.env, { mockModels: false, lambdaStreaming: true })
+const app = await buildApp({
+  config,
+  catalog: loadCatalog(config.catalogPath),
+  clients: { dynamo: createDocumentClient(), bedrock: createBedrockClient() },
+})
+const streaming = config.lambdaStreaming && runtime !== undefined
+await app.ready()
+
+/** Hop-by-hop headers that must not be forwarded through API Gateway. */
+const HOP_BY_HOP = new Set(['transfer-encoding', 'connection', 'keep-alive'])
+
+function streamingHandler(runtime: AwsLambdaGlobal) {
+  const proxy = awsLambdaFastify(app, { payloadAsStream: true, decorateRequest: false })
+  return runtime.streamifyResponse(async (event, responseStream, context) => {
+    const { meta, stream } = await proxy(event, context)
+    const headers: Record<string, string> = {}
+    for (const [k, v] of Object.entries(meta.headers)) if (!HOP_BY_HOP.has(k.toLowerCase())) headers[k] = v
+    const out = runtime.HttpResponseStream.from(responseStream, { statusCode: meta.statusCode, headers })
+    await pipeline(stream, out)
+  })
+}
+
+export const handler = streaming
+  ? streamingHandler(runtime!)
+  : awsLambdaFastify(app, { decorateRequest: false })

@@ -1,0 +1,63 @@
+/**
+ * One error handler and one not-found handler, both answering OpenAI-shaped errors
+ * (https://platform.openai.com/docs/guides/error-codes). Validation errors become 400 with
+ * `param` from the failing path; ApiError is sent as is; anything else is logged with its
+ * stack and answered with a generic 500, so internals never reach a client.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify'
+import { ApiError, badRequest, internalError, notFound, payloadTooLarge } from '../errors.js'
+
+interface ValidationIssue { instancePath?: string; keyword?: string; params?: Record<string, unknown>; message?: string }
+
+/** `/messages/0/content` → `messages[0].content` (OpenAI's param notation). */
+export function toParam(instancePath: string, missingProperty?: string): string | null {
+  const parts = instancePath.split('/').filter(Boolean)
+  if (missingProperty) parts.push(missingProperty)
+  if (parts.length === 0) return null
+  return parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '')
+}
+
+function fromValidation(issues: ValidationIssue[], context: string | undefined): ApiError {
+  // Prefer the most specific issue: discriminated unions report the branch's own errors.
+  const issue = issues.find((i) => i.keyword !== 'oneOf' && i.keyword !== 'anyOf') ?? issues[0]
+  const missing = issue.keyword === 'required' ? String(issue.params?.missingProperty) : undefined
+  const param = toParam(issue.instancePath ?? '', missing)
+  const where = param ?? (context === 'body' ? 'request body' : context ?? 'request')
+  let message: string
+  if (missing) message = `Missing required parameter: '${param}'.`
+  else if (issue.keyword === 'enum' || issue.keyword === 'const') {
+    const allowed = (issue.params?.allowedValues ?? [issue.params?.allowedValue]) as unknown[]
+    message = `Invalid value for '${where}': expected one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}.`
+  } else if (issue.keyword === 'discriminator') {
+    message = `Invalid value for '${where}': ${issue.message}.`
+  } else message = `Invalid value for '${where}': ${issue.message}.`
+  return badRequest(message, param, 'invalid_value')
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | ApiError | Error, request, reply) => {
+    let apiError: ApiError
+    if (err instanceof ApiError) apiError = err
+    else if ('validation' in err && Array.isArray(err.validation)) {
+      apiError = fromValidation(err.validation as ValidationIssue[], (err as FastifyError).validationContext)
+    } else if ((err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      apiError = payloadTooLarge(app.initialConfig.bodyLimit ?? 0)
+    } else if ((err as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      apiError = new ApiError(415, `Unsupported Content-Type '${request.headers['content-type']}'; send application/json.`, 'invalid_request_error', 'unsupported_media_type')
+    } else if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! < 500) {
+      // Fastify's own client errors (bad JSON, empty body…): their messages are safe to show.
+      apiError = new ApiError((err as FastifyError).statusCode!, err.message, 'invalid_request_error', (err as FastifyError).code ?? null)
+    } else {
+      request.log.error({ err }, 'unhandled error')
+      apiError = internalError()
+    }
+    if (apiError.status >= 500) request.log.warn({ status: apiError.status, code: apiError.code }, apiError.message)
+    if (apiError.headers) void reply.headers(apiError.headers)
+    return reply.code(apiError.status).type('application/json; charset=utf-8').send(apiError.toJSON())
+  })
+
+  app.setNotFoundHandler((request, reply) => {
+    const err = notFound(`Unknown request URL: ${request.method} ${request.url.split('?')[0]}.`, 'unknown_url')
+    return reply.code(404).type('application/json; charset=utf-8').send(err.toJSON())
+  })
+}

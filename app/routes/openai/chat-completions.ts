@@ -1,0 +1,60 @@
+/**
+ * POST /v1/chat/completions. https://platform.openai.com/docs/api-reference/chat/create
+ * Streaming is decided by `body.stream` (OpenAI clients send `Accept: application/json`
+ * even when streaming). Errors before the first chunk get a real status; after it, one
+ * SSE error event. A client that hangs up aborts the upstream call.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { ApiError, internalError } from '../../errors.js'
+import { SSE_HEADERS, sseStream } from '../../lib/sse.js'
+import { principalOf } from '../../plugins/auth.js'
+import type { CallContext } from '../../providers/types.js'
+import { ChatCompletionRequest } from '../../schemas/chat.js'
+import type { ChatService } from '../../services/chat.js'
+
+/** Abort signal tied to the client connection, plus the CallContext for the providers. */
+export function callContext(request: FastifyRequest, reply: FastifyReply): { ctx: CallContext; controller: AbortController } {
+  const controller = new AbortController()
+  // The response closing before it finished means the client went away.
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'))
+  })
+  const ctx: CallContext = {
+    signal: controller.signal,
+    log: request.log,
+    requestId: request.id,
+    keyId: principalOf(request).keyId,
+  }
+  return { ctx, controller }
+}
+
+/** The SSE error payload for an error thrown mid-stream. */
+export function streamErrorPayload(err: unknown, request: FastifyRequest): object {
+  if (err instanceof ApiError) return err.toJSON()
+  request.log.error({ err }, 'stream failed')
+  return internalError().toJSON()
+}
+
+export function chatCompletionRoutes(app: FastifyInstance, opts: { chat: ChatService }): void {
+  app.post<{ Body: ChatCompletionRequest }>('/v1/chat/completions', {
+    schema: { body: ChatCompletionRequest },
+  }, async (request, reply) => {
+    const principal = principalOf(request)
+    const { ctx, controller } = callContext(request, reply)
+    const body = request.body
+    if (!body.stream) return opts.chat.complete(body, principal, ctx)
+
+    const chunks = opts.chat.stream(body, principal, ctx)
+    // Pull the first chunk before sending headers, so a validation or upstream error that
+    // happens at once is answered with its real status instead of a 200 stream.
+    const first = await chunks.next()
+    const initial = first.done ? [] : [first.value]
+    const stream = sseStream(initial, chunks, {
+      errorPayload: (err) => streamErrorPayload(err, request),
+      onClose: (outcome) => {
+        if (outcome === 'aborted') controller.abort(new Error('client disconnected'))
+      },
+    })
+    return reply.code(200).headers(SSE_HEADERS).send(stream)
+  })
+}

@@ -1,0 +1,11 @@
+/** https://platform.openai.com/docs/api-reference/models/object */
+import { Type, type Static } from 'typebox'
+
+export const ModelObject = Type.Object({
+  id: Type.String(),
+  object: Type.Literal('model'),
+  created: Type.Integer(),
+  owned_by: Type.String(),
+})
+export const ModelList = Type.Object({ object: Type.Literal('list'), data: Type.Array(ModelObject) })
+export type ModelObject = Static<typeof ModelObject>

@@ -1,0 +1,91 @@
+/**
+ * Local entry point (`npm start`): the same app as on Lambda, listening on HOST:PORT, with an
+ * embedded DynamoDB-API store on disk unless AWS_ENDPOINT_URL_DYNAMODB points elsewhere. On
+ * first start it mints a key for all models and prints it once.
+ */
+import { resolve } from 'node:path'
+import { buildApp } from './app.js'
+import { createBedrockClient, createDocumentClient } from './clients.js'
+import { ConfigError, loadConfig, type Config } from './config.js'
+import { loadCatalog } from './services/catalog.js'
+import { KeyService } from './services/keys.js'
+import { startEmbeddedDynamo, type EmbeddedDynamo } from './store/embedded.js'
+import { KeyStore } from './store/keys.js'
+import { ensureTables } from './store/setup.js'
+
+export interface LocalServer {
+  url: string
+  /** The dev key when this start minted one (empty data dir), else undefined. */
+  devKey: string | undefined
+  close(): Promise<void>
+}
+
+/** Starts the gateway locally; used by `npm start` and by tests that need a real listener. */
+export async function startLocalServer(config: Readonly<Config>, env: Record<string, string | undefined> = process.env): Promise<LocalServer> {
+  const catalog = loadCatalog(config.catalogPath)
+  let embedded: EmbeddedDynamo | undefined
+  let dynamoEndpoint = env.AWS_ENDPOINT_URL_DYNAMODB
+  if (!dynamoEndpoint) {
+    embedded = await startEmbeddedDynamo(resolve(config.dataDir, 'dynamodb'))
+    dynamoEndpoint = embedded.endpoint
+  }
+  // The embedded store accepts any credentials; real DynamoDB gets the default chain.
+  const dynamo = createDocumentClient(embedded
+    ? { endpoint: dynamoEndpoint, region: env.AWS_REGION ?? 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+    : {})
+  const createdTables = await ensureTables(dynamo, config.tables)
+
+  let devKey: string | undefined
+  if (createdTables.includes(config.tables.keys)) {
+    const keys = new KeyService(new KeyStore(dynamo, config.tables.keys), { cacheTtlMs: 0 })
+    devKey = (await keys.create({ name: 'dev', owner: 'local', models: ['*'] })).key
+  }
+
+  const app = await buildApp({ config, catalog, clients: { dynamo, bedrock: createBedrockClient() } })
+  const url = await app.listen({ host: config.host, port: config.port })
+  return {
+    url,
+    devKey,
+    close: async () => {
+      await app.close()
+      dynamo.destroy()
+      await embedded?.close()
+    },
+  }
+}
+
+async function main(): Promise<void> {
+  let config: Readonly<Config>
+  try {
+    config = loadConfig(process.env, { mockModels: true, lambdaStreaming: false })
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message)
+      process.exit(1)
+    }
+    throw err
+  }
+  const server = await startLocalServer(config)
+  // Printed once, on the line tools look for; it is never logged.
+  if (server.devKey) process.stdout.write(`Dev API key: ${server.devKey}\n`)
+  process.stdout.write(`pennyworth listening on ${server.url}/v1\n`)
+  let closing = false
+  const shutdown = async (signal: string) => {
+    if (closing) return
+    closing = true
+    process.stdout.write(`${signal}: closing\n`)
+    const timer = setTimeout(() => process.exit(1), 10_000)
+    timer.unref()
+    await server.close()
+    process.exit(0)
+  }
+  process.on('SIGINT', () => void shutdown('SIGINT'))
+  process.on('SIGTERM', () => void shutdown('SIGTERM'))
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('app/server.ts')) {
+  main().catch((err) => {
+    console.error(err instanceof Error ? err.message : err)
+    process.exit(1)
+  })
+}

@@ -1,0 +1,100 @@
+/**
+ * The model catalog at run time: which models this gateway serves, under which names, and
+ * what they cost. Built once at start from the catalog file and the config's model filter.
+ */
+import { readFileSync } from 'node:fs'
+import { Ajv } from 'ajv'
+import defaultCatalogJson from '../catalog/default.json' with { type: 'json' }
+import { Catalog, type CatalogModel } from '../schemas/catalog.js'
+import type { TokenUsage } from '../schemas/chat.js'
+
+const validateCatalog = new Ajv({ allErrors: true, strict: false }).compile<Catalog>(Catalog)
+
+/** Parses and validates a catalog document; `source` names it in error messages. */
+export function parseCatalog(doc: unknown, source: string): Catalog {
+  if (!validateCatalog(doc)) {
+    const problems = (validateCatalog.errors ?? []).slice(0, 5)
+      .map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')
+    throw new Error(`Invalid model catalog ${source}: ${problems}`)
+  }
+  const seen = new Map<string, string>()
+  for (const m of doc.models) {
+    for (const name of [m.id, ...(m.aliases ?? [])]) {
+      const other = seen.get(name)
+      if (other) throw new Error(`Invalid model catalog ${source}: name "${name}" is used by both ${other} and ${m.id}`)
+      seen.set(name, m.id)
+    }
+  }
+  return doc
+}
+
+/** The bundled catalog, or the file PENNYWORTH_CATALOG names. */
+export function loadCatalog(path?: string): Catalog {
+  if (!path) return parseCatalog(structuredClone(defaultCatalogJson), 'app/catalog/default.json')
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new Error(`PENNYWORTH_CATALOG: cannot read ${path}: ${(err as Error).message}`)
+  }
+  let doc: unknown
+  try {
+    doc = JSON.parse(text)
+  } catch (err) {
+    throw new Error(`PENNYWORTH_CATALOG: ${path} is not valid JSON: ${(err as Error).message}`)
+  }
+  return parseCatalog(doc, path)
+}
+
+/** Options deciding which catalog models are served. */
+export interface RegistryOptions {
+  /** Serve only these catalog ids (validated: an unknown id is a start-up error). */
+  models?: string[]
+  /** Serve `provider: "mock"` models (local mode); never in production unless configured. */
+  mockModels: boolean
+}
+
+/** Served models by public name and alias. */
+export class ModelRegistry {
+  private readonly byName = new Map<string, CatalogModel>()
+  private readonly served: CatalogModel[]
+  /** Unix seconds reported as `created` for every model (the catalog's price date). */
+  readonly created: number
+
+  constructor(readonly catalog: Catalog, options: RegistryOptions) {
+    const ids = new Set(catalog.models.map((m) => m.id))
+    for (const id of options.models ?? []) {
+      if (!ids.has(id)) throw new Error(`PENNYWORTH_MODELS names "${id}", which is not in the model catalog`)
+    }
+    const wanted = options.models ? new Set(options.models) : undefined
+    this.served = catalog.models.filter((m) =>
+      (m.provider !== 'mock' || options.mockModels) && (!wanted || wanted.has(m.id)))
+    for (const m of this.served) {
+      for (const name of [m.id, ...(m.aliases ?? [])]) this.byName.set(name, m)
+    }
+    this.created = Math.floor(Date.parse(catalog.pricesAsOf) / 1000)
+  }
+
+  /** The served model with this id or alias. */
+  resolve(name: string): CatalogModel | undefined {
+    return this.byName.get(name)
+  }
+
+  list(): readonly CatalogModel[] {
+    return this.served
+  }
+}
+
+/**
+ * Cost of a call in integer micro-USD. A price of P USD per 1M tokens is P micro-USD per
+ * token, so the sum is exact up to one rounding per call.
+ */
+export function costMicroUsd(model: CatalogModel, tokens: TokenUsage): number {
+  const p = model.pricing
+  return Math.round(
+    tokens.inputTokens * p.inputPerMTok +
+    tokens.outputTokens * p.outputPerMTok +
+    tokens.cacheReadTokens * (p.cacheReadPerMTok ?? p.inputPerMTok) +
+    tokens.cacheWriteTokens * (p.cacheWritePerMTok ?? p.inputPerMTok),
+  )
+}

@@ -1,0 +1,121 @@
+/**
+ * The chat use case, shared by /v1/chat/completions and the MCP `chat` tool: resolve the
+ * model, check the key may use it, call the provider, meter the call. Knows nothing of HTTP.
+ */
+import { randomBytes } from 'node:crypto'
+import { badRequest, modelNotFound } from '../errors.js'
+import type { CallContext, ChatProvider, ChatRequest } from '../providers/types.js'
+import type { CatalogModel } from '../schemas/catalog.js'
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, TokenUsage, Usage } from '../schemas/chat.js'
+import { costMicroUsd, type ModelRegistry } from './catalog.js'
+import { assertModelAllowed, type KeyPrincipal } from './keys.js'
+import type { UsageSink } from './usage-sink.js'
+
+/** OpenAI's usage object from raw counts: cached prompt tokens count as prompt tokens. */
+export function toOpenAIUsage(t: TokenUsage): Usage {
+  const prompt = t.inputTokens + t.cacheReadTokens + t.cacheWriteTokens
+  const usage: Usage = {
+    prompt_tokens: prompt,
+    completion_tokens: t.outputTokens,
+    total_tokens: prompt + t.outputTokens,
+    prompt_tokens_details: { cached_tokens: t.cacheReadTokens },
+  }
+  if (t.reasoningTokens !== undefined) usage.completion_tokens_details = { reasoning_tokens: t.reasoningTokens }
+  return usage
+}
+
+export const completionId = (): string => `chatcmpl-${randomBytes(12).toString('base64url')}`
+
+export interface ChatServiceOptions {
+  registry: ModelRegistry
+  /** Provider per catalog `provider` value. */
+  providers: Partial<Record<CatalogModel['provider'], ChatProvider>>
+  usage: UsageSink
+  now?: () => number
+}
+
+export class ChatService {
+  private readonly now: () => number
+  constructor(private readonly options: ChatServiceOptions) {
+    this.now = options.now ?? Date.now
+  }
+
+  /** The served chat model for `name`, or 404 / 403 / 400. */
+  resolve(name: string, principal: KeyPrincipal): CatalogModel {
+    const model = this.options.registry.resolve(name)
+    if (!model) throw modelNotFound(name)
+    assertModelAllowed(principal, model.id)
+    if (model.kind !== 'chat') throw badRequest(`The model '${name}' is an embedding model; use /v1/embeddings.`, 'model', 'model_not_chat')
+    return model
+  }
+
+  private prepare(body: ChatCompletionRequest, principal: KeyPrincipal): { req: ChatRequest; provider: ChatProvider } {
+    const model = this.resolve(body.model, principal)
+    const provider = this.options.providers[model.provider]
+    if (!provider) throw modelNotFound(body.model)
+    const req: ChatRequest = { body, model, completionId: completionId(), created: Math.floor(this.now() / 1000) }
+    return { req, provider }
+  }
+
+  /** A non-streamed completion, metered. */
+  async complete(body: ChatCompletionRequest, principal: KeyPrincipal, ctx: CallContext): Promise<ChatCompletion> {
+    const { req, provider } = this.prepare(body, principal)
+    const { completion, tokens } = await provider.chat(req, ctx)
+    this.meter(req.model, tokens, principal, ctx, false)
+    return completion
+  }
+
+  /**
+   * A streamed completion as OpenAI chunks. Validation and model errors throw before the
+   * first chunk; the usage chunk is included only when `stream_options.include_usage` asks,
+   * but the call is metered either way — also when the consumer stops early (estimated).
+   */
+  async *stream(body: ChatCompletionRequest, principal: KeyPrincipal, ctx: CallContext): AsyncGenerator<ChatCompletionChunk> {
+    const { req, provider } = this.prepare(body, principal)
+    const includeUsage = body.stream_options?.include_usage === true
+    let tokens: TokenUsage | undefined
+    let outputChars = 0
+    try {
+      for await (const event of provider.chatStream(req, ctx)) {
+        if ('tokens' in event) {
+          tokens = event.tokens
+          continue
+        }
+        for (const c of event.chunk.choices) {
+          outputChars += (c.delta.content?.length ?? 0) + (c.delta.reasoning_content?.length ?? 0)
+          for (const tc of c.delta.tool_calls ?? []) outputChars += tc.function.arguments.length
+        }
+        yield event.chunk
+      }
+      if (includeUsage && tokens) {
+        yield {
+          id: req.completionId, object: 'chat.completion.chunk', created: req.created, model: body.model,
+          system_fingerprint: null, choices: [], usage: toOpenAIUsage(tokens),
+        }
+      }
+    } finally {
+      // An interrupted stream has no upstream usage: estimate at ~4 characters a token.
+      const estimated = tokens === undefined
+      const counted = tokens ?? {
+        inputTokens: Math.ceil(JSON.stringify(body.messages).length / 4),
+        outputTokens: Math.ceil(outputChars / 4),
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+      }
+      this.meter(req.model, counted, principal, ctx, estimated)
+    }
+  }
+
+  private meter(model: CatalogModel, tokens: TokenUsage, principal: KeyPrincipal, ctx: CallContext, estimated: boolean): void {
+    this.options.usage.record({
+      keyId: principal.keyId,
+      owner: principal.owner,
+      modelId: model.id,
+      tokens,
+      costMicroUsd: costMicroUsd(model, tokens),
+      at: this.now(),
+      requestId: ctx.requestId,
+      ...(estimated ? { estimated } : {}),
+    })
+  }
+}

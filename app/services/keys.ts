@@ -1,0 +1,165 @@
+/**
+ * API keys: minting, parsing, verification, and the warm-path cache.
+ *
+ * Format: `pw-<keyId>-<secret>`: a 12-character public id (for lookup, logs and usage) and a
+ * 256-bit random secret (base64url). Only SHA-256 of the secret is stored; a fast hash is
+ * right for a uniformly random 256-bit secret (no dictionary to guard against), and it keeps
+ * verification cheap on every request. The comparison is constant-time.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { forbidden, unauthorized } from '../errors.js'
+import type { ApiKeyRecord, KeyStore } from '../store/keys.js'
+
+const ID_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789' // 32 symbols, no look-alikes (l, o, 0, 1)
+const ID_LENGTH = 12
+const SECRET_BYTES = 32
+const KEY_PATTERN = /^pw-([a-z2-9]{12})-([A-Za-z0-9_-]{43})$/
+
+/** Who is calling: the verified key. */
+export interface KeyPrincipal {
+  kind: 'api-key'
+  keyId: string
+  owner: string
+  name: string
+  /** Catalog model ids, or ["*"]. */
+  models: string[]
+}
+
+export function newKeyId(): string {
+  const bytes = randomBytes(ID_LENGTH)
+  let id = ''
+  for (const b of bytes) id += ID_ALPHABET[b & 31]
+  return id
+}
+
+/** Mints a new key: the full key (shown once) and its parts. */
+export function mintKey(keyId = newKeyId()): { key: string; keyId: string; secretHash: string } {
+  const secret = randomBytes(SECRET_BYTES).toString('base64url')
+  return { key: `pw-${keyId}-${secret}`, keyId, secretHash: hashSecret(secret) }
+}
+
+/** Splits a presented key into id and secret; undefined when it is not of our format. */
+export function parseKey(raw: string): { keyId: string; secret: string } | undefined {
+  const m = KEY_PATTERN.exec(raw)
+  return m ? { keyId: m[1], secret: m[2] } : undefined
+}
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex')
+}
+
+function sameHash(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex')
+  const y = Buffer.from(b, 'hex')
+  return x.length === y.length && timingSafeEqual(x, y)
+}
+
+/** May this principal use this catalog model? */
+export function keyAllowsModel(principal: Pick<KeyPrincipal, 'models'>, modelId: string): boolean {
+  return principal.models.includes('*') || principal.models.includes(modelId)
+}
+
+/** Throws 403 unless the key may use the model. */
+export function assertModelAllowed(principal: KeyPrincipal, modelId: string, param = 'model'): void {
+  if (!keyAllowsModel(principal, modelId)) {
+    throw forbidden(`This API key may not use the model '${modelId}'.`, 'model_not_allowed', param)
+  }
+}
+
+export interface KeyServiceOptions {
+  /** Cache lifetime of a looked-up key (also how long a revocation can take to apply). */
+  cacheTtlMs: number
+  /** Upper bound on cached entries. */
+  cacheMaxEntries?: number
+  now?: () => number
+}
+
+interface CacheEntry { record: ApiKeyRecord | undefined; until: number }
+
+/** Negative lookups (unknown ids) are cached briefly, so garbage keys cannot hammer DynamoDB. */
+const NEGATIVE_TTL_MS = 5_000
+
+export class KeyService {
+  private readonly cache = new Map<string, CacheEntry>()
+  private readonly inflight = new Map<string, Promise<ApiKeyRecord | undefined>>()
+  private readonly now: () => number
+  private readonly maxEntries: number
+
+  constructor(private readonly store: KeyStore, private readonly options: KeyServiceOptions) {
+    this.now = options.now ?? Date.now
+    this.maxEntries = options.cacheMaxEntries ?? 10_000
+  }
+
+  /** Creates a key; the returned `key` is the only time the secret exists outside the caller. */
+  async create(input: { name: string; owner: string; models?: string[]; expires?: string | null }):
+  Promise<{ key: string; record: ApiKeyRecord }> {
+    const { key, keyId, secretHash } = mintKey()
+    const record: ApiKeyRecord = {
+      id: keyId,
+      name: input.name,
+      owner: input.owner,
+      createdAt: new Date(this.now()).toISOString(),
+      expires: input.expires ?? null,
+      status: 'active',
+      models: input.models && input.models.length > 0 ? input.models : ['*'],
+      secretHash,
+    }
+    await this.store.create(record)
+    return { key, record }
+  }
+
+  list(owner?: string): Promise<ApiKeyRecord[]> {
+    return this.store.list(owner)
+  }
+
+  async revoke(id: string): Promise<ApiKeyRecord | undefined> {
+    const record = await this.store.revoke(id, new Date(this.now()).toISOString())
+    this.cache.delete(id)
+    return record
+  }
+
+  /**
+   * Verifies a presented key and returns its principal; throws 401 for malformed, unknown,
+   * wrong-secret, revoked and expired keys (one message for all, so callers learn nothing).
+   */
+  async authenticate(raw: string): Promise<KeyPrincipal> {
+    const parsed = parseKey(raw)
+    if (!parsed) throw unauthorized()
+    const record = await this.lookup(parsed.keyId)
+    if (!record || !sameHash(hashSecret(parsed.secret), record.secretHash)) throw unauthorized()
+    if (record.status !== 'active') throw unauthorized('This API key has been revoked.', 'revoked_api_key')
+    if (record.expires !== null && Date.parse(record.expires) <= this.now()) {
+      throw unauthorized('This API key has expired.', 'expired_api_key')
+    }
+    return { kind: 'api-key', keyId: record.id, owner: record.owner, name: record.name, models: record.models }
+  }
+
+  /** Cached read; concurrent cold lookups of one id share a single DynamoDB call. */
+  private async lookup(keyId: string): Promise<ApiKeyRecord | undefined> {
+    const now = this.now()
+    const hit = this.cache.get(keyId)
+    if (hit && hit.until > now) return hit.record
+    const pending = this.inflight.get(keyId)
+    if (pending) return pending
+    const p = this.store.get(keyId).then((record) => {
+      const ttl = record ? this.options.cacheTtlMs : Math.min(NEGATIVE_TTL_MS, this.options.cacheTtlMs)
+      if (ttl > 0) {
+        if (this.cache.size >= this.maxEntries) this.evictExpired(now)
+        this.cache.delete(keyId)
+        this.cache.set(keyId, { record, until: this.now() + ttl })
+      }
+      return record
+    }).finally(() => this.inflight.delete(keyId))
+    this.inflight.set(keyId, p)
+    return p
+  }
+
+  private evictExpired(now: number): void {
+    for (const [id, entry] of this.cache) if (entry.until <= now) this.cache.delete(id)
+    // Still full: drop the oldest insertions (Map iterates in insertion order).
+    for (const id of this.cache.keys()) {
+      if (this.cache.size < this.maxEntries) break
+      this.cache.delete(id)
+    }
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Where metered calls go. The chat and embeddings services report every call here exactly
+ * once, after the upstream answered (streams: when they end, aborted ones included), and
+ * never wait on it: recording must not delay or fail the user's request.
+ */
+import type { TokenUsage } from '../schemas/chat.js'
+
+/** One metered call. */
+export interface UsageEvent {
+  keyId: string
+  owner: string
+  /** Catalog model id (not the alias the client used). */
+  modelId: string
+  tokens: TokenUsage
+  costMicroUsd: number
+  /** When the call finished (ms since epoch); decides the day/month buckets. */
+  at: number
+  requestId: string
+  /** True when the token counts were estimated (e.g. a stream the client aborted). */
+  estimated?: boolean
+}
+
+export interface UsageSink {
+  record(event: UsageEvent): void
+}
+
+/** A sink that only logs; used until a persistent one is configured. */
+export class LogUsageSink implements UsageSink {
+  constructor(private readonly log: { info(obj: object, msg?: string): void }) {}
+  record(event: UsageEvent): void {
+    this.log.info({ usage: event }, 'usage')
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * API key records in DynamoDB. Only the hash of a key's secret is stored, never the key.
+ * Writes are conditional (create never overwrites; updates need the item to exist) and
+ * nothing relies on transactions or TTL, which the local store lacks.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
+import {
+  GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb'
+import { KEYS_BY_OWNER_INDEX } from './tables.js'
+
+/** One API key as stored. */
+export interface ApiKeyRecord {
+  /** Public key id: appears in the key, in logs and in usage records. */
+  id: string
+  name: string
+  /** Who the key belongs to (a user name or Cognito subject). */
+  owner: string
+  /** ISO-8601. */
+  createdAt: string
+  /** ISO-8601, or null for a key that never expires. */
+  expires: string | null
+  status: 'active' | 'revoked'
+  revokedAt?: string
+  /** Catalog model ids the key may use; `["*"]` = all served models. */
+  models: string[]
+  /** Hex SHA-256 of the key's secret (see services/keys.ts). */
+  secretHash: string
+}
+
+export class KeyExistsError extends Error {}
+
+export class KeyStore {
+  constructor(private readonly doc: DynamoDBDocumentClient, private readonly tableName: string) {}
+
+  /** Creates a key record; fails with KeyExistsError rather than overwrite an id. */
+  async create(record: ApiKeyRecord): Promise<void> {
+    try {
+      await this.doc.send(new PutCommand({
+        TableName: this.tableName,
+        Item: record,
+        ConditionExpression: 'attribute_not_exists(id)',
+      }))
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) throw new KeyExistsError(`key id ${record.id} exists`)
+      throw err
+    }
+  }
+
+  async get(id: string): Promise<ApiKeyRecord | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { id } }))
+    return out.Item as ApiKeyRecord | undefined
+  }
+
+  /** Every key of one owner (GSI query), or of everyone (scan) when owner is undefined. */
+  async list(owner?: string): Promise<ApiKeyRecord[]> {
+    const items: ApiKeyRecord[] = []
+    let ExclusiveStartKey: Record<string, unknown> | undefined
+    do {
+      const out = owner === undefined
+        ? await this.doc.send(new ScanCommand({ TableName: this.tableName, ExclusiveStartKey }))
+        : await this.doc.send(new QueryCommand({
+          TableName: this.tableName,
+          IndexName: KEYS_BY_OWNER_INDEX,
+          KeyConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': owner },
+          ExclusiveStartKey,
+        }))
+      items.push(...(out.Items as ApiKeyRecord[]))
+      ExclusiveStartKey = out.LastEvaluatedKey
+    } while (ExclusiveStartKey)
+    return items.sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+  }
+
+  /** Marks a key revoked; returns the updated record, or undefined if there is no such key. */
+  async revoke(id: string, at: string): Promise<ApiKeyRecord | undefined> {
+    try {
+      const out = await this.doc.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { id },
+        UpdateExpression: 'SET #status = :revoked, revokedAt = if_not_exists(revokedAt, :at)',
+        ConditionExpression: 'attribute_exists(id)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':revoked': 'revoked', ':at': at },
+        ReturnValues: 'ALL_NEW',
+      }))
+      return out.Attributes as ApiKeyRecord
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return undefined
+      throw err
+    }
+  }
+}
