@@ -1,0 +1,110 @@
+/**
+ * Stack configuration (`Pulumi.<stack>.yaml`, namespace = project name): read once, validated,
+ * and handed to the components as plain typed values. Nothing else reads pulumi.Config.
+ */
+import * as pulumi from '@pulumi/pulumi'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** Repository root (infra/..). */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+
+export interface StackConfig {
+  project: string
+  stack: string
+  /** `<project>-<stack>` unless `namePrefix` is set: prefix of every physical name. */
+  namePrefix: string
+  /** `aws:region`. */
+  region: string
+  baseDomain: string
+  /** `api.<baseDomain>`. */
+  apiDomain: string
+  /** Route53 zone of `baseDomain`; looked up by name (public zones) when absent. */
+  hostedZoneId?: string
+  /** `owner/name`: the only repository whose main branch may assume the deploy role. */
+  githubRepo: string
+  /** Existing GitHub OIDC provider ARN (one per account); created when absent. */
+  githubOidcProviderArn?: string
+  lambdaMemoryMb: number
+  reservedConcurrency?: number
+  /** Catalog model ids to serve; empty = every Bedrock model in the catalog. */
+  allowedModels: string[]
+  /** Secret. */
+  alarmEmail?: pulumi.Output<string>
+  /** S3 bucket of the Pulumi state backend; default `<project>-state-<account>-<region>`. */
+  stateBucket?: string
+  stageName: string
+  throttle: { rateLimit: number; burstLimit: number }
+  alarms: { fiveXxRate: number; lambdaErrors: number; lambdaThrottles: number }
+  logRetentionDays: number
+  protectData: boolean
+  manageApiGatewayAccount: boolean
+  disableExecuteApiEndpoint: boolean
+  /** Absolute path of the model catalog JSON. */
+  catalogPath: string
+  /** Absolute path of the directory holding the Lambda bundle (index.mjs). */
+  lambdaBundleDir: string
+}
+
+/** Values CloudWatch Logs accepts for retentionInDays. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
+
+function int(config: pulumi.Config, key: string, fallback: number, min: number, max: number): number {
+  const value = config.getNumber(key, { min, max }) ?? fallback
+  if (!Number.isInteger(value)) throw new pulumi.RunError(`${config.name}:${key} must be an integer, got ${value}`)
+  return value
+}
+
+export function readStackConfig(): StackConfig {
+  const project = pulumi.getProject()
+  const stack = pulumi.getStack()
+  const config = new pulumi.Config()
+  const aws = new pulumi.Config('aws')
+
+  const baseDomain = config.require('baseDomain', { pattern: /^(?=.{1,250}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/ })
+  const githubRepo = config.require('githubRepo', { pattern: /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/ })
+  const hostedZoneId = config.get('hostedZoneId', { pattern: /^Z[A-Z0-9]{1,31}$/ })
+  const allowedModels = config.getObject<string[]>('allowedModels') ?? []
+  if (!Array.isArray(allowedModels) || allowedModels.some((m) => typeof m !== 'string' || m === '')) {
+    throw new pulumi.RunError(`${config.name}:allowedModels must be a list of catalog model ids`)
+  }
+  const logRetentionDays = int(config, 'logRetentionDays', 14, 1, 3653)
+  if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {
+    throw new pulumi.RunError(`${config.name}:logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}`)
+  }
+  const reservedConcurrency = config.getNumber('reservedConcurrency', { min: 1 })
+  const fiveXxRate = config.getNumber('alarm5xxRate', { min: 0, max: 1 }) ?? 0.05
+
+  return {
+    project,
+    stack,
+    namePrefix: config.get('namePrefix', { pattern: /^[a-z][a-z0-9-]{1,30}$/ }) ?? `${project}-${stack}`.toLowerCase(),
+    region: aws.require('region'),
+    baseDomain,
+    apiDomain: `api.${baseDomain}`,
+    hostedZoneId,
+    githubRepo,
+    githubOidcProviderArn: config.get('githubOidcProviderArn', { pattern: /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/ }),
+    lambdaMemoryMb: int(config, 'lambdaMemoryMb', 1024, 128, 10240),
+    reservedConcurrency,
+    allowedModels,
+    alarmEmail: config.getSecret('alarmEmail'),
+    stateBucket: config.get('stateBucket', { pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/ }),
+    stageName: config.get('stageName', { pattern: /^[A-Za-z0-9_-]{1,64}$/ }) ?? 'live',
+    throttle: {
+      rateLimit: int(config, 'throttleRateLimit', 50, 1, 10000),
+      burstLimit: int(config, 'throttleBurstLimit', 100, 1, 5000),
+    },
+    alarms: {
+      fiveXxRate,
+      lambdaErrors: int(config, 'alarmLambdaErrors', 5, 1, 100000),
+      lambdaThrottles: int(config, 'alarmLambdaThrottles', 1, 1, 100000),
+    },
+    logRetentionDays,
+    protectData: config.getBoolean('protectData') ?? true,
+    manageApiGatewayAccount: config.getBoolean('manageApiGatewayAccount') ?? true,
+    disableExecuteApiEndpoint: config.getBoolean('disableExecuteApiEndpoint') ?? true,
+    catalogPath: resolve(ROOT, config.get('catalogPath') ?? 'app/catalog/default.json'),
+    lambdaBundleDir: resolve(ROOT, config.get('lambdaBundleDir') ?? 'dist/lambda'),
+  }
+}

@@ -1,0 +1,370 @@
+/**
+ * IAM policy documents, as pure functions of plain strings (names, ARNs, ids) so they can be
+ * unit-tested and checked by the policy pack without Pulumi. Components turn them into JSON once
+ * their inputs resolve.
+ *
+ * Rules kept everywhere (infra/policy encodes them): every action is named (no `*` in an action),
+ * data-plane actions never on `Resource: "*"`, `iam:PassRole` only on named roles with
+ * `iam:PassedToService`.
+ */
+
+export interface Statement {
+  Sid?: string
+  Effect: 'Allow' | 'Deny'
+  Action: string | string[]
+  Resource: string | string[]
+  Condition?: Record<string, Record<string, string | string[]>>
+}
+
+export interface PolicyDocument {
+  Version: '2012-10-17'
+  Statement: Statement[]
+}
+
+export interface TrustStatement {
+  Sid?: string
+  Effect: 'Allow'
+  Principal: { Service: string } | { Federated: string }
+  Action: string
+  Condition?: Record<string, Record<string, string | string[]>>
+}
+
+export interface TrustPolicyDocument {
+  Version: '2012-10-17'
+  Statement: TrustStatement[]
+}
+
+const doc = (Statement: Statement[]): PolicyDocument => ({ Version: '2012-10-17', Statement })
+
+/** Where the stack lives. */
+export interface AccountContext {
+  partition: string
+  region: string
+  accountId: string
+}
+
+/** GitHub's OIDC issuer (host part, as used in condition keys). */
+export const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com'
+export const GITHUB_OIDC_AUDIENCE = 'sts.amazonaws.com'
+
+export function logGroupArn(ctx: AccountContext, name: string): string {
+  return `arn:${ctx.partition}:logs:${ctx.region}:${ctx.accountId}:log-group:${name}`
+}
+export function roleArn(ctx: AccountContext, name: string): string {
+  return `arn:${ctx.partition}:iam::${ctx.accountId}:role/${name}`
+}
+export function policyArn(ctx: AccountContext, name: string): string {
+  return `arn:${ctx.partition}:iam::${ctx.accountId}:policy/${name}`
+}
+export function tableArn(ctx: AccountContext, name: string): string {
+  return `arn:${ctx.partition}:dynamodb:${ctx.region}:${ctx.accountId}:table/${name}`
+}
+export function oidcProviderArn(ctx: AccountContext): string {
+  return `arn:${ctx.partition}:iam::${ctx.accountId}:oidc-provider/${GITHUB_OIDC_HOST}`
+}
+
+/** Trust policy letting one AWS service assume a role, limited to this account. */
+export function serviceTrustPolicy(service: string): TrustPolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
+  }
+}
+
+/**
+ * Trust of the deploy role: only GitHub Actions runs of `repo` on `refs/heads/<branch>`, with
+ * the STS audience. (A job that uses a GitHub `environment:` gets a different `sub`, so the
+ * deploy job must not declare one.)
+ */
+export function githubTrustPolicy(args: { oidcProviderArn: string; repo: string; branch: string }): TrustPolicyDocument {
+  return {
+    Version: '2012-10-17',
+    Statement: [{
+      Sid: 'GitHubActionsMainBranchOnly',
+      Effect: 'Allow',
+      Principal: { Federated: args.oidcProviderArn },
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Condition: {
+        StringEquals: {
+          [`${GITHUB_OIDC_HOST}:aud`]: GITHUB_OIDC_AUDIENCE,
+          [`${GITHUB_OIDC_HOST}:sub`]: `repo:${args.repo}:ref:refs/heads/${args.branch}`,
+        },
+      },
+    }],
+  }
+}
+
+/** DynamoDB item actions the app uses (no transactions: the local store cannot run them). */
+export const DYNAMODB_DATA_ACTIONS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+  'dynamodb:UpdateItem',
+]
+
+export const BEDROCK_INVOKE_ACTIONS = ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream']
+
+/**
+ * The Lambda execution role's only policy: invoke the catalog's models, read/write the app's
+ * tables and their indexes, write to its own log group.
+ */
+export function lambdaExecutionPolicy(args: { bedrockArns: string[]; tableArns: string[]; logGroupArn: string }): PolicyDocument {
+  if (args.bedrockArns.length === 0) throw new Error('lambdaExecutionPolicy: no Bedrock model ARNs (is allowedModels empty of Bedrock models?)')
+  if (args.tableArns.length === 0) throw new Error('lambdaExecutionPolicy: no table ARNs')
+  return doc([
+    { Sid: 'InvokeCatalogModels', Effect: 'Allow', Action: BEDROCK_INVOKE_ACTIONS, Resource: args.bedrockArns },
+    {
+      Sid: 'AppTables',
+      Effect: 'Allow',
+      Action: DYNAMODB_DATA_ACTIONS,
+      Resource: args.tableArns.flatMap((arn) => [arn, `${arn}/index/*`]),
+    },
+    { Sid: 'OwnLogGroup', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `${args.logGroupArn}:*` },
+  ])
+}
+
+/**
+ * Policy of the role API Gateway uses to write logs (the region-wide account setting). Limited
+ * to the access-log group and API Gateway's own execution-log groups.
+ */
+export function apiGatewayLoggingPolicy(ctx: AccountContext, accessLogGroupName: string): PolicyDocument {
+  const groups = [logGroupArn(ctx, accessLogGroupName), logGroupArn(ctx, 'API-Gateway-Execution-Logs_*')]
+  return doc([
+    {
+      Sid: 'DescribeLogGroups',
+      Effect: 'Allow',
+      Action: ['logs:DescribeLogGroups'],
+      Resource: logGroupArn(ctx, '*'),
+    },
+    {
+      Sid: 'WriteApiLogs',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents', 'logs:GetLogEvents', 'logs:FilterLogEvents'],
+      Resource: groups.flatMap((g) => [g, `${g}:*`]),
+    },
+  ])
+}
+
+/**
+ * Permissions boundary for every role the deploy role may create or change (the Lambda
+ * execution role, the API Gateway logging role). Whatever the deploy role writes into those
+ * roles, they can never do more than this: invoke Bedrock models, use this stack's tables,
+ * write logs. That closes the usual escalation path of a deploy role that manages IAM.
+ */
+export function workloadBoundaryPolicy(ctx: AccountContext, namePrefix: string): PolicyDocument {
+  const p = ctx.partition
+  return doc([
+    {
+      Sid: 'Bedrock',
+      Effect: 'Allow',
+      Action: BEDROCK_INVOKE_ACTIONS,
+      Resource: [
+        `arn:${p}:bedrock:*::foundation-model/*`,
+        `arn:${p}:bedrock:${ctx.region}:${ctx.accountId}:inference-profile/*`,
+        `arn:${p}:bedrock:${ctx.region}:${ctx.accountId}:application-inference-profile/*`,
+      ],
+    },
+    {
+      Sid: 'StackTables',
+      Effect: 'Allow',
+      Action: DYNAMODB_DATA_ACTIONS,
+      Resource: [tableArn(ctx, `${namePrefix}-*`), `${tableArn(ctx, `${namePrefix}-*`)}/index/*`],
+    },
+    {
+      Sid: 'Logs',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:DescribeLogGroups', 'logs:DescribeLogStreams', 'logs:PutLogEvents', 'logs:GetLogEvents', 'logs:FilterLogEvents'],
+      Resource: logGroupArn(ctx, '*'),
+    },
+  ])
+}
+
+/** Everything the deploy policy needs to know; all of it is derived from stack config. */
+export interface DeployPolicyContext extends AccountContext {
+  namePrefix: string
+  /** Route53 hosted zone holding `api.<baseDomain>`. */
+  hostedZoneId: string
+  /** Fully qualified API host name, e.g. `api.example.com`. */
+  apiDomain: string
+  /** S3 bucket of the self-managed Pulumi state backend. */
+  stateBucket: string
+  /** Roles the stack passes to AWS services, by exact name. */
+  passRoles: { name: string; service: string }[]
+  /** Managed policy every workload role must carry as permissions boundary. */
+  boundaryPolicyArn: string
+  /** The deploy role itself (read-only for the deploy role). */
+  deployRoleName: string
+  /** The GitHub OIDC provider (read-only for the deploy role). */
+  oidcProviderArn: string
+}
+
+/**
+ * Least-privilege policy of the GitHub Actions deploy role: exactly what `pulumi up` of this
+ * program calls, scoped to this stack's names (`<namePrefix>-…`), its hosted-zone records, and
+ * its state bucket. Resource `*` appears only for the few control-plane calls AWS does not
+ * authorize per resource (RequestCertificate, CreateUserPool, hosted-zone listing). It cannot
+ * change its own role, the OIDC provider or the boundary policy (an admin applies those), and
+ * cannot delete tables or the user pool.
+ */
+export function deployPolicy(ctx: DeployPolicyContext): PolicyDocument {
+  const p = ctx.partition
+  const r = ctx.region
+  const a = ctx.accountId
+  const prefix = ctx.namePrefix
+  const apiDomain = ctx.apiDomain.toLowerCase()
+  const workloadRoles = ctx.passRoles.map((role) => roleArn(ctx, role.name))
+  const stackLogGroups = [`/aws/lambda/${prefix}-*`, `/aws/apigateway/${prefix}-*`].map((n) => logGroupArn(ctx, n))
+  const apigw = (path: string) => `arn:${p}:apigateway:${r}::${path}`
+  const cognitoPools = `arn:${p}:cognito-idp:${r}:${a}:userpool/*`
+  return doc([
+    {
+      Sid: 'StateBackendObjects',
+      Effect: 'Allow',
+      Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+      Resource: `arn:${p}:s3:::${ctx.stateBucket}/*`,
+    },
+    {
+      Sid: 'StateBackendBucket',
+      Effect: 'Allow',
+      Action: ['s3:ListBucket', 's3:GetBucketLocation'],
+      Resource: `arn:${p}:s3:::${ctx.stateBucket}`,
+    },
+    {
+      Sid: 'Tables',
+      Effect: 'Allow',
+      Action: [
+        'dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:UpdateTable',
+        'dynamodb:DescribeContinuousBackups', 'dynamodb:UpdateContinuousBackups',
+        'dynamodb:DescribeTimeToLive', 'dynamodb:UpdateTimeToLive',
+        'dynamodb:ListTagsOfResource', 'dynamodb:TagResource', 'dynamodb:UntagResource',
+      ],
+      Resource: tableArn(ctx, `${prefix}-*`),
+    },
+    {
+      Sid: 'LogGroups',
+      Effect: 'Allow',
+      Action: [
+        'logs:CreateLogGroup', 'logs:DeleteLogGroup', 'logs:PutRetentionPolicy', 'logs:DeleteRetentionPolicy',
+        'logs:ListTagsForResource', 'logs:ListTagsLogGroup', 'logs:TagResource', 'logs:UntagResource',
+      ],
+      Resource: stackLogGroups.flatMap((g) => [g, `${g}:*`]),
+    },
+    { Sid: 'DescribeLogGroups', Effect: 'Allow', Action: ['logs:DescribeLogGroups'], Resource: logGroupArn(ctx, '*') },
+    {
+      Sid: 'Function',
+      Effect: 'Allow',
+      Action: [
+        'lambda:CreateFunction', 'lambda:DeleteFunction', 'lambda:GetFunction', 'lambda:GetFunctionConfiguration',
+        'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration', 'lambda:ListVersionsByFunction',
+        'lambda:PublishVersion', 'lambda:GetFunctionCodeSigningConfig', 'lambda:GetRuntimeManagementConfig',
+        'lambda:GetFunctionConcurrency', 'lambda:PutFunctionConcurrency', 'lambda:DeleteFunctionConcurrency',
+        'lambda:GetFunctionRecursionConfig', 'lambda:ListTags', 'lambda:TagResource', 'lambda:UntagResource',
+        'lambda:AddPermission', 'lambda:RemovePermission', 'lambda:GetPolicy',
+      ],
+      Resource: `arn:${p}:lambda:${r}:${a}:function:${prefix}-*`,
+    },
+    ...ctx.passRoles.map((role, i): Statement => ({
+      Sid: `PassRole${i}`,
+      Effect: 'Allow',
+      Action: 'iam:PassRole',
+      Resource: roleArn(ctx, role.name),
+      Condition: { StringEquals: { 'iam:PassedToService': role.service } },
+    })),
+    {
+      Sid: 'WorkloadRolesOnlyWithBoundary',
+      Effect: 'Allow',
+      Action: ['iam:CreateRole', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:PutRolePermissionsBoundary'],
+      Resource: workloadRoles,
+      Condition: { StringEquals: { 'iam:PermissionsBoundary': ctx.boundaryPolicyArn } },
+    },
+    {
+      Sid: 'WorkloadRoles',
+      Effect: 'Allow',
+      Action: [
+        'iam:GetRole', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:ListAttachedRolePolicies',
+        'iam:ListInstanceProfilesForRole', 'iam:UpdateRole', 'iam:UpdateRoleDescription', 'iam:UpdateAssumeRolePolicy',
+        'iam:DeleteRole', 'iam:TagRole', 'iam:UntagRole', 'iam:ListRoleTags',
+      ],
+      Resource: workloadRoles,
+    },
+    {
+      Sid: 'ReadIdentityResources',
+      Effect: 'Allow',
+      Action: [
+        'iam:GetRole', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:ListAttachedRolePolicies', 'iam:ListRoleTags',
+        'iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions', 'iam:ListPolicyTags',
+        'iam:GetOpenIDConnectProvider', 'iam:ListOpenIDConnectProviderTags',
+      ],
+      Resource: [roleArn(ctx, ctx.deployRoleName), ctx.boundaryPolicyArn, ctx.oidcProviderArn],
+    },
+    {
+      Sid: 'RestApiAndDomain',
+      Effect: 'Allow',
+      Action: ['apigateway:GET', 'apigateway:POST', 'apigateway:PUT', 'apigateway:PATCH', 'apigateway:DELETE'],
+      Resource: [
+        apigw('/restapis'), apigw('/restapis/*'),
+        apigw('/domainnames'), apigw(`/domainnames/${apiDomain}`), apigw(`/domainnames/${apiDomain}/*`),
+        apigw('/tags/*'),
+        // The region-wide CloudWatch role setting, only when this stack manages it.
+        ...(ctx.passRoles.some((role) => role.service === 'apigateway.amazonaws.com') ? [apigw('/account')] : []),
+      ],
+    },
+    { Sid: 'RequestCertificate', Effect: 'Allow', Action: ['acm:RequestCertificate'], Resource: '*' },
+    {
+      Sid: 'Certificates',
+      Effect: 'Allow',
+      Action: ['acm:DescribeCertificate', 'acm:DeleteCertificate', 'acm:ListTagsForCertificate', 'acm:AddTagsToCertificate', 'acm:RemoveTagsFromCertificate'],
+      Resource: `arn:${p}:acm:${r}:${a}:certificate/*`,
+    },
+    {
+      Sid: 'ApiRecordsOnly',
+      Effect: 'Allow',
+      Action: ['route53:ChangeResourceRecordSets'],
+      Resource: `arn:${p}:route53:::hostedzone/${ctx.hostedZoneId}`,
+      Condition: {
+        'ForAllValues:StringLike': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': [apiDomain, `_*.${apiDomain}`] },
+      },
+    },
+    {
+      Sid: 'ReadZone',
+      Effect: 'Allow',
+      Action: ['route53:GetHostedZone', 'route53:ListResourceRecordSets', 'route53:ListTagsForResource'],
+      Resource: `arn:${p}:route53:::hostedzone/${ctx.hostedZoneId}`,
+    },
+    { Sid: 'ReadChanges', Effect: 'Allow', Action: ['route53:GetChange'], Resource: `arn:${p}:route53:::change/*` },
+    { Sid: 'FindZone', Effect: 'Allow', Action: ['route53:ListHostedZones', 'route53:ListHostedZonesByName'], Resource: '*' },
+    { Sid: 'CreateUserPool', Effect: 'Allow', Action: ['cognito-idp:CreateUserPool'], Resource: '*' },
+    {
+      Sid: 'UserPools',
+      Effect: 'Allow',
+      Action: [
+        'cognito-idp:DescribeUserPool', 'cognito-idp:UpdateUserPool', 'cognito-idp:GetUserPoolMfaConfig', 'cognito-idp:SetUserPoolMfaConfig',
+        'cognito-idp:ListTagsForResource', 'cognito-idp:TagResource', 'cognito-idp:UntagResource',
+        'cognito-idp:CreateUserPoolClient', 'cognito-idp:DescribeUserPoolClient', 'cognito-idp:UpdateUserPoolClient', 'cognito-idp:DeleteUserPoolClient',
+        'cognito-idp:CreateGroup', 'cognito-idp:GetGroup', 'cognito-idp:UpdateGroup', 'cognito-idp:DeleteGroup',
+      ],
+      Resource: cognitoPools,
+    },
+    {
+      Sid: 'Alarms',
+      Effect: 'Allow',
+      Action: ['cloudwatch:PutMetricAlarm', 'cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms', 'cloudwatch:ListTagsForResource', 'cloudwatch:TagResource', 'cloudwatch:UntagResource'],
+      Resource: `arn:${p}:cloudwatch:${r}:${a}:alarm:${prefix}-*`,
+    },
+    {
+      Sid: 'AlarmTopic',
+      Effect: 'Allow',
+      Action: [
+        'sns:CreateTopic', 'sns:DeleteTopic', 'sns:GetTopicAttributes', 'sns:SetTopicAttributes',
+        'sns:ListTagsForResource', 'sns:TagResource', 'sns:UntagResource',
+        'sns:Subscribe', 'sns:Unsubscribe', 'sns:ListSubscriptionsByTopic', 'sns:GetSubscriptionAttributes', 'sns:SetSubscriptionAttributes',
+      ],
+      Resource: `arn:${p}:sns:${r}:${a}:${prefix}-*`,
+    },
+  ])
+}

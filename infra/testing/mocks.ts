@@ -1,0 +1,175 @@
+/**
+ * Pulumi mocks for the infra tests (test/infra/*): records every resource the program
+ * registers, returns the computed outputs AWS would (ARNs, invoke ARNs, validation options …)
+ * and answers every data source the program calls. Never imported by the program itself.
+ *
+ * Call `setupMocks()` (awaited) BEFORE importing the program or creating components.
+ */
+import * as pulumi from '@pulumi/pulumi'
+
+export const MOCK_ACCOUNT = '123456789012'
+export const MOCK_ZONE_ID = 'Z0MOCKZONE12345'
+
+export interface CapturedResource {
+  type: string
+  name: string
+  id: string
+  inputs: Record<string, any>
+  state: Record<string, any>
+}
+
+export interface MockOptions {
+  project?: string
+  stack?: string
+  region?: string
+  /** `namespace:key` → value; non-strings are JSON-encoded like the CLI does. */
+  config?: Record<string, unknown>
+  secretKeys?: string[]
+  /** Name of the hosted zone that route53 getZone returns (default: the looked-up name). */
+  zoneName?: string
+}
+
+export interface MockHarness {
+  resources: CapturedResource[]
+  /** Data-source tokens the program called. */
+  calls: string[]
+  /** Tokens the mock did not know (answered with {}); a test should expect none. */
+  unknownCalls: string[]
+  ofType(type: string): CapturedResource[]
+  one(type: string, nameIncludes?: string): CapturedResource
+  /** Resolves once no resource has been registered for `quietMs`. */
+  settle(quietMs?: number): Promise<void>
+}
+
+/** Resolves an Output's value (mocks resolve everything, including secrets). */
+export function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
+  return new Promise((resolve) => pulumi.output(output).apply((v) => { resolve(v as T); return v }))
+}
+
+export async function setupMocks(options: MockOptions = {}): Promise<MockHarness> {
+  const region = options.region ?? 'us-west-2'
+  const acct = MOCK_ACCOUNT
+  const resources: CapturedResource[] = []
+  const calls: string[] = []
+  const unknownCalls: string[] = []
+  let lastRegistration = Date.now()
+
+  const computed = (type: string, name: string, inputs: Record<string, any>, id: string): Record<string, any> => {
+    const physical: string = inputs.name ?? name
+    switch (type) {
+      case 'aws:lambda/function:Function': {
+        const arn = `arn:aws:lambda:${region}:${acct}:function:${physical}`
+        return {
+          arn,
+          invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations`,
+          responseStreamingInvokeArn: `arn:aws:apigateway:${region}:lambda:path/2021-11-15/functions/${arn}/response-streaming-invocations`,
+          qualifiedArn: `${arn}:$LATEST`,
+        }
+      }
+      case 'aws:apigateway/restApi:RestApi':
+        return { rootResourceId: `${id}-root`, executionArn: `arn:aws:execute-api:${region}:${acct}:${id}`, arn: `arn:aws:apigateway:${region}::/restapis/${id}` }
+      case 'aws:apigateway/stage:Stage':
+        return { arn: `arn:aws:apigateway:${region}::/restapis/${inputs.restApi}/stages/${inputs.stageName}`, invokeUrl: `https://${inputs.restApi}.execute-api.${region}.amazonaws.com/${inputs.stageName}` }
+      case 'aws:apigateway/domainName:DomainName':
+        return {
+          arn: `arn:aws:apigateway:${region}::/domainnames/${inputs.domainName}`,
+          regionalDomainName: `d-mock.execute-api.${region}.amazonaws.com`,
+          regionalZoneId: 'Z2OJLYMUO9EFXC',
+        }
+      case 'aws:acm/certificate:Certificate':
+        return {
+          arn: `arn:aws:acm:${region}:${acct}:certificate/${id}`,
+          domainValidationOptions: [{
+            domainName: inputs.domainName,
+            resourceRecordName: `_0123456789abcdef.${inputs.domainName}.`,
+            resourceRecordType: 'CNAME',
+            resourceRecordValue: '_fedcba9876543210.mock.acm-validations.aws.',
+          }],
+        }
+      case 'aws:acm/certificateValidation:CertificateValidation':
+        return { certificateArn: inputs.certificateArn }
+      case 'aws:route53/record:Record':
+        return { fqdn: String(inputs.name).replace(/\.$/, '') }
+      case 'aws:dynamodb/table:Table':
+        return { arn: `arn:aws:dynamodb:${region}:${acct}:table/${physical}` }
+      case 'aws:iam/role:Role':
+        return { arn: `arn:aws:iam::${acct}:role/${physical}`, name: physical, uniqueId: `AROA${id}` }
+      case 'aws:iam/policy:Policy':
+        return { arn: `arn:aws:iam::${acct}:policy/${physical}`, name: physical }
+      case 'aws:iam/openIdConnectProvider:OpenIdConnectProvider':
+        return { arn: `arn:aws:iam::${acct}:oidc-provider/${String(inputs.url).replace(/^https:\/\//, '')}` }
+      case 'aws:cognito/userPool:UserPool':
+        return { arn: `arn:aws:cognito-idp:${region}:${acct}:userpool/${id}`, endpoint: `cognito-idp.${region}.amazonaws.com/${id}` }
+      case 'aws:cloudwatch/logGroup:LogGroup':
+        return { arn: `arn:aws:logs:${region}:${acct}:log-group:${physical}` }
+      case 'aws:sns/topic:Topic':
+        return { arn: `arn:aws:sns:${region}:${acct}:${physical}` }
+      case 'aws:cloudwatch/metricAlarm:MetricAlarm':
+        return { arn: `arn:aws:cloudwatch:${region}:${acct}:alarm:${physical}` }
+      default:
+        return { arn: `arn:aws:mock:${region}:${acct}:${type}/${physical}` }
+    }
+  }
+
+  const idFor = (type: string, name: string): string => {
+    switch (type) {
+      case 'aws:cognito/userPool:UserPool': return `${region}_MockPool`
+      case 'aws:apigateway/restApi:RestApi': return 'mockapi123'
+      default: return `${name}-id`
+    }
+  }
+
+  await pulumi.runtime.setMocks({
+    newResource(args: pulumi.runtime.MockResourceArgs) {
+      const id = idFor(args.type, args.name)
+      const state = { ...args.inputs, ...computed(args.type, args.name, args.inputs, id) }
+      resources.push({ type: args.type, name: args.name, id, inputs: args.inputs, state })
+      lastRegistration = Date.now()
+      return { id, state }
+    },
+    call(args: pulumi.runtime.MockCallArgs) {
+      calls.push(args.token)
+      switch (args.token) {
+        case 'aws:index/getCallerIdentity:getCallerIdentity':
+          return { accountId: acct, arn: `arn:aws:iam::${acct}:user/mock`, userId: 'AIDAMOCK', id: acct }
+        case 'aws:index/getRegion:getRegion':
+          return { region, name: region, id: region, description: 'mock', endpoint: `ec2.${region}.amazonaws.com` }
+        case 'aws:index/getPartition:getPartition':
+          return { partition: 'aws', dnsSuffix: 'amazonaws.com', id: 'aws', reverseDnsPrefix: 'com.amazonaws' }
+        case 'aws:route53/getZone:getZone': {
+          const name = options.zoneName ?? args.inputs.name ?? 'example.com'
+          return { zoneId: args.inputs.zoneId ?? MOCK_ZONE_ID, id: args.inputs.zoneId ?? MOCK_ZONE_ID, name, privateZone: false, arn: `arn:aws:route53:::hostedzone/${MOCK_ZONE_ID}` }
+        }
+        default:
+          // Never throw here: a throwing call mock leaves outputs unresolved and the test hangs.
+          unknownCalls.push(args.token)
+          return {}
+      }
+    },
+  }, options.project ?? 'pennyworth', options.stack ?? 'prod', false)
+
+  const config: Record<string, string> = { 'aws:region': region }
+  for (const [key, value] of Object.entries(options.config ?? {})) {
+    config[key] = typeof value === 'string' ? value : JSON.stringify(value)
+  }
+  pulumi.runtime.setAllConfig(config, options.secretKeys)
+
+  const ofType = (type: string) => resources.filter((r) => r.type === type)
+  return {
+    resources,
+    calls,
+    unknownCalls,
+    ofType,
+    one(type, nameIncludes) {
+      const found = ofType(type).filter((r) => nameIncludes === undefined || r.name.includes(nameIncludes))
+      if (found.length !== 1) throw new Error(`expected one ${type}${nameIncludes ? ` named *${nameIncludes}*` : ''}, found ${found.length}`)
+      return found[0]!
+    },
+    async settle(quietMs = 150) {
+      const deadline = Date.now() + 20_000
+      while (Date.now() - lastRegistration < quietMs && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, quietMs))
+      }
+    },
+  }
+}
