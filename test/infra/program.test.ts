@@ -3,29 +3,13 @@
  * properties that matter (streaming integration, trust, least privilege, data protection).
  */
 import t from 'tap'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { parse } from 'yaml'
-import { MOCK_ACCOUNT, MOCK_ZONE_ID, setupMocks, valueOf } from '../../infra/testing/mocks.js'
 import type { PolicyDocument } from '../../infra/iam.js'
+import { MOCK_ACCOUNT, MOCK_ZONE_ID, valueOf } from '../../infra/testing/mocks.js'
+import { loadProdProgram } from '../../infra/testing/prod-program.js'
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
-const prod = parse(readFileSync(join(root, 'Pulumi.prod.yaml'), 'utf8')).config as Record<string, unknown>
-
-// Only keys the prod file leaves to their defaults/secrets are added; nothing in it is overridden.
-const bundleDir = mkdtempSync(join(tmpdir(), 'pennyworth-bundle-'))
-writeFileSync(join(bundleDir, 'index.mjs'), 'export const handler = async () => ({ statusCode: 200 })\n')
-const overlay = { 'pennyworth:lambdaBundleDir': bundleDir, 'pennyworth:alarmEmail': 'ops@example.com' }
-for (const key of Object.keys(overlay)) if (key in prod) throw new Error(`test overlay would override ${key}`)
-
+const { mocks, program, prod } = await loadProdProgram()
 const region = String(prod['aws:region'])
 const baseDomain = String(prod['pennyworth:baseDomain'])
-const mocks = await setupMocks({ region, config: { ...prod, ...overlay }, secretKeys: ['pennyworth:alarmEmail'] })
-const program = await import('../../infra/index.js')
-await valueOf(program.apiUrl)
-await mocks.settle()
 
 const json = (s: string): any => JSON.parse(s)
 const doc = (r: { inputs: Record<string, any> }, key = 'policy'): PolicyDocument => json(r.inputs[key])
