@@ -145,10 +145,14 @@ function tokenHeader(headers: Record<string, string> | undefined): number | unde
   return undefined
 }
 
-/** Client hang-ups stay AbortErrors (nothing to answer); everything else becomes an ApiError. */
+/**
+ * Client hang-ups stay AbortErrors (nothing to answer); everything else becomes an ApiError.
+ * Once the signal has fired, any failure is the abort's doing: the SDK's event stream, for one,
+ * just ends when aborted, which the translator reports as an incomplete stream.
+ */
 function failure(err: unknown, ctx: CallContext): unknown {
   if (isAbortError(err)) return err
-  if (ctx.signal.aborted && !(err instanceof ApiError)) {
+  if (ctx.signal.aborted) {
     const abort = new Error('Request aborted', { cause: err })
     abort.name = 'AbortError'
     return abort
