@@ -250,7 +250,8 @@ export class Edge extends pulumi.ComponentResource {
       settings: {
         throttlingRateLimit: args.throttle.rateLimit,
         throttlingBurstLimit: args.throttle.burstLimit,
-        metricsEnabled: true,
+        // Per-method detailed metrics are billed as custom metrics; the alarms use the free stage metrics.
+        metricsEnabled: false,
         loggingLevel: 'OFF',
         dataTraceEnabled: false,
       },
