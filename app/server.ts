@@ -47,7 +47,13 @@ export async function startLocalServer(config: Readonly<Config>, env: Record<str
     url,
     devKey,
     close: async () => {
-      await app.close()
+      // In-flight requests get a grace period; then stragglers (and keep-alive sockets that
+      // never sent a request, which 'idle' closing would wait 72 s for) are cut.
+      const closing = app.close()
+      const cut = setTimeout(() => app.server.closeAllConnections(), 2_000)
+      cut.unref()
+      await closing
+      clearTimeout(cut)
       dynamo.destroy()
       await embedded?.close()
     },

@@ -43,7 +43,7 @@ export function principalOf(request: FastifyRequest): KeyPrincipal {
 
 export function registerAuth(app: FastifyInstance, keys: KeyService): void {
   app.decorateRequest('principal', null)
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     // Unknown URLs fall through to the 404 handler: there is nothing behind them to protect.
     if (request.is404) return
     const method = request.method === 'HEAD' ? 'GET' : request.method
@@ -51,6 +51,7 @@ export function registerAuth(app: FastifyInstance, keys: KeyService): void {
     const key = presentedKey(request)
     if (!key) throw unauthorized()
     request.principal = await keys.authenticate(key)
-    request.log = request.log.child({ keyId: request.principal.keyId })
+    // The public key id (never the key) on every later log line of this request.
+    request.log = reply.log = request.log.child({ keyId: request.principal.keyId })
   })
 }

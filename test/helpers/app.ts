@@ -73,7 +73,13 @@ export async function startGateway(t: Teardown, options: GatewayOptions = {}): P
     mockDelayMs: options.mockDelayMs,
   })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
-  t.teardown(() => app.close())
+  t.teardown(() => {
+    // Clients may leave keep-alive connections that never sent a request; 'idle' closing
+    // waits for keepAliveTimeout (72 s) on those, so drop every connection at once here.
+    const closing = app.close()
+    app.server.closeAllConnections()
+    return closing
+  })
   const { key } = await app.keys.create({ name: 'test', owner: 'tester', models: ['*'] })
   return {
     app, url, key, bedrock, usage, dynamoEndpoint: dynamoServer.endpoint,
