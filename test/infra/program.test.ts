@@ -225,3 +225,12 @@ t.test('no IAM document anywhere has a wildcard action', async (t) => {
   t.ok(docs.length >= 7)
   for (const d of docs) for (const s of d.Statement) for (const a of list(s.Action as string | string[])) t.notMatch(a, /\*/)
 })
+
+t.test('inline policies fit IAM limits (10,240 characters per role, 6,144 per managed policy)', async (t) => {
+  const compact = (s: string) => JSON.stringify(JSON.parse(s)).length
+  for (const p of mocks.ofType('aws:iam/rolePolicy:RolePolicy')) {
+    t.ok(compact(p.inputs.policy) < 10240, `${p.name}: ${compact(p.inputs.policy)} characters`)
+  }
+  const boundary = mocks.one('aws:iam/policy:Policy')
+  t.ok(compact(boundary.inputs.policy) < 6144, `boundary: ${compact(boundary.inputs.policy)} characters`)
+})
