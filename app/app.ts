@@ -13,10 +13,12 @@ import { BedrockProvider } from './providers/bedrock/provider.js'
 import { MockProvider } from './providers/mock/index.js'
 import { healthRoutes } from './routes/health.js'
 import { chatCompletionRoutes } from './routes/openai/chat-completions.js'
+import { embeddingRoutes } from './routes/openai/embeddings.js'
 import { modelRoutes } from './routes/openai/models.js'
 import type { Catalog } from './schemas/catalog.js'
 import { ModelRegistry } from './services/catalog.js'
 import { ChatService } from './services/chat.js'
+import { EmbeddingService } from './services/embeddings.js'
 import { KeyService } from './services/keys.js'
 import { LogUsageSink, type UsageSink } from './services/usage-sink.js'
 import { KeyStore } from './store/keys.js'
@@ -75,6 +77,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const mock = new MockProvider(options.mockDelayMs)
   const usage = options.usage ?? new LogUsageSink(app.log)
   const chat = new ChatService({ registry, providers: { bedrock, mock }, usage })
+  const embeddings = new EmbeddingService({ registry, providers: { bedrock, mock }, usage })
   app.decorate('keys', keys)
   app.decorate('registry', registry)
 
@@ -87,5 +90,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   healthRoutes(app, { version: VERSION })
   modelRoutes(app, { registry })
   chatCompletionRoutes(app, { chat })
+  embeddingRoutes(app, { embeddings })
   return app
 }

@@ -20,8 +20,12 @@ export interface AwsLambdaGlobal {
   HttpResponseStream: { from(stream: Writable, meta: { statusCode: number; headers: Record<string, string> }): Writable }
 }
 
-/** Present only inside the Lambda Node.js runtime. */
-const runtime = (globalThis as { awslambda?: AwsLambdaGlobal }).awslambda
+/**
+ * The Lambda Node.js runtime's streaming API. Checked by its function, not by the global's
+ * presence: the AWS SDK defines an empty `globalThis.awslambda` object when it loads.
+ */
+const candidate = (globalThis as { awslambda?: Partial<AwsLambdaGlobal> }).awslambda
+const runtime = typeof candidate?.streamifyResponse === 'function' ? candidate as AwsLambdaGlobal : undefined
 
 // Cold start: validate config and build the app once per instance.
 const config = loadConfig(process.env, { mockModels: false, lambdaStreaming: true })

@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path'
 import { buildApp } from './app.js'
+import { recordLocalEndpoint } from './store/local-endpoint.js'
 import { createBedrockClient, createDocumentClient } from './clients.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { loadCatalog } from './services/catalog.js'
@@ -24,14 +25,15 @@ export interface LocalServer {
 export async function startLocalServer(config: Readonly<Config>, env: Record<string, string | undefined> = process.env): Promise<LocalServer> {
   const catalog = loadCatalog(config.catalogPath)
   let embedded: EmbeddedDynamo | undefined
-  let dynamoEndpoint = env.AWS_ENDPOINT_URL_DYNAMODB
-  if (!dynamoEndpoint) {
+  let forgetEndpoint: (() => void) | undefined
+  if (!env.AWS_ENDPOINT_URL_DYNAMODB) {
     embedded = await startEmbeddedDynamo(resolve(config.dataDir, 'dynamodb'))
-    dynamoEndpoint = embedded.endpoint
+    // Lets `pennyworth keys … --local` reach the store while this server holds it open.
+    forgetEndpoint = recordLocalEndpoint(config.dataDir, embedded.endpoint)
   }
   // The embedded store accepts any credentials; real DynamoDB gets the default chain.
   const dynamo = createDocumentClient(embedded
-    ? { endpoint: dynamoEndpoint, region: env.AWS_REGION ?? 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+    ? { endpoint: embedded.endpoint, region: env.AWS_REGION ?? 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
     : {})
   const createdTables = await ensureTables(dynamo, config.tables)
 
@@ -55,6 +57,7 @@ export async function startLocalServer(config: Readonly<Config>, env: Record<str
       await closing
       clearTimeout(cut)
       dynamo.destroy()
+      forgetEndpoint?.()
       await embedded?.close()
     },
   }

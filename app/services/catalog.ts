@@ -3,20 +3,27 @@
  * what they cost. Built once at start from the catalog file and the config's model filter.
  */
 import { readFileSync } from 'node:fs'
-import { Ajv } from 'ajv'
+import { Ajv, type ValidateFunction } from 'ajv'
 import defaultCatalogJson from '../catalog/default.json' with { type: 'json' }
 import { Catalog, type CatalogModel } from '../schemas/catalog.js'
 import type { TokenUsage } from '../schemas/chat.js'
 
-const validateCatalog = new Ajv({ allErrors: true, strict: false }).compile<Catalog>(Catalog)
+let validateCatalog: ValidateFunction<Catalog> | undefined
 
 /** Parses and validates a catalog document; `source` names it in error messages. */
 export function parseCatalog(doc: unknown, source: string): Catalog {
+  // Compiled on first use: the bundled catalog is checked by tests, not on every cold start.
+  validateCatalog ??= new Ajv({ allErrors: true, strict: false, validateSchema: false }).compile<Catalog>(Catalog)
   if (!validateCatalog(doc)) {
     const problems = (validateCatalog.errors ?? []).slice(0, 5)
       .map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')
     throw new Error(`Invalid model catalog ${source}: ${problems}`)
   }
+  return checkNames(doc, source)
+}
+
+/** Every public name and alias must point at one model. */
+function checkNames(doc: Catalog, source: string): Catalog {
   const seen = new Map<string, string>()
   for (const m of doc.models) {
     for (const name of [m.id, ...(m.aliases ?? [])]) {
@@ -30,7 +37,7 @@ export function parseCatalog(doc: unknown, source: string): Catalog {
 
 /** The bundled catalog, or the file PENNYWORTH_CATALOG names. */
 export function loadCatalog(path?: string): Catalog {
-  if (!path) return parseCatalog(structuredClone(defaultCatalogJson), 'app/catalog/default.json')
+  if (!path) return checkNames(structuredClone(defaultCatalogJson) as Catalog, 'app/catalog/default.json')
   let text: string
   try {
     text = readFileSync(path, 'utf8')

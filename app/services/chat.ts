@@ -3,12 +3,12 @@
  * model, check the key may use it, call the provider, meter the call. Knows nothing of HTTP.
  */
 import { randomBytes } from 'node:crypto'
-import { badRequest, modelNotFound } from '../errors.js'
 import type { CallContext, ChatProvider, ChatRequest } from '../providers/types.js'
 import type { CatalogModel } from '../schemas/catalog.js'
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, TokenUsage, Usage } from '../schemas/chat.js'
-import { costMicroUsd, type ModelRegistry } from './catalog.js'
-import { assertModelAllowed, type KeyPrincipal } from './keys.js'
+import type { ModelRegistry } from './catalog.js'
+import type { KeyPrincipal } from './keys.js'
+import { meterCall, providerFor, resolveServedModel } from './model-calls.js'
 import type { UsageSink } from './usage-sink.js'
 
 /** OpenAI's usage object from raw counts: cached prompt tokens count as prompt tokens. */
@@ -42,17 +42,12 @@ export class ChatService {
 
   /** The served chat model for `name`, or 404 / 403 / 400. */
   resolve(name: string, principal: KeyPrincipal): CatalogModel {
-    const model = this.options.registry.resolve(name)
-    if (!model) throw modelNotFound(name)
-    assertModelAllowed(principal, model.id)
-    if (model.kind !== 'chat') throw badRequest(`The model '${name}' is an embedding model; use /v1/embeddings.`, 'model', 'model_not_chat')
-    return model
+    return resolveServedModel(this.options.registry, name, principal, 'chat')
   }
 
   private prepare(body: ChatCompletionRequest, principal: KeyPrincipal): { req: ChatRequest; provider: ChatProvider } {
     const model = this.resolve(body.model, principal)
-    const provider = this.options.providers[model.provider]
-    if (!provider) throw modelNotFound(body.model)
+    const provider = providerFor(this.options.providers, model, body.model)
     const req: ChatRequest = { body, model, completionId: completionId(), created: Math.floor(this.now() / 1000) }
     return { req, provider }
   }
@@ -107,15 +102,6 @@ export class ChatService {
   }
 
   private meter(model: CatalogModel, tokens: TokenUsage, principal: KeyPrincipal, ctx: CallContext, estimated: boolean): void {
-    this.options.usage.record({
-      keyId: principal.keyId,
-      owner: principal.owner,
-      modelId: model.id,
-      tokens,
-      costMicroUsd: costMicroUsd(model, tokens),
-      at: this.now(),
-      requestId: ctx.requestId,
-      ...(estimated ? { estimated } : {}),
-    })
+    meterCall(this.options.usage, { model, tokens, principal, ctx, at: this.now(), estimated })
   }
 }

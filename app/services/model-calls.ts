@@ -1,0 +1,58 @@
+/**
+ * What every model use case (chat, embeddings) does around its provider call: find the served
+ * model the caller named, check the key may use it and that it is the right kind, pick its
+ * provider, and meter the call. Knows nothing of HTTP.
+ */
+import { badRequest, modelNotFound } from '../errors.js'
+import type { CallContext } from '../providers/types.js'
+import type { CatalogModel } from '../schemas/catalog.js'
+import type { TokenUsage } from '../schemas/chat.js'
+import { costMicroUsd, type ModelRegistry } from './catalog.js'
+import { assertModelAllowed, type KeyPrincipal } from './keys.js'
+import type { UsageSink } from './usage-sink.js'
+
+const WRONG_KIND: Record<CatalogModel['kind'], { message: (name: string) => string; code: string }> = {
+  // Asked for a chat model, got an embedding model.
+  chat: { message: (name) => `The model '${name}' is an embedding model; use /v1/embeddings.`, code: 'model_not_chat' },
+  embedding: { message: (name) => `The model '${name}' is a chat model; use /v1/chat/completions.`, code: 'model_not_embedding' },
+}
+
+/**
+ * The served model called `name` (id or alias), of the wanted kind.
+ * @throws ApiError 404 unknown (or not served), 403 the key may not use it, 400 wrong kind.
+ */
+export function resolveServedModel(registry: ModelRegistry, name: string, principal: KeyPrincipal, kind: CatalogModel['kind']): CatalogModel {
+  const model = registry.resolve(name)
+  if (!model) throw modelNotFound(name)
+  assertModelAllowed(principal, model.id)
+  if (model.kind !== kind) throw badRequest(WRONG_KIND[kind].message(name), 'model', WRONG_KIND[kind].code)
+  return model
+}
+
+/** The provider serving `model` (a 404 when this gateway was built without it). */
+export function providerFor<P>(providers: Partial<Record<CatalogModel['provider'], P>>, model: CatalogModel, name: string): P {
+  const provider = providers[model.provider]
+  if (!provider) throw modelNotFound(name)
+  return provider
+}
+
+/** Reports one finished call to the usage sink, priced from the catalog. */
+export function meterCall(sink: UsageSink, call: {
+  model: CatalogModel
+  tokens: TokenUsage
+  principal: KeyPrincipal
+  ctx: Pick<CallContext, 'requestId'>
+  at: number
+  estimated?: boolean
+}): void {
+  sink.record({
+    keyId: call.principal.keyId,
+    owner: call.principal.owner,
+    modelId: call.model.id,
+    tokens: call.tokens,
+    costMicroUsd: costMicroUsd(call.model, call.tokens),
+    at: call.at,
+    requestId: call.ctx.requestId,
+    ...(call.estimated ? { estimated: true } : {}),
+  })
+}
