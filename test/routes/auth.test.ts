@@ -60,7 +60,7 @@ t.test('a model the key may not use is 403; the list shows only allowed models',
   t.same(list.data.map((m) => m.id), ['pennyworth-mock'])
   await t.rejects(client.chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }] }),
     { status: 403, code: 'model_not_allowed' })
-  await t.rejects(client.models.retrieve('claude-sonnet-4-5'), { status: 404, name: 'NotFoundError' })
+  await t.rejects(client.models.retrieve('claude-sonnet-4-5'), { status: 404, code: 'model_not_found' })
   const ok = await client.chat.completions.create({ model: 'pennyworth-mock', messages: [{ role: 'user', content: 'hi' }] })
   t.equal(ok.choices[0].message.content, 'You said: hi')
 })

@@ -51,7 +51,7 @@ t.test('finish_reason from stopReason', async (t) => {
 
 t.test('a conversation must start with a user turn', async (t) => {
   await t.rejects(client.chat.completions.create({ model: 'claude-haiku-4-5', messages: [{ role: 'assistant', content: 'hi' }, { role: 'user', content: 'q' }] }),
-    { status: 400, param: 'messages', name: 'BadRequestError' })
+    { status: 400, param: 'messages', code: 'invalid_message_order' })
 })
 
 t.test('streaming: chunks leave as the upstream produces them', async (t) => {

@@ -1,0 +1,91 @@
+/**
+ * `npm start` and the `pennyworth` CLI as a newcomer runs them: real child processes, an
+ * on-disk data dir, the dev key printed once, and the CLI reaching the running server's store.
+ */
+import t from 'tap'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import OpenAI from 'openai'
+
+const run = promisify(execFile)
+const dataDir = mkdtempSync(join(tmpdir(), 'pennyworth-local-'))
+const env = { ...process.env, PENNYWORTH_DATA_DIR: dataDir, PORT: '0', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', PENNYWORTH_LOG_LEVEL: 'warn' }
+delete env.AWS_ENDPOINT_URL_DYNAMODB
+
+async function startServer(): Promise<{ child: ChildProcess; url: string; devKey?: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/server.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout!.on('data', (d) => { out += d })
+  child.stderr!.on('data', (d) => { out += d })
+  const deadline = Date.now() + 30_000
+  while (!/listening on (\S+)\/v1/.test(out)) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start: ${out}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return { child, url: /listening on (\S+)\/v1/.exec(out)![1], devKey: /^Dev API key: (\S+)$/m.exec(out)?.[1] }
+}
+
+async function stopServer(child: ChildProcess): Promise<number | null> {
+  child.kill('SIGTERM')
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)))
+}
+
+const cli = (...args: string[]) => run(process.execPath, ['app/cli/bin.js', ...args], { env }).catch((e) => e as { stdout: string; stderr: string; code: number })
+
+t.test('first start mints and prints a dev key; the gateway answers offline', async (t) => {
+  const first = await startServer()
+  t.teardown(() => { if (first.child.exitCode === null) first.child.kill('SIGKILL') })
+  t.match(first.devKey, /^pw-[a-z2-9]{12}-/)
+  const client = new OpenAI({ apiKey: first.devKey!, baseURL: `${first.url}/v1`, maxRetries: 0 })
+  const res = await client.chat.completions.create({ model: 'pennyworth-mock', messages: [{ role: 'user', content: 'offline?' }] })
+  t.equal(res.choices[0].message.content, 'You said: offline?')
+
+  // The CLI reaches the running server's store through the hand-over file.
+  const created = await cli('keys', 'create', '--local', '--name', 'ci', '--models', 'pennyworth-mock', '--expires', '30d', '--json')
+  const key = JSON.parse((created as { stdout: string }).stdout)
+  t.match(key.key, /^pw-/)
+  t.notOk('secretHash' in key, 'the hash is not printed')
+  const listed = JSON.parse((await cli('keys', 'list', '--local', '--json') as { stdout: string }).stdout)
+  t.same(listed.map((k: { name: string }) => k.name).sort(), ['ci', 'dev'])
+  const limited = new OpenAI({ apiKey: key.key, baseURL: `${first.url}/v1`, maxRetries: 0 })
+  t.same((await limited.models.list()).data.map((m) => m.id), ['pennyworth-mock'])
+  const revoked = await cli('keys', 'revoke', key.id, '--local')
+  t.match((revoked as { stdout: string }).stdout, /Revoked key/)
+  t.equal(await stopServer(first.child), 0, 'graceful exit on SIGTERM')
+
+  // Second start: same data, no new dev key; the first key still works.
+  const second = await startServer()
+  t.teardown(() => { if (second.child.exitCode === null) second.child.kill('SIGKILL') })
+  t.equal(second.devKey, undefined, 'printed once only')
+  const again = new OpenAI({ apiKey: first.devKey!, baseURL: `${second.url}/v1`, maxRetries: 0 })
+  t.ok((await again.models.list()).data.length > 0, 'keys persist on disk')
+  await t.rejects(new OpenAI({ apiKey: key.key, baseURL: `${second.url}/v1`, maxRetries: 0 }).models.list(), { status: 401, code: 'revoked_api_key' })
+  await stopServer(second.child)
+
+  // With no server running, the CLI opens the data dir itself.
+  const offline = JSON.parse((await cli('keys', 'list', '--local', '--json') as { stdout: string }).stdout)
+  t.equal(offline.find((k: { name: string }) => k.name === 'ci').status, 'revoked')
+})
+
+t.test('CLI usage errors and exit codes', async (t) => {
+  const noName = await cli('keys', 'create', '--local') as { code: number; stderr: string }
+  t.equal(noName.code, 2)
+  t.match(noName.stderr, /keys create needs --name/)
+  const badModel = await cli('keys', 'create', '--local', '--name', 'x', '--models', 'gpt-17') as { code: number; stderr: string }
+  t.equal(badModel.code, 2)
+  t.match(badModel.stderr, /not in the catalog: gpt-17/)
+  const unknown = await cli('frobnicate') as { code: number }
+  t.equal(unknown.code, 2)
+  const missing = await cli('keys', 'revoke', 'nokey1234567', '--local') as { code: number; stderr: string }
+  t.equal(missing.code, 1)
+  t.match(missing.stderr, /No key with id/)
+})
+
+t.test('a bad configuration stops start-up naming the variable', async (t) => {
+  const res = await run(process.execPath, ['--import', 'tsx', 'app/server.ts'], { env: { ...env, PORT: 'abc' } }).catch((e) => e)
+  t.equal(res.code, 1)
+  t.match(res.stderr, /PORT must be a whole number/)
+})
