@@ -12,7 +12,7 @@ import OpenAI from 'openai'
 
 const run = promisify(execFile)
 const dataDir = mkdtempSync(join(tmpdir(), 'pennyworth-local-'))
-const env = { ...process.env, PENNYWORTH_DATA_DIR: dataDir, PORT: '0', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', PENNYWORTH_LOG_LEVEL: 'warn' }
+const env: NodeJS.ProcessEnv = { ...process.env, PENNYWORTH_DATA_DIR: dataDir, PORT: '0', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', PENNYWORTH_LOG_LEVEL: 'warn' }
 delete env.AWS_ENDPOINT_URL_DYNAMODB
 
 async function startServer(): Promise<{ child: ChildProcess; url: string; devKey?: string }> {

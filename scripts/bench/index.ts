@@ -1,0 +1,100 @@
+/**
+ * `npm run bench`: the gateway's added latency and throughput, side by side in one run, against
+ * calling the same upstream directly. Upstream = the Bedrock wire-protocol server (h2c, event
+ * streams) with its echo handler; "direct" = the AWS SDK calling it, as an app without a
+ * gateway would; "gateway" = HTTP to pennyworth (real key auth, validation, translation,
+ * metering sink, SSE) which calls it through the same SDK. Not a test: it prints numbers.
+ */
+import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime'
+import { Agent, request } from 'undici'
+import { buildApp } from '../../app/app.js'
+import { createDocumentClient } from '../../app/clients.js'
+import { loadConfig } from '../../app/config.js'
+import { loadCatalog } from '../../app/services/catalog.js'
+import { startEmbeddedDynamo } from '../../app/store/embedded.js'
+import { ensureTables } from '../../app/store/setup.js'
+import { startBedrockServer } from '../../test/helpers/bedrock-server.js'
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
+const credentials = { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' }
+const N = Number(process.env.BENCH_REQUESTS ?? 2000)
+const WARMUP = 200
+
+const upstream = await startBedrockServer()
+const dynamoServer = await startEmbeddedDynamo()
+const config = loadConfig({ PENNYWORTH_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' })
+const dynamo = createDocumentClient({ endpoint: dynamoServer.endpoint, region: 'us-east-1', credentials })
+await ensureTables(dynamo, config.tables)
+const gatewayBedrock = new BedrockRuntimeClient({ endpoint: upstream.url, region: 'us-east-1', credentials })
+// Logs go to /dev/null-equivalent so the terminal is not the bottleneck, but pino still runs.
+const { Writable } = await import('node:stream')
+const sink = new Writable({ write(_c, _e, cb) { cb() } })
+const app = await buildApp({
+  config, catalog: loadCatalog(), clients: { dynamo, bedrock: gatewayBedrock },
+  usage: { record() {} },
+  logger: { level: config.logLevel, stream: sink },
+})
+const url = await app.listen({ host: '127.0.0.1', port: 0 })
+const { key } = await app.keys.create({ name: 'bench', owner: 'bench' })
+
+const direct = new BedrockRuntimeClient({ endpoint: upstream.url, region: 'us-east-1', credentials })
+const agent = new Agent({ connections: 64, pipelining: 1 })
+const MODEL = 'claude-haiku-4-5'
+const UPSTREAM_ID = loadCatalog().models.find((m) => m.id === MODEL)!.upstreamId
+const messages = [{ role: 'user' as const, content: 'Say hello in five words.' }]
+
+async function directCall(stream: boolean): Promise<void> {
+  const input = { modelId: UPSTREAM_ID, messages: [{ role: 'user' as const, content: [{ text: messages[0].content }] }], inferenceConfig: { maxTokens: 64 } }
+  if (!stream) { await direct.send(new ConverseCommand(input)); return }
+  const res = await direct.send(new ConverseStreamCommand(input))
+  for await (const _ of res.stream!) { /* drain */ }
+}
+
+async function gatewayCall(stream: boolean): Promise<void> {
+  const res = await request(`${url}/v1/chat/completions`, {
+    method: 'POST', dispatcher: agent,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: MODEL, messages, max_tokens: 64, stream }),
+  })
+  const text = await res.body.text()
+  if (res.statusCode !== 200 || (stream && !text.endsWith('data: [DONE]\n\n'))) throw new Error(`gateway ${res.statusCode}: ${text.slice(0, 200)}`)
+}
+
+interface Result { p50: number; p99: number; rps: number }
+
+async function measure(fn: () => Promise<void>, concurrency: number): Promise<Result> {
+  for (let i = 0; i < WARMUP; i++) await fn()
+  const times: number[] = []
+  let next = 0
+  const start = performance.now()
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next++ < N) {
+      const t0 = performance.now()
+      await fn()
+      times.push(performance.now() - t0)
+    }
+  }))
+  const elapsed = (performance.now() - start) / 1000
+  times.sort((a, b) => a - b)
+  const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))]
+  return { p50: q(0.5), p99: q(0.99), rps: times.length / elapsed }
+}
+
+const rows: string[][] = [['mode', 'concurrency', 'direct p50', 'gateway p50', 'added p50', 'direct p99', 'gateway p99', 'added p99', 'direct req/s', 'gateway req/s']]
+const ms = (x: number) => `${x.toFixed(3)} ms`
+for (const stream of [false, true]) {
+  for (const concurrency of [1, 16]) {
+    const d = await measure(() => directCall(stream), concurrency)
+    const g = await measure(() => gatewayCall(stream), concurrency)
+    rows.push([stream ? 'stream' : 'non-stream', String(concurrency), ms(d.p50), ms(g.p50), ms(g.p50 - d.p50), ms(d.p99), ms(g.p99), ms(g.p99 - d.p99), d.rps.toFixed(0), g.rps.toFixed(0)])
+  }
+}
+const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
+console.log(`pennyworth bench: ${N} requests per cell after ${WARMUP} warm-up, Node ${process.version}, log level ${config.logLevel}`)
+for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '))
+
+await app.close()
+await agent.close()
+direct.destroy(); gatewayBedrock.destroy(); dynamo.destroy()
+await upstream.close()
+await dynamoServer.close()
