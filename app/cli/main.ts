@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util'
 import { createDocumentClient } from '../clients.js'
 import { ConfigError, loadConfig } from '../config.js'
 import { loadCatalog } from '../services/catalog.js'
-import { KeyService } from '../services/keys.js'
+import { invalidLimits, KeyService } from '../services/keys.js'
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../store/embedded.js'
 import type { ApiKeyRecord } from '../store/keys.js'
 import { KeyStore } from '../store/keys.js'
@@ -19,6 +19,7 @@ const USAGE = `Usage: pennyworth <command> [options]
 
 Commands:
   keys create --name <name> [--owner <owner>] [--models <id,id…>] [--expires <ISO date | 30d>]
+              [--budget-usd <monthly USD>] [--soft-budget-usd <USD>] [--rpm <n>] [--tpm <n>]
   keys list [--owner <owner>]
   keys revoke <key-id>
 
@@ -46,6 +47,19 @@ export function parseExpiry(value: string, now = Date.now()): string {
   return new Date(t).toISOString()
 }
 
+/** A USD amount (`12.5`) → integer micro-USD. */
+export function parseUsd(flag: string, value: string): number {
+  if (!/^\d+(\.\d{1,6})?$/.test(value)) throw new UsageError(`--${flag}: "${value}" is not an amount in USD like 25 or 12.50`)
+  const [whole, frac = ''] = value.split('.')
+  return Number(whole) * 1_000_000 + Number(frac.padEnd(6, '0'))
+}
+
+/** A positive whole number (`--rpm`, `--tpm`). */
+export function parseCount(flag: string, value: string): number {
+  if (!/^[1-9]\d{0,9}$/.test(value)) throw new UsageError(`--${flag}: "${value}" is not a positive whole number`)
+  return Number(value)
+}
+
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n')
@@ -61,6 +75,7 @@ export async function main(argv: string[], io: Io = stdio, env: NodeJS.ProcessEn
       allowPositionals: true,
       options: {
         name: { type: 'string' }, owner: { type: 'string' }, models: { type: 'string' }, expires: { type: 'string' },
+        'budget-usd': { type: 'string' }, 'soft-budget-usd': { type: 'string' }, rpm: { type: 'string' }, tpm: { type: 'string' },
         local: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     })
@@ -96,10 +111,24 @@ export async function main(argv: string[], io: Io = stdio, env: NodeJS.ProcessEn
             if (unknown.length) throw new UsageError(`--models: not in the catalog: ${unknown.join(', ')}`)
           }
           const expires = values.expires ? parseExpiry(values.expires) : null
-          const { key, record } = await keys.create({ name: values.name, owner: values.owner ?? env.USER ?? 'admin', models, expires })
+          const limits = {
+            monthlyBudgetMicroUsd: values['budget-usd'] !== undefined ? parseUsd('budget-usd', values['budget-usd']) : null,
+            softBudgetMicroUsd: values['soft-budget-usd'] !== undefined ? parseUsd('soft-budget-usd', values['soft-budget-usd']) : null,
+            rpm: values.rpm !== undefined ? parseCount('rpm', values.rpm) : null,
+            tpm: values.tpm !== undefined ? parseCount('tpm', values.tpm) : null,
+          }
+          const problem = invalidLimits(limits)
+          if (problem) throw new UsageError(problem)
+          const { key, record } = await keys.create({ name: values.name, owner: values.owner ?? env.USER ?? 'admin', models, expires, ...limits })
           if (values.json) io.out(JSON.stringify({ key, ...publicView(record) }))
           else {
             io.out(`Created key ${record.id} (${record.name}) for ${record.owner}; models: ${record.models.join(', ')}; expires: ${record.expires ?? 'never'}`)
+            const set = [
+              record.monthlyBudgetMicroUsd != null ? `budget $${record.monthlyBudgetMicroUsd / 1e6}/month` : '',
+              record.softBudgetMicroUsd != null ? `soft $${record.softBudgetMicroUsd / 1e6}` : '',
+              record.rpm != null ? `${record.rpm} rpm` : '', record.tpm != null ? `${record.tpm} tpm` : '',
+            ].filter(Boolean)
+            if (set.length) io.out(`Limits: ${set.join(', ')}`)
             io.out(`API key (shown once, store it now): ${key}`)
           }
           return 0

@@ -8,7 +8,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { forbidden, unauthorized } from '../errors.js'
-import type { ApiKeyRecord, KeyStore } from '../store/keys.js'
+import { KEY_LIMIT_FIELDS, type ApiKeyRecord, type KeyLimits, type KeyStore } from '../store/keys.js'
 
 const ID_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789' // 32 symbols, no look-alikes (l, o, 0, 1)
 const ID_LENGTH = 12
@@ -23,6 +23,34 @@ export interface KeyPrincipal {
   name: string
   /** Catalog model ids, or ["*"]. */
   models: string[]
+  /** Budget and rate limits of the key (absent = none); see store/keys.ts KeyLimits. */
+  limits?: KeyLimits
+}
+
+/** Only the limit fields that are set (non-null), copied from a record or an input. */
+export function pickLimits(source: KeyLimits): KeyLimits {
+  const limits: KeyLimits = {}
+  for (const f of KEY_LIMIT_FIELDS) {
+    const v = source[f]
+    if (v !== undefined && v !== null) limits[f] = v
+  }
+  return limits
+}
+
+/**
+ * Checks limit values: non-negative safe integers (budgets in micro-USD), rpm/tpm ≥ 1, and a soft
+ * threshold not above the budget. Returns an error message, or undefined when they are valid.
+ */
+export function invalidLimits(limits: KeyLimits): string | undefined {
+  for (const f of KEY_LIMIT_FIELDS) {
+    const v = limits[f]
+    if (v === undefined || v === null) continue
+    if (!Number.isSafeInteger(v) || v < 0) return `${f} must be a non-negative integer`
+    if ((f === 'rpm' || f === 'tpm') && v < 1) return `${f} must be at least 1`
+  }
+  const { monthlyBudgetMicroUsd: budget, softBudgetMicroUsd: soft } = limits
+  if (soft != null && budget != null && soft > budget) return 'softBudgetMicroUsd must not exceed monthlyBudgetMicroUsd'
+  return undefined
 }
 
 export function newKeyId(): string {
@@ -91,8 +119,10 @@ export class KeyService {
   }
 
   /** Creates a key; the returned `key` is the only time the secret exists outside the caller. */
-  async create(input: { name: string; owner: string; models?: string[]; expires?: string | null }):
+  async create(input: { name: string; owner: string; models?: string[]; expires?: string | null } & KeyLimits):
   Promise<{ key: string; record: ApiKeyRecord }> {
+    const problem = invalidLimits(input)
+    if (problem) throw new RangeError(problem)
     const { key, keyId, secretHash } = mintKey()
     const record: ApiKeyRecord = {
       id: keyId,
@@ -103,6 +133,7 @@ export class KeyService {
       status: 'active',
       models: input.models && input.models.length > 0 ? input.models : ['*'],
       secretHash,
+      ...pickLimits(input),
     }
     await this.store.create(record)
     return { key, record }
@@ -131,7 +162,11 @@ export class KeyService {
     if (record.expires !== null && Date.parse(record.expires) <= this.now()) {
       throw unauthorized('This API key has expired.', 'expired_api_key')
     }
-    return { kind: 'api-key', keyId: record.id, owner: record.owner, name: record.name, models: record.models }
+    const limits = pickLimits(record)
+    return {
+      kind: 'api-key', keyId: record.id, owner: record.owner, name: record.name, models: record.models,
+      ...(Object.keys(limits).length > 0 ? { limits } : {}),
+    }
   }
 
   /** Cached read; concurrent cold lookups of one id share a single DynamoDB call. */

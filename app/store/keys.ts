@@ -10,8 +10,26 @@ import {
 } from '@aws-sdk/lib-dynamodb'
 import { KEYS_BY_OWNER_INDEX } from './tables.js'
 
+/**
+ * Per-key budget and rate limits. Absent or null = no limit. Enforced by services/limits.ts
+ * before any upstream call; the admin API reads and updates them.
+ */
+export interface KeyLimits {
+  /** Monthly (UTC calendar month) spend cap in integer micro-USD (1 USD = 1,000,000). */
+  monthlyBudgetMicroUsd?: number | null
+  /** Soft threshold in micro-USD (≤ the budget): reported (header, /v1/usage), never enforced. */
+  softBudgetMicroUsd?: number | null
+  /** Requests per minute. */
+  rpm?: number | null
+  /** Tokens (input + output) per minute. */
+  tpm?: number | null
+}
+
+/** The limit fields of a key, in the order they are documented. */
+export const KEY_LIMIT_FIELDS = ['monthlyBudgetMicroUsd', 'softBudgetMicroUsd', 'rpm', 'tpm'] as const
+
 /** One API key as stored. */
-export interface ApiKeyRecord {
+export interface ApiKeyRecord extends KeyLimits {
   /** Public key id: appears in the key, in logs and in usage records. */
   id: string
   name: string
