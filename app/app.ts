@@ -8,6 +8,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOpt
 import { randomUUID } from 'node:crypto'
 import type { Config } from './config.js'
 import { registerAuth } from './plugins/auth.js'
+import { CognitoVerifier } from './services/jwt.js'
+import { wellKnownRoutes } from './routes/well-known.js'
 import { registerErrorHandling } from './plugins/error-handler.js'
 import { BedrockProvider } from './providers/bedrock/provider.js'
 import { MockProvider } from './providers/mock/index.js'
@@ -27,6 +29,7 @@ import { VERSION } from './version.js'
 /** Everything the app needs, injected so tests and entry points decide where it points. */
 export interface AppOptions {
   config: Pick<Config, 'tables' | 'models' | 'mockModels' | 'keyCacheTtlMs' | 'logLevel' | 'bodyLimitBytes'>
+    & Partial<Pick<Config, 'cognito' | 'publicUrl'>>
   catalog: Catalog
   clients: { dynamo: DynamoDBDocumentClient; bedrock: BedrockRuntimeClient }
   /** Defaults to a sink that logs usage. */
@@ -43,6 +46,8 @@ declare module 'fastify' {
     routeTable: ReadonlyArray<Pick<RouteOptions, 'method' | 'url'>>
     keys: KeyService
     registry: ModelRegistry
+    /** Verifies people's Cognito access tokens; undefined when no user pool is configured. */
+    verifier: CognitoVerifier | undefined
   }
 }
 
@@ -85,9 +90,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id)
   })
   registerErrorHandling(app)
-  registerAuth(app, keys)
+  // People's access tokens (admin API); without a configured pool nobody can sign in.
+  const verifier = config.cognito ? new CognitoVerifier({ issuer: config.cognito.issuer, clientId: config.cognito.clientId, jwksUrl: config.cognito.jwksUrl }) : undefined
+  app.decorate('verifier', verifier)
+  registerAuth(app, keys, verifier)
 
   healthRoutes(app, { version: VERSION })
+  wellKnownRoutes(app, { version: VERSION, publicUrl: config.publicUrl, cognito: config.cognito })
   modelRoutes(app, { registry })
   chatCompletionRoutes(app, { chat })
   embeddingRoutes(app, { embeddings })

@@ -31,6 +31,19 @@ export interface Config {
   publicUrl: string | undefined
   /** Largest accepted request body (API Gateway/Lambda allow 6 MB). */
   bodyLimitBytes: number
+  /** Cognito sign-in for people (admin API); undefined = nobody can sign in. */
+  cognito: CognitoConfig | undefined
+}
+
+/** The user pool and app client whose access tokens the admin API accepts. */
+export interface CognitoConfig {
+  region: string
+  userPoolId: string
+  clientId: string
+  /** Expected `iss`; defaults to `https://cognito-idp.<region>.amazonaws.com/<userPoolId>`. */
+  issuer: string
+  /** Where the signing keys are; defaults to `<issuer>/.well-known/jwks.json`. */
+  jwksUrl: string
 }
 
 export class ConfigError extends Error {
@@ -98,6 +111,26 @@ function url(env: Env, name: string): string | undefined {
   return v.replace(/\/+$/, '')
 }
 
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/
+
+/** PENNYWORTH_COGNITO_*: both ids or neither; region and issuer derived unless given (cognito-local). */
+function cognito(env: Env): CognitoConfig | undefined {
+  const userPoolId = optional(env, 'PENNYWORTH_COGNITO_USER_POOL_ID')
+  const clientId = optional(env, 'PENNYWORTH_COGNITO_CLIENT_ID')
+  if (userPoolId === undefined && clientId === undefined) return undefined
+  if (userPoolId === undefined) throw new ConfigError('PENNYWORTH_COGNITO_USER_POOL_ID', 'must be set when PENNYWORTH_COGNITO_CLIENT_ID is')
+  if (clientId === undefined) throw new ConfigError('PENNYWORTH_COGNITO_CLIENT_ID', 'must be set when PENNYWORTH_COGNITO_USER_POOL_ID is')
+  if (!/^[\w-]+_[0-9a-zA-Z]+$/.test(userPoolId)) throw new ConfigError('PENNYWORTH_COGNITO_USER_POOL_ID', `is not a user pool id like us-west-2_AbC123: "${userPoolId}"`)
+  if (!/^[\w+]{1,128}$/.test(clientId)) throw new ConfigError('PENNYWORTH_COGNITO_CLIENT_ID', `is not an app client id: "${clientId}"`)
+  const poolRegion = userPoolId.split('_')[0]
+  const region = optional(env, 'PENNYWORTH_COGNITO_REGION') ?? optional(env, 'AWS_REGION') ?? (REGION.test(poolRegion) ? poolRegion : undefined)
+  if (region === undefined) throw new ConfigError('PENNYWORTH_COGNITO_REGION', 'must be set (or AWS_REGION)')
+  if (!REGION.test(region)) throw new ConfigError('PENNYWORTH_COGNITO_REGION', `is not an AWS region: "${region}"`)
+  const issuer = url(env, 'PENNYWORTH_COGNITO_ISSUER') ?? `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`
+  const jwksUrl = url(env, 'PENNYWORTH_COGNITO_JWKS_URL') ?? `${issuer}/.well-known/jwks.json`
+  return { region, userPoolId, clientId, issuer, jwksUrl }
+}
+
 /** Reads and validates the configuration; throws ConfigError naming the bad variable. */
 export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = { mockModels: false, lambdaStreaming: true }): Readonly<Config> {
   const logLevel = str(env, 'PENNYWORTH_LOG_LEVEL', 'info')
@@ -123,6 +156,7 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = { 
     lambdaStreaming: bool(env, 'PENNYWORTH_LAMBDA_STREAMING', defaults.lambdaStreaming),
     publicUrl: url(env, 'PENNYWORTH_PUBLIC_URL'),
     bodyLimitBytes: 6 * 1024 * 1024,
+    cognito: cognito(env),
   }
   return Object.freeze(config)
 }

@@ -1,21 +1,43 @@
 /**
  * Authentication, default deny: every route needs a principal unless it is in PUBLIC_ROUTES,
- * the one list of public routes. Keys come as `Authorization: Bearer <key>` or `x-api-key`.
+ * the one list of public routes. A route's `config.auth` says which credentials it accepts:
+ * API keys (the default: OpenAI routes), as `Authorization: Bearer <key>` or `x-api-key`, and/or
+ * people's Cognito access tokens (the admin API), as `Authorization: Bearer <jwt>`, limited to
+ * the route's Cognito groups (403 for a signed-in person in none of them).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { unauthorized } from '../errors.js'
+import { forbidden, unauthorized } from '../errors.js'
+import { GROUPS, looksLikeJwt, type CognitoVerifier, type Group, type UserPrincipal } from '../services/jwt.js'
 import type { KeyPrincipal, KeyService } from '../services/keys.js'
+
+/** A verified caller: an API key or a signed-in person. */
+export type Principal = KeyPrincipal | UserPrincipal
+
+/** Which credentials a route accepts (route `config.auth`); absent = API keys only. */
+export interface RouteAuth {
+  /** Default `['api-key']`. */
+  accept?: ReadonlyArray<Principal['kind']>
+  /** People: the Cognito groups allowed (default: every group pennyworth knows). */
+  groups?: ReadonlyArray<Group>
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: RouteAuth
+  }
+}
 
 /** The only routes reachable without credentials: `METHOD /url-pattern`. */
 export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
   'GET /health',
   'GET /version',
+  'GET /v1/.well-known/pennyworth',
 ])
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The verified caller; set for every non-public route before its handler runs. */
-    principal: KeyPrincipal | null
+    principal: Principal | null
   }
 }
 
@@ -35,23 +57,58 @@ export function isPublic(method: string, url: string | undefined): boolean {
   return url !== undefined && PUBLIC_ROUTES.has(`${method} ${url}`)
 }
 
-/** The caller, for handlers of non-public routes (the hook guarantees it is there). */
+/** The calling key, for handlers of key routes (the hook guarantees it is there). */
 export function principalOf(request: FastifyRequest): KeyPrincipal {
-  if (!request.principal) throw unauthorized()
+  if (request.principal?.kind !== 'api-key') throw unauthorized()
   return request.principal
 }
 
-export function registerAuth(app: FastifyInstance, keys: KeyService): void {
+/** The signed-in person, for handlers of routes that accept Cognito tokens. */
+export function userOf(request: FastifyRequest): UserPrincipal {
+  if (request.principal?.kind !== 'user') throw unauthorized(TOKEN_MISSING, 'invalid_token')
+  return request.principal
+}
+
+const TOKEN_MISSING = 'Missing or invalid access token. Sign in with `pennyworth login` and send the access token as "Authorization: Bearer <token>".'
+
+/** A bearer token from the Authorization header only (never x-api-key). */
+function bearer(request: FastifyRequest): string | undefined {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')
+  return m?.[1]
+}
+
+async function authenticateUser(request: FastifyRequest, verifier: CognitoVerifier | undefined, groups: ReadonlyArray<string>): Promise<UserPrincipal> {
+  const token = bearer(request)
+  if (!token) throw unauthorized(TOKEN_MISSING, 'invalid_token')
+  if (!verifier) throw unauthorized('Sign-in is not configured on this gateway (PENNYWORTH_COGNITO_USER_POOL_ID).', 'signin_not_configured')
+  const user = await verifier.verify(token)
+  if (!user.groups.some((g) => groups.includes(g))) {
+    throw forbidden(`This needs membership of the Cognito group ${groups.map((g) => `'${g}'`).join(' or ')}.`, 'group_required')
+  }
+  return user
+}
+
+export function registerAuth(app: FastifyInstance, keys: KeyService, verifier?: CognitoVerifier): void {
   app.decorateRequest('principal', null)
   app.addHook('onRequest', async (request, reply) => {
     // Unknown URLs fall through to the 404 handler: there is nothing behind them to protect.
     if (request.is404) return
     const method = request.method === 'HEAD' ? 'GET' : request.method
     if (isPublic(method, request.routeOptions.url)) return
-    const key = presentedKey(request)
-    if (!key) throw unauthorized()
-    request.principal = await keys.authenticate(key)
+    const auth = request.routeOptions.config.auth
+    const accept = auth?.accept ?? ['api-key']
+    const presented = presentedKey(request)
+    if (accept.includes('user') && (!accept.includes('api-key') || (presented !== undefined && looksLikeJwt(presented)))) {
+      const user = await authenticateUser(request, verifier, auth?.groups ?? GROUPS)
+      request.principal = user
+      request.log = reply.log = request.log.child({ userSub: user.sub })
+      return
+    }
+    if (!accept.includes('api-key')) throw unauthorized()
+    if (!presented) throw unauthorized()
+    const principal = await keys.authenticate(presented)
+    request.principal = principal
     // The public key id (never the key) on every later log line of this request.
-    request.log = reply.log = request.log.child({ keyId: request.principal.keyId })
+    request.log = reply.log = request.log.child({ keyId: principal.keyId })
   })
 }
