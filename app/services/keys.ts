@@ -8,7 +8,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { forbidden, unauthorized } from '../errors.js'
-import { KEY_LIMIT_FIELDS, type ApiKeyRecord, type KeyLimits, type KeyStore } from '../store/keys.js'
+import { KEY_LIMIT_FIELDS, type ApiKeyRecord, type KeyChanges, type KeyLimits, type KeyStore } from '../store/keys.js'
 
 const ID_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789' // 32 symbols, no look-alikes (l, o, 0, 1)
 const ID_LENGTH = 12
@@ -102,7 +102,13 @@ export interface KeyServiceOptions {
   now?: () => number
 }
 
-interface CacheEntry { record: ApiKeyRecord | undefined; until: number }
+interface CacheEntry { record: ApiKeyRecord | undefined; until: number; at: number }
+
+/** A wrong secret for a cached key re-reads it (a rotation elsewhere) at most this often. */
+const MISMATCH_REFRESH_MS = 1_000
+
+/** Longest grace period of a rotated-out secret. */
+export const MAX_ROTATION_GRACE_MS = 30 * 86_400_000
 
 /** Negative lookups (unknown ids) are cached briefly, so garbage keys cannot hammer DynamoDB. */
 const NEGATIVE_TTL_MS = 5_000
@@ -149,6 +155,45 @@ export class KeyService {
     return record
   }
 
+  /** The stored record, uncached (admin reads). */
+  get(id: string): Promise<ApiKeyRecord | undefined> {
+    return this.store.get(id)
+  }
+
+  /**
+   * Changes an active key; limits are validated together with the ones it keeps. Throws
+   * RangeError for invalid limits and the store's KeyConflictError for a missing or revoked key.
+   */
+  async update(current: ApiKeyRecord, changes: KeyChanges): Promise<ApiKeyRecord> {
+    const kept = pickLimits(current)
+    const merged: KeyLimits = { ...kept }
+    for (const f of KEY_LIMIT_FIELDS) if (changes[f] !== undefined) merged[f] = changes[f]
+    const problem = invalidLimits(merged)
+    if (problem) throw new RangeError(problem)
+    const record = await this.store.update(current.id, changes, new Date(this.now()).toISOString())
+    this.cache.delete(current.id)
+    return record
+  }
+
+  /**
+   * Gives an active key a new secret (same id). The replaced secret keeps working for `graceMs`
+   * (0 = stops now), checked against the clock on every use, so caching never extends it.
+   * Only the latest replaced secret is kept: rotating again ends the previous grace period.
+   */
+  async rotate(current: ApiKeyRecord, graceMs: number): Promise<{ key: string; record: ApiKeyRecord }> {
+    if (!Number.isSafeInteger(graceMs) || graceMs < 0 || graceMs > MAX_ROTATION_GRACE_MS) throw new RangeError('grace period out of range')
+    const { key, secretHash } = mintKey(current.id)
+    const now = this.now()
+    const record = await this.store.rotate(current.id, {
+      expectedHash: current.secretHash,
+      newHash: secretHash,
+      graceUntil: graceMs > 0 ? new Date(now + graceMs).toISOString() : undefined,
+      at: new Date(now).toISOString(),
+    })
+    this.cache.delete(current.id)
+    return { key, record }
+  }
+
   /**
    * Verifies a presented key and returns its principal; throws 401 for malformed, unknown,
    * wrong-secret, revoked and expired keys (one message for all, so callers learn nothing).
@@ -156,8 +201,17 @@ export class KeyService {
   async authenticate(raw: string): Promise<KeyPrincipal> {
     const parsed = parseKey(raw)
     if (!parsed) throw unauthorized()
-    const record = await this.lookup(parsed.keyId)
-    if (!record || !sameHash(hashSecret(parsed.secret), record.secretHash)) throw unauthorized()
+    const hash = hashSecret(parsed.secret)
+    let record = await this.lookup(parsed.keyId)
+    if (record && !this.secretMatches(record, hash)) {
+      // Perhaps rotated on another instance since we cached it: re-read, at most once a second.
+      const cached = this.cache.get(parsed.keyId)
+      if (cached && this.now() - cached.at >= MISMATCH_REFRESH_MS) {
+        this.cache.delete(parsed.keyId)
+        record = await this.lookup(parsed.keyId)
+      }
+    }
+    if (!record || !this.secretMatches(record, hash)) throw unauthorized()
     if (record.status !== 'active') throw unauthorized('This API key has been revoked.', 'revoked_api_key')
     if (record.expires !== null && Date.parse(record.expires) <= this.now()) {
       throw unauthorized('This API key has expired.', 'expired_api_key')
@@ -167,6 +221,13 @@ export class KeyService {
       kind: 'api-key', keyId: record.id, owner: record.owner, name: record.name, models: record.models,
       ...(Object.keys(limits).length > 0 ? { limits } : {}),
     }
+  }
+
+  /** The current secret, or the replaced one while its grace period lasts. */
+  private secretMatches(record: ApiKeyRecord, hash: string): boolean {
+    if (sameHash(hash, record.secretHash)) return true
+    return record.previousSecretHash !== undefined && record.graceUntil !== undefined
+      && Date.parse(record.graceUntil) > this.now() && sameHash(hash, record.previousSecretHash)
   }
 
   /** Cached read; concurrent cold lookups of one id share a single DynamoDB call. */
@@ -181,7 +242,7 @@ export class KeyService {
       if (ttl > 0) {
         if (this.cache.size >= this.maxEntries) this.evictExpired(now)
         this.cache.delete(keyId)
-        this.cache.set(keyId, { record, until: this.now() + ttl })
+        this.cache.set(keyId, { record, until: this.now() + ttl, at: this.now() })
       }
       return record
     }).finally(() => this.inflight.delete(keyId))

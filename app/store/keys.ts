@@ -45,9 +45,25 @@ export interface ApiKeyRecord extends KeyLimits {
   models: string[]
   /** Hex SHA-256 of the key's secret (see services/keys.ts). */
   secretHash: string
+  /** After a rotation: the hash of the replaced secret, accepted until `graceUntil`. */
+  previousSecretHash?: string
+  /** ISO-8601: the end of the replaced secret's grace period (checked in code on every use). */
+  graceUntil?: string
+  /** ISO-8601: the last rotation. */
+  rotatedAt?: string
+  /** ISO-8601: the last change through the admin API. */
+  updatedAt?: string
 }
 
+/** What an update may change; `null` clears an optional field (expiry, a limit). */
+export type KeyChanges = Partial<Pick<ApiKeyRecord, 'name' | 'models' | 'expires'>> & KeyLimits
+
 export class KeyExistsError extends Error {}
+
+/** A conditional write on a key failed: it does not exist, or it is no longer what the caller saw. */
+export class KeyConflictError extends Error {
+  override name = 'KeyConflictError'
+}
 
 export class KeyStore {
   constructor(private readonly doc: DynamoDBDocumentClient, private readonly tableName: string) {}
@@ -90,6 +106,71 @@ export class KeyStore {
       ExclusiveStartKey = out.LastEvaluatedKey
     } while (ExclusiveStartKey)
     return items.sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+  }
+
+  /**
+   * Changes name, models, expiry or limits of an active key (a `null` limit is removed, a `null`
+   * expiry means never); returns the updated record. KeyConflictError if it does not exist or is
+   * revoked.
+   */
+  async update(id: string, changes: KeyChanges, at: string): Promise<ApiKeyRecord> {
+    const names: Record<string, string> = { '#status': 'status' }
+    const values: Record<string, unknown> = { ':active': 'active', ':at': at }
+    const set: string[] = ['updatedAt = :at']
+    const remove: string[] = []
+    for (const [field, value] of Object.entries(changes)) {
+      if (value === undefined) continue
+      names[`#${field}`] = field
+      if (value === null && field !== 'expires') remove.push(`#${field}`)
+      else {
+        values[`:${field}`] = value
+        set.push(`#${field} = :${field}`)
+      }
+    }
+    try {
+      const out = await this.doc.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { id },
+        UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+        ConditionExpression: 'attribute_exists(id) AND #status = :active',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }))
+      return out.Attributes as ApiKeyRecord
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) throw new KeyConflictError(`key ${id} does not exist or is revoked`)
+      throw err
+    }
+  }
+
+  /**
+   * Replaces the secret of an active key, keeping the replaced one's hash until `graceUntil`
+   * (none when graceUntil is undefined). Conditional on the secret still being `expectedHash`, so
+   * two concurrent rotations cannot both succeed. KeyConflictError otherwise.
+   */
+  async rotate(id: string, r: { expectedHash: string; newHash: string; graceUntil: string | undefined; at: string }): Promise<ApiKeyRecord> {
+    const values: Record<string, unknown> = { ':active': 'active', ':expected': r.expectedHash, ':new': r.newHash, ':at': r.at }
+    let update = 'SET secretHash = :new, rotatedAt = :at, updatedAt = :at'
+    if (r.graceUntil !== undefined) {
+      update += ', previousSecretHash = :expected, graceUntil = :grace'
+      values[':grace'] = r.graceUntil
+    } else update += ' REMOVE previousSecretHash, graceUntil'
+    try {
+      const out = await this.doc.send(new UpdateCommand({
+        TableName: this.tableName,
+        Key: { id },
+        UpdateExpression: update,
+        ConditionExpression: 'attribute_exists(id) AND #status = :active AND secretHash = :expected',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: values,
+        ReturnValues: 'ALL_NEW',
+      }))
+      return out.Attributes as ApiKeyRecord
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) throw new KeyConflictError(`key ${id} changed, does not exist or is revoked`)
+      throw err
+    }
   }
 
   /** Marks a key revoked; returns the updated record, or undefined if there is no such key. */
