@@ -4,7 +4,7 @@
  * the wire to Bedrock (`gw.bedrock.calls[n].body`, the Converse JSON the SDK sent).
  */
 import t from 'tap'
-import OpenAI, { APIError } from 'openai'
+import { APIError } from 'openai'
 import type { ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions'
 import { startGateway } from '../helpers/app.js'
 import {
@@ -21,6 +21,8 @@ let handler: BedrockHandler = () => ({ json: converseTextResponse('unused') })
 const gw = await startGateway(t, { bedrockHandler: (call) => handler(call) })
 const client = gw.openai()
 const keyId = gw.key.split('-')[1]
+/** The secret part of the key (it may itself contain '-'). */
+const secret = gw.key.slice(`pw-${keyId}-`.length)
 
 type Params = ChatCompletionCreateParamsNonStreaming
 const weather = { type: 'function' as const, function: { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }
@@ -203,13 +205,25 @@ t.test('streaming parallel tool calls: indexes from 0, id+name first, argument f
   t.equal(final.choices[0].finish_reason, 'tool_calls')
   t.equal(lastCall().operation, 'converse-stream')
 
+  // Bedrock's real shape for a tool without arguments: contentBlockStart, one "" fragment, stop.
+  handler = () => ({ frames: [
+    { event: 'messageStart', data: { role: 'assistant' } },
+    { event: 'contentBlockStart', data: { contentBlockIndex: 0, start: { toolUse: { toolUseId: 'tu_time', name: 'get_time' } } } },
+    { event: 'contentBlockDelta', data: { contentBlockIndex: 0, delta: { toolUse: { input: '' } } } },
+    { event: 'contentBlockStop', data: { contentBlockIndex: 0 } },
+    { event: 'messageStop', data: { stopReason: 'tool_use' } },
+    { event: 'metadata', data: { usage: { inputTokens: 3, outputTokens: 2, totalTokens: 5 }, metrics: { latencyMs: 1 } } },
+  ] })
+  const noArgs = await client.chat.completions.stream({ model: 'claude-sonnet-4-5', messages: q(), tools: [time] }).finalChatCompletion()
+  t.match(noArgs.choices[0].message.tool_calls, [{ id: 'tu_time', function: { name: 'get_time', arguments: '{}' } }], 'a tool without arguments streams "{}" (regression)')
+
   handler = () => ({ frames: toolUseStreamFrames([{ toolUseId: 'p1', name: 'get_weather', input: { city: 'A' } }, { toolUseId: 'p2', name: 'get_weather', input: { city: 'B' } }]) })
   const one = await collect(await client.chat.completions.create({ model: 'claude-sonnet-4-5', messages: q(), tools: [weather], stream: true, parallel_tool_calls: false }))
   t.same(one.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []).filter((d) => d.id).map((d) => d.id), ['p1'], 'parallel_tool_calls false: first call only')
 })
 
 t.test('vision: data URL → image block bytes; http URL and non-vision models → 400', async (t) => {
-  handler = () => ({ json: converseTextResponse('A pixel.') })
+  handler = (call) => (call.operation === 'converse-stream' ? { frames: textStreamFrames(['A pixel.']) } : { json: converseTextResponse('A pixel.') })
   const image = (url: string) => [{ role: 'user' as const, content: [{ type: 'text' as const, text: 'What is this?' }, { type: 'image_url' as const, image_url: { url, detail: 'high' as const } }] }]
   const res = await client.chat.completions.create({ model: 'claude-sonnet-4-5', messages: image(`data:image/png;base64,${PNG_B64}`) })
   t.equal(res.choices[0].message.content, 'A pixel.')
@@ -333,7 +347,7 @@ t.test('JSON output: json_object / json_schema → forced tool, content is the J
   handler = () => ({ json: converseToolUseResponse([{ toolUseId: 'w1', name: 'get_weather', input: { city: 'Oslo' } }]) })
   const both = await client.chat.completions.create({ model: 'claude-haiku-4-5', messages: q(), tools: [weather], response_format: { type: 'json_object' } })
   t.equal(both.choices[0].finish_reason, 'tool_calls')
-  t.equal(both.choices[0].message.tool_calls![0].function.name, 'get_weather')
+  t.match(both.choices[0].message.tool_calls, [{ id: 'w1', function: { name: 'get_weather' } }])
   t.same(lastCall().body.toolConfig.toolChoice, { any: {} })
   t.same(lastCall().body.toolConfig.tools.map((x: { toolSpec: { name: string } }) => x.toolSpec.name), ['get_weather', 'json_response'])
 })
@@ -385,7 +399,7 @@ t.test('requestMetadata carries the key id and never the key', async (t) => {
     t.same(call.body.requestMetadata, { keyId }, `${call.operation}: only the key id`)
     const wire = JSON.stringify(call.body) + JSON.stringify(call.headers)
     t.notOk(wire.includes(gw.key), `${call.operation}: the key is not in the body or headers`)
-    t.notOk(wire.includes(gw.key.split('-').at(-1)!), `${call.operation}: nor its secret`)
+    t.notOk(wire.includes(secret), `${call.operation}: nor its secret`)
   }
   t.notOk(JSON.stringify(gw.bedrock.calls.at(-2)!.body).includes('end-user-7'), '`user` is not forwarded')
 })
@@ -413,12 +427,8 @@ t.test('refused parameters → 400 naming them, streaming or not, before any ups
     model: 'claude-haiku-4-5', messages: q(), n: 1, logprobs: false, top_logprobs: 0, presence_penalty: 0, frequency_penalty: 0, logit_bias: {}, seed: 7, user: 'u',
   })
   t.equal(neutral.choices[0].message.content, 'fine', 'neutral values and ignored parameters are accepted')
-  t.notOk('seed' in lastCall().body.inferenceConfig ?? {}, 'seed is not sent')
+  t.notOk(JSON.stringify(lastCall().body).includes('"seed"'), 'seed is not sent')
 
   const tooMany = await apiError(client.chat.completions.create({ model: 'claude-3-5-haiku', messages: q(), max_tokens: 100_000 }))
   t.match(tooMany, { status: 400, param: 'max_tokens', code: 'max_tokens_too_large' })
-})
-
-t.test('an openai client keeps working across mapped features (sanity of the client type)', async (t) => {
-  t.ok(client instanceof OpenAI)
 })

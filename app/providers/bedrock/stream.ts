@@ -23,7 +23,9 @@ import { outputPlan } from './to-converse.js'
  * - text deltas → `content`; reasoningContent text → `reasoning_content` (signatures dropped);
  * - toolUse: OpenAI tool-call `index` is counted by us from 0 — Bedrock's contentBlockIndex
  *   also counts text and reasoning blocks. id, type and name go in the call's first delta with
- *   `arguments: ''`; argument fragments follow;
+ *   `arguments: ''`; argument fragments follow. A call whose input never got a non-empty
+ *   fragment (Bedrock sends none, or only `""`, for a tool without arguments) gets `'{}'` when its
+ *   block stops, as OpenAI sends — `''` is not JSON, and the non-streamed path says `{}` too;
  * - JSON mode: the forced tool's input fragments are `content` deltas, and prose is held back
  *   (emitted at the end only if the model never called the JSON tool), so content stays JSON;
  * - messageStop → a final chunk with `finish_reason`; after the upstream ends, `{tokens}` is
@@ -57,6 +59,16 @@ export async function* converseStreamToChunks(
   /** contentBlockIndex of tool calls dropped by the plan (tool_choice none, parallel false). */
   const dropped = new Set<number>()
   let toolCalls = 0
+  /** OpenAI tool-call indexes that have received at least one non-empty argument fragment. */
+  const withArgs = new Set<number>()
+  /** Tool calls without any argument text get `{}` (see above). */
+  function* closeArgs(calls: Iterable<number>): Generator<ChatStreamEvent> {
+    for (const n of calls) {
+      if (n < 0 || withArgs.has(n)) continue
+      withArgs.add(n)
+      yield chunk({ tool_calls: [{ index: n, function: { arguments: '{}' } }] })
+    }
+  }
   let jsonSeen = false
   let jsonEmitted = false
   let heldText = ''
@@ -107,12 +119,22 @@ export async function* converseStreamToChunks(
         if (n === -1) {
           jsonEmitted = true
           yield chunk({ content: fragment })
-        } else yield chunk({ tool_calls: [{ index: n, function: { arguments: fragment } }] })
+        } else {
+          withArgs.add(n)
+          yield chunk({ tool_calls: [{ index: n, function: { arguments: fragment } }] })
+        }
       }
       continue
     }
 
+    if (event.contentBlockStop) {
+      const n = toolBlocks.get(event.contentBlockStop.contentBlockIndex ?? 0)
+      if (n !== undefined) yield* closeArgs([n])
+      continue
+    }
+
     if (event.messageStop) {
+      yield* closeArgs(toolBlocks.values()) // blocks that never got a contentBlockStop
       if (plan.jsonTool) {
         if (jsonSeen && !jsonEmitted) yield chunk({ content: '{}' })
         else if (!jsonSeen && heldText !== '') yield chunk({ content: heldText })

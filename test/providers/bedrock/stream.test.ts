@@ -165,3 +165,25 @@ t.test('state is per generator: two interleaved streams do not interfere', async
   const calls = deltas(out).flatMap((d) => d.tool_calls ?? [])
   t.same(calls.filter((c) => c.id).map((c) => [c.id, c.index]), [['A', 0], ['B', 0]])
 })
+
+t.test('regression: a tool call without arguments streams "{}", not "" (Bedrock sends no input fragment)', async (t) => {
+  const req = chatReq({ messages: [user('x')], tools: [{ type: 'function', function: { name: 'now' } }, { type: 'function', function: { name: 'get' } }] })
+  const evs = await collect([
+    start(),
+    toolStart(0, 'tu_now', 'now'), toolDelta(0, ''), stopBlock(0),
+    toolStart(1, 'tu_get', 'get'), toolDelta(1, '{"a":1}'), stopBlock(1),
+    toolStart(2, 'tu_bare', 'now'), // no delta and no contentBlockStop at all
+    stop('tool_use'), meta(),
+  ], req)
+  t.same(deltas(evs), [
+    { role: 'assistant', content: '' },
+    { tool_calls: [{ index: 0, id: 'tu_now', type: 'function', function: { name: 'now', arguments: '' } }] },
+    { tool_calls: [{ index: 0, function: { arguments: '{}' } }] },
+    { tool_calls: [{ index: 1, id: 'tu_get', type: 'function', function: { name: 'get', arguments: '' } }] },
+    { tool_calls: [{ index: 1, function: { arguments: '{"a":1}' } }] },
+    { tool_calls: [{ index: 2, id: 'tu_bare', type: 'function', function: { name: 'now', arguments: '' } }] },
+    { tool_calls: [{ index: 2, function: { arguments: '{}' } }] },
+    {},
+  ])
+  t.same(finishes(evs).at(-1), 'tool_calls')
+})
