@@ -11,6 +11,7 @@ import { registerAuth } from './plugins/auth.js'
 import { CognitoVerifier } from './services/jwt.js'
 import { wellKnownRoutes } from './routes/well-known.js'
 import { registerErrorHandling } from './plugins/error-handler.js'
+import { registerLazyValidation } from './plugins/lazy-validation.js'
 import { BedrockProvider } from './providers/bedrock/provider.js'
 import { MockProvider } from './providers/mock/index.js'
 import { healthRoutes } from './routes/health.js'
@@ -68,7 +69,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
-    ajv: { customOptions: { discriminator: true, coerceTypes: false, removeAdditional: false, allErrors: false } },
     return503OnClosing: true,
   })
 
@@ -89,6 +89,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
+  registerLazyValidation(app)
   registerErrorHandling(app)
   // People's access tokens (admin API); without a configured pool nobody can sign in.
   const verifier = config.cognito ? new CognitoVerifier({ issuer: config.cognito.issuer, clientId: config.cognito.clientId, jwksUrl: config.cognito.jwksUrl }) : undefined
