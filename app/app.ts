@@ -23,8 +23,15 @@ import { ModelRegistry } from './services/catalog.js'
 import { ChatService } from './services/chat.js'
 import { EmbeddingService } from './services/embeddings.js'
 import { KeyService } from './services/keys.js'
-import { LogUsageSink, type UsageSink } from './services/usage-sink.js'
+import { LimitsService } from './services/limits.js'
+import { MeteringSink, TeeUsageSink } from './services/metering.js'
+import { UsageService } from './services/usage.js'
+import type { UsageSink } from './services/usage-sink.js'
+import { BackgroundWriter, type BackgroundWriterOptions } from './lib/background.js'
+import { usageRoutes } from './routes/openai/usage.js'
 import { KeyStore } from './store/keys.js'
+import { RateLimitStore } from './store/rate-limits.js'
+import { UsageStore } from './store/usage.js'
 import { VERSION } from './version.js'
 
 /** Everything the app needs, injected so tests and entry points decide where it points. */
@@ -33,8 +40,10 @@ export interface AppOptions {
     & Partial<Pick<Config, 'cognito' | 'publicUrl'>>
   catalog: Catalog
   clients: { dynamo: DynamoDBDocumentClient; bedrock: BedrockRuntimeClient }
-  /** Defaults to a sink that logs usage. */
+  /** Also receives every metered call (e.g. a test's in-memory sink); DynamoDB always records them. */
   usage?: UsageSink
+  /** Retries of background writes (usage records, limit corrections); tests shorten the pauses. */
+  background?: Pick<BackgroundWriterOptions, 'attempts' | 'baseDelayMs' | 'maxDelayMs'>
   /** Fastify logger option; defaults to pino at config.logLevel with secrets redacted. */
   logger?: FastifyServerOptions['logger']
   /** Pause between pieces of the mock model's streamed answers. */
@@ -47,6 +56,13 @@ declare module 'fastify' {
     routeTable: ReadonlyArray<Pick<RouteOptions, 'method' | 'url'>>
     keys: KeyService
     registry: ModelRegistry
+    /** Usage reports (per key, per owner, everything) for the usage, admin and MCP routes. */
+    usage: UsageService
+    /**
+     * Resolves when every background write started so far (usage records, limit corrections)
+     * is done. Entry points await it after the response is out (see lambda.ts).
+     */
+    flushBackground(): Promise<void>
     /** Verifies people's Cognito access tokens; undefined when no user pool is configured. */
     verifier: CognitoVerifier | undefined
   }
@@ -80,11 +96,21 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const keys = new KeyService(new KeyStore(clients.dynamo, config.tables.keys), { cacheTtlMs: config.keyCacheTtlMs })
   const bedrock = new BedrockProvider({ client: clients.bedrock })
   const mock = new MockProvider(options.mockDelayMs)
-  const usage = options.usage ?? new LogUsageSink(app.log)
-  const chat = new ChatService({ registry, providers: { bedrock, mock }, usage })
-  const embeddings = new EmbeddingService({ registry, providers: { bedrock, mock }, usage })
+  const background = new BackgroundWriter({ log: app.log, ...options.background })
+  const usageStore = new UsageStore(clients.dynamo, config.tables.usage)
+  const metering = new MeteringSink({ store: usageStore, background })
+  const usage = options.usage ? new TeeUsageSink(metering, options.usage) : metering
+  const limits = new LimitsService({ usage: usageStore, rateLimits: new RateLimitStore(clients.dynamo, config.tables.rateLimits), background })
+  const chat = new ChatService({ registry, providers: { bedrock, mock }, usage, limits })
+  const embeddings = new EmbeddingService({ registry, providers: { bedrock, mock }, usage, limits })
   app.decorate('keys', keys)
   app.decorate('registry', registry)
+  app.decorate('usage', new UsageService({ store: usageStore, keys }))
+  app.decorate('flushBackground', () => metering.flush())
+  // After the response is sent (never before the first byte): keeps usage writes inside the
+  // request's lifetime, and close() waits for the last ones.
+  app.addHook('onResponse', async () => { await metering.flush() })
+  app.addHook('onClose', async () => { await metering.flush() })
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
@@ -101,5 +127,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   modelRoutes(app, { registry })
   chatCompletionRoutes(app, { chat })
   embeddingRoutes(app, { embeddings })
+  usageRoutes(app, { usage: app.usage })
   return app
 }

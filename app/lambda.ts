@@ -47,10 +47,25 @@ function streamingHandler(runtime: AwsLambdaGlobal) {
     const headers: Record<string, string> = {}
     for (const [k, v] of Object.entries(meta.headers)) if (!HOP_BY_HOP.has(k.toLowerCase())) headers[k] = v
     const out = runtime.HttpResponseStream.from(responseStream, { statusCode: meta.statusCode, headers })
-    await pipeline(stream, out)
+    try {
+      await pipeline(stream, out)
+    } finally {
+      // The client already has the whole response; Lambda must not freeze with usage writes in flight.
+      await app.flushBackground()
+    }
   })
 }
 
-export const handler = streaming
-  ? streamingHandler(runtime!)
-  : awsLambdaFastify(app, { decorateRequest: false })
+/** Buffered answers: the invocation's result is the response, so its usage writes finish first. */
+function bufferedHandler() {
+  const proxy = awsLambdaFastify(app, { decorateRequest: false })
+  return async (event: unknown, context: Context) => {
+    try {
+      return await proxy(event, context)
+    } finally {
+      await app.flushBackground()
+    }
+  }
+}
+
+export const handler = streaming ? streamingHandler(runtime!) : bufferedHandler()

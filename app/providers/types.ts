@@ -21,6 +21,11 @@ export interface CallContext {
   requestId: string
   /** The public key id of the caller (never the key). */
   keyId: string
+  /**
+   * Response headers a use case wants sent (x-ratelimit-*), set before the first byte; HTTP
+   * routes pass the reply's, other callers (MCP tools) may omit it.
+   */
+  setHeaders?(headers: Readonly<Record<string, string>>): void
 }
 
 /** A validated chat request plus the catalog entry it resolved to. */

@@ -8,7 +8,8 @@ import type { CatalogModel } from '../schemas/catalog.js'
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, TokenUsage, Usage } from '../schemas/chat.js'
 import type { ModelRegistry } from './catalog.js'
 import type { KeyPrincipal } from './keys.js'
-import { meterCall, providerFor, resolveServedModel } from './model-calls.js'
+import { estimateChat, type LimitsService, type Permit } from './limits.js'
+import { admitCall, meterCall, providerFor, resolveServedModel } from './model-calls.js'
 import type { UsageSink } from './usage-sink.js'
 
 /** OpenAI's usage object from raw counts: cached prompt tokens count as prompt tokens. */
@@ -31,6 +32,8 @@ export interface ChatServiceOptions {
   /** Provider per catalog `provider` value. */
   providers: Partial<Record<CatalogModel['provider'], ChatProvider>>
   usage: UsageSink
+  /** Budgets and rate limits, checked before every upstream call. */
+  limits: LimitsService
   now?: () => number
 }
 
@@ -45,19 +48,28 @@ export class ChatService {
     return resolveServedModel(this.options.registry, name, principal, 'chat')
   }
 
-  private prepare(body: ChatCompletionRequest, principal: KeyPrincipal): { req: ChatRequest; provider: ChatProvider } {
+  private async prepare(body: ChatCompletionRequest, principal: KeyPrincipal, ctx: CallContext):
+  Promise<{ req: ChatRequest; provider: ChatProvider; permit: Permit }> {
     const model = this.resolve(body.model, principal)
     const provider = providerFor(this.options.providers, model, body.model)
     const req: ChatRequest = { body, model, completionId: completionId(), created: Math.floor(this.now() / 1000) }
-    return { req, provider }
+    // Last: nothing may throw between the admission and the call that settles it.
+    const permit = await admitCall(this.options.limits, principal, model, estimateChat(body, model), ctx)
+    return { req, provider, permit }
   }
 
   /** A non-streamed completion, metered. */
   async complete(body: ChatCompletionRequest, principal: KeyPrincipal, ctx: CallContext): Promise<ChatCompletion> {
-    const { req, provider } = this.prepare(body, principal)
-    const { completion, tokens } = await provider.chat(req, ctx)
-    this.meter(req.model, tokens, principal, ctx, false)
-    return completion
+    const { req, provider, permit } = await this.prepare(body, principal, ctx)
+    let result: Awaited<ReturnType<ChatProvider['chat']>>
+    try {
+      result = await provider.chat(req, ctx)
+    } catch (err) {
+      permit.cancel()
+      throw err
+    }
+    this.meter(req.model, result.tokens, principal, ctx, false, permit)
+    return result.completion
   }
 
   /**
@@ -66,7 +78,7 @@ export class ChatService {
    * but the call is metered either way — also when the consumer stops early (estimated).
    */
   async *stream(body: ChatCompletionRequest, principal: KeyPrincipal, ctx: CallContext): AsyncGenerator<ChatCompletionChunk> {
-    const { req, provider } = this.prepare(body, principal)
+    const { req, provider, permit } = await this.prepare(body, principal, ctx)
     const includeUsage = body.stream_options?.include_usage === true
     let tokens: TokenUsage | undefined
     let outputChars = 0
@@ -97,11 +109,11 @@ export class ChatService {
         cacheReadTokens: 0,
         cacheWriteTokens: 0,
       }
-      this.meter(req.model, counted, principal, ctx, estimated)
+      this.meter(req.model, counted, principal, ctx, estimated, permit)
     }
   }
 
-  private meter(model: CatalogModel, tokens: TokenUsage, principal: KeyPrincipal, ctx: CallContext, estimated: boolean): void {
-    meterCall(this.options.usage, { model, tokens, principal, ctx, at: this.now(), estimated })
+  private meter(model: CatalogModel, tokens: TokenUsage, principal: KeyPrincipal, ctx: CallContext, estimated: boolean, permit: Permit): void {
+    meterCall(this.options.usage, { model, tokens, principal, ctx, at: this.now(), estimated, permit })
   }
 }

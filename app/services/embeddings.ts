@@ -9,7 +9,8 @@ import type { CatalogModel } from '../schemas/catalog.js'
 import type { EmbeddingsRequest, EmbeddingsResponse } from '../schemas/embeddings.js'
 import type { ModelRegistry } from './catalog.js'
 import type { KeyPrincipal } from './keys.js'
-import { meterCall, providerFor, resolveServedModel } from './model-calls.js'
+import { estimateEmbedding, type LimitsService } from './limits.js'
+import { admitCall, meterCall, providerFor, resolveServedModel } from './model-calls.js'
 import type { UsageSink } from './usage-sink.js'
 
 const tokenInputsRefused = () => badRequest(
@@ -48,6 +49,8 @@ export interface EmbeddingServiceOptions {
   /** Provider per catalog `provider` value. */
   providers: Partial<Record<CatalogModel['provider'], EmbeddingProvider>>
   usage: UsageSink
+  /** Budgets and rate limits, checked before every upstream call. */
+  limits: LimitsService
   now?: () => number
 }
 
@@ -68,13 +71,21 @@ export class EmbeddingService {
       throw badRequest(`Model '${model.id}' supports dimensions ${allowed.join(', ')}; got ${dimensions}.`, 'dimensions', 'unsupported_dimensions')
     }
 
-    const { vectors, tokens } = await provider.embed({
-      model,
-      inputs,
-      ...(dimensions !== undefined ? { dimensions } : {}),
-      ...(body.input_type ? { inputType: body.input_type } : {}),
-    }, ctx)
-    meterCall(this.options.usage, { model, tokens, principal, ctx, at: this.now() })
+    const permit = await admitCall(this.options.limits, principal, model, estimateEmbedding(inputs), ctx)
+    let result: Awaited<ReturnType<EmbeddingProvider['embed']>>
+    try {
+      result = await provider.embed({
+        model,
+        inputs,
+        ...(dimensions !== undefined ? { dimensions } : {}),
+        ...(body.input_type ? { inputType: body.input_type } : {}),
+      }, ctx)
+    } catch (err) {
+      permit.cancel()
+      throw err
+    }
+    const { vectors, tokens } = result
+    meterCall(this.options.usage, { model, tokens, principal, ctx, at: this.now(), permit })
 
     const base64 = body.encoding_format === 'base64'
     return {

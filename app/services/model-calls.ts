@@ -9,6 +9,7 @@ import type { CatalogModel } from '../schemas/catalog.js'
 import type { TokenUsage } from '../schemas/chat.js'
 import { costMicroUsd, type ModelRegistry } from './catalog.js'
 import { assertModelAllowed, type KeyPrincipal } from './keys.js'
+import type { CallEstimate, LimitsService, Permit } from './limits.js'
 import type { UsageSink } from './usage-sink.js'
 
 const WRONG_KIND: Record<CatalogModel['kind'], { message: (name: string) => string; code: string }> = {
@@ -36,7 +37,19 @@ export function providerFor<P>(providers: Partial<Record<CatalogModel['provider'
   return provider
 }
 
-/** Reports one finished call to the usage sink, priced from the catalog. */
+/**
+ * The budget and rate-limit check every metered call passes before its upstream call (429 /
+ * 503 otherwise); sends the x-ratelimit-* headers through the context. Report the call with
+ * `meterCall(…, permit)`, or `permit.cancel()` if it fails unmetered.
+ */
+export async function admitCall(limits: LimitsService, principal: KeyPrincipal, model: CatalogModel, estimate: CallEstimate,
+  ctx: Pick<CallContext, 'log' | 'setHeaders'>): Promise<Permit> {
+  const permit = await limits.admit(principal, model, estimate, ctx.log)
+  if (Object.keys(permit.headers).length > 0) ctx.setHeaders?.(permit.headers)
+  return permit
+}
+
+/** Reports one finished call to the usage sink, priced from the catalog, and settles its permit. */
 export function meterCall(sink: UsageSink, call: {
   model: CatalogModel
   tokens: TokenUsage
@@ -44,7 +57,9 @@ export function meterCall(sink: UsageSink, call: {
   ctx: Pick<CallContext, 'requestId'>
   at: number
   estimated?: boolean
+  permit?: Permit
 }): void {
+  call.permit?.settle(call.tokens)
   sink.record({
     keyId: call.principal.keyId,
     owner: call.principal.owner,
@@ -54,5 +69,6 @@ export function meterCall(sink: UsageSink, call: {
     at: call.at,
     requestId: call.ctx.requestId,
     ...(call.estimated ? { estimated: true } : {}),
+    ...(call.permit?.reservation ? { reservation: call.permit.reservation } : {}),
   })
 }

@@ -18,6 +18,11 @@ export interface UsageEvent {
   requestId: string
   /** True when the token counts were estimated (e.g. a stream the client aborted). */
   estimated?: boolean
+  /**
+   * The budget reservation the call held since admission (services/limits.ts Permit); the
+   * persistent sink releases it in the same atomic write that adds the call's cost.
+   */
+  reservation?: { month: string; microUsd: number }
 }
 
 export interface UsageSink {

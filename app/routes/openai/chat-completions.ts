@@ -24,6 +24,9 @@ export function callContext(request: FastifyRequest, reply: FastifyReply): { ctx
     log: request.log,
     requestId: request.id,
     keyId: principalOf(request).keyId,
+    setHeaders: (headers) => {
+      if (!reply.sent) void reply.headers(headers)
+    },
   }
   return { ctx, controller }
 }

@@ -1,0 +1,261 @@
+/**
+ * Budgets and rate limits per key, checked before any upstream call by every metered use case
+ * (chat streamed or not, embeddings, MCP tools that call models) through `admit()`.
+ *
+ * Budget (hard): one conditional ADD on the key's month spend item reserves the call's
+ * worst-case cost (estimated input + the most output it may produce) while the committed spend
+ * (recorded cost + reservations in flight) is below the budget; recording the call swaps the
+ * reservation for the real cost in one atomic write. Overshoot past the budget is therefore at
+ * most the cost of one call (the one admitted just below it) plus what in-flight calls exceed
+ * their estimates by (input tokenized denser than 4 characters a token).
+ *
+ * Rate limits: fixed one-minute windows shared in DynamoDB (store/rate-limits.ts). RPM is exact
+ * per window; TPM charges an estimate at admission (input + the client's max_tokens, as OpenAI
+ * does) and corrects it when the call ends. See README "Metering, budgets and rate limits".
+ */
+import { ApiError } from '../errors.js'
+import type { Logger } from '../providers/types.js'
+import type { CatalogModel } from '../schemas/catalog.js'
+import type { ChatCompletionRequest, TokenUsage } from '../schemas/chat.js'
+import type { BackgroundWriter } from '../lib/background.js'
+import { WINDOW_MS, windowStart, type RateLimitStore, type WindowCounts } from '../store/rate-limits.js'
+import { utcMonth, type SpendRecord, type UsageStore } from '../store/usage.js'
+import { costMicroUsd } from './catalog.js'
+import type { KeyPrincipal } from './keys.js'
+
+/** What a call may consume, estimated before it runs. */
+export interface CallEstimate {
+  /** Input tokens (≈ 4 characters a token; a fixed allowance per image). */
+  inputTokens: number
+  /** The most output tokens the call may produce: prices the budget reservation. */
+  maxOutputTokens: number
+  /** Output tokens the client asked for explicitly (charged to TPM up front); 0 when none. */
+  requestedOutputTokens: number
+}
+
+/** Tokens Claude charges at most for one image (≈ 1.15 megapixels); used for every image part. */
+export const IMAGE_TOKENS = 1_600
+/** Output cap assumed for a model whose catalog entry has no maxOutputTokens. */
+export const DEFAULT_MAX_OUTPUT_TOKENS = 8_192
+
+const charsToTokens = (chars: number) => Math.ceil(chars / 4)
+
+/** Estimate of a chat call from its request: messages, tools and schema text, images, max tokens. */
+export function estimateChat(body: ChatCompletionRequest, model: CatalogModel): CallEstimate {
+  let chars = 0
+  let images = 0
+  for (const m of body.messages) {
+    chars += 16 // role and framing
+    const content = 'content' in m ? m.content : undefined
+    if (typeof content === 'string') chars += content.length
+    else if (Array.isArray(content)) {
+      for (const part of content) {
+        if (part.type === 'image_url') images++
+        else if ('text' in part && typeof part.text === 'string') chars += part.text.length
+      }
+    }
+    if (m.role === 'assistant') {
+      for (const tc of m.tool_calls ?? []) chars += tc.function.name.length + tc.function.arguments.length
+      chars += m.reasoning_content?.length ?? 0
+    }
+  }
+  if (body.tools) chars += JSON.stringify(body.tools).length
+  if (body.response_format?.type === 'json_schema') chars += JSON.stringify(body.response_format.json_schema).length
+  const requested = body.max_completion_tokens ?? body.max_tokens ?? 0
+  const cap = model.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS
+  // Extended thinking may raise Bedrock's maxTokens above the client's max_tokens.
+  const maxOutputTokens = requested > 0 && !body.reasoning_effort ? requested : Math.max(requested, cap)
+  return { inputTokens: charsToTokens(chars) + images * IMAGE_TOKENS, maxOutputTokens, requestedOutputTokens: requested }
+}
+
+/** Estimate of an embeddings call: its inputs' text, no output. */
+export function estimateEmbedding(inputs: readonly string[]): CallEstimate {
+  return { inputTokens: inputs.reduce((n, s) => n + charsToTokens(s.length), 0), maxOutputTokens: 0, requestedOutputTokens: 0 }
+}
+
+/** Tokens a finished call counts against TPM: every prompt token (cached too) and the output. */
+export const tpmTokens = (t: TokenUsage): number => t.inputTokens + t.cacheReadTokens + t.cacheWriteTokens + t.outputTokens
+
+const usd = (micro: number) => `$${(micro / 1e6).toFixed(2)}`
+const resetIn = (ms: number) => `${Math.max(1, Math.ceil(ms / 1000))}s`
+
+/**
+ * The right to make one call. Report the call through `meterCall` (which passes `reservation`
+ * to the usage record and calls `settle`), or `cancel()` it when the call failed unmetered.
+ */
+export class Permit {
+  private done = false
+
+  /** @internal built by LimitsService */
+  constructor(
+    /** x-ratelimit-* (and budget warning) headers for the response; empty for unlimited keys. */
+    readonly headers: Readonly<Record<string, string>>,
+    /** The budget reservation this call holds (released by its usage record). */
+    readonly reservation: { month: string; microUsd: number } | undefined,
+    private readonly tokens: { window: number; charged: number; settle: ((window: number, delta: number) => void) } | undefined,
+    private readonly releaseBudget: (() => void) | undefined,
+    private readonly now: () => number,
+  ) {}
+
+  /** A permit for a key without limits: nothing to settle. */
+  static unlimited(): Permit {
+    return new Permit({}, undefined, undefined, undefined, Date.now)
+  }
+
+  /** The call ended with these tokens: corrects the TPM estimate. Idempotent. */
+  settle(tokens: TokenUsage): void {
+    if (this.done) return
+    this.done = true
+    this.correctTokens(tpmTokens(tokens))
+  }
+
+  /** The call failed before it was metered: gives back the reservation and the token estimate. */
+  cancel(): void {
+    if (this.done) return
+    this.done = true
+    this.releaseBudget?.()
+    this.correctTokens(0)
+  }
+
+  private correctTokens(actual: number): void {
+    if (!this.tokens) return
+    const delta = actual - this.tokens.charged
+    if (delta === 0) return
+    const current = windowStart(this.now())
+    // Tokens count in the window where they were used; a past window cannot be refunded usefully.
+    if (current === this.tokens.window) this.tokens.settle(current, delta)
+    else if (delta > 0) this.tokens.settle(current, delta)
+  }
+}
+
+export interface LimitsServiceOptions {
+  usage: Pick<UsageStore, 'reserve' | 'release' | 'spend'>
+  rateLimits: Pick<RateLimitStore, 'admit' | 'adjust'>
+  /** Where corrections and refunds are written (retried, flushed with the usage records). */
+  background: BackgroundWriter
+  now?: () => number
+}
+
+export class LimitsService {
+  private readonly now: () => number
+  constructor(private readonly options: LimitsServiceOptions) {
+    this.now = options.now ?? Date.now
+  }
+
+  /**
+   * Admits one call of `principal` to `model` or throws: 429 `budget_exceeded` when the month's
+   * budget is used up, 429 `rate_limit_exceeded` (with retry-after) over RPM or TPM, 503
+   * `limits_unavailable` when the shared state cannot be reached (a limited key fails closed).
+   * Keys without limits pass with no I/O.
+   */
+  async admit(principal: KeyPrincipal, model: CatalogModel, estimate: CallEstimate, log: Pick<Logger, 'error'>): Promise<Permit> {
+    const limits = principal.limits
+    const budget = limits?.monthlyBudgetMicroUsd ?? undefined
+    const soft = limits?.softBudgetMicroUsd ?? undefined
+    const rpm = limits?.rpm ?? undefined
+    const tpm = limits?.tpm ?? undefined
+    if (budget === undefined && soft === undefined && rpm === undefined && tpm === undefined) return Permit.unlimited()
+
+    const { keyId } = principal
+    const now = this.now()
+    const month = utcMonth(now)
+    const window = windowStart(now)
+    const reserve = budget === undefined ? 0 : costMicroUsd(model, {
+      inputTokens: estimate.inputTokens, outputTokens: estimate.maxOutputTokens, cacheReadTokens: 0, cacheWriteTokens: 0,
+    })
+    const charged = estimate.inputTokens + estimate.requestedOutputTokens
+    const { usage, rateLimits, background } = this.options
+
+    const [spent, rate] = await Promise.allSettled([
+      budget !== undefined ? usage.reserve(keyId, month, reserve, budget)
+        : soft !== undefined ? usage.spend(keyId, month).then((spend) => ({ ok: true, spend: spend ?? { costMicroUsd: 0, committedMicroUsd: 0 } }))
+          : undefined,
+      rpm !== undefined || tpm !== undefined ? rateLimits.admit({ keyId, window, tokens: charged, rpm, tpm }) : undefined,
+    ])
+    const reserved = budget !== undefined && spent.status === 'fulfilled' && spent.value?.ok === true && reserve > 0
+    const admitted = rate.status === 'fulfilled' && rate.value?.ok === true
+    const releaseBudget = reserved
+      ? () => background.run({ label: 'budget.release', details: { keyId, month, microUsd: reserve }, run: () => usage.release(keyId, month, reserve) })
+      : undefined
+    const refundRate = admitted
+      ? () => background.run({ label: 'ratelimit.refund', details: { keyId, window, tokens: charged }, run: () => rateLimits.adjust(keyId, window, { requests: -1, tokens: -charged }) })
+      : undefined
+
+    if (spent.status === 'rejected' || rate.status === 'rejected') {
+      releaseBudget?.()
+      refundRate?.()
+      log.error({ err: summary(spent.status === 'rejected' ? spent.reason : (rate as PromiseRejectedResult).reason) }, 'limits check failed')
+      throw new ApiError(503, 'Usage limits cannot be checked right now; please retry shortly.', 'api_error', 'limits_unavailable', null,
+        { headers: { 'retry-after': '1' } })
+    }
+    if (spent.value && !spent.value.ok) {
+      refundRate?.()
+      throw budgetExceeded(budget!, spent.value.spend, month)
+    }
+    const headers: Record<string, string> = {}
+    if (rate.value) {
+      const reset = resetIn(window + WINDOW_MS - now)
+      if (!rate.value.ok) {
+        releaseBudget?.()
+        throw rateLimited(rate.value.counts, rpm, tpm, reset)
+      }
+      Object.assign(headers, rateHeaders(rate.value.counts, rpm, tpm, reset))
+    }
+    const recorded = spent.value?.spend.costMicroUsd ?? 0
+    if (soft !== undefined && recorded >= soft) {
+      headers['x-pennyworth-budget-warning'] = `soft budget ${usd(soft)} reached: ${usd(recorded)} spent in ${month}`
+    }
+    const settleTokens = tpm !== undefined && admitted
+      ? (w: number, delta: number) => background.run({
+        label: 'ratelimit.correct', details: { keyId, window: w, tokens: delta }, run: () => rateLimits.adjust(keyId, w, { tokens: delta }),
+      })
+      : undefined
+    return new Permit(
+      headers,
+      reserved ? { month, microUsd: reserve } : undefined,
+      settleTokens ? { window, charged, settle: settleTokens } : undefined,
+      releaseBudget,
+      this.now,
+    )
+  }
+}
+
+/** OpenAI's rate-limit headers for the limits the key has (others omitted). */
+function rateHeaders(counts: WindowCounts, rpm: number | undefined, tpm: number | undefined, reset: string): Record<string, string> {
+  const h: Record<string, string> = {}
+  if (rpm !== undefined) {
+    h['x-ratelimit-limit-requests'] = String(rpm)
+    h['x-ratelimit-remaining-requests'] = String(Math.max(0, rpm - counts.requests))
+    h['x-ratelimit-reset-requests'] = reset
+  }
+  if (tpm !== undefined) {
+    h['x-ratelimit-limit-tokens'] = String(tpm)
+    h['x-ratelimit-remaining-tokens'] = String(Math.max(0, tpm - counts.tokens))
+    h['x-ratelimit-reset-tokens'] = reset
+  }
+  return h
+}
+
+function rateLimited(counts: WindowCounts, rpm: number | undefined, tpm: number | undefined, reset: string): ApiError {
+  const byRequests = rpm !== undefined && counts.requests >= rpm
+  const [what, limit, used] = byRequests ? ['requests per minute (RPM)', rpm, counts.requests] : ['tokens per minute (TPM)', tpm!, counts.tokens]
+  return new ApiError(429,
+    `Rate limit reached for ${what} on this API key: limit ${limit}, used ${used}. Please try again in ${reset}.`,
+    'rate_limit_error', 'rate_limit_exceeded', null,
+    { headers: { 'retry-after': String(Number.parseInt(reset, 10)), ...rateHeaders(counts, rpm, tpm, reset) } })
+}
+
+function budgetExceeded(budget: number, spend: SpendRecord, month: string): ApiError {
+  // Spent for real: nothing to retry until next month. Only reservations in flight: retry soon.
+  const exhausted = spend.costMicroUsd >= budget
+  const message = exhausted
+    ? `This API key has reached its monthly budget of ${usd(budget)} (${usd(spend.costMicroUsd)} spent in ${month}, UTC). It resets at the start of next month.`
+    : `This API key's monthly budget of ${usd(budget)} is taken up by calls in flight (${usd(spend.costMicroUsd)} spent in ${month}, UTC). Retry when they finish.`
+  return new ApiError(429, message, 'rate_limit_error', 'budget_exceeded', null,
+    { headers: exhausted ? { 'x-should-retry': 'false' } : { 'retry-after': '2' } })
+}
+
+function summary(err: unknown): object {
+  const e = err as { name?: string; message?: string }
+  return { name: e?.name, message: e?.message }
+}
