@@ -28,8 +28,6 @@ function fromValidation(issues: ValidationIssue[], context: string | undefined):
   else if (issue.keyword === 'enum' || issue.keyword === 'const') {
     const allowed = (issue.params?.allowedValues ?? [issue.params?.allowedValue]) as unknown[]
     message = `Invalid value for '${where}': expected one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}.`
-  } else if (issue.keyword === 'discriminator') {
-    message = `Invalid value for '${where}': ${issue.message}.`
   } else message = `Invalid value for '${where}': ${issue.message}.`
   return badRequest(message, param, 'invalid_value')
 }
