@@ -3,6 +3,7 @@
  * It never listens by itself and never reads the environment: everything arrives as options.
  */
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
+import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify'
 import { randomUUID } from 'node:crypto'
@@ -10,6 +11,10 @@ import type { Config } from './config.js'
 import { registerAuth } from './plugins/auth.js'
 import { CognitoVerifier } from './services/jwt.js'
 import { wellKnownRoutes } from './routes/well-known.js'
+import { adminRoutes } from './routes/admin/index.js'
+import { AdminService } from './services/admin.js'
+import { UserDirectory } from './services/users.js'
+import { AuditStore } from './store/audit.js'
 import { registerErrorHandling } from './plugins/error-handler.js'
 import { registerLazyValidation } from './plugins/lazy-validation.js'
 import { BedrockProvider } from './providers/bedrock/provider.js'
@@ -39,7 +44,7 @@ export interface AppOptions {
   config: Pick<Config, 'tables' | 'models' | 'mockModels' | 'keyCacheTtlMs' | 'logLevel' | 'bodyLimitBytes'>
     & Partial<Pick<Config, 'cognito' | 'publicUrl'>>
   catalog: Catalog
-  clients: { dynamo: DynamoDBDocumentClient; bedrock: BedrockRuntimeClient }
+  clients: { dynamo: DynamoDBDocumentClient; bedrock: BedrockRuntimeClient; cognito?: CognitoIdentityProviderClient }
   /** Also receives every metered call (e.g. a test's in-memory sink); DynamoDB always records them. */
   usage?: UsageSink
   /** Retries of background writes (usage records, limit corrections); tests shorten the pauses. */
@@ -108,8 +113,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('usage', new UsageService({ store: usageStore, keys }))
   app.decorate('flushBackground', () => metering.flush())
   // After the response is sent (never before the first byte): keeps usage writes inside the
-  // request's lifetime, and close() waits for the last ones.
-  app.addHook('onResponse', async () => { await metering.flush() })
+  // request's lifetime (only those already started: a busy server is never drained), and
+  // close() waits for the last ones.
+  app.addHook('onResponse', async () => { await background.settled() })
   app.addHook('onClose', async () => { await metering.flush() })
 
   app.addHook('onSend', async (request, reply) => {
@@ -128,5 +134,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   chatCompletionRoutes(app, { chat })
   embeddingRoutes(app, { embeddings })
   usageRoutes(app, { usage: app.usage })
+  // Users admin needs the pool and a client for its Admin* calls; without them it answers 501.
+  const users = config.cognito && clients.cognito ? new UserDirectory(clients.cognito, config.cognito.userPoolId) : undefined
+  const audit = new AuditStore(clients.dynamo, config.tables.audit)
+  adminRoutes(app, { admin: new AdminService({ keys, audit, registry, users, usage: app.usage }) })
   return app
 }

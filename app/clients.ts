@@ -4,6 +4,7 @@
  * AWS_ENDPOINT_URL_DYNAMODB, AWS_BEARER_TOKEN_BEDROCK); `overrides` exist for tests.
  */
 import { BedrockRuntimeClient, type BedrockRuntimeClientConfig } from '@aws-sdk/client-bedrock-runtime'
+import { CognitoIdentityProviderClient, type CognitoIdentityProviderClientConfig } from '@aws-sdk/client-cognito-identity-provider'
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 
@@ -14,6 +15,11 @@ export interface ClientOverrides {
 
 export function createBedrockClient(overrides: BedrockRuntimeClientConfig = {}): BedrockRuntimeClient {
   return new BedrockRuntimeClient(overrides)
+}
+
+/** Cognito user-pool admin calls (users admin API); AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER overrides the endpoint. */
+export function createCognitoClient(overrides: CognitoIdentityProviderClientConfig = {}): CognitoIdentityProviderClient {
+  return new CognitoIdentityProviderClient(overrides)
 }
 
 export function createDocumentClient(overrides: DynamoDBClientConfig = {}): DynamoDBDocumentClient {

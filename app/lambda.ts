@@ -10,7 +10,7 @@ import type { Context } from 'aws-lambda'
 import { pipeline } from 'node:stream/promises'
 import type { Writable } from 'node:stream'
 import { buildApp } from './app.js'
-import { createBedrockClient, createDocumentClient } from './clients.js'
+import { createBedrockClient, createCognitoClient, createDocumentClient } from './clients.js'
 import { loadConfig } from './config.js'
 import { loadCatalog } from './services/catalog.js'
 
@@ -32,7 +32,11 @@ const config = loadConfig(process.env, { mockModels: false, lambdaStreaming: tru
 const app = await buildApp({
   config,
   catalog: loadCatalog(config.catalogPath),
-  clients: { dynamo: createDocumentClient(), bedrock: createBedrockClient() },
+  clients: {
+    dynamo: createDocumentClient(),
+    bedrock: createBedrockClient(),
+    cognito: config.cognito ? createCognitoClient({ region: config.cognito.region }) : undefined,
+  },
 })
 const streaming = config.lambdaStreaming && runtime !== undefined
 await app.ready()

@@ -6,7 +6,7 @@
 import { resolve } from 'node:path'
 import { buildApp } from './app.js'
 import { recordLocalEndpoint } from './store/local-endpoint.js'
-import { createBedrockClient, createDocumentClient } from './clients.js'
+import { createBedrockClient, createCognitoClient, createDocumentClient } from './clients.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { loadCatalog } from './services/catalog.js'
 import { KeyService } from './services/keys.js'
@@ -43,7 +43,8 @@ export async function startLocalServer(config: Readonly<Config>, env: Record<str
     devKey = (await keys.create({ name: 'dev', owner: 'local', models: ['*'] })).key
   }
 
-  const app = await buildApp({ config, catalog, clients: { dynamo, bedrock: createBedrockClient() } })
+  const cognito = config.cognito ? createCognitoClient({ region: config.cognito.region }) : undefined
+  const app = await buildApp({ config, catalog, clients: { dynamo, bedrock: createBedrockClient(), cognito } })
   const url = await app.listen({ host: config.host, port: config.port })
   return {
     url,

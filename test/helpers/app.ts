@@ -15,6 +15,7 @@ import type { UsageEvent, UsageSink } from '../../app/services/usage-sink.js'
 import { startEmbeddedDynamo } from '../../app/store/embedded.js'
 import { ensureTables } from '../../app/store/setup.js'
 import { startBedrockServer, type BedrockHandler, type BedrockTestServer } from './bedrock-server.js'
+import type { TestCognito } from './cognito.js'
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
 
@@ -44,6 +45,8 @@ export interface TestGateway {
 export interface GatewayOptions {
   bedrockHandler?: BedrockHandler
   env?: Record<string, string>
+  /** cognito-local (test/helpers/cognito.ts): the app verifies its tokens and administers its users. */
+  cognito?: TestCognito
   catalog?: Catalog
   mockDelayMs?: number
   /** Fastify logger option (default: silent). */
@@ -56,7 +59,7 @@ export async function startGateway(t: Teardown, options: GatewayOptions = {}): P
   const bedrock = await startBedrockServer(options.bedrockHandler)
   t.teardown(() => bedrock.close())
 
-  const config = loadConfig({ PENNYWORTH_LOG_LEVEL: 'silent', ...options.env }, { mockModels: true, lambdaStreaming: false })
+  const config = loadConfig({ PENNYWORTH_LOG_LEVEL: 'silent', ...options.cognito?.env, ...options.env }, { mockModels: true, lambdaStreaming: false })
   const dynamo = createDocumentClient({ endpoint: dynamoServer.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS })
   t.teardown(() => dynamo.destroy())
   await ensureTables(dynamo, config.tables)
@@ -67,7 +70,7 @@ export async function startGateway(t: Teardown, options: GatewayOptions = {}): P
   const app = await buildApp({
     config,
     catalog: options.catalog ?? loadCatalog(),
-    clients: { dynamo, bedrock: bedrockClient },
+    clients: { dynamo, bedrock: bedrockClient, cognito: options.cognito?.client },
     usage,
     logger: options.logger ?? false,
     mockDelayMs: options.mockDelayMs,

@@ -1,0 +1,7 @@
+/** Route `config.auth` values of the admin API: Cognito access tokens only, never API keys. */
+import type { RouteAuth } from '../../plugins/auth.js'
+
+/** Anyone in group `admin` or `user` (services narrow what a `user` may touch). */
+export const SIGNED_IN: { auth: RouteAuth } = { auth: { accept: ['user'], groups: ['admin', 'user'] } }
+/** Group `admin` only. */
+export const ADMINS: { auth: RouteAuth } = { auth: { accept: ['user'], groups: ['admin'] } }

@@ -1,0 +1,32 @@
+/**
+ * GET /v1/admin/usage: usage by day or month — a person in `user` sees their own keys only;
+ * admins see any key (`key_id`), any person (`owner`: user name, e-mail or sub) or everything.
+ * Same response shape as GET /v1/usage.
+ */
+import type { FastifyInstance } from 'fastify'
+import { Type, type Static } from 'typebox'
+import { userOf } from '../../plugins/auth.js'
+import { KeyId } from '../../schemas/admin.js'
+import { UsageQuerystring, UsageResponse } from '../../schemas/usage.js'
+import type { AdminService } from '../../services/admin.js'
+import { usageBody } from '../../services/usage.js'
+import { SIGNED_IN } from './access.js'
+
+export const AdminUsageQuery = Type.Object({
+  ...UsageQuerystring.properties,
+  key_id: Type.Optional(KeyId),
+  owner: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+}, { additionalProperties: false })
+
+export function adminUsageRoutes(app: FastifyInstance, opts: { admin: AdminService }): void {
+  app.get<{ Querystring: Static<typeof AdminUsageQuery> }>('/v1/admin/usage', {
+    config: SIGNED_IN,
+    schema: { querystring: AdminUsageQuery, response: { 200: UsageResponse } },
+  }, async (request) => {
+    const q = request.query
+    const { report, owner } = await opts.admin.usage(userOf(request), {
+      keyId: q.key_id, owner: q.owner, granularity: q.granularity ?? 'day', from: q.from, to: q.to,
+    })
+    return usageBody(report, { keyId: q.key_id, owner })
+  })
+}
