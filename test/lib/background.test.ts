@@ -60,6 +60,19 @@ t.test('flush also waits for tasks started while flushing', async (t) => {
   t.same(done, ['a', 'b'])
 })
 
+t.test('settled waits only for the tasks running now', async (t) => {
+  const writer = new BackgroundWriter({ log: logger() })
+  let release!: () => void
+  writer.run({ label: 'first', details: {}, run: () => new Promise<void>((r) => setTimeout(r, 10)) })
+  const settled = writer.settled()
+  writer.run({ label: 'later', details: {}, run: () => new Promise<void>((r) => { release = r }) })
+  await settled
+  t.equal(writer.size, 1, 'the later task is still running')
+  release()
+  await writer.flush()
+  t.equal(writer.size, 0)
+})
+
 t.test('metering sink against an unreachable DynamoDB: record returns at once, each item write retried then logged', async (t) => {
   const log = logger()
   // Port 9 (discard) on loopback: nothing listens, connections are refused.

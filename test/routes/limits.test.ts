@@ -180,6 +180,21 @@ t.test('TPM: estimate charged at admission, corrected after; a key without limit
   t.equal(unlimited.response.headers.get('x-ratelimit-limit-tokens'), null)
 })
 
+t.test('x-ratelimit-* headers on streamed chat and on embeddings too', async (t) => {
+  const { key } = await gw.app.keys.create({ name: 'headers', owner: 'limits', rpm: 1_000, tpm: 1_000_000 })
+  await awayFromMinuteEnd()
+  const client = gw.openai(key)
+  const streamed = await client.chat.completions.create({ model: 'pennyworth-mock', stream: true, messages: [{ role: 'user', content: 'hi' }] }).withResponse()
+  for await (const _ of streamed.data) { /* drain */ }
+  t.equal(streamed.response.headers.get('x-ratelimit-limit-requests'), '1000')
+  t.equal(streamed.response.headers.get('x-ratelimit-remaining-requests'), '999')
+  t.equal(streamed.response.headers.get('x-ratelimit-limit-tokens'), '1000000')
+  t.match(streamed.response.headers.get('content-type'), /^text\/event-stream/)
+  const embedded = await client.embeddings.create({ model: 'pennyworth-mock-embed', input: 'hello' }).withResponse()
+  t.equal(embedded.response.headers.get('x-ratelimit-remaining-requests'), '998')
+  t.ok(Number(embedded.response.headers.get('x-ratelimit-remaining-tokens')) < 1_000_000)
+})
+
 t.test('a limited key fails closed (503) when the shared state is unreachable; others are unaffected', async (t) => {
   const broken = await startGateway(t, { bedrockHandler: handler })
   const { key } = await broken.app.keys.create({ name: 'limited', owner: 'limits', rpm: 100 })
