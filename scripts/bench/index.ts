@@ -11,7 +11,8 @@ import { buildApp } from '../../app/app.js'
 import { createDocumentClient } from '../../app/clients.js'
 import { loadConfig } from '../../app/config.js'
 import { loadCatalog } from '../../app/services/catalog.js'
-import { startEmbeddedDynamo } from '../../app/store/embedded.js'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { ensureTables } from '../../app/store/setup.js'
 import { startBedrockServer } from '../../test/helpers/bedrock-server.js'
 
@@ -21,7 +22,9 @@ const N = Number(process.env.BENCH_REQUESTS ?? 2000)
 const WARMUP = 200
 
 const upstream = await startBedrockServer()
-const dynamoServer = await startEmbeddedDynamo()
+const dynamoProcess = spawn(process.execPath, ['--import', 'tsx', new URL('./dynamo-process.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] })
+const [dynamoLine] = await once(dynamoProcess.stdout!, 'data') as [Buffer]
+const dynamoServer = { endpoint: String(dynamoLine).trim() }
 const config = loadConfig({ PENNYWORTH_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' })
 const dynamo = createDocumentClient({ endpoint: dynamoServer.endpoint, region: 'us-east-1', credentials })
 await ensureTables(dynamo, config.tables)
@@ -31,7 +34,6 @@ const { Writable } = await import('node:stream')
 const sink = new Writable({ write(_c, _e, cb) { cb() } })
 const app = await buildApp({
   config, catalog: loadCatalog(), clients: { dynamo, bedrock: gatewayBedrock },
-  usage: { record() {} },
   logger: { level: config.logLevel, stream: sink },
 })
 const url = await app.listen({ host: '127.0.0.1', port: 0 })
@@ -97,4 +99,4 @@ await app.close()
 await agent.close()
 direct.destroy(); gatewayBedrock.destroy(); dynamo.destroy()
 await upstream.close()
-await dynamoServer.close()
+dynamoProcess.kill('SIGTERM')
