@@ -1,41 +1,63 @@
 /**
- * `pennyworth` — the command line. This issue's bootstrap path: `keys create|list|revoke`
- * work directly against the configured DynamoDB (AWS credentials and PENNYWORTH_*_TABLE from
- * the environment), or with `--local` against `npm start`'s store under PENNYWORTH_DATA_DIR.
+ * `pennyworth` — the command line. Signed in with Cognito (`login`), every command goes through
+ * the admin API (commands.ts). The bootstrap path stays: `keys create|list|revoke --direct` work
+ * directly against the configured DynamoDB (AWS credentials and PENNYWORTH_*_TABLE from the
+ * environment), and with `--local` against `npm start`'s store under PENNYWORTH_DATA_DIR.
  */
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { createDocumentClient } from '../clients.js'
 import { ConfigError, loadConfig } from '../config.js'
-import { loadCatalog } from '../services/catalog.js'
-import { invalidLimits, KeyService } from '../services/keys.js'
-import { startEmbeddedDynamo, type EmbeddedDynamo } from '../store/embedded.js'
+import type { EmbeddedDynamo } from '../store/embedded.js'
 import type { ApiKeyRecord } from '../store/keys.js'
-import { KeyStore } from '../store/keys.js'
-import { runningLocalEndpoint } from '../store/local-endpoint.js'
-import { ensureTables } from '../store/setup.js'
+import { runRemote } from './commands.js'
+import { CliError } from './session.js'
+import { stdio as terminal, type Io as TerminalIo } from './ui.js'
 
 const USAGE = `Usage: pennyworth <command> [options]
 
-Commands:
-  keys create --name <name> [--owner <owner>] [--models <id,id…>] [--expires <ISO date | 30d>]
+Sign-in (Cognito; tokens cached in ~/.pennyworth, mode 0600, refreshed automatically):
+  login [--username <e-mail>] [--flow auto|srp|password]
+  logout
+  whoami
+
+Keys (your own; admins: anyone's):
+  keys create --name <name> [--owner <user>] [--models <id,id…>] [--expires <ISO date | 30d>]
               [--budget-usd <monthly USD>] [--soft-budget-usd <USD>] [--rpm <n>] [--tpm <n>]
-  keys list [--owner <owner>]
+  keys list [--owner <user>]
+  keys show <key-id>
+  keys update <key-id> [--name …] [--models …] [--expires <date | 30d | never>]
+              [--budget-usd <USD | none>] [--soft-budget-usd <USD | none>] [--rpm <n | none>] [--tpm <n | none>]
   keys revoke <key-id>
+  keys rotate <key-id> [--grace <0 | 90s | 15m | 1h | 7d>]   (the old key works for the grace period)
+
+Usage (table and a bar chart; --json for scripts):
+  usage [--granularity day|month] [--from <YYYY-MM-DD>] [--to <YYYY-MM-DD>] [--key <key-id>] [--owner <user>]
+
+Users (admins):
+  users add <e-mail> [--group user|admin] [--no-invite] [--set-password]
+  users list
+  users disable <e-mail | user name | sub>
 
 Options:
-  --local     use the local mode's store (PENNYWORTH_DATA_DIR, default ./.pennyworth)
-  --json      machine-readable output
-  -h, --help  this text
+  --api-url <url>  the gateway (or PENNYWORTH_API_URL; default: the last one signed in to)
+  --json           machine-readable output
+  -h, --help       this text
 
-Without --local the configured DynamoDB is used: AWS credentials and region from the usual
-AWS variables or profile, table names from PENNYWORTH_KEYS_TABLE (default pennyworth-keys).`
+Bootstrap without sign-in (keys create|list|revoke only):
+  --local     directly in the local mode's store (PENNYWORTH_DATA_DIR, default ./.pennyworth)
+  --direct    directly in the configured DynamoDB: AWS credentials and region from the usual
+              AWS variables or profile, table names from PENNYWORTH_KEYS_TABLE
 
-/** Exit codes: 0 ok, 1 failure, 2 usage error. */
+Exit codes: 0 ok, 1 failure, 2 usage or configuration error, 3 not signed in or sign-in
+failed, 4 permission denied, 5 not found.`
+
+/** Exit codes: 0 ok, 1 failure, 2 usage error (3–5: see commands.ts EXIT). */
 class UsageError extends Error {}
 
-interface Io { out(s: string): void; err(s: string): void }
-const stdio: Io = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) }
+type Io = Pick<TerminalIo, 'out' | 'err'> & Partial<TerminalIo>
+const stdio: Io = terminal
+
+const REMOTE = new Set(['login', 'logout', 'whoami', 'keys', 'usage', 'users'])
 
 /** `30d`, `12h` or an ISO date → ISO timestamp. */
 export function parseExpiry(value: string, now = Date.now()): string {
@@ -65,7 +87,7 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n')
 }
 
-const publicView = ({ secretHash: _hidden, ...rest }: ApiKeyRecord) => rest
+const publicView = ({ secretHash: _hidden, previousSecretHash: _previous, ...rest }: ApiKeyRecord) => rest
 
 export async function main(argv: string[], io: Io = stdio, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let embedded: EmbeddedDynamo | undefined
@@ -77,6 +99,9 @@ export async function main(argv: string[], io: Io = stdio, env: NodeJS.ProcessEn
         name: { type: 'string' }, owner: { type: 'string' }, models: { type: 'string' }, expires: { type: 'string' },
         'budget-usd': { type: 'string' }, 'soft-budget-usd': { type: 'string' }, rpm: { type: 'string' }, tpm: { type: 'string' },
         local: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        direct: { type: 'boolean' }, 'api-url': { type: 'string' }, username: { type: 'string' }, flow: { type: 'string' },
+        grace: { type: 'string' }, group: { type: 'string' }, granularity: { type: 'string' }, from: { type: 'string' },
+        to: { type: 'string' }, key: { type: 'string' }, 'no-invite': { type: 'boolean' }, 'set-password': { type: 'boolean' },
       },
     })
     const [group, command, ...rest] = positionals
@@ -84,9 +109,18 @@ export async function main(argv: string[], io: Io = stdio, env: NodeJS.ProcessEn
       io.out(USAGE)
       return values.help ? 0 : 2
     }
-    if (group !== 'keys' || !['create', 'list', 'revoke'].includes(command ?? '')) throw new UsageError(`unknown command: ${positionals.join(' ')}`)
+    if (!(group === 'keys' && (values.local || values.direct))) {
+      if (!REMOTE.has(group)) throw new UsageError(`unknown command: ${positionals.join(' ')}`)
+      return await runRemote({ io: { ...terminal, ...io }, env, flags: values, positionals })
+    }
+    if (!['create', 'list', 'revoke'].includes(command ?? '')) throw new UsageError(`--local and --direct work with keys create, list and revoke only; got: keys ${command ?? ''}`)
 
     const config = loadConfig(env)
+    // The direct path's modules (DynamoDB SDK, embedded store) load only here: remote commands start faster.
+    const [{ createDocumentClient }, { loadCatalog }, { invalidLimits, KeyService }, { startEmbeddedDynamo }, { KeyStore }, { runningLocalEndpoint }, { ensureTables }] = await Promise.all([
+      import('../clients.js'), import('../services/catalog.js'), import('../services/keys.js'), import('../store/embedded.js'),
+      import('../store/keys.js'), import('../store/local-endpoint.js'), import('../store/setup.js'),
+    ])
     let doc
     if (values.local && !env.AWS_ENDPOINT_URL_DYNAMODB) {
       let endpoint = await runningLocalEndpoint(config.dataDir)
@@ -159,6 +193,10 @@ export async function main(argv: string[], io: Io = stdio, env: NodeJS.ProcessEn
       doc.destroy()
     }
   } catch (err) {
+    if (err instanceof CliError) {
+      io.err(`pennyworth: ${err.message}`)
+      return err.exitCode
+    }
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`pennyworth: ${(err as Error).message}\n\n${USAGE}`)
       return 2
