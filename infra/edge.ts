@@ -49,6 +49,8 @@ export interface EdgeArgs {
   bedrockResourceArns: pulumi.Input<string[]>
   /** ARNs of the app's tables (their indexes are included). */
   tableArns: pulumi.Input<string>[]
+  /** The user pool whose users the admin API manages. */
+  userPoolArn: pulumi.Input<string>
   /** Permissions boundary for the roles created here (Identity's workload boundary). */
   permissionsBoundaryArn: pulumi.Input<string>
   /** Fully qualified API host name, e.g. `api.example.com`. */
@@ -141,10 +143,11 @@ export class Edge extends pulumi.ComponentResource {
     const rolePolicy = new aws.iam.RolePolicy(`${name}-fn-policy`, {
       name: 'execution',
       role: role.name,
-      policy: pulumi.all([account, args.bedrockResourceArns, pulumi.all(args.tableArns)]).apply(([ctx, bedrockArns, tableArns]) =>
+      policy: pulumi.all([account, args.bedrockResourceArns, pulumi.all(args.tableArns), args.userPoolArn]).apply(([ctx, bedrockArns, tableArns, userPoolArn]) =>
         JSON.stringify(lambdaExecutionPolicy({
           bedrockArns,
           tableArns,
+          userPoolArn,
           logGroupArn: logGroupArn(ctx, names.functionLogGroup),
         }))),
     }, parent)

@@ -109,11 +109,22 @@ export const DYNAMODB_DATA_ACTIONS = [
 
 export const BEDROCK_INVOKE_ACTIONS = ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream']
 
+/** Cognito user administration the admin API performs (`/v1/admin/users`, owner look-ups). */
+export const COGNITO_USER_ADMIN_ACTIONS = [
+  'cognito-idp:AdminAddUserToGroup',
+  'cognito-idp:AdminCreateUser',
+  'cognito-idp:AdminDisableUser',
+  'cognito-idp:AdminGetUser',
+  'cognito-idp:ListUsers',
+  'cognito-idp:ListUsersInGroup',
+]
+
 /**
  * The Lambda execution role's only policy: invoke the catalog's models, read/write the app's
- * tables and their indexes, write to its own log group.
+ * tables and their indexes, administer the users of its own user pool, write to its own log
+ * group.
  */
-export function lambdaExecutionPolicy(args: { bedrockArns: string[]; tableArns: string[]; logGroupArn: string }): PolicyDocument {
+export function lambdaExecutionPolicy(args: { bedrockArns: string[]; tableArns: string[]; logGroupArn: string; userPoolArn: string }): PolicyDocument {
   if (args.bedrockArns.length === 0) throw new Error('lambdaExecutionPolicy: no Bedrock model ARNs (is allowedModels empty of Bedrock models?)')
   if (args.tableArns.length === 0) throw new Error('lambdaExecutionPolicy: no table ARNs')
   return doc([
@@ -125,6 +136,7 @@ export function lambdaExecutionPolicy(args: { bedrockArns: string[]; tableArns: 
       Resource: args.tableArns.flatMap((arn) => [arn, `${arn}/index/*`]),
     },
     { Sid: 'OwnLogGroup', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `${args.logGroupArn}:*` },
+    { Sid: 'OwnUserPool', Effect: 'Allow', Action: COGNITO_USER_ADMIN_ACTIONS, Resource: args.userPoolArn },
   ])
 }
 
@@ -154,7 +166,7 @@ export function apiGatewayLoggingPolicy(ctx: AccountContext, accessLogGroupName:
  * Permissions boundary for every role the deploy role may create or change (the Lambda
  * execution role, the API Gateway logging role). Whatever the deploy role writes into those
  * roles, they can never do more than this: invoke Bedrock models, use this stack's tables,
- * write logs. That closes the usual escalation path of a deploy role that manages IAM.
+ * administer users of this account's user pools, write logs. That closes the usual escalation path of a deploy role that manages IAM.
  */
 export function workloadBoundaryPolicy(ctx: AccountContext, namePrefix: string): PolicyDocument {
   const p = ctx.partition
@@ -174,6 +186,12 @@ export function workloadBoundaryPolicy(ctx: AccountContext, namePrefix: string):
       Effect: 'Allow',
       Action: DYNAMODB_DATA_ACTIONS,
       Resource: [tableArn(ctx, `${namePrefix}-*`), `${tableArn(ctx, `${namePrefix}-*`)}/index/*`],
+    },
+    {
+      Sid: 'UserPools',
+      Effect: 'Allow',
+      Action: COGNITO_USER_ADMIN_ACTIONS,
+      Resource: `arn:${p}:cognito-idp:${ctx.region}:${ctx.accountId}:userpool/*`,
     },
     {
       Sid: 'Logs',

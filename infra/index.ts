@@ -92,6 +92,7 @@ const edge = new Edge('edge', {
   environment,
   bedrockResourceArns: bedrockArns,
   tableArns: Object.values(data.tableArns),
+  userPoolArn: identity.userPoolArn,
   permissionsBoundaryArn: identity.workloadBoundaryArn,
   apiDomain: cfg.apiDomain,
   hostedZoneId: zone.zoneId,

@@ -15,6 +15,7 @@ const edge = new Edge('edge', {
   environment: { A: 'b' },
   bedrockResourceArns: ['arn:aws:bedrock:eu-west-1::foundation-model/amazon.titan-embed-text-v2:0'],
   tableArns: ['arn:aws:dynamodb:eu-west-1:123456789012:table/px-dev-keys'],
+  userPoolArn: 'arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_test',
   permissionsBoundaryArn: 'arn:aws:iam::123456789012:policy/px-dev-workload-boundary',
   apiDomain: 'api.dev.example.org',
   hostedZoneId: 'ZDEV',

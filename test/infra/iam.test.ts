@@ -31,8 +31,8 @@ t.test('deploy policy: unique Sids, named actions, "*" only for control-plane ca
 })
 
 t.test('execution policy refuses to be empty', async (t) => {
-  t.throws(() => lambdaExecutionPolicy({ bedrockArns: [], tableArns: ['x'], logGroupArn: 'l' }), /Bedrock/)
-  t.throws(() => lambdaExecutionPolicy({ bedrockArns: ['b'], tableArns: [], logGroupArn: 'l' }), /table/)
+  t.throws(() => lambdaExecutionPolicy({ bedrockArns: [], tableArns: ['x'], logGroupArn: 'l', userPoolArn: 'u' }), /Bedrock/)
+  t.throws(() => lambdaExecutionPolicy({ bedrockArns: ['b'], tableArns: [], logGroupArn: 'l', userPoolArn: 'u' }), /table/)
 })
 
 t.test('boundary covers what the execution policy grants (same actions, wider resources)', async (t) => {
@@ -41,6 +41,7 @@ t.test('boundary covers what the execution policy grants (same actions, wider re
     bedrockArns: ['arn:aws:bedrock:*::foundation-model/m', 'arn:aws:bedrock:us-west-2:123456789012:inference-profile/us.m'],
     tableArns: ['arn:aws:dynamodb:us-west-2:123456789012:table/p-prod-keys'],
     logGroupArn: 'arn:aws:logs:us-west-2:123456789012:log-group:/aws/lambda/p-prod-api',
+    userPoolArn: 'arn:aws:cognito-idp:us-west-2:123456789012:userpool/us-west-2_abc',
   })
   const boundaryActions = new Set(boundary.Statement.flatMap((s) => list(s.Action)))
   for (const a of exec.Statement.flatMap((s) => list(s.Action))) t.ok(boundaryActions.has(a), a)
@@ -51,6 +52,13 @@ t.test('boundary covers what the execution policy grants (same actions, wider re
       t.ok(covered, r)
     }
   }
+})
+
+t.test('execution policy: user administration only on its own pool', async (t) => {
+  const exec = lambdaExecutionPolicy({ bedrockArns: ['b'], tableArns: ['t'], logGroupArn: 'l', userPoolArn: 'arn:aws:cognito-idp:us-west-2:1:userpool/p' })
+  const users = exec.Statement.find((s) => s.Sid === 'OwnUserPool')!
+  t.same(users.Resource, 'arn:aws:cognito-idp:us-west-2:1:userpool/p')
+  t.ok(list(users.Action).every((a) => a.startsWith('cognito-idp:Admin') || a.startsWith('cognito-idp:ListUsers')))
 })
 
 t.test('trust policy', async (t) => {

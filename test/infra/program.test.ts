@@ -137,12 +137,12 @@ t.test('alarms: 5xx rate, Lambda errors and throttles → SNS → e-mail (secret
   t.same(rate.inputs.dimensions, { ApiName: 'pennyworth-prod-api', Stage: 'live' })
 })
 
-t.test('execution role: catalog models, own tables, own log group; nothing else', async (t) => {
+t.test('execution role: catalog models, own tables, own log group, own user pool; nothing else', async (t) => {
   const role = mocks.one('aws:iam/role:Role', 'fn-role')
   t.same(json(role.inputs.assumeRolePolicy).Statement[0].Principal, { Service: 'lambda.amazonaws.com' })
   t.equal(role.inputs.permissionsBoundary, `arn:aws:iam::${MOCK_ACCOUNT}:policy/pennyworth-prod-workload-boundary`)
   const policy = doc(mocks.one('aws:iam/rolePolicy:RolePolicy', 'fn-policy'))
-  const [bedrock, tables, logs] = policy.Statement
+  const [bedrock, tables, logs, users] = policy.Statement
   t.same(bedrock!.Action, ['bedrock:InvokeModel', 'bedrock:InvokeModelWithResponseStream'])
   t.same(bedrock!.Resource, await valueOf(program.bedrockResources))
   t.ok(list(bedrock!.Resource).includes(`arn:aws:bedrock:us-west-2:${MOCK_ACCOUNT}:inference-profile/us.anthropic.claude-sonnet-4-5-20250929-v1:0`))
@@ -151,7 +151,10 @@ t.test('execution role: catalog models, own tables, own log group; nothing else'
   t.same(list(tables!.Resource).sort(), tableArns.flatMap((a) => [a, `${a}/index/*`]).sort())
   t.ok(list(tables!.Action).every((a) => a.startsWith('dynamodb:')))
   t.same(logs!.Resource, `arn:aws:logs:us-west-2:${MOCK_ACCOUNT}:log-group:/aws/lambda/pennyworth-prod-api:*`)
-  t.equal(policy.Statement.length, 3)
+  const pool = mocks.one('aws:cognito/userPool:UserPool')
+  t.same(users!.Resource, pool.state.arn, 'user administration only on its own pool')
+  t.ok(list(users!.Action).every((a) => a.startsWith('cognito-idp:')))
+  t.equal(policy.Statement.length, 4)
 })
 
 t.test('deploy role: OIDC trust limited to the configured repo main branch; no wildcard actions', async (t) => {
