@@ -23,6 +23,9 @@ import { healthRoutes } from './routes/health.js'
 import { chatCompletionRoutes } from './routes/openai/chat-completions.js'
 import { embeddingRoutes } from './routes/openai/embeddings.js'
 import { modelRoutes } from './routes/openai/models.js'
+import { mcpRoutes } from './routes/mcp.js'
+import { oauthMetadataRoutes } from './routes/oauth-metadata.js'
+import { SignInKeys } from './services/sign-in-keys.js'
 import type { Catalog } from './schemas/catalog.js'
 import { ModelRegistry } from './services/catalog.js'
 import { ChatService } from './services/chat.js'
@@ -134,6 +137,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   chatCompletionRoutes(app, { chat })
   embeddingRoutes(app, { embeddings })
   usageRoutes(app, { usage: app.usage })
+  mcpRoutes(app, {
+    registry, chat, embeddings, usage: app.usage, publicUrl: config.publicUrl, bodyLimitBytes: config.bodyLimitBytes,
+    signInKeys: verifier ? new SignInKeys({ store: new KeyStore(clients.dynamo, config.tables.keys), cacheTtlMs: config.keyCacheTtlMs }) : undefined,
+  })
+  oauthMetadataRoutes(app, { publicUrl: config.publicUrl, issuer: config.cognito?.issuer })
   // Users admin needs the pool and a client for its Admin* calls; without them it answers 501.
   const users = config.cognito && clients.cognito ? new UserDirectory(clients.cognito, config.cognito.userPoolId) : undefined
   const audit = new AuditStore(clients.dynamo, config.tables.audit)

@@ -32,6 +32,9 @@ export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
   'GET /health',
   'GET /version',
   'GET /v1/.well-known/pennyworth',
+  // MCP clients' OAuth discovery (RFC 9728), app/routes/oauth-metadata.ts.
+  'GET /.well-known/oauth-protected-resource',
+  'GET /.well-known/oauth-protected-resource/v1/mcp',
 ])
 
 declare module 'fastify' {

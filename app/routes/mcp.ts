@@ -1,0 +1,144 @@
+/**
+ * /v1/mcp: the MCP Streamable HTTP endpoint, stateless (no Mcp-Session-Id; any instance answers
+ * any request). https://modelcontextprotocol.io/specification/2025-11-25/basic/transports
+ *
+ * - POST: JSON-RPC in; the SDK's transport answers with JSON, or with SSE for `tools/call`.
+ *   The reply leaves through `reply.send(stream)` (never `reply.hijack()`), so it streams on
+ *   Lambda too (@fastify/aws-lambda with payloadAsStream).
+ * - GET / DELETE: 405. A stateless server has no session to stream server-initiated messages
+ *   on or to delete, and the spec allows 405 for both.
+ * - Authentication is the app's (API keys, default deny); a 401 here carries
+ *   `WWW-Authenticate: Bearer resource_metadata=…` for MCP clients' OAuth discovery.
+ * - Host/Origin are checked against DNS rebinding (403).
+ *
+ * Errors made here or by the transport are JSON-RPC error bodies (what MCP clients parse);
+ * errors of the shared plumbing (401 from auth, 404, 413) keep the OpenAI shape.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { PassThrough, Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { ReadableStream as WebReadableStream } from 'node:stream/web'
+import { originPolicy } from '../mcp/origin.js'
+import { McpTools, type McpDeps } from '../mcp/tools/index.js'
+import { principalOf, type RouteAuth } from '../plugins/auth.js'
+import type { CallContext } from '../providers/types.js'
+import type { KeyPrincipal } from '../services/keys.js'
+import type { SignInKeys } from '../services/sign-in-keys.js'
+import { VERSION } from '../version.js'
+
+export const MCP_PATH = '/v1/mcp'
+
+export interface McpRouteOptions extends McpDeps {
+  /** PENNYWORTH_PUBLIC_URL: its host is allowed besides loopback; base of the metadata URL. */
+  publicUrl: string | undefined
+  bodyLimitBytes: number
+  /** People signed in with Cognito run as their sign-in key; undefined = API keys only. */
+  signInKeys: SignInKeys | undefined
+}
+
+/** API keys, and Cognito access tokens of people in a pennyworth group (plugins/auth.ts). */
+const AUTH: RouteAuth = { accept: ['api-key', 'user'] }
+
+/** The request headers the transport reads; the credentials stay out of the SDK's view. */
+const FORWARDED_HEADERS = ['accept', 'content-type', 'mcp-protocol-version', 'mcp-session-id', 'last-event-id', 'user-agent']
+
+/** A JSON-RPC error body without an id, as the SDK's transport writes them. */
+export const jsonRpcError = (code: number, message: string) => ({ jsonrpc: '2.0', error: { code, message }, id: null })
+
+/** The base URL clients reach this gateway at (configured, or the request's own host locally). */
+export function publicBase(request: FastifyRequest, publicUrl: string | undefined): string {
+  return publicUrl ?? `${request.protocol}://${request.host}`
+}
+
+/** RFC 9728 §3.1: the metadata URL of the protected resource `<base>/v1/mcp`. */
+export const resourceMetadataUrl = (base: string) => `${base}/.well-known/oauth-protected-resource${MCP_PATH}`
+
+export function mcpRoutes(app: FastifyInstance, opts: McpRouteOptions): void {
+  const policy = originPolicy(opts.publicUrl)
+  let tools: McpTools | undefined
+  // The SDK is loaded on the first MCP request, not at start (see app/mcp/server.ts).
+  let sdk: Promise<typeof import('../mcp/server.js')> | undefined
+  const server = () => (sdk ??= import('../mcp/server.js'))
+
+  // Encapsulated: the raw-body parser and the hooks apply to /v1/mcp only.
+  app.register(async (scope) => {
+    // The transport validates Content-Type and parses JSON-RPC itself (JSON-RPC errors).
+    scope.removeAllContentTypeParsers()
+    scope.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body))
+
+    scope.addHook('onSend', async (request, reply, payload) => {
+      if (reply.statusCode === 401) {
+        const invalid = request.headers.authorization !== undefined || request.headers['x-api-key'] !== undefined
+        reply.header('www-authenticate', `Bearer resource_metadata="${resourceMetadataUrl(publicBase(request, opts.publicUrl))}"` +
+          (invalid ? ', error="invalid_token"' : ''))
+      }
+      return payload
+    })
+
+    // After authentication (app-level hooks run first): a caller with a key still may not
+    // come through a foreign Host or Origin.
+    scope.addHook('onRequest', async (request, reply) => {
+      const origin = request.headers.origin
+      const refused = policy.check(request.headers.host, typeof origin === 'string' ? origin : undefined)
+      if (refused) return reply.code(403).type('application/json').send(jsonRpcError(-32000, `Forbidden: ${refused}`))
+    })
+
+    scope.post(MCP_PATH, { config: { auth: opts.signInKeys ? AUTH : undefined } }, async (request, reply) => {
+      const principal = request.principal?.kind === 'user' && opts.signInKeys
+        ? await opts.signInKeys.principal(request.principal)
+        : principalOf(request)
+      const { ctx, controller } = mcpCallContext(request, reply, principal)
+      const headers = new Headers()
+      for (const name of FORWARDED_HEADERS) {
+        const v = request.headers[name]
+        if (typeof v === 'string') headers.set(name, v)
+      }
+      const rawBody = typeof request.body === 'string' ? request.body : undefined
+      const webRequest = new Request(`${publicBase(request, opts.publicUrl)}${MCP_PATH}`, { method: 'POST', headers, body: rawBody ?? null })
+      tools ??= new McpTools(opts)
+      const { response, close } = await (await server()).handle(tools, webRequest, rawBody, { principal, ctx }, { version: VERSION, maxBodyBytes: opts.bodyLimitBytes })
+      return sendResponse(reply, response, () => {
+        controller.abort(new Error('response closed'))
+        void close()
+      })
+    })
+
+    const notAllowed = async (_request: FastifyRequest, reply: FastifyReply) => reply.code(405).header('allow', 'POST')
+      .type('application/json').send(jsonRpcError(-32000, 'Method not allowed: this MCP endpoint is stateless; use POST.'))
+    scope.get(MCP_PATH, { config: { auth: opts.signInKeys ? AUTH : undefined } }, notAllowed)
+    scope.delete(MCP_PATH, { config: { auth: opts.signInKeys ? AUTH : undefined } }, notAllowed)
+  })
+}
+
+/** Abort signal tied to the client connection, and the CallContext of the model calls. */
+function mcpCallContext(request: FastifyRequest, reply: FastifyReply, principal: KeyPrincipal): { ctx: CallContext; controller: AbortController } {
+  const controller = new AbortController()
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'))
+  })
+  // No setHeaders: an MCP reply's headers are out before a tool runs (and clients ignore them).
+  return { ctx: { signal: controller.signal, log: request.log, requestId: request.id, keyId: principal.keyId }, controller }
+}
+
+/** Copies a Web Response onto the Fastify reply; `done` runs once it is sent or abandoned. */
+async function sendResponse(reply: FastifyReply, response: Response, done: () => void): Promise<FastifyReply> {
+  reply.code(response.status)
+  response.headers.forEach((value, name) => {
+    if (name !== 'connection') reply.header(name, value)
+  })
+  const isSse = (response.headers.get('content-type') ?? '').startsWith('text/event-stream')
+  if (!response.body || !isSse) {
+    const text = response.body ? await response.text() : undefined
+    done()
+    return reply.send(text)
+  }
+  const out = new PassThrough()
+  // Fastify writes the head with the first body byte: an SSE comment (ignored by clients) sends
+  // the status and headers now, before the model answers, and gives @fastify/aws-lambda a
+  // buffered byte when it looks (it swaps a stream with nothing buffered for an empty body).
+  out.write(': stream open\n\n')
+  out.once('close', done)
+  reply.raw.once('close', done)
+  pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), out).catch(() => { /* client went away */ })
+  return reply.send(out)
+}
