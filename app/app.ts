@@ -7,6 +7,7 @@ import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-iden
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify'
 import { randomUUID } from 'node:crypto'
+import type { CognitoClientProvider } from './clients.js'
 import type { Config } from './config.js'
 import { registerAuth } from './plugins/auth.js'
 import { CognitoVerifier } from './services/jwt.js'
@@ -16,7 +17,7 @@ import { AdminService } from './services/admin.js'
 import { UserDirectory } from './services/users.js'
 import { AuditStore } from './store/audit.js'
 import { registerErrorHandling } from './plugins/error-handler.js'
-import { registerLazyValidation } from './plugins/lazy-validation.js'
+import { lazySchemaCompilers } from './plugins/lazy-validation.js'
 import { BedrockProvider } from './providers/bedrock/provider.js'
 import { MockProvider } from './providers/mock/index.js'
 import { healthRoutes } from './routes/health.js'
@@ -47,7 +48,11 @@ export interface AppOptions {
   config: Pick<Config, 'tables' | 'models' | 'mockModels' | 'keyCacheTtlMs' | 'logLevel' | 'bodyLimitBytes'>
     & Partial<Pick<Config, 'cognito' | 'publicUrl'>>
   catalog: Catalog
-  clients: { dynamo: DynamoDBDocumentClient; bedrock: BedrockRuntimeClient; cognito?: CognitoIdentityProviderClient }
+  /**
+   * `cognito` (users admin API) may be a client or a provider that builds one on first use
+   * (clients.ts `createCognitoClient`: the Lambda does not load that SDK at start).
+   */
+  clients: { dynamo: DynamoDBDocumentClient; bedrock: BedrockRuntimeClient; cognito?: CognitoIdentityProviderClient | CognitoClientProvider }
   /** Also receives every metered call (e.g. a test's in-memory sink); DynamoDB always records them. */
   usage?: UsageSink
   /** Retries of background writes (usage records, limit corrections); tests shorten the pauses. */
@@ -56,6 +61,11 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger']
   /** Pause between pieces of the mock model's streamed answers. */
   mockDelayMs?: number
+  /**
+   * Compile every route's request and response schemas when the app becomes ready, as Fastify
+   * does by default (tests). Otherwise each is compiled on first use (plugins/lazy-validation.ts).
+   */
+  eagerSchemas?: boolean
 }
 
 declare module 'fastify' {
@@ -94,6 +104,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     return503OnClosing: true,
+    // Schemas compile on first use; Fastify's default validator compiler is never loaded.
+    schemaController: { compilersFactory: lazySchemaCompilers({ eager: options.eagerSchemas }) },
   })
 
   const routeTable: Array<Pick<RouteOptions, 'method' | 'url'>> = []
@@ -124,7 +136,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
-  registerLazyValidation(app)
   registerErrorHandling(app)
   // People's access tokens (admin API); without a configured pool nobody can sign in.
   const verifier = config.cognito ? new CognitoVerifier({ issuer: config.cognito.issuer, clientId: config.cognito.clientId, jwksUrl: config.cognito.jwksUrl }) : undefined

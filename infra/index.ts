@@ -5,8 +5,7 @@
  */
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
-import { existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { lambdaCode } from './bundle.js'
 import { bedrockResourceArns, readCatalog, selectBedrockModels } from './catalog.js'
 import { readStackConfig } from './config.js'
 import { Data } from './data.js'
@@ -32,13 +31,8 @@ if (zone.name.replace(/\.$/, '').toLowerCase() !== cfg.baseDomain) {
 const models = selectBedrockModels(readCatalog(cfg.catalogPath), cfg.allowedModels)
 const bedrockArns = bedrockResourceArns(models, account)
 
-// --- The bundle (npm run build) ----------------------------------------------------------
-const bundle = join(cfg.lambdaBundleDir, 'index.mjs')
-if (!existsSync(bundle)) throw new pulumi.RunError(`${bundle} not found: run "npm run build" before pulumi`)
-const code = new pulumi.asset.AssetArchive({
-  'index.mjs': new pulumi.asset.FileAsset(bundle),
-  ...(existsSync(`${bundle}.map`) ? { 'index.mjs.map': new pulumi.asset.FileAsset(`${bundle}.map`) } : {}),
-})
+// --- The bundle (npm run build): index.mjs, its chunks and source maps ---------------------
+const code = lambdaCode(cfg.lambdaBundleDir)
 
 // --- Components ---------------------------------------------------------------------------
 const idNames = identityNames(cfg.namePrefix)

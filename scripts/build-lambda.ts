@@ -1,16 +1,20 @@
 /**
- * Bundles app/lambda.ts into one ESM file for the Lambda Node.js runtime:
- * dist/lambda/index.mjs (+ index.mjs.map), handler `index.handler`.
+ * Bundles app/lambda.ts for the Lambda Node.js runtime as ESM with code splitting:
+ * dist/lambda/index.mjs (the entry, handler `index.handler`) and dist/lambda/chunks/*.mjs, each
+ * with its .map.
  *
  *   npm run build                      # → dist/lambda/
  *   tsx scripts/build-lambda.ts --outdir /tmp/x --entry app/lambda.ts
  *
- * infra/ deploys exactly these two files (infra/index.ts → Edge `code`).
+ * What the app reaches only through a dynamic `import()` (the MCP SDK and zod, the Cognito
+ * identity-provider client, jose) lands in chunks that Node loads on first use; a cold start
+ * imports the entry and the chunks it imports statically. infra/ deploys the whole directory
+ * (infra/bundle.ts → Edge `code`).
  */
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild'
-import { mkdir, rm, stat } from 'node:fs/promises'
+import { mkdir, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -86,6 +90,19 @@ export const lambdaCredentials = replaceModules('lambda-credentials', {
 })
 
 /**
+ * For the app only (not the bare baselines): fastify loads its default validator compiler only
+ * when the app brings none, and the app gives its own (app/plugins/lazy-validation.ts, Fastify
+ * option `schemaController.compilersFactory`). Left out, it would still be parsed at every cold start.
+ */
+export const appCompilers = replaceModules('app-compilers', {
+  '@fastify/ajv-compiler': {
+    importer: /\/node_modules\/fastify\/lib\/schema-controller\.js$/,
+    resolveDir: () => ROOT,
+    contents: "module.exports = function ValidatorSelector () { throw new Error('@fastify/ajv-compiler is not bundled in the Lambda: give Fastify schemaController.compilersFactory.buildValidator') }",
+  },
+})
+
+/**
  * Several copies of one package version (npm nests them under different parents) become one,
  * and dependencies' package.json files — imported for their version — keep only name and version.
  */
@@ -129,18 +146,88 @@ export interface BuildLambdaOptions {
   sourcemap?: boolean
 }
 
+/** One JavaScript file of the output (source maps not included). */
+export interface OutputFile {
+  /** Path relative to the output directory, e.g. `index.mjs`, `chunks/server-AB12CD34.mjs`. */
+  file: string
+  bytes: number
+  /** Files (relative to the output directory) this one imports statically, i.e. at its own load. */
+  imports: string[]
+  /** Files it may load later with `import()`. */
+  dynamicImports: string[]
+  /** Its bundled inputs (`node_modules/…`, `app/…`). */
+  inputs: string[]
+}
+
 export interface BuildLambdaResult {
+  /** The entry: `<outdir>/index.mjs`. */
   outfile: string
+  outdir: string
   /** Size of index.mjs in bytes. */
   bytes: number
+  /** Size of every .mjs file (entry and chunks) in bytes. */
+  totalBytes: number
+  /** Every .mjs file, the entry first. */
+  files: OutputFile[]
+  /** What a cold start loads: the entry and, transitively, the chunks it imports statically. */
+  coldStart: OutputFile[]
   metafile: Metafile
 }
 
-/** esbuild options shared by the real bundle and the size/cold-start baselines. */
-export function lambdaBuildOptions(entry: string, outfile: string, opts: { minify: boolean; sourcemap: boolean }): BuildOptions {
+/** The node_modules package (`@scope/name` or `name`) of a bundled input path, if any. */
+export function packageOf(input: string): string | undefined {
+  return /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1]
+}
+
+/**
+ * The .mjs files of a build, entry first, with their static and dynamic imports, and the
+ * ones a cold start loads (entry + static import closure).
+ */
+export function describeOutputs(metafile: Metafile, outdir: string): Pick<BuildLambdaResult, 'files' | 'coldStart' | 'bytes' | 'totalBytes'> {
+  const rel = (p: string) => relative(outdir, resolve(ROOT, p))
+  const files: OutputFile[] = Object.entries(metafile.outputs)
+    .filter(([path]) => path.endsWith('.mjs'))
+    .map(([path, out]) => ({
+      file: rel(path),
+      bytes: out.bytes,
+      imports: out.imports.filter((i) => !i.external && i.kind === 'import-statement').map((i) => rel(i.path)),
+      dynamicImports: out.imports.filter((i) => !i.external && i.kind === 'dynamic-import').map((i) => rel(i.path)),
+      inputs: Object.keys(out.inputs),
+    }))
+    .sort((a, b) => (a.file === 'index.mjs' ? -1 : b.file === 'index.mjs' ? 1 : a.file.localeCompare(b.file)))
+  const byName = new Map(files.map((f) => [f.file, f]))
+  const entry = byName.get('index.mjs')
+  if (!entry) throw new Error(`no index.mjs among the outputs: ${files.map((f) => f.file).join(', ')}`)
+  const cold = new Set<string>()
+  const visit = (f: OutputFile) => {
+    if (cold.has(f.file)) return
+    cold.add(f.file)
+    for (const i of f.imports) visit(byName.get(i)!)
+  }
+  visit(entry)
+  return {
+    files,
+    coldStart: files.filter((f) => cold.has(f.file)),
+    bytes: entry.bytes,
+    totalBytes: files.reduce((sum, f) => sum + f.bytes, 0),
+  }
+}
+
+/**
+ * esbuild options shared by the real bundle and the size/cold-start baselines: the entry
+ * becomes `<outdir>/index.mjs`, shared and lazily loaded code `<outdir>/chunks/*.mjs`.
+ */
+export function lambdaBuildOptions(entry: string, outdir: string, opts: { minify: boolean; sourcemap: boolean }): BuildOptions {
   return {
     entryPoints: [entry],
-    outfile,
+    outdir,
+    entryNames: 'index',
+    chunkNames: 'chunks/[name]-[hash]',
+    outExtension: { '.js': '.mjs' },
+    // Code reached only through import() goes into chunks loaded on first use (ESM only).
+    splitting: true,
+    // Metafile paths are relative to this directory whoever runs the build.
+    absWorkingDir: ROOT,
     bundle: true,
     platform: 'node',
     target: 'node22',
@@ -152,6 +239,8 @@ export function lambdaBuildOptions(entry: string, outfile: string, opts: { minif
     sourcesContent: false,
     legalComments: 'none',
     charset: 'utf8',
+    // On every output file: each ES module has its own scope, and esbuild's `__require` shim
+    // (which reads `require`) may sit in any chunk. Unused, it costs one cached built-in import.
     banner: { js: REQUIRE_BANNER },
     metafile: true,
     logLevel: 'warning',
@@ -166,13 +255,13 @@ export async function buildLambda(options: BuildLambdaOptions = {}): Promise<Bui
   const outdir = resolve(ROOT, options.outdir ?? 'dist/lambda')
   await rm(outdir, { recursive: true, force: true })
   await mkdir(outdir, { recursive: true })
-  const outfile = join(outdir, 'index.mjs')
-  const result = await build(lambdaBuildOptions(entry, outfile, {
+  const base = lambdaBuildOptions(entry, outdir, {
     minify: options.minify ?? true,
     sourcemap: options.sourcemap ?? true,
-  }))
-  const bytes = (await stat(outfile)).size
-  return { outfile, bytes, metafile: result.metafile! }
+  })
+  const result = await build({ ...base, plugins: [appCompilers, ...base.plugins!] })
+  const metafile = result.metafile!
+  return { outfile: join(outdir, 'index.mjs'), outdir, metafile, ...describeOutputs(metafile, outdir) }
 }
 
 function arg(name: string): string | undefined {
@@ -181,6 +270,9 @@ function arg(name: string): string | undefined {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { outfile, bytes } = await buildLambda({ entry: arg('--entry'), outdir: arg('--outdir') })
-  console.log(`${outfile}: ${(bytes / 1024).toFixed(1)} KiB`)
+  const { outfile, bytes, totalBytes, files, coldStart } = await buildLambda({ entry: arg('--entry'), outdir: arg('--outdir') })
+  const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`
+  const cold = new Set(coldStart.map((f) => f.file))
+  for (const f of files) console.log(`  ${f.file.padEnd(36)} ${kib(f.bytes).padStart(10)}${cold.has(f.file) ? '  (cold start)' : ''}`)
+  console.log(`${outfile}: entry ${kib(bytes)}; cold start ${kib(coldStart.reduce((s, f) => s + f.bytes, 0))}; all ${files.length} files ${kib(totalBytes)}`)
 }

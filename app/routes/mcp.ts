@@ -19,7 +19,7 @@ import { PassThrough, Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import { originPolicy } from '../mcp/origin.js'
-import { McpTools, type McpDeps } from '../mcp/tools/index.js'
+import type { McpDeps, McpTools } from '../mcp/tools/index.js'
 import { principalOf, type RouteAuth } from '../plugins/auth.js'
 import type { CallContext } from '../providers/types.js'
 import type { KeyPrincipal } from '../services/keys.js'
@@ -55,10 +55,14 @@ export const resourceMetadataUrl = (base: string) => `${base}/.well-known/oauth-
 
 export function mcpRoutes(app: FastifyInstance, opts: McpRouteOptions): void {
   const policy = originPolicy(opts.publicUrl)
-  let tools: McpTools | undefined
-  // The SDK is loaded on the first MCP request, not at start (see app/mcp/server.ts).
-  let sdk: Promise<typeof import('../mcp/server.js')> | undefined
-  const server = () => (sdk ??= import('../mcp/server.js'))
+  // The SDK and the tools (their schemas, ajv validators) are loaded on the first MCP request,
+  // not at start (see app/mcp/server.ts): separate chunks of the Lambda bundle. A failed load
+  // is not kept; the next request tries again.
+  let loaded: Promise<{ tools: McpTools; server: typeof import('../mcp/server.js') }> | undefined
+  const mcp = () => (loaded ??= Promise.all([import('../mcp/tools/index.js'), import('../mcp/server.js')]).then(
+    ([{ McpTools }, server]) => ({ tools: new McpTools(opts), server }),
+    (err: unknown) => { loaded = undefined; throw err },
+  ))
 
   // Encapsulated: the raw-body parser and the hooks apply to /v1/mcp only.
   app.register(async (scope) => {
@@ -95,8 +99,8 @@ export function mcpRoutes(app: FastifyInstance, opts: McpRouteOptions): void {
       }
       const rawBody = typeof request.body === 'string' ? request.body : undefined
       const webRequest = new Request(`${publicBase(request, opts.publicUrl)}${MCP_PATH}`, { method: 'POST', headers, body: rawBody ?? null })
-      tools ??= new McpTools(opts)
-      const { response, close } = await (await server()).handle(tools, webRequest, rawBody, { principal, ctx }, { version: VERSION, maxBodyBytes: opts.bodyLimitBytes })
+      const { tools, server } = await mcp()
+      const { response, close } = await server.handle(tools, webRequest, rawBody, { principal, ctx }, { version: VERSION, maxBodyBytes: opts.bodyLimitBytes })
       return sendResponse(reply, response, () => {
         controller.abort(new Error('response closed'))
         void close()

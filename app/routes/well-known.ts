@@ -4,7 +4,8 @@
  * version, so a CLI can tell a gateway it does not understand.
  */
 import type { FastifyInstance } from 'fastify'
-import { Type, type Static } from 'typebox'
+import type { Static } from 'typebox'
+import { Type } from '../lib/typebox.js'
 import type { CognitoConfig } from '../config.js'
 
 /** Bumped on an incompatible change of the admin API. */

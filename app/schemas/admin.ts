@@ -3,7 +3,8 @@
  * so a field that is not listed here (a secret hash) can never leave the server.
  * Query strings are not coerced: numbers in them are validated as digit strings.
  */
-import { Type, type Static } from 'typebox'
+import type { Static } from 'typebox'
+import { Type } from '../lib/typebox.js'
 
 export const KeyId = Type.String({ pattern: '^[a-z2-9]{12}$', description: 'public key id' })
 

@@ -3,7 +3,8 @@
  * One entry per served model: public name and aliases → provider + upstream id, capabilities,
  * and list prices in USD per 1M tokens. Infra reads the same file to derive IAM resources.
  */
-import { Type, type Static } from 'typebox'
+import type { Static } from 'typebox'
+import { Type } from '../lib/typebox.js'
 
 export const ModelCapabilities = Type.Object({
   streaming: Type.Optional(Type.Boolean()),

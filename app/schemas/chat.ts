@@ -5,7 +5,8 @@
  * Request schemas are permissive on purpose: unknown fields are ignored (OpenAI clients send
  * new fields all the time), while the fields we act on are type-checked.
  */
-import { Type, type Static } from 'typebox'
+import type { Static } from 'typebox'
+import { Type } from '../lib/typebox.js'
 
 const TextPart = Type.Object({ type: Type.Literal('text'), text: Type.String() })
 const ImagePart = Type.Object({

@@ -6,7 +6,8 @@
  * are ignored. Token-array inputs pass the schema so the service can refuse them with a clear
  * message instead of ajv's "must match a schema in anyOf".
  */
-import { Type, type Static } from 'typebox'
+import type { Static } from 'typebox'
+import { Type } from '../lib/typebox.js'
 
 /** Cohere Embed v3 `input_type`: a pennyworth extension (other models ignore it). */
 export const EmbeddingInputType = Type.Union([

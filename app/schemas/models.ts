@@ -1,5 +1,6 @@
 /** https://platform.openai.com/docs/api-reference/models/object */
-import { Type, type Static } from 'typebox'
+import type { Static } from 'typebox'
+import { Type } from '../lib/typebox.js'
 
 export const ModelObject = Type.Object({
   id: Type.String(),

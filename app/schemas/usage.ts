@@ -3,7 +3,8 @@
  * services/usage.ts `usageBody` maps a report to this shape; the admin API and the MCP `usage`
  * tool reuse it so every usage answer looks the same.
  */
-import { Type, type Static } from 'typebox'
+import type { Static } from 'typebox'
+import { Type } from '../lib/typebox.js'
 
 const Period = Type.String({ pattern: '^\\d{4}-\\d{2}(-\\d{2})?$' })
 

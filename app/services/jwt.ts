@@ -5,8 +5,13 @@
  * client. Groups come from `cognito:groups`.
  * https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-tokens-verifying-a-jwt.html
  */
-import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose'
+import type { JWTPayload, JWTVerifyGetKey } from 'jose'
 import { ApiError, unauthorized } from '../errors.js'
+
+type Jose = typeof import('./jose.js')
+let jose: Promise<Jose> | undefined
+/** jose, loaded by the first token to verify (API-key requests never need it); a failed load is retried. */
+const loadJose = (): Promise<Jose> => (jose ??= import('./jose.js').catch((err: unknown) => { jose = undefined; throw err }))
 
 /** The Cognito groups pennyworth knows. Anyone else signed in is in neither and may do nothing. */
 export const GROUPS = ['admin', 'user'] as const
@@ -41,23 +46,28 @@ export interface CognitoVerifierOptions {
 
 const INVALID = 'Missing or invalid access token. Sign in with `pennyworth login` and send the access token as "Authorization: Bearer <token>".'
 
-/** Verifies Cognito access tokens; one instance per app (it owns the JWKS cache). */
+/**
+ * Verifies Cognito access tokens; one instance per app (it owns the JWKS cache). jose is loaded
+ * and the remote key set made by the first verify(), not at construction (cold starts).
+ */
 export class CognitoVerifier {
-  private readonly keys: JWTVerifyGetKey
+  private keys: JWTVerifyGetKey | undefined
   private readonly now: () => number
 
   constructor(private readonly options: CognitoVerifierOptions) {
-    this.keys = options.keys ?? createRemoteJWKSet(new URL(options.jwksUrl ?? `${options.issuer}/.well-known/jwks.json`), {
-      // Cognito rotates keys rarely; an unknown kid refetches at most every 30 s.
-      cacheMaxAge: 10 * 60_000,
-      cooldownDuration: 30_000,
-      timeoutDuration: 5_000,
-    })
+    this.keys = options.keys
     this.now = options.now ?? Date.now
   }
 
   /** The principal of a valid access token; ApiError 401 otherwise (503 if the JWKS is unreachable). */
   async verify(token: string): Promise<UserPrincipal> {
+    const { createRemoteJWKSet, errors, jwtVerify } = await loadJose()
+    this.keys ??= createRemoteJWKSet(new URL(this.options.jwksUrl ?? `${this.options.issuer}/.well-known/jwks.json`), {
+      // Cognito rotates keys rarely; an unknown kid refetches at most every 30 s.
+      cacheMaxAge: 10 * 60_000,
+      cooldownDuration: 30_000,
+      timeoutDuration: 5_000,
+    })
     let payload: JWTPayload
     try {
       ({ payload } = await jwtVerify(token, this.keys, {

@@ -1,14 +1,13 @@
 /**
  * People in the Cognito user pool, for admins: create (with a group), list, disable, and look
- * one up (to give them a key). The SDK client is built in clients.ts and injected.
+ * one up (to give them a key). The SDK client is built in clients.ts and injected, as a client
+ * or as a provider that builds it on first use; the SDK's command classes are loaded with it
+ * (a separate chunk of the Lambda bundle, see scripts/build-lambda.ts), never at start.
  * Calls: AdminCreateUser, AdminAddUserToGroup, ListUsers, ListUsersInGroup, AdminGetUser,
  * AdminDisableUser (the Lambda's role needs exactly these on the pool).
  */
-import {
-  AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminDisableUserCommand, AdminGetUserCommand,
-  ListUsersCommand, ListUsersInGroupCommand,
-  type AttributeType, type CognitoIdentityProviderClient, type UserType,
-} from '@aws-sdk/client-cognito-identity-provider'
+import type { AttributeType, CognitoIdentityProviderClient, UserType } from '@aws-sdk/client-cognito-identity-provider'
+import type { CognitoClientProvider } from '../clients.js'
 import { ApiError, badRequest, notFound } from '../errors.js'
 import { GROUPS, type Group } from './jwt.js'
 
@@ -50,13 +49,33 @@ function mapError(err: unknown): never {
   throw err
 }
 
+type CognitoSdk = typeof import('./cognito-sdk.js')
+
 export class UserDirectory {
-  constructor(private readonly client: CognitoIdentityProviderClient, private readonly userPoolId: string) {}
+  private readonly provider: CognitoClientProvider
+  private sdk: Promise<CognitoSdk> | undefined
+
+  constructor(client: CognitoIdentityProviderClient | CognitoClientProvider, private readonly userPoolId: string) {
+    this.provider = typeof client === 'function' ? client : async () => client
+  }
+
+  /** The client and the SDK's commands, loaded on first use (a failed load is retried next time). */
+  private async cognito(): Promise<{ client: CognitoIdentityProviderClient; sdk: CognitoSdk }> {
+    const sdk = this.sdk ??= import('./cognito-sdk.js')
+    try {
+      const [client, loaded] = await Promise.all([this.provider(), sdk])
+      return { client, sdk: loaded }
+    } catch (err) {
+      if (this.sdk === sdk) this.sdk = undefined
+      throw err
+    }
+  }
 
   /** Creates a person in a group. Cognito e-mails the invitation (temporary password) unless told not to. */
   async create(input: { email: string; group: Group; temporaryPassword?: string; sendInvite?: boolean }): Promise<UserView> {
     try {
-      const out = await this.client.send(new AdminCreateUserCommand({
+      const { client, sdk } = await this.cognito()
+      const out = await client.send(new sdk.AdminCreateUserCommand({
         UserPoolId: this.userPoolId,
         Username: input.email,
         UserAttributes: [{ Name: 'email', Value: input.email }, { Name: 'email_verified', Value: 'true' }],
@@ -65,7 +84,7 @@ export class UserDirectory {
         ...(input.sendInvite === false ? { MessageAction: 'SUPPRESS' as const } : {}),
       }))
       const user = out.User!
-      await this.client.send(new AdminAddUserToGroupCommand({ UserPoolId: this.userPoolId, Username: user.Username!, GroupName: input.group }))
+      await client.send(new sdk.AdminAddUserToGroupCommand({ UserPoolId: this.userPoolId, Username: user.Username!, GroupName: input.group }))
       return view(user, [input.group])
     } catch (err) { mapError(err) }
   }
@@ -73,11 +92,12 @@ export class UserDirectory {
   /** Everyone in the pool with their pennyworth groups. */
   async list(): Promise<UserView[]> {
     try {
+      const { client, sdk } = await this.cognito()
       const groups = new Map<string, string[]>()
       for (const group of GROUPS) {
         let NextToken: string | undefined
         do {
-          const page = await this.client.send(new ListUsersInGroupCommand({ UserPoolId: this.userPoolId, GroupName: group, NextToken }))
+          const page = await client.send(new sdk.ListUsersInGroupCommand({ UserPoolId: this.userPoolId, GroupName: group, NextToken }))
           for (const u of page.Users ?? []) groups.set(u.Username!, [...(groups.get(u.Username!) ?? []), group])
           NextToken = page.NextToken
         } while (NextToken)
@@ -85,7 +105,7 @@ export class UserDirectory {
       const users: UserType[] = []
       let PaginationToken: string | undefined
       do {
-        const page = await this.client.send(new ListUsersCommand({ UserPoolId: this.userPoolId, PaginationToken }))
+        const page = await client.send(new sdk.ListUsersCommand({ UserPoolId: this.userPoolId, PaginationToken }))
         users.push(...(page.Users ?? []))
         PaginationToken = page.PaginationToken
       } while (PaginationToken)
@@ -96,13 +116,14 @@ export class UserDirectory {
   /** A person by user name, e-mail or sub; 404 when there is none. */
   async find(ref: string): Promise<UserView> {
     try {
+      const { client, sdk } = await this.cognito()
       if (!ref.includes('"')) {
         for (const field of ref.includes('@') ? ['email'] : ['sub', 'username']) {
-          const page = await this.client.send(new ListUsersCommand({ UserPoolId: this.userPoolId, Filter: `${field} = "${ref}"`, Limit: 2 }))
+          const page = await client.send(new sdk.ListUsersCommand({ UserPoolId: this.userPoolId, Filter: `${field} = "${ref}"`, Limit: 2 }))
           if (page.Users?.length === 1) return view(page.Users[0], [])
         }
       }
-      const out = await this.client.send(new AdminGetUserCommand({ UserPoolId: this.userPoolId, Username: ref }))
+      const out = await client.send(new sdk.AdminGetUserCommand({ UserPoolId: this.userPoolId, Username: ref }))
       return view(out, [])
     } catch (err) { mapError(err) }
   }
@@ -110,7 +131,8 @@ export class UserDirectory {
   /** Disables sign-in of a person found by find() (Cognito also revokes their refresh tokens). */
   async disable(user: UserView): Promise<UserView> {
     try {
-      await this.client.send(new AdminDisableUserCommand({ UserPoolId: this.userPoolId, Username: user.username }))
+      const { client, sdk } = await this.cognito()
+      await client.send(new sdk.AdminDisableUserCommand({ UserPoolId: this.userPoolId, Username: user.username }))
       return { ...user, enabled: false }
     } catch (err) { mapError(err) }
   }

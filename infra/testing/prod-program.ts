@@ -1,9 +1,9 @@
 /**
  * Runs the whole program (infra/index.ts) under mocks with Pulumi.prod.yaml's config, for the
  * infra tests. Only keys the prod file leaves to defaults or secrets are added (a stub bundle
- * directory, an alarm e-mail); nothing the file sets is overridden.
+ * directory with an entry, a chunk and maps; an alarm e-mail); nothing the file sets is overridden.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'yaml'
@@ -24,8 +24,13 @@ export function readStackFile(stack: string): Record<string, unknown> {
 
 export async function loadProdProgram(): Promise<ProdProgram> {
   const prod = readStackFile('prod')
+  // A stub of `npm run build`'s output: the entry, a chunk it imports and their maps.
   const bundleDir = mkdtempSync(join(tmpdir(), 'pennyworth-bundle-'))
-  writeFileSync(join(bundleDir, 'index.mjs'), 'export const handler = async () => ({ statusCode: 200 })\n')
+  mkdirSync(join(bundleDir, 'chunks'))
+  writeFileSync(join(bundleDir, 'index.mjs'), "import { ok } from './chunks/stub-AAAA.mjs'\nexport const handler = async () => ({ statusCode: ok })\n")
+  writeFileSync(join(bundleDir, 'index.mjs.map'), '{"version":3,"sources":[],"mappings":""}\n')
+  writeFileSync(join(bundleDir, 'chunks', 'stub-AAAA.mjs'), 'export const ok = 200\n')
+  writeFileSync(join(bundleDir, 'chunks', 'stub-AAAA.mjs.map'), '{"version":3,"sources":[],"mappings":""}\n')
   const overlay = { 'pennyworth:lambdaBundleDir': bundleDir, 'pennyworth:alarmEmail': 'ops@example.com' }
   for (const key of Object.keys(overlay)) if (key in prod) throw new Error(`test overlay would override ${key} from Pulumi.prod.yaml`)
   const mocks = await setupMocks({ region: String(prod['aws:region']), config: { ...prod, ...overlay }, secretKeys: ['pennyworth:alarmEmail'] })

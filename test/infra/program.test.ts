@@ -48,6 +48,13 @@ t.test('Lambda: nodejs22.x arm64, 15 min, memory from config, environment contra
   for (const g of logs) t.equal(g.inputs.retentionInDays, 14, g.inputs.name)
 })
 
+t.test('Lambda code: the whole bundle directory (entry, chunks, source maps)', async (t) => {
+  const fn = mocks.one('aws:lambda/function:Function')
+  const assets = await fn.inputs.code.assets as Record<string, { path: Promise<string> | string }>
+  t.same(Object.keys(assets).sort(), ['chunks/stub-AAAA.mjs', 'chunks/stub-AAAA.mjs.map', 'index.mjs', 'index.mjs.map'])
+  for (const [name, asset] of Object.entries(assets)) t.match(await asset.path, new RegExp(`pennyworth-bundle-[^/]+/${name.replace(/\./g, '\\.')}$`), name)
+})
+
 t.test('REST API: everything under / streams to the function for up to 15 minutes', async (t) => {
   const fn = mocks.one('aws:lambda/function:Function')
   const api = mocks.one('aws:apigateway/restApi:RestApi')

@@ -4,7 +4,8 @@
  * Chat Completions request schema's own properties. When the client sends a progressToken the
  * answer is streamed and each piece of text goes out as a progress notification.
  */
-import { Type, type Static } from 'typebox'
+import type { Static } from 'typebox'
+import { Type } from '../../lib/typebox.js'
 import { badRequest } from '../../errors.js'
 import { ChatCompletionRequest, type ChatMessage, type FinishReason, type Usage } from '../../schemas/chat.js'
 import type { ChatService } from '../../services/chat.js'

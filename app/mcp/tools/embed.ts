@@ -3,7 +3,8 @@
  * resolution, key scope, metering against the caller's key). Arguments reuse the embeddings
  * request schema's own properties; vectors come back as float arrays.
  */
-import { Type, type Static } from 'typebox'
+import type { Static } from 'typebox'
+import { Type } from '../../lib/typebox.js'
 import { EmbeddingsRequest } from '../../schemas/embeddings.js'
 import type { EmbeddingService } from '../../services/embeddings.js'
 import { jsonText, type ToolDefinition } from './types.js'

@@ -2,7 +2,8 @@
  * `list_models`: the served models the caller's key may use — the same set as GET /v1/models,
  * with what an agent needs to pick one (kind, capabilities, limits, prices).
  */
-import { Type, type Static } from 'typebox'
+import type { Static } from 'typebox'
+import { Type } from '../../lib/typebox.js'
 import { ModelCapabilities } from '../../schemas/catalog.js'
 import type { ModelRegistry } from '../../services/catalog.js'
 import { keyAllowsModel } from '../../services/keys.js'

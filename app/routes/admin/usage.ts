@@ -4,7 +4,8 @@
  * Same response shape as GET /v1/usage.
  */
 import type { FastifyInstance } from 'fastify'
-import { Type, type Static } from 'typebox'
+import type { Static } from 'typebox'
+import { Type } from '../../lib/typebox.js'
 import { userOf } from '../../plugins/auth.js'
 import { KeyId } from '../../schemas/admin.js'
 import { UsageQuerystring, UsageResponse } from '../../schemas/usage.js'

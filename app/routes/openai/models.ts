@@ -3,7 +3,7 @@
  * https://platform.openai.com/docs/api-reference/models
  */
 import type { FastifyInstance } from 'fastify'
-import { Type } from 'typebox'
+import { Type } from '../../lib/typebox.js'
 import { modelNotFound } from '../../errors.js'
 import { principalOf } from '../../plugins/auth.js'
 import { ModelList, ModelObject } from '../../schemas/models.js'
