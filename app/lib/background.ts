@@ -60,7 +60,7 @@ export class BackgroundWriter {
     return this.pending.size
   }
 
-  /** Starts the task now and returns at once; it never rejects into the caller. */
+  /** Starts the task after the current I/O turn and returns at once; it never rejects into the caller. */
   run(task: BackgroundTask): void {
     const p = this.execute(task).finally(() => this.pending.delete(p))
     this.pending.add(p)
@@ -81,6 +81,9 @@ export class BackgroundWriter {
   }
 
   private async execute(task: BackgroundTask): Promise<void> {
+    // Start after the current I/O turn: the SDK's synchronous work (marshalling, signing) must
+    // not run between a handler's return and its response reaching the socket.
+    await new Promise<void>((resolve) => setImmediate(resolve))
     for (let attempt = 1; ; attempt++) {
       try {
         await task.run()
