@@ -46,7 +46,7 @@ import { VERSION } from './version.js'
 /** Everything the app needs, injected so tests and entry points decide where it points. */
 export interface AppOptions {
   config: Pick<Config, 'tables' | 'models' | 'mockModels' | 'keyCacheTtlMs' | 'logLevel' | 'bodyLimitBytes'>
-    & Partial<Pick<Config, 'cognito' | 'publicUrl'>>
+    & Partial<Pick<Config, 'cognito' | 'publicUrl' | 'usageCoalesceMs'>>
   catalog: Catalog
   /**
    * `cognito` (users admin API) may be a client or a provider that builds one on first use
@@ -118,7 +118,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const mock = new MockProvider(options.mockDelayMs)
   const background = new BackgroundWriter({ log: app.log, ...options.background })
   const usageStore = new UsageStore(clients.dynamo, config.tables.usage)
-  const metering = new MeteringSink({ store: usageStore, background })
+  const metering = new MeteringSink({ store: usageStore, background, coalesceMs: config.usageCoalesceMs })
   const usage = options.usage ? new TeeUsageSink(metering, options.usage) : metering
   const limits = new LimitsService({ usage: usageStore, rateLimits: new RateLimitStore(clients.dynamo, config.tables.rateLimits), background })
   const chat = new ChatService({ registry, providers: { bedrock, mock }, usage, limits })

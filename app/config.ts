@@ -29,6 +29,8 @@ export interface Config {
   lambdaStreaming: boolean
   /** Public base URL of the gateway (https://api.example.com), for discovery documents. */
   publicUrl: string | undefined
+  /** Merge usage writes of one key/model/day within this window (ms; 0 = write per call). */
+  usageCoalesceMs: number
   /** Largest accepted request body (API Gateway/Lambda allow 6 MB). */
   bodyLimitBytes: number
   /** Cognito sign-in for people (admin API); undefined = nobody can sign in. */
@@ -155,6 +157,7 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = { 
     logLevel: logLevel as Config['logLevel'],
     lambdaStreaming: bool(env, 'PENNYWORTH_LAMBDA_STREAMING', defaults.lambdaStreaming),
     publicUrl: url(env, 'PENNYWORTH_PUBLIC_URL'),
+    usageCoalesceMs: int(env, 'PENNYWORTH_USAGE_COALESCE_MS', 0, 0, 5_000),
     bodyLimitBytes: 6 * 1024 * 1024,
     cognito: cognito(env),
   }

@@ -70,6 +70,13 @@ export interface UsageIncrement {
   estimated?: boolean
   /** A budget reservation this call held; released by the same atomic write as its spend. */
   reservation?: { month: string; microUsd: number }
+  /**
+   * How many calls this increment stands for (default 1): the metering sink may merge calls
+   * of one key, model and day into one increment; then tokens, cost and reservation are sums.
+   */
+  requests?: number
+  /** With `requests`: how many of them were estimated (default: `estimated ? requests : 0`). */
+  estimatedRequests?: number
 }
 
 /**
@@ -94,13 +101,13 @@ export class UsageStore {
     const day = utcDay(inc.at)
     const month = utcMonth(inc.at)
     const counters: UsageCounters = {
-      requests: 1,
+      requests: inc.requests ?? 1,
       inputTokens: inc.tokens.inputTokens,
       outputTokens: inc.tokens.outputTokens,
       cacheReadTokens: inc.tokens.cacheReadTokens,
       cacheWriteTokens: inc.tokens.cacheWriteTokens,
       costMicroUsd: inc.costMicroUsd,
-      estimatedRequests: inc.estimated ? 1 : 0,
+      estimatedRequests: inc.estimatedRequests ?? (inc.estimated ? inc.requests ?? 1 : 0),
     }
     const bucket = (granularity: Granularity, period: string): UsageWrite => {
       const sk = `${granularity}#${period}#${inc.modelId}`

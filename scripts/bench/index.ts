@@ -25,7 +25,10 @@ const upstream = await startBedrockServer()
 const dynamoProcess = spawn(process.execPath, ['--import', 'tsx', new URL('./dynamo-process.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] })
 const [dynamoLine] = await once(dynamoProcess.stdout!, 'data') as [Buffer]
 const dynamoServer = { endpoint: String(dynamoLine).trim() }
-const config = loadConfig({ PENNYWORTH_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' })
+const config = loadConfig({
+  PENNYWORTH_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+  PENNYWORTH_USAGE_COALESCE_MS: process.env.PENNYWORTH_USAGE_COALESCE_MS,
+})
 const dynamo = createDocumentClient({ endpoint: dynamoServer.endpoint, region: 'us-east-1', credentials })
 await ensureTables(dynamo, config.tables)
 const gatewayBedrock = new BedrockRuntimeClient({ endpoint: upstream.url, region: 'us-east-1', credentials })
@@ -92,7 +95,7 @@ for (const stream of [false, true]) {
   }
 }
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
-console.log(`pennyworth bench: ${N} requests per cell after ${WARMUP} warm-up, Node ${process.version}, log level ${config.logLevel}`)
+console.log(`pennyworth bench: ${N} requests per cell after ${WARMUP} warm-up, Node ${process.version}, log level ${config.logLevel}, usage coalescing ${config.usageCoalesceMs} ms`)
 for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '))
 
 await app.close()

@@ -89,6 +89,6 @@ t.test('metering sink against an unreachable DynamoDB: record returns at once, e
   const errors = log.lines.filter((l) => l.level === 'error')
   t.equal(errors.length, 3, 'day, month and spend items each logged once')
   t.same(errors.map((e) => (e.obj.write as { item: string }).item).sort().map((s) => s.split('#')[0]), ['day', 'month', 'spend'])
-  t.match(errors[0].obj.write, { requestId: 'req-1', keyId: 'k1', costMicroUsd: 42 })
+  t.match(errors[0].obj.write, { requestIds: ['req-1'], keyId: 'k1', costMicroUsd: 42, requests: 1 })
   t.equal(log.lines.filter((l) => l.level === 'warn').length, 3, 'one retry each')
 })
