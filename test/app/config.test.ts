@@ -20,6 +20,8 @@ t.test('values are parsed', async (t) => {
   t.equal(c.mockModels, true)
   t.equal(c.keyCacheTtlMs, 0)
   t.equal(c.publicUrl, 'https://api.example.com')
+  t.equal(loadConfig({ PENNYWORTH_USAGE_COALESCE_MS: '100' }).usageCoalesceMs, 100)
+  t.equal(loadConfig({}).usageCoalesceMs, 0, 'write per call unless asked')
 })
 
 t.test('a bad value stops start-up naming the variable', async (t) => {
@@ -32,6 +34,7 @@ t.test('a bad value stops start-up naming the variable', async (t) => {
     [{ PENNYWORTH_KEYS_TABLE: 'a b' }, 'PENNYWORTH_KEYS_TABLE'],
     [{ PENNYWORTH_PUBLIC_URL: 'ftp://x' }, 'PENNYWORTH_PUBLIC_URL'],
     [{ HOST: ' 0.0.0.0' }, 'HOST'],
+    [{ PENNYWORTH_USAGE_COALESCE_MS: '9000' }, 'PENNYWORTH_USAGE_COALESCE_MS'],
   ]
   for (const [env, name] of bad) {
     t.throws(() => loadConfig(env), new ConfigError(name, '').constructor, name)
