@@ -378,7 +378,7 @@ t.test('prompt caching: cache_control → cachePoint; cached_tokens; cache read/
   const metered = gw.usage.events.at(-1)!
   t.same(metered.tokens, { inputTokens: 10, outputTokens: 5, cacheReadTokens: 1000, cacheWriteTokens: 200 })
   // claude-sonnet-4-5: $3 in, $15 out, $0.30 cache read, $3.75 cache write per 1M tokens.
-  t.equal(metered.costMicroUsd, 10 * 3 + 5 * 15 + 1000 * 0.3 + 200 * 3.75)
+  t.equal(metered.costMicroUsd, Math.round(10 * 3.3 + 5 * 16.5 + 1000 * 0.33 + 200 * 4.125))
 
   handler = () => ({ frames: textStreamFrames(['cac', 'hed'], { usage }) })
   const chunks = await collect(await client.chat.completions.create({ ...params, stream: true, stream_options: { include_usage: true } }))

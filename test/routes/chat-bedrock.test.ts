@@ -37,7 +37,7 @@ t.test('request translation and response', async (t) => {
   t.same(call.body.inferenceConfig, { maxTokens: 100, temperature: 0.2, topP: 0.9, stopSequences: ['END'] })
   t.equal(call.body.requestMetadata?.keyId, gw.key.split('-')[1], 'key id, never the key, in requestMetadata')
   t.notOk(JSON.stringify(call.body).includes(gw.key), 'the key never goes upstream')
-  t.equal(gw.usage.events.at(-1)!.costMicroUsd, 12 * 3 + 3 * 15, 'priced from the catalog')
+  t.equal(gw.usage.events.at(-1)!.costMicroUsd, Math.round(12 * 3.3 + 3 * 16.5), 'priced from the catalog (US geographic profile: list price + 10 %)')
 })
 
 t.test('finish_reason from stopReason', async (t) => {

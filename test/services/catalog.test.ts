@@ -48,7 +48,7 @@ t.test('PENNYWORTH_CATALOG replaces the catalog; bad files are clear errors', as
 
 t.test('cost in integer micro-USD, cache reads and writes priced apart', async (t) => {
   const sonnet = loadCatalog().models.find((m) => m.id === 'claude-sonnet-4-5')!
-  t.equal(costMicroUsd(sonnet, { inputTokens: 1000, outputTokens: 500, cacheReadTokens: 0, cacheWriteTokens: 0 }), 1000 * 3 + 500 * 15)
-  t.equal(costMicroUsd(sonnet, { inputTokens: 0, outputTokens: 0, cacheReadTokens: 1000, cacheWriteTokens: 1000 }), 300 + 3750)
-  t.equal(costMicroUsd(sonnet, { inputTokens: 1, outputTokens: 0, cacheReadTokens: 1, cacheWriteTokens: 0 }), 3, 'rounded once per call')
+  t.equal(costMicroUsd(sonnet, { inputTokens: 1000, outputTokens: 500, cacheReadTokens: 0, cacheWriteTokens: 0 }), 3300 + 8250)
+  t.equal(costMicroUsd(sonnet, { inputTokens: 0, outputTokens: 0, cacheReadTokens: 1000, cacheWriteTokens: 1000 }), 330 + 4125)
+  t.equal(costMicroUsd(sonnet, { inputTokens: 1, outputTokens: 0, cacheReadTokens: 1, cacheWriteTokens: 0 }), 4, 'rounded once per call (3.3 + 0.33)')
 })

@@ -63,7 +63,7 @@ function setup(opts: { budgetOk?: boolean; rateOk?: boolean; counts?: WindowCoun
 }
 const principal = (limits: KeyPrincipal['limits']): KeyPrincipal => ({ kind: 'api-key', keyId: 'k', owner: 'o', name: 'n', models: ['*'], ...(limits ? { limits } : {}) })
 const estimate = { inputTokens: 100, maxOutputTokens: 200, requestedOutputTokens: 50 }
-const reserve = 100 * 3 + 200 * 15 // sonnet: input $3, output $15 per 1M
+const reserve = Math.round(100 * sonnet.pricing.inputPerMTok + 200 * sonnet.pricing.outputPerMTok) // worst case: max output
 
 t.test('a key without limits: no I/O, no headers', async (t) => {
   const { calls, limits } = setup()
