@@ -96,7 +96,7 @@ export class ChatService {
       }
       if (includeUsage && tokens) {
         yield {
-          id: req.completionId, object: 'chat.completion.chunk', created: req.created, model: body.model,
+          id: req.completionId, object: 'chat.completion.chunk', created: req.created, model: req.model.id,
           system_fingerprint: null, choices: [], usage: toOpenAIUsage(tokens),
         }
       }

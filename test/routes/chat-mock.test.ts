@@ -117,3 +117,10 @@ t.test('a client that disconnects aborts the stream and it is still metered', as
   t.equal(slow.usage.events[0].estimated, true)
   t.ok(slow.usage.events[0].tokens.outputTokens < 40, 'only what was produced')
 })
+
+t.test('responses name the catalog model, also when the request used an alias', async (t) => {
+  const res = await client.chat.completions.create({ model: 'mock', messages: [{ role: 'user', content: 'x' }] })
+  t.equal(res.model, 'pennyworth-mock')
+  const stream = await client.chat.completions.create({ model: 'mock', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'x' }] })
+  for await (const chunk of stream) t.equal(chunk.model, 'pennyworth-mock')
+})

@@ -67,7 +67,7 @@ export class MockProvider implements ChatProvider, EmbeddingProvider {
     const content = p.pieces.join('')
     return {
       completion: {
-        id: req.completionId, object: 'chat.completion', created: req.created, model: req.body.model,
+        id: req.completionId, object: 'chat.completion', created: req.created, model: req.model.id,
         system_fingerprint: null,
         choices: [{
           index: 0,
@@ -93,7 +93,7 @@ export class MockProvider implements ChatProvider, EmbeddingProvider {
     const p = plan(req)
     const chunk = (delta: ChatCompletionChunk['choices'][0]['delta'], finish: FinishReason | null = null): ChatStreamEvent => ({
       chunk: {
-        id: req.completionId, object: 'chat.completion.chunk', created: req.created, model: req.body.model,
+        id: req.completionId, object: 'chat.completion.chunk', created: req.created, model: req.model.id,
         system_fingerprint: null, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
       },
     })
