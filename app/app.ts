@@ -16,6 +16,7 @@ import { adminRoutes } from './routes/admin/index.js'
 import { AdminService } from './services/admin.js'
 import { UserDirectory } from './services/users.js'
 import { AuditStore } from './store/audit.js'
+import { registerClientAbort } from './plugins/client-abort.js'
 import { registerErrorHandling } from './plugins/error-handler.js'
 import { lazySchemaCompilers } from './plugins/lazy-validation.js'
 import { BedrockProvider } from './providers/bedrock/provider.js'
@@ -136,6 +137,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
+  registerClientAbort(app)
   registerErrorHandling(app)
   // People's access tokens (admin API); without a configured pool nobody can sign in.
   const verifier = config.cognito ? new CognitoVerifier({ issuer: config.cognito.issuer, clientId: config.cognito.clientId, jwksUrl: config.cognito.jwksUrl }) : undefined

@@ -53,6 +53,10 @@ function streamingHandler(runtime: AwsLambdaGlobal) {
     const out = runtime.HttpResponseStream.from(responseStream, { statusCode: meta.statusCode, headers })
     try {
       await pipeline(stream, out)
+    } catch (err) {
+      // The runtime's response stream failed: the client hung up. Stop the upstream call.
+      app.abortInFlight(new Error('client disconnected'))
+      throw err
     } finally {
       // The client already has the whole response; Lambda must not freeze with usage writes in flight.
       await app.flushBackground()

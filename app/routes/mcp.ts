@@ -21,6 +21,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import { originPolicy } from '../mcp/origin.js'
 import type { McpDeps, McpTools } from '../mcp/tools/index.js'
 import { principalOf, type RouteAuth } from '../plugins/auth.js'
+import { followClient } from '../plugins/client-abort.js'
 import type { CallContext } from '../providers/types.js'
 import type { KeyPrincipal } from '../services/keys.js'
 import type { SignInKeys } from '../services/sign-in-keys.js'
@@ -91,7 +92,7 @@ export function mcpRoutes(app: FastifyInstance, opts: McpRouteOptions): void {
       const principal = request.principal?.kind === 'user' && opts.signInKeys
         ? await opts.signInKeys.principal(request.principal)
         : principalOf(request)
-      const { ctx, controller } = mcpCallContext(request, reply, principal)
+      const { ctx, controller } = mcpCallContext(request, principal)
       const headers = new Headers()
       for (const name of FORWARDED_HEADERS) {
         const v = request.headers[name]
@@ -115,11 +116,8 @@ export function mcpRoutes(app: FastifyInstance, opts: McpRouteOptions): void {
 }
 
 /** Abort signal tied to the client connection, and the CallContext of the model calls. */
-function mcpCallContext(request: FastifyRequest, reply: FastifyReply, principal: KeyPrincipal): { ctx: CallContext; controller: AbortController } {
-  const controller = new AbortController()
-  reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'))
-  })
+function mcpCallContext(request: FastifyRequest, principal: KeyPrincipal): { ctx: CallContext; controller: AbortController } {
+  const controller = followClient(request)
   // No setHeaders: an MCP reply's headers are out before a tool runs (and clients ignore them).
   return { ctx: { signal: controller.signal, log: request.log, requestId: request.id, keyId: principal.keyId }, controller }
 }

@@ -2,7 +2,7 @@ import t from 'tap'
 import { textStreamFrames, converseTextResponse } from '../helpers/bedrock-server.js'
 import { installAwsLambdaShim, prepareLambdaEnv, restProxyEvent } from '../helpers/lambda.js'
 
-const { key } = await prepareLambdaEnv(t, (call) => call.operation === 'converse-stream'
+const { key, bedrock } = await prepareLambdaEnv(t, (call) => call.operation === 'converse-stream'
   ? { frames: textStreamFrames(['one ', 'two ', 'three'], { delayMs: 100 }) }
   : { json: converseTextResponse('buffered answer') }, { PENNYWORTH_LAMBDA_STREAMING: 'true' })
 const runtime = installAwsLambdaShim()
@@ -35,4 +35,16 @@ t.test('non-stream requests and errors through the streaming handler', async (t)
   t.equal(JSON.parse(denied.body).error.type, 'authentication_error')
   const health = await runtime.invoke(restProxyEvent('GET', '/health'))
   t.equal(health.meta?.statusCode, 200)
+})
+
+t.test('a client that hangs up mid-stream aborts the Bedrock call on Lambda too', async (t) => {
+  const before = bedrock.calls.length
+  bedrock.setHandler(() => ({ frames: textStreamFrames(Array.from({ length: 40 }, (_, i) => `w${i} `), { delayMs: 50 }) }))
+  const started = Date.now()
+  await runtime.invoke(restProxyEvent('POST', '/v1/chat/completions', { Authorization: `Bearer ${key}` },
+    { model: 'claude-haiku-4-5', stream: true, messages: [{ role: 'user', content: 'long' }] }), { hangUpAfterWrites: 3 })
+  await bedrock.idle()
+  t.equal(bedrock.calls.length, before + 1)
+  t.equal(bedrock.calls.at(-1)!.aborted, true, 'the upstream stream was cancelled')
+  t.ok(Date.now() - started < 1500, `the invocation ended early (${Date.now() - started} ms, a full answer takes 2 s)`)
 })

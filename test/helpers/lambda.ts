@@ -23,7 +23,7 @@ export interface StreamedResponse {
 }
 
 /** A shim of `awslambda.streamifyResponse` / `HttpResponseStream.from` that records writes. */
-export function installAwsLambdaShim(): { invoke(event: object): Promise<StreamedResponse> } {
+export function installAwsLambdaShim(): { invoke(event: object, options?: { hangUpAfterWrites?: number }): Promise<StreamedResponse> } {
   let handler: ((event: unknown, stream: Writable, context: object) => Promise<void>) | undefined
   ;(globalThis as Record<string, unknown>).awslambda = {
     streamifyResponse: (h: typeof handler) => { handler = h; return h },
@@ -35,16 +35,20 @@ export function installAwsLambdaShim(): { invoke(event: object): Promise<Streame
     },
   }
   return {
-    async invoke(event) {
+    async invoke(event, options = {}) {
       const start = Date.now()
       const result: StreamedResponse = { writes: [], body: '' }
       const stream = new Writable({
         write(chunk, _enc, cb) {
           result.writes.push({ at: Date.now() - start, data: String(chunk) })
-          cb()
+          // The runtime's response stream fails when the client has gone away.
+          if (options.hangUpAfterWrites !== undefined && result.writes.length >= options.hangUpAfterWrites) cb(new Error('client hung up'))
+          else cb()
         },
       }) as Writable & { meta?: StreamedResponse['meta'] }
-      await handler!(event, stream, { awsRequestId: 'req-1' })
+      await handler!(event, stream, { awsRequestId: 'req-1' }).catch((err: Error) => {
+        if (options.hangUpAfterWrites === undefined) throw err
+      })
       result.meta = stream.meta
       result.body = result.writes.map((w) => w.data).join('')
       return result

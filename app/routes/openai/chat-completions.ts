@@ -8,17 +8,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ApiError, internalError } from '../../errors.js'
 import { SSE_HEADERS, sseStream } from '../../lib/sse.js'
 import { principalOf } from '../../plugins/auth.js'
+import { followClient } from '../../plugins/client-abort.js'
 import type { CallContext } from '../../providers/types.js'
 import { ChatCompletionRequest } from '../../schemas/chat.js'
 import type { ChatService } from '../../services/chat.js'
 
 /** Abort signal tied to the client connection, plus the CallContext for the providers. */
 export function callContext(request: FastifyRequest, reply: FastifyReply): { ctx: CallContext; controller: AbortController } {
-  const controller = new AbortController()
-  // The response closing before it finished means the client went away.
-  reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) controller.abort(new Error('client disconnected'))
-  })
+  const controller = followClient(request)
   const ctx: CallContext = {
     signal: controller.signal,
     log: request.log,
