@@ -4,7 +4,6 @@
  * the wire to Bedrock (`gw.bedrock.calls[n].body`, the Converse JSON the SDK sent).
  */
 import t from 'tap'
-import { APIError } from 'openai'
 import type { ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions'
 import { startGateway } from '../helpers/app.js'
 import {
@@ -16,6 +15,7 @@ import {
   type StreamFrame,
 } from '../helpers/bedrock-server.js'
 import { PNG_B64 } from '../fixtures/bedrock.js'
+import { apiError } from '../helpers/api-error.js'
 
 let handler: BedrockHandler = () => ({ json: converseTextResponse('unused') })
 const gw = await startGateway(t, { bedrockHandler: (call) => handler(call) })
@@ -40,16 +40,6 @@ const finishOf = (chunks: ChatCompletionChunk[]) => chunks.map((c) => c.choices[
 /** Non-OpenAI fields (reasoning_content) are read off the raw objects. */
 const extra = (x: object) => x as { reasoning_content?: string }
 
-/** The APIError a call fails with (tap's t.rejects types do not take plain objects). */
-async function apiError(p: Promise<unknown>): Promise<APIError> {
-  try {
-    await p
-  } catch (err) {
-    if (err instanceof APIError) return err
-    throw err
-  }
-  throw new Error('expected the call to fail')
-}
 
 t.test('tool_choice auto / required / named / none → Converse toolChoice', async (t) => {
   handler = () => ({ json: converseTextResponse('ok') })

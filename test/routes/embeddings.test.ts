@@ -3,10 +3,10 @@
  * Bedrock wire-protocol server (InvokeModel), and the local mock embedding model.
  */
 import t from 'tap'
-import { APIError } from 'openai'
 import type { EmbeddingCreateParams } from 'openai/resources/embeddings'
 import { startGateway } from '../helpers/app.js'
 import type { BedrockCall, BedrockHandler } from '../helpers/bedrock-server.js'
+import { apiError } from '../helpers/api-error.js'
 
 let handler: BedrockHandler = () => ({ error: { type: 'ValidationException', message: 'no handler set' } })
 const gw = await startGateway(t, { bedrockHandler: (call) => handler(call) })
@@ -22,16 +22,6 @@ const cohere: BedrockHandler = (call) => ({
   headers: { 'X-Amzn-Bedrock-Input-Token-Count': String(call.body.texts.reduce((n: number, s: string) => n + s.length, 0)) },
 })
 
-/** The APIError a call fails with (tap's t.rejects types do not take plain objects). */
-async function apiError(p: Promise<unknown>): Promise<APIError> {
-  try {
-    await p
-  } catch (err) {
-    if (err instanceof APIError) return err
-    throw err
-  }
-  throw new Error('expected the call to fail')
-}
 const post = (payload: object, key = gw.key) => gw.app.inject({ method: 'POST', url: '/v1/embeddings', headers: { authorization: `Bearer ${key}` }, payload })
 const since = (n: number): BedrockCall[] => gw.bedrock.calls.slice(n)
 
