@@ -14,6 +14,8 @@ import { loadCatalog } from '../../app/services/catalog.js'
 import type { UsageEvent, UsageSink } from '../../app/services/usage-sink.js'
 import { startEmbeddedDynamo } from '../../app/store/embedded.js'
 import { ensureTables } from '../../app/store/setup.js'
+import { defaultTableNames } from '../../app/store/tables.js'
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { startBedrockServer, type BedrockHandler, type BedrockTestServer } from './bedrock-server.js'
 import type { TestCognito } from './cognito.js'
 
@@ -40,6 +42,16 @@ export interface TestGateway {
   /** The official openai client pointed at the gateway. */
   openai(key?: string, options?: Partial<ConstructorParameters<typeof OpenAI>[0]>): OpenAI
   dynamoEndpoint: string
+}
+
+/** An in-memory DynamoDB-API store with every table, and a document client on it; both closed in teardown. */
+export async function startTestStore(t: Teardown): Promise<DynamoDBDocumentClient> {
+  const server = await startEmbeddedDynamo()
+  t.teardown(() => server.close())
+  const doc = createDocumentClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS })
+  t.teardown(() => doc.destroy())
+  await ensureTables(doc, defaultTableNames)
+  return doc
 }
 
 export interface GatewayOptions {

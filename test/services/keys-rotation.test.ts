@@ -2,17 +2,10 @@
 import t from 'tap'
 import { KeyService } from '../../app/services/keys.js'
 import { KeyConflictError, KeyStore } from '../../app/store/keys.js'
-import { createDocumentClient } from '../../app/clients.js'
-import { startEmbeddedDynamo } from '../../app/store/embedded.js'
-import { ensureTables } from '../../app/store/setup.js'
 import { defaultTableNames } from '../../app/store/tables.js'
-import { TEST_CREDENTIALS } from '../helpers/app.js'
+import { startTestStore } from '../helpers/app.js'
 
-const dyn = await startEmbeddedDynamo()
-t.teardown(() => dyn.close())
-const doc = createDocumentClient({ endpoint: dyn.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS })
-t.teardown(() => doc.destroy())
-await ensureTables(doc, defaultTableNames)
+const doc = await startTestStore(t)
 const store = new KeyStore(doc, defaultTableNames.keys)
 
 const T0 = Date.parse('2026-03-01T00:00:00Z')

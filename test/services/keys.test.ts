@@ -2,12 +2,9 @@ import t from 'tap'
 import { hashSecret, mintKey, parseKey } from '../../app/services/keys.js'
 import { KeyService } from '../../app/services/keys.js'
 import { KeyStore } from '../../app/store/keys.js'
-import { createDocumentClient } from '../../app/clients.js'
-import { startEmbeddedDynamo } from '../../app/store/embedded.js'
-import { ensureTables } from '../../app/store/setup.js'
 import { defaultTableNames } from '../../app/store/tables.js'
 import { GetCommand } from '@aws-sdk/lib-dynamodb'
-import { TEST_CREDENTIALS } from '../helpers/app.js'
+import { startTestStore } from '../helpers/app.js'
 
 t.test('key format: public id, 256-bit secret, parse round trip', async (t) => {
   const { key, keyId, secretHash } = mintKey()
@@ -22,11 +19,7 @@ t.test('key format: public id, 256-bit secret, parse round trip', async (t) => {
 })
 
 t.test('store keeps only the hash; warm requests use the cache; revocation lands within the TTL', async (t) => {
-  const dyn = await startEmbeddedDynamo()
-  t.teardown(() => dyn.close())
-  const doc = createDocumentClient({ endpoint: dyn.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS })
-  t.teardown(() => doc.destroy())
-  await ensureTables(doc, defaultTableNames)
+  const doc = await startTestStore(t)
   const store = new KeyStore(doc, defaultTableNames.keys)
   let gets = 0
   const counting = Object.assign(Object.create(store), { get: (id: string) => { gets++; return store.get(id) } }) as KeyStore

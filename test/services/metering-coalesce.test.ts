@@ -5,21 +5,14 @@
  */
 import t from 'tap'
 import type { ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/lib-dynamodb'
-import { createDocumentClient } from '../../app/clients.js'
 import { BackgroundWriter } from '../../app/lib/background.js'
 import { MeteringSink } from '../../app/services/metering.js'
 import type { UsageEvent } from '../../app/services/usage-sink.js'
-import { startEmbeddedDynamo } from '../../app/store/embedded.js'
-import { ensureTables } from '../../app/store/setup.js'
 import { defaultTableNames } from '../../app/store/tables.js'
 import { UsageStore, utcDay, utcMonth } from '../../app/store/usage.js'
-import { TEST_CREDENTIALS } from '../helpers/app.js'
+import { startTestStore } from '../helpers/app.js'
 
-const dyn = await startEmbeddedDynamo()
-t.teardown(() => dyn.close())
-const doc = createDocumentClient({ endpoint: dyn.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS })
-t.teardown(() => doc.destroy())
-await ensureTables(doc, defaultTableNames)
+const doc = await startTestStore(t)
 let sends = 0
 const send = doc.send.bind(doc) as (cmd: unknown) => Promise<ServiceOutputTypes>
 ;(doc as unknown as { send: (cmd: ServiceInputTypes) => Promise<ServiceOutputTypes> }).send = (cmd) => { sends++; return send(cmd) }

@@ -3,21 +3,15 @@
  * one owner's keys, everything; ranges and their defaults; budget status. Real dynalite.
  */
 import t from 'tap'
-import { createDocumentClient } from '../../app/clients.js'
 import '../helpers/app.js' // silences the SDK's Node 20 warning
 import { KeyService } from '../../app/services/keys.js'
 import { UsageService, usageBody, usageRange } from '../../app/services/usage.js'
-import { startEmbeddedDynamo } from '../../app/store/embedded.js'
 import { KeyStore } from '../../app/store/keys.js'
-import { ensureTables } from '../../app/store/setup.js'
 import { defaultTableNames } from '../../app/store/tables.js'
 import { UsageStore } from '../../app/store/usage.js'
+import { startTestStore } from '../helpers/app.js'
 
-const dynamo = await startEmbeddedDynamo()
-t.teardown(() => dynamo.close())
-const doc = createDocumentClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } })
-t.teardown(() => doc.destroy())
-await ensureTables(doc, defaultTableNames)
+const doc = await startTestStore(t)
 const store = new UsageStore(doc, defaultTableNames.usage)
 const keys = new KeyService(new KeyStore(doc, defaultTableNames.keys), { cacheTtlMs: 0 })
 const NOW = Date.parse('2026-11-25T12:00:00Z')
