@@ -12,17 +12,9 @@ import { decodeJwt } from 'jose'
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import { CliError, EXIT, usageError } from './errors.js'
 import { SrpClient } from './srp.js'
 import type { Io, Prompter } from './ui.js'
-
-/** Exit codes: documented in the CLI's help and the README. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, auth: 3, forbidden: 4, notFound: 5 } as const
-
-export class CliError extends Error {
-  constructor(message: string, readonly exitCode: number = EXIT.failure) {
-    super(message)
-  }
-}
 
 /** The part of GET /v1/.well-known/pennyworth the CLI uses. */
 export interface Discovery {
@@ -55,9 +47,9 @@ export function normalizeApiUrl(raw: string): string {
   try {
     u = new URL(raw)
   } catch {
-    throw new CliError(`--api-url: "${raw}" is not a URL`, EXIT.usage)
+    throw usageError(`--api-url: "${raw}" is not a URL`)
   }
-  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new CliError(`--api-url: "${raw}" is not an http(s) URL`, EXIT.usage)
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw usageError(`--api-url: "${raw}" is not an http(s) URL`)
   return `${u.origin}${u.pathname.replace(/\/+$/, '').replace(/\/v1$/, '')}`
 }
 
@@ -135,11 +127,13 @@ export async function discover(apiUrl: string): Promise<Discovery> {
 type Sdk = typeof import('@aws-sdk/client-cognito-identity-provider')
 
 /** The SDK loads only when Cognito is called (sign-in, refresh, sign-out): other commands start faster. */
-async function cognitoClient(region: string): Promise<{ client: CognitoIdentityProviderClient; sdk: Sdk }> {
+async function cognitoClient(region: string, env: NodeJS.ProcessEnv): Promise<{ client: CognitoIdentityProviderClient; sdk: Sdk }> {
   const sdk = await import('@aws-sdk/client-cognito-identity-provider')
   // Sign-in calls are unauthenticated (no AWS credentials needed). The endpoint can be overridden
-  // with the SDK's standard AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER (cognito-local).
-  return { client: new sdk.CognitoIdentityProviderClient({ region, maxAttempts: 2 }), sdk }
+  // with the SDK's standard AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER (cognito-local), read from
+  // the environment main() was given (the SDK itself would read process.env only).
+  const endpoint = env.AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER || env.AWS_ENDPOINT_URL || undefined
+  return { client: new sdk.CognitoIdentityProviderClient({ region, maxAttempts: 2, endpoint }), sdk }
 }
 
 /** Cognito's error for a wrong password, a disabled user, a bad code… as a readable CliError. */
@@ -169,11 +163,11 @@ export async function login(apiUrl: string, io: Io, prompter: Prompter, store: S
   const doc = await discover(apiUrl)
   const auth = doc.auth!
   const flow = opts.flow ?? 'auto'
-  if (!['auto', 'srp', 'password'].includes(flow)) throw new CliError('--flow must be srp, password or auto', EXIT.usage)
+  if (!['auto', 'srp', 'password'].includes(flow)) throw usageError('--flow must be srp, password or auto')
   const username = opts.username ?? opts.env.PENNYWORTH_USERNAME ?? await prompter.ask('E-mail: ')
-  if (!username) throw new CliError('a user name is needed (--username)', EXIT.usage)
+  if (!username) throw usageError('a user name is needed (--username)')
   const password = opts.env.PENNYWORTH_PASSWORD ?? await prompter.ask('Password: ', { secret: true })
-  const { client, sdk } = await cognitoClient(auth.region)
+  const { client, sdk } = await cognitoClient(auth.region, opts.env)
   const { InitiateAuthCommand } = sdk
   try {
     let out: InitiateAuthCommandOutput | undefined
@@ -280,12 +274,14 @@ async function challenges(
 const REFRESH_EARLY_MS = 60_000
 
 /** A valid access token for the gateway, refreshed when it is (about to be) expired. */
-export async function accessToken(store: SessionStore, apiUrl: string, opts: { force?: boolean; now?: number } = {}): Promise<{ token: string; session: Session }> {
+export async function accessToken(
+  store: SessionStore, apiUrl: string, env: NodeJS.ProcessEnv, opts: { force?: boolean; now?: number } = {},
+): Promise<{ token: string; session: Session }> {
   const session = store.get(apiUrl)
   if (!session) throw new CliError(`not signed in to ${apiUrl}; run: pennyworth login --api-url ${apiUrl}`, EXIT.auth)
   if (!opts.force && session.expiresAt - REFRESH_EARLY_MS > (opts.now ?? Date.now())) return { token: session.accessToken, session }
   if (!session.refreshToken) throw new CliError(`your session on ${apiUrl} has expired; run: pennyworth login`, EXIT.auth)
-  const { client, sdk } = await cognitoClient(session.region)
+  const { client, sdk } = await cognitoClient(session.region, env)
   try {
     const out = await client.send(new sdk.InitiateAuthCommand({ ClientId: session.clientId, AuthFlow: 'REFRESH_TOKEN_AUTH', AuthParameters: { REFRESH_TOKEN: session.refreshToken } }))
     const r = out.AuthenticationResult
@@ -309,11 +305,11 @@ export async function accessToken(store: SessionStore, apiUrl: string, opts: { f
 }
 
 /** Forgets the session; revokes its refresh token at Cognito (best effort). */
-export async function logout(store: SessionStore, apiUrl: string, io: Io): Promise<boolean> {
+export async function logout(store: SessionStore, apiUrl: string, io: Io, env: NodeJS.ProcessEnv): Promise<boolean> {
   const session = store.get(apiUrl)
   if (!session) return false
   if (session.refreshToken) {
-    const { client, sdk } = await cognitoClient(session.region)
+    const { client, sdk } = await cognitoClient(session.region, env)
     try {
       await client.send(new sdk.RevokeTokenCommand({ ClientId: session.clientId, Token: session.refreshToken }))
     } catch (err) {

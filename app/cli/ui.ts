@@ -1,6 +1,7 @@
-/** Terminal output of the CLI: tables, a bar chart, a spinner (only on a TTY), prompts. */
+/** Terminal output of the CLI: where it reads and writes, a bar chart, a spinner (only on a TTY), prompts. */
 import { createInterface } from 'node:readline'
-import type { Readable, Writable } from 'node:stream'
+import { Readable, Writable } from 'node:stream'
+import { CliError } from './errors.js'
 
 /** Where the CLI reads and writes; tests pass their own. */
 export interface Io {
@@ -24,10 +25,18 @@ export const stdio: Io = {
   promptTty: process.stdin.isTTY === true && process.stderr.isTTY === true,
 }
 
-/** Left-aligned columns; columns named in `right` are right-aligned (numbers). */
-export function table(rows: string[][], right: ReadonlySet<number> = new Set()): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
-  return rows.map((r) => r.map((c, i) => (right.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd()).join('\n')
+/**
+ * An Io from the parts a caller gives (tests: `out` and `err`, perhaps `input`); the rest is a
+ * non-terminal: no spinner, prompts read `input` line by line (none given: no answers).
+ */
+export function withDefaults(io: Pick<Io, 'out' | 'err'> & Partial<Io>): Io {
+  return {
+    tty: false,
+    promptTty: false,
+    input: Readable.from([]),
+    prompt: new Writable({ write: (_chunk, _enc, done) => done() }),
+    ...io,
+  }
 }
 
 const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉']
@@ -42,14 +51,6 @@ export function barChart(rows: Array<{ label: string; value: number; text: strin
     return `${r.label.padEnd(labelWidth)} │${bar.padEnd(width)} ${r.text}`
   }).join('\n')
 }
-
-/** `$1.234567` from micro-USD, trailing zeros trimmed to cents. */
-export function usd(micro: number): string {
-  const s = (micro / 1e6).toFixed(6).replace(/0{1,4}$/, '')
-  return `$${s}`
-}
-
-export const int = (n: number) => n.toLocaleString('en-US')
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
 
@@ -106,7 +107,7 @@ export class Prompter {
   async ask(question: string, opts: { secret?: boolean } = {}): Promise<string> {
     if (this.io.promptTty) return this.askTty(question, opts.secret === true)
     const line = await this.nextLine()
-    if (line === undefined) throw new PromptClosedError(question)
+    if (line === undefined) throw promptClosed(question)
     return line.trim()
   }
 
@@ -127,7 +128,7 @@ export class Prompter {
       const onData = (chunk: Buffer) => {
         for (const ch of chunk.toString('utf8')) {
           if (ch === '\r' || ch === '\n') { done(); out.write('\n'); resolve(value); return }
-          if (ch === '\u0003') { done(); out.write('\n'); reject(new PromptClosedError(question)); return }
+          if (ch === '\u0003') { done(); out.write('\n'); reject(promptClosed(question)); return }
           if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1)
           else value += ch
         }
@@ -143,8 +144,5 @@ export class Prompter {
   }
 }
 
-export class PromptClosedError extends Error {
-  constructor(question: string) {
-    super(`no answer to "${question.trim()}" (stdin closed); run in a terminal or pipe the answers`)
-  }
-}
+const promptClosed = (question: string) =>
+  new CliError(`no answer to "${question.trim()}" (stdin closed); run in a terminal or pipe the answers`)

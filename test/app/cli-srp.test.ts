@@ -6,7 +6,6 @@
  */
 import t from 'tap'
 import { AdminInitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider'
-import { execFile } from 'node:child_process'
 import { createHmac, randomBytes, randomUUID } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { createServer } from 'node:http'
@@ -14,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { G, hexHash, K, modPow, N, padHex, passwordX } from '../../app/cli/srp.js'
 import { startGateway } from '../helpers/app.js'
+import { runCli } from '../helpers/cli.js'
 import { startCognito } from '../helpers/cognito.js'
 
 const cognito = await startCognito(t)
@@ -79,14 +79,9 @@ await new Promise<void>((ok) => proxy.listen(0, '127.0.0.1', ok))
 t.teardown(() => new Promise((ok) => proxy.close(ok)))
 const proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`
 
-function cli(args: string[], input: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(args: string[], input: string) {
   const home = mkdtempSync(join(tmpdir(), 'pennyworth-srp-'))
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, ['app/cli/bin.js', ...args], {
-      env: { ...process.env, PENNYWORTH_HOME: home, PENNYWORTH_API_URL: gw.url, AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: proxyUrl, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    }, (err, stdout, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr }))
-    child.stdin!.end(input)
-  })
+  return runCli(args, { PENNYWORTH_HOME: home, PENNYWORTH_API_URL: gw.url, AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: proxyUrl }, input)
 }
 
 t.test('login uses SRP where the pool offers it; the password never leaves the machine', async (t) => {
