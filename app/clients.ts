@@ -12,11 +12,6 @@ import type { CognitoIdentityProviderClient, CognitoIdentityProviderClientConfig
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 
-export interface ClientOverrides {
-  bedrock?: BedrockRuntimeClientConfig
-  dynamo?: DynamoDBClientConfig
-}
-
 export function createBedrockClient(overrides: BedrockRuntimeClientConfig = {}): BedrockRuntimeClient {
   return new BedrockRuntimeClient(overrides)
 }

@@ -58,8 +58,5 @@ export const modelNotFound = (model: string) =>
 export const payloadTooLarge = (limitBytes: number) =>
   new ApiError(413, `Request body is larger than the ${Math.round(limitBytes / 1024 / 1024)} MB limit.`, 'invalid_request_error', 'request_too_large')
 
-export const upstreamError = (status: number, message: string, code: string | null = null) =>
-  new ApiError(status, message, status === 429 ? 'rate_limit_error' : status < 500 ? 'invalid_request_error' : 'api_error', code)
-
 export const internalError = () =>
   new ApiError(500, 'The server had an error while processing your request.', 'api_error', 'internal_error')

@@ -28,11 +28,3 @@ export interface UsageEvent {
 export interface UsageSink {
   record(event: UsageEvent): void
 }
-
-/** A sink that only logs; used until a persistent one is configured. */
-export class LogUsageSink implements UsageSink {
-  constructor(private readonly log: { info(obj: object, msg?: string): void }) {}
-  record(event: UsageEvent): void {
-    this.log.info({ usage: event }, 'usage')
-  }
-}

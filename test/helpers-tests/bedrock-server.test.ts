@@ -31,7 +31,6 @@ import {
   toolUseStreamFrames,
   startBedrockServer,
   textStreamFrames,
-  type BedrockTestServer,
   type StreamFrame,
 } from '../helpers/bedrock-server.js'
 
