@@ -3,8 +3,8 @@
  * SRP-6a over the 3072-bit group of RFC 5054 with g = 2 and SHA-256, plus Cognito's own steps:
  * x = H(salt | H(poolName | userId | ":" | password)), a 16-byte HKDF key ("Caldera Derived Key")
  * and an HMAC over poolName | userId | secret block | timestamp. This follows the algorithm of
- * AWS's amazon-cognito-identity-js AuthenticationHelper (written here from its description,
- * with Node's BigInt and crypto; no extra dependency).
+ * AWS's amazon-cognito-identity-js AuthenticationHelper (written here with Node's BigInt and
+ * crypto; no runtime dependency). test/cli/srp-oracle.test.ts checks it against that code.
  * https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-authentication-flow-methods.html
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto'
@@ -55,10 +55,13 @@ export function cognitoTimestamp(d: Date): string {
   return `${day} ${month} ${d.getUTCDate()} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} UTC ${d.getUTCFullYear()}`
 }
 
-/** x = H(pad(salt) | H(poolName | userId | ":" | password)). Exported for the test's verifier. */
+/**
+ * x = H(pad(salt) | H(poolName | userId | ":" | password)). The salt is a number, as in AWS's
+ * own client (leading zero bytes in SALT do not count). Exported for the test's verifier.
+ */
 export function passwordX(poolName: string, userId: string, password: string, saltHex: string): bigint {
   const inner = sha256Hex(`${poolName}${userId}:${password}`)
-  return BigInt(`0x${hexHash(padHex(saltHex) + inner)}`)
+  return BigInt(`0x${hexHash(padHex(BigInt(`0x${saltHex}`)) + inner)}`)
 }
 
 /** One SRP session: make A, then answer the PASSWORD_VERIFIER challenge. */
