@@ -3,6 +3,7 @@
  * embedded DynamoDB-API store on disk unless AWS_ENDPOINT_URL_DYNAMODB points elsewhere. On
  * first start it mints a key for all models and prints it once.
  */
+import './lib/sdk-node-warning.js' // first: before any AWS SDK client exists
 import { resolve } from 'node:path'
 import { buildApp } from './app.js'
 import { recordLocalEndpoint } from './store/local-endpoint.js'

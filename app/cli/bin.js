@@ -4,5 +4,6 @@
 import { register } from 'tsx/esm/api'
 
 register()
+await import('../lib/sdk-node-warning.ts') // before any AWS SDK client exists
 const { main } = await import('./main.ts')
 process.exitCode = await main(process.argv.slice(2))

@@ -5,6 +5,7 @@
  * gateway would; "gateway" = HTTP to pennyworth (real key auth, validation, translation,
  * metering sink, SSE) which calls it through the same SDK. Not a test: it prints numbers.
  */
+import '../../app/lib/sdk-node-warning.js' // first: before any AWS SDK client exists
 import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime'
 import { Agent, request } from 'undici'
 import { buildApp } from '../../app/app.js'
@@ -16,7 +17,6 @@ import { once } from 'node:events'
 import { ensureTables } from '../../app/store/setup.js'
 import { startBedrockServer } from '../../test/helpers/bedrock-server.js'
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
 const credentials = { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' }
 const N = Number(process.env.BENCH_REQUESTS ?? 2000)
 const WARMUP = 200
