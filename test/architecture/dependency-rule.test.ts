@@ -1,12 +1,12 @@
 /**
- * The dependency rule (test/architecture/rules.ts) over the real import graph of app/ and infra/,
+ * The dependency rule (test/helpers/dependency-rules.ts) over the real import graph of app/ and infra/,
  * and over two planted trees: test/fixtures/import-graph/bad (one violation per rule, cycles)
  * must fail it, test/fixtures/import-graph/good (every exemption used) must pass it.
  */
 import t from 'tap'
 import { join } from 'node:path'
 import { cycles, describe, importGraph, violations, type Edge } from '../helpers/import-graph.js'
-import { KNOWN_VIOLATIONS, RULES } from './rules.js'
+import { KNOWN_VIOLATIONS, RULES } from '../helpers/dependency-rules.js'
 
 const RUNTIME = ['static', 'dynamic'] as const
 const key = (e: Edge) => `${e.from} -> ${e.specifier}`
@@ -19,10 +19,10 @@ t.test('the real tree: no violation but the known ones, and no import cycle', as
   t.ok(edges.some((e) => e.kind === 'type'), 'and type-only imports')
   const found = violations(edges, RULES)
   const unknown = found.filter((v) => !(key(v.edge) in KNOWN_VIOLATIONS)).map(describe)
-  t.same(unknown, [], 'new violations of the dependency rule (README §Architecture, test/architecture/rules.ts)')
+  t.same(unknown, [], 'new violations of the dependency rule (README §Architecture, test/helpers/dependency-rules.ts)')
   const seen = new Set(found.map((v) => key(v.edge)))
   const fixed = Object.keys(KNOWN_VIOLATIONS).filter((k) => !seen.has(k))
-  t.same(fixed, [], 'known violations that are gone: delete them from KNOWN_VIOLATIONS in test/architecture/rules.ts')
+  t.same(fixed, [], 'known violations that are gone: delete them from KNOWN_VIOLATIONS in test/helpers/dependency-rules.ts')
   t.same(cycles(edges, [...RUNTIME]), [], 'import cycles (value and dynamic imports)')
 })
 

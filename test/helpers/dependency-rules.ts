@@ -5,7 +5,7 @@
  *
  *   routes → services → providers | store; core is the neutral call model everyone may use.
  */
-import type { Rule } from '../helpers/import-graph.js'
+import type { Rule } from './import-graph.js'
 
 /** The only files that build or pass the AWS SDK's DynamoDB clients besides app/store/. */
 export const WIRING = ['app/app.ts', 'app/server.ts', 'app/clients.ts', 'app/lambda.ts']
