@@ -8,7 +8,7 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
-import { N, SrpClient } from '../../app/cli/srp.js'
+import { cognitoTimestamp, N, SrpClient } from '../../app/cli/srp.js'
 
 // The package is CommonJS; its helpers are default exports of internal modules.
 const require = createRequire(import.meta.url)
@@ -83,13 +83,14 @@ const randomCase = (over: Partial<Case> = {}): Case => ({
 })
 
 t.test('random sign-ins: the same A, timestamp and signature as AWS computes', async (t) => {
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < 3; i++) {
     const c = randomCase({ now: new Date(Date.UTC(2024 + (i % 4), i % 12, 1 + i, i, 7 * i % 60, 3 * i % 60)) })
     t.same(ours(c), awsAnswer(c), `case ${i}`)
   }
 })
 
 t.test('the edges of the encoding', async (t) => {
+  // AWS's BigInteger is slow with a 1024-bit a: the edges use a 128-bit one (the random cases above the full size).
   const cases: Array<[string, Partial<Case>]> = [
     ['salt with the top bit set (padded with 00)', { salt: `f${randomBytes(15).toString('hex')}` }],
     ['salt of odd hex length', { salt: `abc${randomBytes(15).toString('hex')}` }],
@@ -98,14 +99,20 @@ t.test('the edges of the encoding', async (t) => {
     ['B with the top bit set', { B: (BigInt(`0x8${'0'.repeat(767)}`) + random(64)) % N }],
     ['B smaller than a byte', { B: 2n }],
     ['small a', { a: 3n }],
-    ['a password with non-ASCII characters', { password: 'pässwörd-日本-🔑' }],
-    ['an e-mail as the user id', { userId: 'alice@example.com' }],
-    ['day of month 1 (not padded), midnight', { now: new Date(Date.UTC(2026, 0, 1, 0, 0, 0)) }],
-    ['day 31, 23:59:59', { now: new Date(Date.UTC(2025, 11, 31, 23, 59, 59)) }],
+    ['non-ASCII password, an e-mail as the user id', { password: 'pässwörd-日本-🔑', userId: 'alice@example.com' }],
   ]
   for (const [name, over] of cases) {
-    const c = randomCase(over)
+    const c = randomCase({ a: random(16), ...over })
     t.same(ours(c), awsAnswer(c), name)
+  }
+})
+
+t.test('the timestamp is DateHelper.getNowString() at the same instant', async (t) => {
+  const dates = [Date.UTC(2026, 0, 1, 0, 0, 0), Date.UTC(2025, 11, 31, 23, 59, 59), Date.UTC(2024, 1, 29, 9, 5, 7)]
+  for (let i = 0; i < 40; i++) dates.push(Date.UTC(2000, 0, 1) + Number(random(6) % 3_000_000_000_000n))
+  for (const ms of dates) {
+    const at = new Date(ms)
+    t.equal(cognitoTimestamp(at), atTime(at, () => new DateHelper().getNowString()), at.toISOString())
   }
 })
 
