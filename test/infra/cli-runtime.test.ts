@@ -56,3 +56,14 @@ for (const program of PROGRAMS) {
     t.same(result.unknownStackReferences, [])
   })
 }
+
+t.test('@pulumi/awsx is not a dependency and nothing imports it (infra/README.md says why)', async (t) => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+  t.notOk('@pulumi/awsx' in { ...pkg.dependencies, ...pkg.devDependencies })
+  const { readdirSync } = await import('node:fs')
+  const files = (dir: string): string[] => readdirSync(join(ROOT, dir), { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []))
+  const sources = ['infra', 'scripts', 'app'].flatMap(files)
+  t.ok(sources.length > 50)
+  t.same(sources.filter((f) => readFileSync(join(ROOT, f), 'utf8').includes('@pulumi/awsx')), [])
+})
