@@ -32,7 +32,8 @@ const identity = new Identity('identity', {
     state: {
       ownCheckpoint: edge.checkpoint,
       ownPrefixes: edge.prefixes,
-      readOnly: [STATE_META_KEY, stateKeys('identity', cfg.stack).checkpoint, stateKeys('data', cfg.stack).checkpoint],
+      // `*`: the backend also probes `<env>.json.gz` (HEAD needs s3:GetObject; a 403 would fail the reference).
+      readOnly: [STATE_META_KEY, `${stateKeys('identity', cfg.stack).checkpoint}*`, `${stateKeys('data', cfg.stack).checkpoint}*`],
     },
     passRoles: edgePassRoles(edgeNames(cfg.namePrefix), cfg.manageApiGatewayAccount),
     boundaryPolicyArn: policyArn(account, idNames.boundaryPolicy),

@@ -12,7 +12,7 @@ const ctx: DeployPolicyContext = {
   state: {
     ownCheckpoint: stateKeys('edge', 'prod').checkpoint,
     ownPrefixes: stateKeys('edge', 'prod').prefixes,
-    readOnly: [STATE_META_KEY, stateKeys('identity', 'prod').checkpoint, stateKeys('data', 'prod').checkpoint],
+    readOnly: [STATE_META_KEY, `${stateKeys('identity', 'prod').checkpoint}*`, `${stateKeys('data', 'prod').checkpoint}*`],
   },
 }
 const list = <V>(v: V | V[]) => (Array.isArray(v) ? v : [v])
@@ -38,7 +38,7 @@ t.test('deploy policy: unique Sids, named actions, "*" only for control-plane ca
       'arn:aws:s3:::state-bucket/.pulumi/backups/pennyworth/prod/*',
       'arn:aws:s3:::state-bucket/.pulumi/locks/pennyworth/prod/*',
     ],
-    ['arn:aws:s3:::state-bucket/.pulumi/meta.yaml', 'arn:aws:s3:::state-bucket/.pulumi/stacks/pennyworth-identity/prod.json', 'arn:aws:s3:::state-bucket/.pulumi/stacks/pennyworth-data/prod.json'],
+    ['arn:aws:s3:::state-bucket/.pulumi/meta.yaml', 'arn:aws:s3:::state-bucket/.pulumi/stacks/pennyworth-identity/prod.json*', 'arn:aws:s3:::state-bucket/.pulumi/stacks/pennyworth-data/prod.json*'],
     'arn:aws:s3:::state-bucket',
   ])
 })

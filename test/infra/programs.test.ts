@@ -242,7 +242,7 @@ t.test('deploy role: OIDC trust limited to the configured repo main branch; no w
   ], 'writes only the edge stack\'s own state')
   const readOnly = policy.Statement.find((s) => s.Sid === 'ReadOtherStacksState')!
   t.same(readOnly.Action, ['s3:GetObject'])
-  t.same(readOnly.Resource, [`${bucket}/.pulumi/meta.yaml`, `${bucket}/.pulumi/stacks/pennyworth-identity/prod.json`, `${bucket}/.pulumi/stacks/pennyworth-data/prod.json`])
+  t.same(readOnly.Resource, [`${bucket}/.pulumi/meta.yaml`, `${bucket}/.pulumi/stacks/pennyworth-identity/prod.json*`, `${bucket}/.pulumi/stacks/pennyworth-data/prod.json*`])
   const s3Writes = policy.Statement.filter((s) => list(s.Action).some((a) => /^s3:(Put|Delete)/.test(a)))
   t.same(s3Writes.map((s) => s.Sid), ['OwnStackState'])
   const dns = policy.Statement.find((s) => s.Sid === 'ApiRecordsOnly')!
