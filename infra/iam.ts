@@ -349,6 +349,13 @@ export function deployPolicy(ctx: DeployPolicyContext): PolicyDocument {
       Resource: `arn:${p}:cloudwatch:${r}:${a}:alarm:${prefix}-*`,
     },
     {
+      // For the edge's CloudWatch dashboard (observability): dashboards have no region in their ARN.
+      Sid: 'Dashboards',
+      Effect: 'Allow',
+      Action: ['cloudwatch:PutDashboard', 'cloudwatch:GetDashboard', 'cloudwatch:DeleteDashboards'],
+      Resource: `arn:${p}:cloudwatch::${a}:dashboard/${prefix}-*`,
+    },
+    {
       Sid: 'AlarmTopic',
       Effect: 'Allow',
       Action: [
