@@ -12,7 +12,7 @@ import type {
   StackValidationArgs,
   StackValidationPolicy,
 } from '@pulumi/policy'
-import { PROGRAMS } from '../stacks.js'
+import { PROGRAMS, projectName } from '../stacks.js'
 import { TAG_KEYS } from '../tags.js'
 
 export const T = {
@@ -312,12 +312,32 @@ export function deployActionViolations(action: string, s: PolicyStatement, ciRol
   }
   if (service === 's3') {
     if (/^(put|delete)bucket|^createbucket|^deletebucket/.test(name)) return [`"${action}": the state bucket itself is the admin's`]
-    if (/^(putobject|deleteobject)/.test(name)) {
-      const wholeBucket = resources.filter((r) => /^arn:aws[a-z-]*:s3:::[^/]+\/\*$/.test(r) || r === '*')
-      if (wholeBucket.length > 0) return [`"${action}" on ${wholeBucket.join(', ')}: would let CI rewrite the identity and data stacks' state`]
+    if (/^(putobject|deleteobject|restoreobject)/.test(name)) {
+      const reaching = resources.filter((r) => writesOtherStacksState(r))
+      if (reaching.length > 0) return [`"${action}" on ${reaching.join(', ')}: would let CI rewrite the identity and data stacks' state`]
     }
   }
   return []
+}
+
+/** State-bucket key prefixes of the stacks CI must only read (any environment). */
+const PROTECTED_STATE_PREFIXES = ['stacks', 'history', 'backups', 'locks'].flatMap((dir) =>
+  PROGRAMS.filter((p) => p !== 'edge').map((p) => `.pulumi/${dir}/${projectName(p)}/`))
+
+/**
+ * Whether an S3 object ARN pattern can match a key of the identity or data stacks: its literal
+ * part (up to the first wildcard) lies inside, or above, one of their prefixes. `bucket/*`,
+ * `bucket/.pulumi/stacks/*` and `bucket/.pulumi/stacks/pennyworth*` all can;
+ * `bucket/.pulumi/stacks/pennyworth/prod.json*` cannot.
+ */
+export function writesOtherStacksState(resource: string): boolean {
+  if (resource === '*') return true
+  const m = /^arn:aws[a-z-]*:s3:::[^/]+\/(.*)$/.exec(resource)
+  if (!m) return /^arn:aws[a-z-]*:s3:::[^/]*[*?]/.test(resource)
+  const key = m[1]!
+  const wild = key.search(/[*?]/)
+  const literal = wild < 0 ? key : key.slice(0, wild)
+  return PROTECTED_STATE_PREFIXES.some((prefix) => literal.startsWith(prefix) || (wild >= 0 && prefix.startsWith(literal)))
 }
 
 function trustsWebIdentity(assumeRolePolicy: unknown): boolean {
