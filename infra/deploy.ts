@@ -83,6 +83,8 @@ export function stackTargets(env: string): StackTarget[] {
 export interface StepResult {
   program: ProgramName
   changes: Record<string, number>
+  /** Why the step did not run (a preview of edge before identity and data exist). */
+  skipped?: string
 }
 
 export class DeployError extends Error {
@@ -119,6 +121,19 @@ export async function deployEnvironment(args: DeployArgs, factory: StackFactory,
   for (const [i, target] of targets.entries()) {
     const rest = targets.slice(i + 1).map((t) => t.program)
     log(`[${i + 1}/${targets.length}] ${target.program}: pulumi ${verb} ${target.fullyQualifiedName} (${target.workDir})`)
+    if (args.preview && target.program === 'edge') {
+      // The edge reads the other stacks' outputs; before their first `up` there are none to read.
+      const missing: ProgramName[] = []
+      for (const other of targets.filter((t) => t.program !== 'edge')) {
+        if (((await factory.urns(other)) ?? []).length === 0) missing.push(other.program)
+      }
+      if (missing.length > 0) {
+        const skipped = `needs ${missing.join(' and ')} deployed first (its stack references read their outputs)`
+        done.push({ program: 'edge', changes: {}, skipped })
+        log(`[${i + 1}/${targets.length}] edge: preview skipped: ${skipped}`)
+        continue
+      }
+    }
     try {
       const stack = await factory.open(target)
       const changes = args.preview

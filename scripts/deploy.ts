@@ -61,7 +61,8 @@ export async function main(argv: string[], out: (line: string) => void = console
   try {
     const factory = await automationFactory({ policyPack, onOutput: (o) => process.stdout.write(o) })
     const results = await deployEnvironment(args, factory, out)
-    out(`deploy: ${args.env}: ${results.map((r) => r.program).join(' → ')} ${args.preview ? 'previewed' : 'deployed'}`)
+    const ran = results.filter((r) => !r.skipped).map((r) => r.program)
+    out(`deploy: ${args.env}: ${ran.join(' → ')} ${args.preview ? 'previewed' : 'deployed'}${results.some((r) => r.skipped) ? ` (${results.filter((r) => r.skipped).map((r) => `${r.program} skipped: ${r.skipped}`).join('; ')})` : ''}`)
     return 0
   } catch (e) {
     err(`deploy: ${e instanceof DeployError ? e.message : (e as Error).stack ?? String(e)}`)

@@ -17,13 +17,14 @@ interface Recorder extends StackFactory {
   calls: string[]
 }
 
-function fakeFactory(options: { failAt?: string; failWith?: string; result?: string; edgeUrns?: string[] } = {}): Recorder {
+function fakeFactory(options: { failAt?: string; failWith?: string; result?: string; edgeUrns?: string[]; deployed?: boolean } = {}): Recorder {
   const calls: string[] = []
   return {
     calls,
     async urns(target: StackTarget) {
       calls.push(`urns ${target.fullyQualifiedName}`)
-      return target.program === 'edge' ? options.edgeUrns : undefined
+      if (target.program === 'edge') return options.edgeUrns
+      return options.deployed === false ? undefined : [`urn:pulumi:${target.env}::${target.project}::pulumi:pulumi:Stack::x`]
     },
     async open(target: StackTarget): Promise<DeployStack> {
       calls.push(`open ${target.fullyQualifiedName} in ${target.workDir}`)
@@ -80,6 +81,22 @@ t.test('--preview previews the three, changes nothing', async (t) => {
   await deployEnvironment({ env: 'staging', preview: true }, factory)
   t.same(factory.calls.filter((c) => !c.startsWith('open') && !c.startsWith('urns')), ['preview identity', 'preview data', 'preview edge'])
   t.ok(factory.calls.includes('open organization/pennyworth-data/staging in infra/data'))
+})
+
+t.test('--preview of a first install: edge is skipped with the reason, not failed', async (t) => {
+  const factory = fakeFactory({ deployed: false })
+  const lines: string[] = []
+  const results = await deployEnvironment({ env: 'prod', preview: true }, factory, (l) => lines.push(l))
+  t.same(results.map((r) => [r.program, r.skipped]), [
+    ['identity', undefined], ['data', undefined],
+    ['edge', 'needs identity and data deployed first (its stack references read their outputs)'],
+  ])
+  t.notOk(factory.calls.includes('preview edge'))
+  t.match(lines.at(-1), /edge: preview skipped: needs identity and data deployed first/)
+  // `up` never skips: identity and data are deployed before edge runs.
+  const up = fakeFactory({ deployed: false })
+  await deployEnvironment({ env: 'prod', preview: false }, up)
+  t.ok(up.calls.includes('up edge'))
 })
 
 t.test('stops at the first failure and says what ran and what did not', async (t) => {
