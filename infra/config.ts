@@ -1,19 +1,26 @@
 /**
- * Stack configuration (`Pulumi.<stack>.yaml`, namespace = project name): read once, validated,
- * and handed to the components as plain typed values. Nothing else reads pulumi.Config.
+ * Stack configuration (`Pulumi.<env>.yaml` at the repository root, namespace `pennyworth:`, shared by
+ * the identity, data and edge programs): read once, validated, and handed to the components as plain typed values. Nothing else reads pulumi.Config.
  */
 import * as pulumi from '@pulumi/pulumi'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { BASE_PROJECT, DIY_ORGANIZATION, ENVIRONMENT_PATTERN, defaultNamePrefix, projectName, type ProgramName } from './stacks.js'
 
 /** Repository root (infra/..). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
 export interface StackConfig {
+  /** Which of the three programs is running (infra/stacks.ts). */
+  program: ProgramName
+  /** `pennyworth` (the base project name, also the `Project` tag), whichever program runs. */
   project: string
+  /** The environment: the stack name, the same in all three projects. */
   stack: string
-  /** `<project>-<stack>` unless `namePrefix` is set: prefix of every physical name. */
+  /** `pennyworth-<stack>` unless `namePrefix` is set: prefix of every physical name, shared by the three programs. */
   namePrefix: string
+  /** Organization part of stack references (`organization` on the self-managed backend). */
+  stackOrganization: string
   /** `aws:region`. */
   region: string
   baseDomain: string
@@ -55,10 +62,19 @@ function int(config: pulumi.Config, key: string, fallback: number, min: number, 
   return value
 }
 
-export function readStackConfig(): StackConfig {
-  const project = pulumi.getProject()
+/**
+ * Reads `Pulumi.<env>.yaml` (namespace `pennyworth:` in all three programs: they share the file)
+ * and checks the program runs under its own project name and a valid environment name.
+ */
+export function readStackConfig(program: ProgramName): StackConfig {
+  const expected = projectName(program)
+  if (pulumi.getProject() !== expected) {
+    throw new pulumi.RunError(`the ${program} program must run as project "${expected}", not "${pulumi.getProject()}" (infra/stacks.ts)`)
+  }
+  const project = BASE_PROJECT
   const stack = pulumi.getStack()
-  const config = new pulumi.Config()
+  if (!ENVIRONMENT_PATTERN.test(stack)) throw new pulumi.RunError(`stack "${stack}" is not a valid environment name (${ENVIRONMENT_PATTERN})`)
+  const config = new pulumi.Config(BASE_PROJECT)
   const aws = new pulumi.Config('aws')
 
   const baseDomain = config.require('baseDomain', { pattern: /^(?=.{1,250}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/ })
@@ -76,9 +92,11 @@ export function readStackConfig(): StackConfig {
   const fiveXxRate = config.getNumber('alarm5xxRate', { min: 0, max: 1 }) ?? 0.05
 
   return {
+    program,
     project,
     stack,
-    namePrefix: config.get('namePrefix', { pattern: /^[a-z][a-z0-9-]{1,30}$/ }) ?? `${project}-${stack}`.toLowerCase(),
+    namePrefix: config.get('namePrefix', { pattern: /^[a-z][a-z0-9-]{1,30}$/ }) ?? defaultNamePrefix(stack),
+    stackOrganization: config.get('stackOrganization', { pattern: /^[A-Za-z0-9_.-]+$/ }) ?? DIY_ORGANIZATION,
     region: aws.require('region'),
     baseDomain,
     apiDomain: `api.${baseDomain}`,

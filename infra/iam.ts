@@ -211,23 +211,36 @@ export interface DeployPolicyContext extends AccountContext {
   apiDomain: string
   /** S3 bucket of the self-managed Pulumi state backend. */
   stateBucket: string
-  /** Roles the stack passes to AWS services, by exact name. */
+  /**
+   * Keys in the state bucket (infra/stacks.ts `stateKeys`): the edge stack's own checkpoint and
+   * prefixes (read/write), and the objects it may only read (the backend's meta.yaml and the
+   * identity and data checkpoints its stack references load).
+   */
+  state: { ownCheckpoint: string; ownPrefixes: string[]; readOnly: string[] }
+  /** Roles the edge creates and passes to AWS services, by exact name. */
   passRoles: { name: string; service: string }[]
   /** Managed policy every workload role must carry as permissions boundary. */
   boundaryPolicyArn: string
-  /** The deploy role itself (read-only for the deploy role). */
-  deployRoleName: string
-  /** The GitHub OIDC provider (read-only for the deploy role). */
-  oidcProviderArn: string
 }
 
+/** Lambda actions `pulumi up` of the edge calls on its function. */
+const LAMBDA_DEPLOY_ACTIONS = [
+  'lambda:CreateFunction', 'lambda:DeleteFunction', 'lambda:GetFunction', 'lambda:GetFunctionConfiguration',
+  'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration', 'lambda:ListVersionsByFunction',
+  'lambda:PublishVersion', 'lambda:GetFunctionCodeSigningConfig', 'lambda:GetRuntimeManagementConfig',
+  'lambda:GetFunctionConcurrency', 'lambda:PutFunctionConcurrency', 'lambda:DeleteFunctionConcurrency',
+  'lambda:GetFunctionRecursionConfig', 'lambda:ListTags', 'lambda:TagResource', 'lambda:UntagResource',
+  'lambda:AddPermission', 'lambda:RemovePermission', 'lambda:GetPolicy',
+]
+
 /**
- * Least-privilege policy of the GitHub Actions deploy role: exactly what `pulumi up` of this
- * program calls, scoped to this stack's names (`<namePrefix>-…`), its hosted-zone records, and
- * its state bucket. Resource `*` appears only for the few control-plane calls AWS does not
- * authorize per resource (RequestCertificate, CreateUserPool, hosted-zone listing). It cannot
- * change its own role, the OIDC provider or the boundary policy (an admin applies those), and
- * cannot delete tables or the user pool.
+ * Least-privilege policy of the GitHub Actions deploy role: exactly what `pulumi up` of the
+ * **edge** program calls, scoped to the edge's names (`<namePrefix>-…`), its hosted-zone
+ * records, and its own state objects. It has no DynamoDB, Cognito, KMS or OIDC-provider action
+ * at all, may write only the edge's own two roles and only while they carry the workload
+ * permissions boundary, and may only read the identity and data stacks' checkpoints. Resource
+ * `*` appears only for calls AWS does not authorize per resource (RequestCertificate,
+ * hosted-zone listing). The policy pack's `ci-role-edge-only` rule checks all of this.
  */
 export function deployPolicy(ctx: DeployPolicyContext): PolicyDocument {
   const p = ctx.partition
@@ -235,57 +248,40 @@ export function deployPolicy(ctx: DeployPolicyContext): PolicyDocument {
   const a = ctx.accountId
   const prefix = ctx.namePrefix
   const apiDomain = ctx.apiDomain.toLowerCase()
+  const bucket = `arn:${p}:s3:::${ctx.stateBucket}`
   const workloadRoles = ctx.passRoles.map((role) => roleArn(ctx, role.name))
   const stackLogGroups = [`/aws/lambda/${prefix}-*`, `/aws/apigateway/${prefix}-*`].map((n) => logGroupArn(ctx, n))
   const apigw = (path: string) => `arn:${p}:apigateway:${r}::${path}`
-  const cognitoPools = `arn:${p}:cognito-idp:${r}:${a}:userpool/*`
   return doc([
     {
-      Sid: 'StateBackendObjects',
+      Sid: 'OwnStackState',
       Effect: 'Allow',
       Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
-      Resource: `arn:${p}:s3:::${ctx.stateBucket}/*`,
+      Resource: [`${bucket}/${ctx.state.ownCheckpoint}*`, ...ctx.state.ownPrefixes.map((k) => `${bucket}/${k}*`)],
     },
     {
-      Sid: 'StateBackendBucket',
+      Sid: 'ReadOtherStacksState',
+      Effect: 'Allow',
+      Action: ['s3:GetObject'],
+      Resource: ctx.state.readOnly.map((k) => `${bucket}/${k}`),
+    },
+    {
+      Sid: 'StateBucket',
       Effect: 'Allow',
       Action: ['s3:ListBucket', 's3:GetBucketLocation'],
-      Resource: `arn:${p}:s3:::${ctx.stateBucket}`,
-    },
-    {
-      Sid: 'Tables',
-      Effect: 'Allow',
-      Action: [
-        'dynamodb:CreateTable', 'dynamodb:DescribeTable', 'dynamodb:UpdateTable',
-        'dynamodb:DescribeContinuousBackups', 'dynamodb:UpdateContinuousBackups',
-        'dynamodb:DescribeTimeToLive', 'dynamodb:UpdateTimeToLive',
-        'dynamodb:ListTagsOfResource', 'dynamodb:TagResource', 'dynamodb:UntagResource',
-      ],
-      Resource: tableArn(ctx, `${prefix}-*`),
+      Resource: bucket,
     },
     {
       Sid: 'LogGroups',
       Effect: 'Allow',
       Action: [
         'logs:CreateLogGroup', 'logs:DeleteLogGroup', 'logs:PutRetentionPolicy', 'logs:DeleteRetentionPolicy',
-        'logs:ListTagsForResource', 'logs:ListTagsLogGroup', 'logs:TagResource', 'logs:UntagResource',
+        'logs:ListTagsForResource', 'logs:ListTagsLogGroup', 'logs:TagResource', 'logs:UntagResource', 'logs:TagLogGroup', 'logs:UntagLogGroup',
       ],
       Resource: stackLogGroups.flatMap((g) => [g, `${g}:*`]),
     },
     { Sid: 'DescribeLogGroups', Effect: 'Allow', Action: ['logs:DescribeLogGroups'], Resource: logGroupArn(ctx, '*') },
-    {
-      Sid: 'Function',
-      Effect: 'Allow',
-      Action: [
-        'lambda:CreateFunction', 'lambda:DeleteFunction', 'lambda:GetFunction', 'lambda:GetFunctionConfiguration',
-        'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration', 'lambda:ListVersionsByFunction',
-        'lambda:PublishVersion', 'lambda:GetFunctionCodeSigningConfig', 'lambda:GetRuntimeManagementConfig',
-        'lambda:GetFunctionConcurrency', 'lambda:PutFunctionConcurrency', 'lambda:DeleteFunctionConcurrency',
-        'lambda:GetFunctionRecursionConfig', 'lambda:ListTags', 'lambda:TagResource', 'lambda:UntagResource',
-        'lambda:AddPermission', 'lambda:RemovePermission', 'lambda:GetPolicy',
-      ],
-      Resource: `arn:${p}:lambda:${r}:${a}:function:${prefix}-*`,
-    },
+    { Sid: 'Function', Effect: 'Allow', Action: LAMBDA_DEPLOY_ACTIONS, Resource: `arn:${p}:lambda:${r}:${a}:function:${prefix}-*` },
     ...ctx.passRoles.map((role, i): Statement => ({
       Sid: `PassRole${i}`,
       Effect: 'Allow',
@@ -294,14 +290,14 @@ export function deployPolicy(ctx: DeployPolicyContext): PolicyDocument {
       Condition: { StringEquals: { 'iam:PassedToService': role.service } },
     })),
     {
-      Sid: 'WorkloadRolesOnlyWithBoundary',
+      Sid: 'EdgeRolesOnlyWithBoundary',
       Effect: 'Allow',
       Action: ['iam:CreateRole', 'iam:PutRolePolicy', 'iam:DeleteRolePolicy', 'iam:PutRolePermissionsBoundary'],
       Resource: workloadRoles,
       Condition: { StringEquals: { 'iam:PermissionsBoundary': ctx.boundaryPolicyArn } },
     },
     {
-      Sid: 'WorkloadRoles',
+      Sid: 'EdgeRoles',
       Effect: 'Allow',
       Action: [
         'iam:GetRole', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:ListAttachedRolePolicies',
@@ -311,16 +307,6 @@ export function deployPolicy(ctx: DeployPolicyContext): PolicyDocument {
       Resource: workloadRoles,
     },
     {
-      Sid: 'ReadIdentityResources',
-      Effect: 'Allow',
-      Action: [
-        'iam:GetRole', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:ListAttachedRolePolicies', 'iam:ListRoleTags',
-        'iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListPolicyVersions', 'iam:ListPolicyTags',
-        'iam:GetOpenIDConnectProvider', 'iam:ListOpenIDConnectProviderTags',
-      ],
-      Resource: [roleArn(ctx, ctx.deployRoleName), ctx.boundaryPolicyArn, ctx.oidcProviderArn],
-    },
-    {
       Sid: 'RestApiAndDomain',
       Effect: 'Allow',
       Action: ['apigateway:GET', 'apigateway:POST', 'apigateway:PUT', 'apigateway:PATCH', 'apigateway:DELETE'],
@@ -328,7 +314,7 @@ export function deployPolicy(ctx: DeployPolicyContext): PolicyDocument {
         apigw('/restapis'), apigw('/restapis/*'),
         apigw('/domainnames'), apigw(`/domainnames/${apiDomain}`), apigw(`/domainnames/${apiDomain}/*`),
         apigw('/tags/*'),
-        // The region-wide CloudWatch role setting, only when this stack manages it.
+        // The region-wide CloudWatch role setting, only when this environment manages it.
         ...(ctx.passRoles.some((role) => role.service === 'apigateway.amazonaws.com') ? [apigw('/account')] : []),
       ],
     },
@@ -356,23 +342,18 @@ export function deployPolicy(ctx: DeployPolicyContext): PolicyDocument {
     },
     { Sid: 'ReadChanges', Effect: 'Allow', Action: ['route53:GetChange'], Resource: `arn:${p}:route53:::change/*` },
     { Sid: 'FindZone', Effect: 'Allow', Action: ['route53:ListHostedZones', 'route53:ListHostedZonesByName'], Resource: '*' },
-    { Sid: 'CreateUserPool', Effect: 'Allow', Action: ['cognito-idp:CreateUserPool'], Resource: '*' },
-    {
-      Sid: 'UserPools',
-      Effect: 'Allow',
-      Action: [
-        'cognito-idp:DescribeUserPool', 'cognito-idp:UpdateUserPool', 'cognito-idp:GetUserPoolMfaConfig', 'cognito-idp:SetUserPoolMfaConfig',
-        'cognito-idp:ListTagsForResource', 'cognito-idp:TagResource', 'cognito-idp:UntagResource',
-        'cognito-idp:CreateUserPoolClient', 'cognito-idp:DescribeUserPoolClient', 'cognito-idp:UpdateUserPoolClient', 'cognito-idp:DeleteUserPoolClient',
-        'cognito-idp:CreateGroup', 'cognito-idp:GetGroup', 'cognito-idp:UpdateGroup', 'cognito-idp:DeleteGroup',
-      ],
-      Resource: cognitoPools,
-    },
     {
       Sid: 'Alarms',
       Effect: 'Allow',
       Action: ['cloudwatch:PutMetricAlarm', 'cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms', 'cloudwatch:ListTagsForResource', 'cloudwatch:TagResource', 'cloudwatch:UntagResource'],
       Resource: `arn:${p}:cloudwatch:${r}:${a}:alarm:${prefix}-*`,
+    },
+    {
+      // For the edge's CloudWatch dashboard (observability): dashboards have no region in their ARN.
+      Sid: 'Dashboards',
+      Effect: 'Allow',
+      Action: ['cloudwatch:PutDashboard', 'cloudwatch:GetDashboard', 'cloudwatch:DeleteDashboards'],
+      Resource: `arn:${p}:cloudwatch::${a}:dashboard/${prefix}-*`,
     },
     {
       Sid: 'AlarmTopic',
@@ -383,6 +364,16 @@ export function deployPolicy(ctx: DeployPolicyContext): PolicyDocument {
         'sns:Subscribe', 'sns:Unsubscribe', 'sns:ListSubscriptionsByTopic', 'sns:GetSubscriptionAttributes', 'sns:SetSubscriptionAttributes',
       ],
       Resource: `arn:${p}:sns:${r}:${a}:${prefix}-*`,
+    },
+    {
+      Sid: 'ScheduleRule',
+      Effect: 'Allow',
+      Action: [
+        'events:PutRule', 'events:DescribeRule', 'events:DeleteRule', 'events:EnableRule', 'events:DisableRule',
+        'events:PutTargets', 'events:RemoveTargets', 'events:ListTargetsByRule',
+        'events:ListTagsForResource', 'events:TagResource', 'events:UntagResource',
+      ],
+      Resource: `arn:${p}:events:${r}:${a}:rule/${prefix}-*`,
     },
   ])
 }

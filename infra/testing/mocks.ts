@@ -16,6 +16,8 @@ export interface CapturedResource {
   id: string
   inputs: Record<string, any>
   state: Record<string, any>
+  /** Provider reference (`<provider urn>::<provider id>`); empty for the default provider. */
+  provider?: string
 }
 
 export interface MockOptions {
@@ -27,6 +29,11 @@ export interface MockOptions {
   secretKeys?: string[]
   /** Name of the hosted zone that route53 getZone returns (default: the looked-up name). */
   zoneName?: string
+  /**
+   * Outputs of other stacks by fully qualified name (`organization/pennyworth-data/prod`):
+   * what a `pulumi.StackReference` to that name reads.
+   */
+  stackOutputs?: Record<string, Record<string, unknown>>
 }
 
 export interface MockHarness {
@@ -35,6 +42,12 @@ export interface MockHarness {
   calls: string[]
   /** Tokens the mock did not know (answered with {}); a test should expect none. */
   unknownCalls: string[]
+  /** Stack references to names `stackOutputs` did not have (answered with no outputs); expect none. */
+  unknownStackReferences: string[]
+  /** URNs of every registered resource (what the engine would compare with the stack's state). */
+  urns(): string[]
+  /** The explicit provider resource a resource uses (undefined = default provider). */
+  providerOf(resource: CapturedResource): CapturedResource | undefined
   ofType(type: string): CapturedResource[]
   one(type: string, nameIncludes?: string): CapturedResource
   /** Resolves once no resource has been registered for `quietMs`. */
@@ -52,6 +65,7 @@ export async function setupMocks(options: MockOptions = {}): Promise<MockHarness
   const resources: CapturedResource[] = []
   const calls: string[] = []
   const unknownCalls: string[] = []
+  const unknownStackReferences: string[] = []
   let lastRegistration = Date.now()
 
   const computed = (type: string, name: string, inputs: Record<string, any>, id: string): Record<string, any> => {
@@ -106,6 +120,8 @@ export async function setupMocks(options: MockOptions = {}): Promise<MockHarness
         return { arn: `arn:aws:sns:${region}:${acct}:${physical}` }
       case 'aws:cloudwatch/metricAlarm:MetricAlarm':
         return { arn: `arn:aws:cloudwatch:${region}:${acct}:alarm:${physical}` }
+      case 'aws:cloudwatch/eventRule:EventRule':
+        return { arn: `arn:aws:events:${region}:${acct}:rule/${physical}` }
       default:
         return { arn: `arn:aws:mock:${region}:${acct}:${type}/${physical}` }
     }
@@ -121,9 +137,19 @@ export async function setupMocks(options: MockOptions = {}): Promise<MockHarness
 
   await pulumi.runtime.setMocks({
     newResource(args: pulumi.runtime.MockResourceArgs) {
+      if (args.type === 'pulumi:pulumi:StackReference') {
+        // A StackReference is read with its name as id; its state carries the other stack's outputs.
+        const name = String(args.inputs.name)
+        const outputs = options.stackOutputs?.[name]
+        if (!outputs) unknownStackReferences.push(name)
+        const state = { name, outputs: outputs ?? {}, secretOutputNames: [] }
+        resources.push({ type: args.type, name: args.name, id: name, inputs: args.inputs, state })
+        lastRegistration = Date.now()
+        return { id: name, state }
+      }
       const id = idFor(args.type, args.name)
       const state = { ...args.inputs, ...computed(args.type, args.name, args.inputs, id) }
-      resources.push({ type: args.type, name: args.name, id, inputs: args.inputs, state })
+      resources.push({ type: args.type, name: args.name, id, inputs: args.inputs, state, provider: args.provider || undefined })
       lastRegistration = Date.now()
       return { id, state }
     },
@@ -153,13 +179,21 @@ export async function setupMocks(options: MockOptions = {}): Promise<MockHarness
     config[key] = typeof value === 'string' ? value : JSON.stringify(value)
   }
   pulumi.runtime.setAllConfig(config, options.secretKeys)
+  const monitor = pulumi.runtime.getMonitor() as unknown as { getRegisteredResources(): Map<string, unknown> }
 
   const ofType = (type: string) => resources.filter((r) => r.type === type)
   return {
     resources,
     calls,
     unknownCalls,
+    unknownStackReferences,
     ofType,
+    urns: () => [...monitor.getRegisteredResources().keys()].sort(),
+    providerOf(resource) {
+      if (!resource.provider) return undefined
+      const id = resource.provider.slice(resource.provider.lastIndexOf('::') + 2)
+      return resources.find((r) => r.type.startsWith('pulumi:providers:') && r.id === id && resource.provider!.startsWith(`urn:pulumi:`) && resource.provider!.includes(`::${r.type}::${r.name}::`))
+    },
     one(type, nameIncludes) {
       const found = ofType(type).filter((r) => nameIncludes === undefined || r.name.includes(nameIncludes))
       if (found.length !== 1) throw new Error(`expected one ${type}${nameIncludes ? ` named *${nameIncludes}*` : ''}, found ${found.length}`)

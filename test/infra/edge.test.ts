@@ -4,7 +4,7 @@ import * as pulumi from '@pulumi/pulumi'
 import { setupMocks, valueOf } from '../../infra/testing/mocks.js'
 
 const mocks = await setupMocks({ region: 'eu-west-1' })
-const { Edge, edgeNames } = await import('../../infra/edge.js')
+const { Edge, edgeNames } = await import('../../infra/components/edge.js')
 
 const edge = new Edge('edge', {
   namePrefix: 'px-dev',
@@ -42,6 +42,12 @@ t.test('no API Gateway account setting and no e-mail subscription when not asked
   t.equal(mocks.ofType('aws:sns/topic:Topic').length, 1, 'alarms still have a topic')
 })
 
+t.test('the reconcile schedule uses the names of the prefix', async (t) => {
+  t.equal(mocks.one('aws:cloudwatch/eventRule:EventRule').inputs.name, edgeNames('px-dev').reconcileRule)
+  t.equal(await valueOf(edge.reconcileRuleArn), 'arn:aws:events:eu-west-1:123456789012:rule/px-dev-reconcile')
+  t.equal(mocks.one('aws:lambda/permission:Permission', 'reconcile').inputs.sourceArn, 'arn:aws:events:eu-west-1:123456789012:rule/px-dev-reconcile')
+})
+
 t.test('settings from the args', async (t) => {
   const fn = mocks.one('aws:lambda/function:Function')
   t.equal(fn.inputs.memorySize, 512)
@@ -50,7 +56,7 @@ t.test('settings from the args', async (t) => {
   t.equal(mocks.one('aws:apigateway/restApi:RestApi').inputs.disableExecuteApiEndpoint, false)
   for (const g of mocks.ofType('aws:cloudwatch/logGroup:LogGroup')) t.equal(g.inputs.retentionInDays, 7)
   t.equal(mocks.one('aws:apigateway/methodSettings:MethodSettings').inputs.settings.throttlingRateLimit, 5)
-  const perm = mocks.one('aws:lambda/permission:Permission')
+  const perm = mocks.one('aws:lambda/permission:Permission', 'edge-invoke')
   t.equal(perm.inputs.sourceArn, 'arn:aws:execute-api:eu-west-1:123456789012:mockapi123/dev/*/*')
   const policy = JSON.parse(mocks.one('aws:iam/rolePolicy:RolePolicy').inputs.policy)
   t.equal(policy.Statement[2].Resource, 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/px-dev-api:*')

@@ -1,15 +1,19 @@
 /** The IAM document builders on their own. */
 import t from 'tap'
 import { deployPolicy, githubTrustPolicy, lambdaExecutionPolicy, workloadBoundaryPolicy, type DeployPolicyContext } from '../../infra/iam.js'
-import { isDataPlaneAction } from '../../infra/policy/rules.js'
+import { deployActionViolations, isDataPlaneAction } from '../../infra/policy/rules.js'
+import { STATE_META_KEY, stateKeys } from '../../infra/stacks.js'
 
 const ctx: DeployPolicyContext = {
   partition: 'aws', region: 'us-west-2', accountId: '123456789012', namePrefix: 'p-prod', hostedZoneId: 'ZABC',
   apiDomain: 'API.Example.com', stateBucket: 'state-bucket',
   passRoles: [{ name: 'p-prod-lambda', service: 'lambda.amazonaws.com' }],
   boundaryPolicyArn: 'arn:aws:iam::123456789012:policy/p-prod-workload-boundary',
-  deployRoleName: 'p-prod-github-deploy',
-  oidcProviderArn: 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com',
+  state: {
+    ownCheckpoint: stateKeys('edge', 'prod').checkpoint,
+    ownPrefixes: stateKeys('edge', 'prod').prefixes,
+    readOnly: [STATE_META_KEY, `${stateKeys('identity', 'prod').checkpoint}*`, `${stateKeys('data', 'prod').checkpoint}*`],
+  },
 }
 const list = <V>(v: V | V[]) => (Array.isArray(v) ? v : [v])
 
@@ -18,16 +22,38 @@ t.test('deploy policy: unique Sids, named actions, "*" only for control-plane ca
   const sids = doc.Statement.map((s) => s.Sid)
   t.equal(new Set(sids).size, sids.length)
   const star = doc.Statement.filter((s) => list(s.Resource).includes('*')).flatMap((s) => list(s.Action)).sort()
-  t.same(star, ['acm:RequestCertificate', 'cognito-idp:CreateUserPool', 'route53:ListHostedZones', 'route53:ListHostedZonesByName'])
+  t.same(star, ['acm:RequestCertificate', 'route53:ListHostedZones', 'route53:ListHostedZonesByName'])
   for (const a of star) t.notOk(isDataPlaneAction(a), a)
   const account = doc.Statement.find((s) => s.Sid === 'RestApiAndDomain')!
   t.notOk(list(account.Resource).some((r) => r.endsWith('::/account')), 'no /account when the stack does not manage the API Gateway role')
   t.ok(list(account.Resource).includes('arn:aws:apigateway:us-west-2::/domainnames/api.example.com'), 'domain lower-cased')
   const withApigw = deployPolicy({ ...ctx, passRoles: [...ctx.passRoles, { name: 'p-prod-apigw-logs', service: 'apigateway.amazonaws.com' }] })
   t.ok(list(withApigw.Statement.find((s) => s.Sid === 'RestApiAndDomain')!.Resource).includes('arn:aws:apigateway:us-west-2::/account'))
-  // Each data-plane action the deploy role has is scoped to the state bucket.
+  // Each data-plane action the deploy role has is scoped to state objects of this environment.
   const data = doc.Statement.filter((s) => list(s.Action).some(isDataPlaneAction))
-  t.same(data.map((s) => s.Resource), ['arn:aws:s3:::state-bucket/*', 'arn:aws:s3:::state-bucket'])
+  t.same(data.map((s) => s.Resource), [
+    [
+      'arn:aws:s3:::state-bucket/.pulumi/stacks/pennyworth/prod.json*',
+      'arn:aws:s3:::state-bucket/.pulumi/history/pennyworth/prod/*',
+      'arn:aws:s3:::state-bucket/.pulumi/backups/pennyworth/prod/*',
+      'arn:aws:s3:::state-bucket/.pulumi/locks/pennyworth/prod/*',
+    ],
+    ['arn:aws:s3:::state-bucket/.pulumi/meta.yaml', 'arn:aws:s3:::state-bucket/.pulumi/stacks/pennyworth-identity/prod.json*', 'arn:aws:s3:::state-bucket/.pulumi/stacks/pennyworth-data/prod.json*'],
+    'arn:aws:s3:::state-bucket',
+  ])
+})
+
+t.test('deploy policy: edge only, by the policy pack\'s own check', async (t) => {
+  const doc = deployPolicy(ctx)
+  for (const s of doc.Statement) {
+    for (const a of list(s.Action)) t.same(deployActionViolations(a, s, ['p-prod-github-deploy']), [], `${s.Sid}: ${a}`)
+  }
+  const services = new Set(doc.Statement.flatMap((s) => list(s.Action)).map((a) => a.split(':')[0]))
+  t.same([...services].sort(), ['acm', 'apigateway', 'cloudwatch', 'events', 'iam', 'lambda', 'logs', 'route53', 's3', 'sns'])
+  const passRoles = [...ctx.passRoles, { name: 'p-prod-apigw-logs', service: 'apigateway.amazonaws.com' }]
+  const withApigw = deployPolicy({ ...ctx, passRoles })
+  const writes = withApigw.Statement.filter((s) => list(s.Action).some((a) => a.startsWith('iam:') && a !== 'iam:PassRole'))
+  for (const s of writes) t.same(s.Resource, ['arn:aws:iam::123456789012:role/p-prod-lambda', 'arn:aws:iam::123456789012:role/p-prod-apigw-logs'], s.Sid ?? "")
 })
 
 t.test('execution policy refuses to be empty', async (t) => {

@@ -3,7 +3,7 @@ import t from 'tap'
 import { setupMocks, valueOf } from '../../infra/testing/mocks.js'
 
 const mocks = await setupMocks()
-const { Identity, identityNames } = await import('../../infra/identity.js')
+const { Identity, identityNames } = await import('../../infra/components/identity.js')
 
 const existing = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com'
 const identity = new Identity('id', {

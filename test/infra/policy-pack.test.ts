@@ -59,12 +59,19 @@ t.test('the runner serves our rules', async (t) => {
   t.same(info.getPoliciesList().map((p: any) => p.getName()).sort(), allPolicies.map((p) => p.name).sort())
 })
 
+const tags = { Project: 'pennyworth', Environment: 'prod', Stack: 'data', Component: 'table-keys' }
+
 t.test('a table without PITR is reported; a protected one is not', async (t) => {
-  t.match(await analyze('aws:dynamodb/table:Table', { deletionProtectionEnabled: true }), [/^dynamodb-table-protection: .*point-in-time/])
-  t.same(await analyze('aws:dynamodb/table:Table', { deletionProtectionEnabled: true, pointInTimeRecovery: { enabled: true } }), [])
+  t.match(await analyze('aws:dynamodb/table:Table', { deletionProtectionEnabled: true, tags }), [/^dynamodb-table-protection: .*point-in-time/])
+  t.same(await analyze('aws:dynamodb/table:Table', { deletionProtectionEnabled: true, pointInTimeRecovery: { enabled: true }, tags }), [])
 })
 
 t.test('a wildcard action is reported', async (t) => {
   const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: 'arn:aws:s3:::b' }] })
   t.match(await analyze('aws:iam/rolePolicy:RolePolicy', { policy, role: 'x' }), [/^iam-no-wildcard-actions: /])
+})
+
+t.test('an untagged resource is reported; a tagged one is not', async (t) => {
+  t.match(await analyze('aws:sns/topic:Topic', { name: 't' }), [/^aws-cost-allocation-tags: [^]*missing cost-allocation tags Project, Environment, Stack, Component/])
+  t.same(await analyze('aws:sns/topic:Topic', { name: 't', tags: { ...tags, Stack: 'edge', Component: 'alarms' } }), [])
 })

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { tsImport } from 'tsx/esm/api'
 import { parse } from 'yaml'
 import { ROOT } from '../../infra/config.js'
+import { projectName } from '../../infra/stacks.js'
 
 // The parser imports its schema JSON without an import attribute (bundler style), which Node's
 // own ESM loader (used by tap) rejects; tsx's loader accepts it.
@@ -76,6 +77,18 @@ t.test('deploy.yml: main and by hand, OIDC only, secrets for role and state, pol
   t.match(build.run, /npm run build:policy/)
   t.equal(wf.env.STACK, "${{ inputs.stack || 'prod' }}")
   t.notMatch(up.run, /\$\{\{/, 'no expression interpolated into the shell script (the stack name travels as $STACK)')
+})
+
+t.test('deploy.yml deploys the edge only', async (t) => {
+  const text = read('deploy.yml')
+  const steps = parse(text).jobs.deploy.steps as Record<string, any>[]
+  const scripts = steps.map((s) => String(s.run ?? '')).join('\n')
+  t.match(scripts, /pulumi up /)
+  t.notMatch(scripts, /--cwd|-C |cd |infra\/identity|infra\/data|npm run deploy|pennyworth-identity|pennyworth-data/, 'never another project directory, never the whole-environment script')
+  t.equal((scripts.match(/pulumi (up|destroy|import|state|refresh)/g) ?? []).length, 1, 'one pulumi operation: up')
+  const root = parse(readFileSync(join(ROOT, 'Pulumi.yaml'), 'utf8'))
+  t.equal(root.name, projectName('edge'), 'the top-level project, which pulumi up runs in, is the edge')
+  t.equal(root.main, 'infra/edge/index.ts')
 })
 
 t.test('the npm scripts the deploy workflow runs exist', async (t) => {

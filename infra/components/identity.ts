@@ -5,7 +5,8 @@
  */
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
-import { GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST, githubTrustPolicy } from './iam.js'
+import { GITHUB_OIDC_AUDIENCE, GITHUB_OIDC_HOST, githubTrustPolicy } from '../iam.js'
+import { componentTags } from '../tags.js'
 
 export interface TokenValidity {
   /** Minutes (5–1440). */
@@ -30,7 +31,7 @@ export interface IdentityArgs {
    * stack in an account reuses the first one's; when absent this component creates it.
    */
   existingOidcProviderArn?: pulumi.Input<string>
-  /** JSON of the deploy role's policy (infra/iam.ts `deployPolicy`). */
+  /** JSON of the deploy role's policy (infra/iam.ts `deployPolicy`: what `pulumi up` of the edge needs). */
   deployPolicy: pulumi.Input<string>
   /** JSON of the permissions boundary for workload roles (infra/iam.ts `workloadBoundaryPolicy`). */
   workloadBoundaryPolicy: pulumi.Input<string>
@@ -79,6 +80,7 @@ export class Identity extends pulumi.ComponentResource {
       softwareTokenMfaConfiguration: { enabled: true },
       accountRecoverySetting: { recoveryMechanisms: [{ name: 'verified_email', priority: 1 }] },
       deletionProtection: 'ACTIVE',
+      tags: componentTags('users'),
     }, { parent: this, protect: args.protect ?? true, retainOnDelete: true })
 
     for (const [group, precedence, description] of [
@@ -113,12 +115,14 @@ export class Identity extends pulumi.ComponentResource {
       : new aws.iam.OpenIdConnectProvider(`${name}-github-oidc`, {
         url: `https://${GITHUB_OIDC_HOST}`,
         clientIdLists: [GITHUB_OIDC_AUDIENCE],
+        tags: componentTags('ci'),
       }, { parent: this }).arn
 
     const boundary = new aws.iam.Policy(`${name}-workload-boundary`, {
       name: names.boundaryPolicy,
       description: 'Permissions boundary of every role the deploy role may create or change',
       policy: args.workloadBoundaryPolicy,
+      tags: componentTags('ci'),
     }, { parent: this })
 
     const deployRole = new aws.iam.Role(`${name}-deploy-role`, {
@@ -130,6 +134,7 @@ export class Identity extends pulumi.ComponentResource {
         branch: args.deployBranch ?? 'main',
       }))),
       maxSessionDuration: 3600,
+      tags: componentTags('ci'),
     }, { parent: this })
 
     new aws.iam.RolePolicy(`${name}-deploy-policy`, {
@@ -146,7 +151,9 @@ export class Identity extends pulumi.ComponentResource {
     this.workloadBoundaryArn = boundary.arn
     this.registerOutputs({
       userPoolId: this.userPoolId,
+      userPoolArn: this.userPoolArn,
       cliClientId: this.cliClientId,
+      oidcProviderArn: this.oidcProviderArn,
       deployRoleArn: this.deployRoleArn,
       workloadBoundaryArn: this.workloadBoundaryArn,
     })

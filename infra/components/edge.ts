@@ -2,7 +2,8 @@
  * Edge: the Lambda (from the esbuild bundle), its log group and execution role; the API Gateway
  * REST API that proxies every path to it with response streaming; the stage with throttling and
  * JSON access logs; the custom domain `api.<baseDomain>` with its ACM certificate and Route53
- * records; alarms to an SNS topic.
+ * records; alarms to an SNS topic; the five-minute schedule that makes the function reconcile
+ * expired metering leases.
  *
  * Streaming: REST APIs only (HTTP APIs do not stream). The integration uses the function's
  * response-streaming invoke ARN (`…/2021-11-15/functions/<arn>/response-streaming-invocations`)
@@ -12,11 +13,19 @@
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
 import { createHash } from 'node:crypto'
-import { apiGatewayLoggingPolicy, lambdaExecutionPolicy, logGroupArn, serviceTrustPolicy, type AccountContext } from './iam.js'
+import { apiGatewayLoggingPolicy, lambdaExecutionPolicy, logGroupArn, serviceTrustPolicy, type AccountContext } from '../iam.js'
+import { componentTags } from '../tags.js'
 
 /** Lambda's hard maximum, and what streamed chat completions may need. */
 export const LAMBDA_TIMEOUT_SECONDS = 900
 export const INTEGRATION_TIMEOUT_MS = 900_000
+
+/**
+ * How often EventBridge invokes the function with the standard scheduled event
+ * (`source: "aws.events"`, `detail-type: "Scheduled Event"`), which the app treats as
+ * "reconcile expired metering leases".
+ */
+export const RECONCILE_SCHEDULE = 'rate(5 minutes)'
 
 export interface ThrottleSettings {
   /** Steady-state requests per second for the whole stage. */
@@ -48,10 +57,10 @@ export interface EdgeArgs {
   /** Resources for bedrock:InvokeModel* (from infra/catalog.ts). */
   bedrockResourceArns: pulumi.Input<string[]>
   /** ARNs of the app's tables (their indexes are included). */
-  tableArns: pulumi.Input<string>[]
+  tableArns: pulumi.Input<pulumi.Input<string>[]>
   /** The user pool whose users the admin API manages. */
   userPoolArn: pulumi.Input<string>
-  /** Permissions boundary for the roles created here (Identity's workload boundary). */
+  /** Permissions boundary for the roles created here (the identity stack's workload boundary). */
   permissionsBoundaryArn: pulumi.Input<string>
   /** Fully qualified API host name, e.g. `api.example.com`. */
   apiDomain: string
@@ -86,7 +95,19 @@ export function edgeNames(namePrefix: string) {
     alarm5xx: `${namePrefix}-api-5xx-rate`,
     alarmErrors: `${namePrefix}-lambda-errors`,
     alarmThrottles: `${namePrefix}-lambda-throttles`,
+    reconcileRule: `${namePrefix}-reconcile`,
   }
+}
+
+/**
+ * The roles the edge creates and hands to AWS services: what the deploy role may pass (each
+ * only to its service) and write (only with the boundary).
+ */
+export function edgePassRoles(names: ReturnType<typeof edgeNames>, manageApiGatewayAccount: boolean): { name: string; service: string }[] {
+  return [
+    { name: names.executionRole, service: 'lambda.amazonaws.com' },
+    ...(manageApiGatewayAccount ? [{ name: names.apiGatewayLogsRole, service: 'apigateway.amazonaws.com' }] : []),
+  ]
 }
 
 /** JSON access log line (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-template-reference.html). */
@@ -118,6 +139,7 @@ export class Edge extends pulumi.ComponentResource {
   readonly stageName: pulumi.Output<string>
   readonly apiUrl: pulumi.Output<string>
   readonly alarmTopicArn: pulumi.Output<string>
+  readonly reconcileRuleArn: pulumi.Output<string>
 
   constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
     super('pennyworth:infra:Edge', name, {}, opts)
@@ -131,6 +153,7 @@ export class Edge extends pulumi.ComponentResource {
     const logGroup = new aws.cloudwatch.LogGroup(`${name}-fn-logs`, {
       name: names.functionLogGroup,
       retentionInDays,
+      tags: componentTags('function'),
     }, parent)
 
     const role = new aws.iam.Role(`${name}-fn-role`, {
@@ -138,12 +161,13 @@ export class Edge extends pulumi.ComponentResource {
       description: `Execution role of ${names.function}`,
       assumeRolePolicy: JSON.stringify(serviceTrustPolicy('lambda.amazonaws.com')),
       permissionsBoundary: args.permissionsBoundaryArn,
+      tags: componentTags('function'),
     }, parent)
 
     const rolePolicy = new aws.iam.RolePolicy(`${name}-fn-policy`, {
       name: 'execution',
       role: role.name,
-      policy: pulumi.all([account, args.bedrockResourceArns, pulumi.all(args.tableArns), args.userPoolArn]).apply(([ctx, bedrockArns, tableArns, userPoolArn]) =>
+      policy: pulumi.all([account, args.bedrockResourceArns, pulumi.output(args.tableArns), args.userPoolArn]).apply(([ctx, bedrockArns, tableArns, userPoolArn]) =>
         JSON.stringify(lambdaExecutionPolicy({
           bedrockArns,
           tableArns,
@@ -165,6 +189,7 @@ export class Edge extends pulumi.ComponentResource {
       reservedConcurrentExecutions: args.reservedConcurrency,
       environment: { variables: args.environment },
       loggingConfig: { logFormat: 'Text', logGroup: logGroup.name },
+      tags: componentTags('function'),
     }, { parent: this, dependsOn: [logGroup, rolePolicy] })
 
     // --- REST API: ANY / and ANY /{proxy+} → the function, streamed -------------------------
@@ -173,6 +198,7 @@ export class Edge extends pulumi.ComponentResource {
       description: 'Pennyworth: OpenAI-compatible API and MCP',
       endpointConfiguration: { types: 'REGIONAL' },
       disableExecuteApiEndpoint: args.disableExecuteApiEndpoint ?? true,
+      tags: componentTags('api'),
     }, parent)
 
     const proxyResource = new aws.apigateway.Resource(`${name}-proxy`, {
@@ -219,6 +245,7 @@ export class Edge extends pulumi.ComponentResource {
     const accessLogs = new aws.cloudwatch.LogGroup(`${name}-access-logs`, {
       name: names.accessLogGroup,
       retentionInDays,
+      tags: componentTags('api'),
     }, parent)
 
     const stageDeps: pulumi.Resource[] = []
@@ -228,6 +255,7 @@ export class Edge extends pulumi.ComponentResource {
         description: 'API Gateway (account setting) writes access and execution logs',
         assumeRolePolicy: JSON.stringify(serviceTrustPolicy('apigateway.amazonaws.com')),
         permissionsBoundary: args.permissionsBoundaryArn,
+        tags: componentTags('api'),
       }, parent)
       const cwPolicy = new aws.iam.RolePolicy(`${name}-apigw-logs-policy`, {
         name: 'logs',
@@ -244,6 +272,7 @@ export class Edge extends pulumi.ComponentResource {
       deployment: deployment.id,
       stageName,
       accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT },
+      tags: componentTags('api'),
     }, { parent: this, dependsOn: stageDeps })
 
     new aws.apigateway.MethodSettings(`${name}-throttling`, {
@@ -272,6 +301,7 @@ export class Edge extends pulumi.ComponentResource {
     const cert = new aws.acm.Certificate(`${name}-cert`, {
       domainName: args.apiDomain,
       validationMethod: 'DNS',
+      tags: componentTags('domain'),
     }, parent)
     const dvo = cert.domainValidationOptions.apply((options) => {
       const option = options.find((o) => o.domainName === args.apiDomain) ?? options[0]
@@ -296,6 +326,7 @@ export class Edge extends pulumi.ComponentResource {
       regionalCertificateArn: validation.certificateArn,
       endpointConfiguration: { types: 'REGIONAL', ipAddressType: 'dualstack' },
       securityPolicy: 'TLS_1_2',
+      tags: componentTags('domain'),
     }, parent)
 
     new aws.apigateway.BasePathMapping(`${name}-mapping`, {
@@ -314,7 +345,7 @@ export class Edge extends pulumi.ComponentResource {
     }
 
     // --- Alarms -----------------------------------------------------------------------------
-    const topic = new aws.sns.Topic(`${name}-alarms`, { name: names.alarmTopic }, parent)
+    const topic = new aws.sns.Topic(`${name}-alarms`, { name: names.alarmTopic, tags: componentTags('alarms') }, parent)
     if (args.alarmEmail !== undefined) {
       new aws.sns.TopicSubscription(`${name}-alarm-email`, {
         topic: topic.arn,
@@ -328,6 +359,7 @@ export class Edge extends pulumi.ComponentResource {
       treatMissingData: 'notBreaching',
       alarmActions: [topic.arn],
       okActions: [topic.arn],
+      tags: componentTags('alarms'),
     }
     const alarms = args.alarms ?? {}
     new aws.cloudwatch.MetricAlarm(`${name}-5xx-rate`, {
@@ -365,6 +397,31 @@ export class Edge extends pulumi.ComponentResource {
       threshold: alarms.lambdaThrottles ?? 1,
     }, parent)
 
+    // --- Reconcile schedule: the standard scheduled event, every five minutes ----------------
+    // An EventBridge rule (not EventBridge Scheduler): it sends exactly the documented
+    // "Scheduled Event" shape and needs no IAM role, only this function permission scoped to
+    // the rule. Scheduled rules on the default bus cost nothing; each run is one short
+    // invocation (8,640 a month).
+    const reconcileRule = new aws.cloudwatch.EventRule(`${name}-reconcile`, {
+      name: names.reconcileRule,
+      description: `Every 5 minutes: ${names.function} reconciles expired metering leases`,
+      scheduleExpression: RECONCILE_SCHEDULE,
+      tags: componentTags('reconcile'),
+    }, parent)
+    new aws.lambda.Permission(`${name}-reconcile-invoke`, {
+      action: 'lambda:InvokeFunction',
+      function: fn.name,
+      principal: 'events.amazonaws.com',
+      sourceArn: reconcileRule.arn,
+    }, parent)
+    new aws.cloudwatch.EventTarget(`${name}-reconcile-target`, {
+      rule: reconcileRule.name,
+      arn: fn.arn,
+      // No `input`: the function receives the rule's own scheduled event. A run older than
+      // the next one is pointless, so EventBridge gives up after 5 minutes.
+      retryPolicy: { maximumEventAgeInSeconds: 300, maximumRetryAttempts: 2 },
+    }, parent)
+
     this.functionName = fn.name
     this.functionArn = fn.arn
     this.executionRoleArn = role.arn
@@ -372,6 +429,7 @@ export class Edge extends pulumi.ComponentResource {
     this.stageName = stage.stageName
     this.apiUrl = pulumi.output(`https://${args.apiDomain}`)
     this.alarmTopicArn = topic.arn
+    this.reconcileRuleArn = reconcileRule.arn
     this.registerOutputs({
       functionName: this.functionName,
       restApiId: this.restApiId,

@@ -4,9 +4,10 @@
  */
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
+import { componentTags } from '../tags.js'
 
-/** Logical table names, as in the app's `TableNames`. */
-export type TableKey = 'keys' | 'usage' | 'rateLimits' | 'audit'
+/** Logical table names, as in the app's `TableNames` (`responses` is ahead of the app: see TABLES_AHEAD_OF_APP). */
+export type TableKey = 'keys' | 'usage' | 'rateLimits' | 'audit' | 'responses'
 
 export interface TableSpec {
   /** Physical name suffix: `<namePrefix>-<suffix>`. */
@@ -34,6 +35,25 @@ export const TABLE_SPECS: Record<TableKey, TableSpec> = {
   usage: { suffix: 'usage', hashKey: 'pk', rangeKey: 'sk', attributes: ['pk', 'sk'] },
   rateLimits: { suffix: 'rate-limits', hashKey: 'pk', rangeKey: 'sk', attributes: ['pk', 'sk'], ttlAttribute: TTL_ATTRIBUTE },
   audit: { suffix: 'audit', hashKey: 'pk', rangeKey: 'sk', attributes: ['pk', 'sk'] },
+  // Stored OpenAI Responses (`store: true`, `previous_response_id`): expire after their
+  // retention (the app sets `expiresAt`; it also checks expiry itself, TTL only cleans up).
+  responses: { suffix: 'responses', hashKey: 'pk', rangeKey: 'sk', attributes: ['pk', 'sk'], ttlAttribute: TTL_ATTRIBUTE },
+}
+
+/**
+ * Tables infra declares before the app's `tableDefinitions()` has them (the app side of the
+ * Responses API is built separately). test/infra/data.test.ts expects exactly these to be
+ * missing on the app side and fails once the app adds one, so the entry is removed then.
+ */
+export const TABLES_AHEAD_OF_APP: readonly TableKey[] = ['responses']
+
+/** The Lambda environment variable carrying each table's physical name (validated by app/config.ts). */
+export const TABLE_ENV_VARS: Record<TableKey, string> = {
+  keys: 'PENNYWORTH_KEYS_TABLE',
+  usage: 'PENNYWORTH_USAGE_TABLE',
+  rateLimits: 'PENNYWORTH_RATE_LIMITS_TABLE',
+  audit: 'PENNYWORTH_AUDIT_TABLE',
+  responses: 'PENNYWORTH_RESPONSES_TABLE',
 }
 
 export const TABLE_KEYS = Object.keys(TABLE_SPECS) as TableKey[]
@@ -79,6 +99,8 @@ export class Data extends pulumi.ComponentResource {
         // key use visible in CloudTrail.
         serverSideEncryption: { enabled: true },
         ttl: spec.ttlAttribute ? { attributeName: spec.ttlAttribute, enabled: true } : undefined,
+        // Cost Explorer can tell the tables apart (storage, PITR and requests per table).
+        tags: componentTags(`table-${spec.suffix}`),
       }, { parent: this, protect: args.protect ?? true, retainOnDelete: true })
     }
     this.tables = tables
