@@ -27,7 +27,7 @@ const [dynamoLine] = await once(dynamoProcess.stdout!, 'data') as [Buffer]
 const dynamoServer = { endpoint: String(dynamoLine).trim() }
 const config = loadConfig({
   PENNYWORTH_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-  PENNYWORTH_USAGE_COALESCE_MS: process.env.PENNYWORTH_USAGE_COALESCE_MS,
+
 })
 const dynamo = createDocumentClient({ endpoint: dynamoServer.endpoint, region: 'us-east-1', credentials })
 await ensureTables(dynamo, config.tables)
@@ -95,7 +95,7 @@ for (const stream of [false, true]) {
   }
 }
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
-console.log(`pennyworth bench: ${N} requests per cell after ${WARMUP} warm-up, Node ${process.version}, log level ${config.logLevel}, usage coalescing ${config.usageCoalesceMs} ms`)
+console.log(`pennyworth bench: ${N} requests per cell after ${WARMUP} warm-up, Node ${process.version}, log level ${config.logLevel}, metering lease ${config.meteringLeaseMs} ms`)
 for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '))
 
 await app.close()
