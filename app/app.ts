@@ -92,6 +92,8 @@ declare module 'fastify' {
      * estimate and folds settled calls, for every key, this month and last.
      */
     meteringSweep(): Promise<{ keys: number; charged: number }>
+    /** Ledger records and background writes not yet done (0 when idle): a backlog metric. */
+    meteringBacklog(): number
     /** Verifies people's Cognito access tokens; undefined when no user pool is configured. */
     verifier: CognitoVerifier | undefined
   }
@@ -143,6 +145,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('usage', new UsageService({ store: usageStore, keys, reconcile: (keyId, month) => ledger.reconcile(keyId, month) }))
   app.decorate('flushBackground', async () => { await Promise.all([ledger.flush(), background.flush()]) })
   app.decorate('meteringSweep', async () => ledger.sweep(await keys.list()))
+  app.decorate('meteringBacklog', () => ledger.backlog + background.size)
   // Nothing of an answer leaves before its call's write-ahead record is durable (keys without
   // a budget write it while the upstream call runs). No per-response wait on other writes.
   app.addHook('onSend', async (request) => {
