@@ -13,9 +13,9 @@
  *   process, a refused budget, a usage read) and by the scheduled sweep.
  * - Settled calls are folded into the per-model day/month buckets off the request path.
  *
- * Writes go through one lane per key and month: while one write of a lane is in flight, the
- * calls that arrive are merged into the next one, so a busy key costs far fewer than two writes
- * per call and nothing queues without bound. The queue is fixed-size: admission answers 503
+ * Writes go through one lane per key and month with a few writes in flight: when they are all
+ * busy, the calls that arrive are merged into the next one, so a busy key costs far fewer than
+ * two writes per call and nothing queues without bound. The queue is fixed-size: admission answers 503
  * with retry-after when it is full (settles of admitted calls are always accepted).
  */
 import { randomBytes } from 'node:crypto'
@@ -56,10 +56,15 @@ export interface LedgerOptions {
 }
 
 interface QueuedOpen { call: OpenCall; resolve(): void; reject(err: unknown): void }
-interface Lane { keyId: string; owner: string; month: string; opens: QueuedOpen[]; settles: Settlement[]; running: boolean }
+interface Lane { keyId: string; owner: string; month: string; opens: QueuedOpen[]; settles: Settlement[]; inFlight: number; scheduled: boolean }
 
 /** Open and settle records merged into one write at most (DynamoDB's 4 KB expression limit). */
 const MAX_OPS_PER_WRITE = 40
+/**
+ * Writes of one lane in flight at once: a new call's record never waits behind the previous
+ * call's settle (each write is atomic on its own); beyond this, records merge into the next write.
+ */
+const LANE_WRITES = 4
 
 export const storeUnavailable = () => new ApiError(503, 'Usage metering is unavailable right now; please retry shortly.', 'api_error', 'metering_unavailable', null,
   { headers: { 'retry-after': '1' } })
@@ -178,32 +183,42 @@ export class Ledger implements UsageSink {
   private enqueue(keyId: string, owner: string, month: string, op: { open?: QueuedOpen; settle?: Settlement }): void {
     const id = `${keyId}\u0000${month}`
     let lane = this.lanes.get(id)
-    if (!lane) this.lanes.set(id, lane = { keyId, owner, month, opens: [], settles: [], running: false })
+    if (!lane) this.lanes.set(id, lane = { keyId, owner, month, opens: [], settles: [], inFlight: 0, scheduled: false })
     if (op.open) lane.opens.push(op.open)
     if (op.settle) lane.settles.push(op.settle)
     this.queued++
-    if (!lane.running) void this.pump(id, lane)
+    if (!lane.scheduled && lane.inFlight < LANE_WRITES) {
+      // Let the calls of this I/O turn join the same write.
+      lane.scheduled = true
+      this.running++
+      setImmediate(() => {
+        lane.scheduled = false
+        this.running--
+        this.kick(id, lane)
+      })
+    }
   }
 
-  private async pump(id: string, lane: Lane): Promise<void> {
-    lane.running = true
-    this.running++
-    // Let the calls of this I/O turn join the first write.
-    await new Promise<void>((resolve) => setImmediate(resolve))
-    while (lane.opens.length > 0 || lane.settles.length > 0) {
+  /** Starts writes of the lane's queued records while it has free write slots. */
+  private kick(id: string, lane: Lane): void {
+    while ((lane.opens.length > 0 || lane.settles.length > 0) && lane.inFlight < LANE_WRITES) {
       const opens = lane.opens.splice(0, MAX_OPS_PER_WRITE)
       const taken = lane.settles.splice(0, MAX_OPS_PER_WRITE - opens.length)
       this.queued -= opens.length + taken.length
       // A call settled twice (a repeated report) is one settle: the store counts it once anyway.
       const seen = new Set<string>()
       const settles = taken.filter((x) => !seen.has(x.callId) && seen.add(x.callId))
-      await this.writeLane(lane, opens, settles)
-      if (settles.length > 0) this.noteSettled(lane, settles.length)
+      lane.inFlight++
+      this.running++
+      void this.writeLane(lane, opens, settles).finally(() => {
+        if (settles.length > 0) this.noteSettled(lane, settles.length)
+        lane.inFlight--
+        this.running--
+        this.kick(id, lane)
+        if (lane.inFlight === 0 && !lane.scheduled && lane.opens.length === 0 && lane.settles.length === 0) this.lanes.delete(id)
+        this.wake()
+      })
     }
-    lane.running = false
-    this.lanes.delete(id)
-    this.running--
-    this.wake()
   }
 
   private async writeLane(lane: Lane, opens: QueuedOpen[], settles: Settlement[]): Promise<void> {
