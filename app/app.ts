@@ -34,7 +34,9 @@ import { ChatService } from './services/chat.js'
 import { EmbeddingService } from './services/embeddings.js'
 import { KeyService } from './services/keys.js'
 import { LimitsService } from './services/limits.js'
-import { MeteringSink, TeeUsageSink } from './services/metering.js'
+import { Ledger, TeeUsageSink, type LedgerOptions } from './services/metering.js'
+import { ResponseGate } from './lib/response-gate.js'
+import { LedgerStore } from './store/ledger.js'
 import { UsageService } from './services/usage.js'
 import type { UsageSink } from './services/usage-sink.js'
 import { BackgroundWriter, type BackgroundWriterOptions } from './lib/background.js'
@@ -47,7 +49,8 @@ import { VERSION } from './version.js'
 /** Everything the app needs, injected so tests and entry points decide where it points. */
 export interface AppOptions {
   config: Pick<Config, 'tables' | 'models' | 'mockModels' | 'keyCacheTtlMs' | 'logLevel' | 'bodyLimitBytes'>
-    & Partial<Pick<Config, 'cognito' | 'publicUrl' | 'usageCoalesceMs'>>
+    & Partial<Pick<Config, 'mockDelayMs'>>
+    & Partial<Pick<Config, 'cognito' | 'publicUrl' | 'meteringLeaseMs' | 'meteringFoldAt'>>
   catalog: Catalog
   /**
    * `cognito` (users admin API) may be a client or a provider that builds one on first use
@@ -56,8 +59,10 @@ export interface AppOptions {
   clients: { dynamo: DynamoDBDocumentClient; bedrock: BedrockRuntimeClient; cognito?: CognitoIdentityProviderClient | CognitoClientProvider }
   /** Also receives every metered call (e.g. a test's in-memory sink); DynamoDB always records them. */
   usage?: UsageSink
-  /** Retries of background writes (usage records, limit corrections); tests shorten the pauses. */
+  /** Retries of background writes (ledger, limit corrections); tests shorten the pauses. */
   background?: Pick<BackgroundWriterOptions, 'attempts' | 'baseDelayMs' | 'maxDelayMs'>
+  /** Metering ledger tuning (tests): queue capacity, fold threshold, clock. */
+  metering?: Pick<LedgerOptions, 'capacity' | 'foldAt' | 'now'>
   /** Fastify logger option; defaults to pino at config.logLevel with secrets redacted. */
   logger?: FastifyServerOptions['logger']
   /** Pause between pieces of the mock model's streamed answers. */
@@ -82,6 +87,13 @@ declare module 'fastify' {
      * is done. Entry points await it after the response is out (see lambda.ts).
      */
     flushBackground(): Promise<void>
+    /**
+     * The metering sweep (scheduled event on Lambda): charges calls past their lease at their
+     * estimate and folds settled calls, for every key, this month and last.
+     */
+    meteringSweep(): Promise<{ keys: number; charged: number }>
+    /** Ledger records and background writes not yet done (0 when idle): a backlog metric. */
+    meteringBacklog(): number
     /** Verifies people's Cognito access tokens; undefined when no user pool is configured. */
     verifier: CognitoVerifier | undefined
   }
@@ -116,23 +128,33 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const registry = new ModelRegistry(options.catalog, { models: config.models, mockModels: config.mockModels })
   const keys = new KeyService(new KeyStore(clients.dynamo, config.tables.keys), { cacheTtlMs: config.keyCacheTtlMs })
   const bedrock = new BedrockProvider({ client: clients.bedrock })
-  const mock = new MockProvider(options.mockDelayMs)
+  const mock = new MockProvider(options.mockDelayMs ?? config.mockDelayMs)
   const background = new BackgroundWriter({ log: app.log, ...options.background })
   const usageStore = new UsageStore(clients.dynamo, config.tables.usage)
-  const metering = new MeteringSink({ store: usageStore, background, coalesceMs: config.usageCoalesceMs })
-  const usage = options.usage ? new TeeUsageSink(metering, options.usage) : metering
-  const limits = new LimitsService({ usage: usageStore, rateLimits: new RateLimitStore(clients.dynamo, config.tables.rateLimits), background })
+  const ledger = new Ledger({
+    store: new LedgerStore(clients.dynamo, config.tables.usage), log: app.log, leaseMs: config.meteringLeaseMs, foldAt: config.meteringFoldAt,
+    ...options.background, ...options.metering,
+  })
+  const gate = new ResponseGate()
+  const usage = options.usage ? new TeeUsageSink(ledger, options.usage) : ledger
+  const limits = new LimitsService({ ledger, gate, rateLimits: new RateLimitStore(clients.dynamo, config.tables.rateLimits), background })
   const chat = new ChatService({ registry, providers: { bedrock, mock }, usage, limits })
   const embeddings = new EmbeddingService({ registry, providers: { bedrock, mock }, usage, limits })
   app.decorate('keys', keys)
   app.decorate('registry', registry)
-  app.decorate('usage', new UsageService({ store: usageStore, keys }))
-  app.decorate('flushBackground', () => metering.flush())
-  // After the response is sent (never before the first byte): keeps usage writes inside the
-  // request's lifetime (only those already started: a busy server is never drained), and
-  // close() waits for the last ones.
-  app.addHook('onResponse', async () => { await background.settled() })
-  app.addHook('onClose', async () => { await metering.flush() })
+  app.decorate('usage', new UsageService({ store: usageStore, keys, reconcile: (keyId, month) => ledger.reconcile(keyId, month) }))
+  app.decorate('flushBackground', async () => { await Promise.all([ledger.flush(), background.flush()]) })
+  app.decorate('meteringSweep', async () => ledger.sweep(await keys.list()))
+  app.decorate('meteringBacklog', () => ledger.backlog + background.size)
+  // Nothing of an answer leaves before its call's write-ahead record is durable (keys without
+  // a budget write it while the upstream call runs). No per-response wait on other writes.
+  app.addHook('onSend', async (request) => {
+    if (gate.size > 0) await gate.release(request.id)
+  })
+  app.addHook('onResponse', async (request) => {
+    if (gate.size > 0) gate.forget(request.id)
+  })
+  app.addHook('onClose', async () => { await Promise.all([ledger.flush(), background.flush()]) })
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)

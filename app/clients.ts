@@ -11,9 +11,17 @@ import { BedrockRuntimeClient, type BedrockRuntimeClientConfig } from '@aws-sdk/
 import type { CognitoIdentityProviderClient, CognitoIdentityProviderClientConfig } from '@aws-sdk/client-cognito-identity-provider'
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import { NodeHttp2Handler } from '@smithy/node-http-handler'
 
+/**
+ * Bedrock Runtime over ONE reused HTTP/2 session with concurrent streams. The SDK's default
+ * for this client opens a new session (and, against AWS, a TLS handshake) per call
+ * (`disableConcurrentStreams: true`, compare aws/aws-sdk-js-v3#8279); HTTP/1.1 keep-alive
+ * is as fast for plain calls but slower to the first streamed byte. Measured with
+ * `npx tsx scripts/bench/handlers.ts` (README, Benchmark).
+ */
 export function createBedrockClient(overrides: BedrockRuntimeClientConfig = {}): BedrockRuntimeClient {
-  return new BedrockRuntimeClient(overrides)
+  return new BedrockRuntimeClient({ requestHandler: new NodeHttp2Handler({ disableConcurrentStreams: false }), ...overrides })
 }
 
 /** The Cognito client on demand: built (and its SDK package loaded) by the first call, then the same one. */

@@ -29,8 +29,15 @@ export interface Config {
   lambdaStreaming: boolean
   /** Public base URL of the gateway (https://api.example.com), for discovery documents. */
   publicUrl: string | undefined
-  /** Merge usage writes of one key/model/day within this window (ms; 0 = write per call). */
-  usageCoalesceMs: number
+  /**
+   * How long an admitted call may stay unsettled before it is charged at its estimate
+   * (ms; default 20 min, longer than the longest call Lambda allows).
+   */
+  meteringLeaseMs: number
+  /** Settled calls of a key and month that start folding them into the day/month buckets (default 32). */
+  meteringFoldAt: number
+  /** Pause between pieces of the local mock model's streamed answers (ms; local mode and tests). */
+  mockDelayMs: number | undefined
   /** Largest accepted request body (API Gateway/Lambda allow 6 MB). */
   bodyLimitBytes: number
   /** Cognito sign-in for people (admin API); undefined = nobody can sign in. */
@@ -157,7 +164,9 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = { 
     logLevel: logLevel as Config['logLevel'],
     lambdaStreaming: bool(env, 'PENNYWORTH_LAMBDA_STREAMING', defaults.lambdaStreaming),
     publicUrl: url(env, 'PENNYWORTH_PUBLIC_URL'),
-    usageCoalesceMs: int(env, 'PENNYWORTH_USAGE_COALESCE_MS', 0, 0, 5_000),
+    meteringLeaseMs: int(env, 'PENNYWORTH_METERING_LEASE_MS', 20 * 60_000, 1_000, 24 * 3_600_000),
+    meteringFoldAt: int(env, 'PENNYWORTH_METERING_FOLD_AT', 32, 1, 1_000_000),
+    mockDelayMs: env.PENNYWORTH_MOCK_DELAY_MS ? int(env, 'PENNYWORTH_MOCK_DELAY_MS', 0, 0, 10_000) : undefined,
     bodyLimitBytes: 6 * 1024 * 1024,
     cognito: cognito(env),
   }

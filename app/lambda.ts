@@ -41,12 +41,36 @@ const app = await buildApp({
 const streaming = config.lambdaStreaming && runtime !== undefined
 await app.ready()
 
+/**
+ * An EventBridge scheduled event (the edge stack invokes this function every 5 minutes):
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-run-lambda-schedule.html
+ */
+export function isScheduledEvent(event: unknown): boolean {
+  const e = event as { source?: unknown; 'detail-type'?: unknown } | null
+  return typeof e === 'object' && e !== null && e.source === 'aws.events' && e['detail-type'] === 'Scheduled Event'
+}
+
+/** The metering sweep, run by the schedule: calls past their lease charged at their estimate, settled calls folded. */
+async function sweep(): Promise<{ sweep: { keys: number; charged: number } }> {
+  const result = await app.meteringSweep()
+  app.log.info({ sweep: result }, 'metering sweep done')
+  return { sweep: result }
+}
+
 /** Hop-by-hop headers that must not be forwarded through API Gateway. */
 const HOP_BY_HOP = new Set(['transfer-encoding', 'connection', 'keep-alive'])
 
 function streamingHandler(runtime: AwsLambdaGlobal) {
   const proxy = awsLambdaFastify(app, { payloadAsStream: true, decorateRequest: false })
   return runtime.streamifyResponse(async (event, responseStream, context) => {
+    if (isScheduledEvent(event)) {
+      try {
+        responseStream.end(JSON.stringify(await sweep()))
+      } finally {
+        await app.flushBackground()
+      }
+      return
+    }
     const { meta, stream } = await proxy(event, context)
     const headers: Record<string, string> = {}
     for (const [k, v] of Object.entries(meta.headers)) if (!HOP_BY_HOP.has(k.toLowerCase())) headers[k] = v
@@ -69,6 +93,7 @@ function bufferedHandler() {
   const proxy = awsLambdaFastify(app, { decorateRequest: false })
   return async (event: unknown, context: Context) => {
     try {
+      if (isScheduledEvent(event)) return await sweep()
       return await proxy(event, context)
     } finally {
       await app.flushBackground()

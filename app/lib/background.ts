@@ -69,15 +69,10 @@ export class BackgroundWriter {
   /**
    * Resolves once every task started before or during the flush has finished (or given up).
    * Under a steady stream of new tasks this may never resolve: use it where requests are one at
-   * a time (a Lambda invocation, shutdown), and `settled()` elsewhere.
+   * a time (a Lambda invocation, shutdown). Nothing per response waits on it.
    */
   async flush(): Promise<void> {
     while (this.pending.size > 0) await Promise.all([...this.pending])
-  }
-
-  /** Resolves once the tasks running now have finished; later ones are not waited for. */
-  async settled(): Promise<void> {
-    await Promise.all([...this.pending])
   }
 
   private async execute(task: BackgroundTask): Promise<void> {

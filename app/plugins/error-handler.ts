@@ -45,6 +45,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
     } else if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! < 500) {
       // Fastify's own client errors (bad JSON, empty body…): their messages are safe to show.
       apiError = new ApiError((err as FastifyError).statusCode!, err.message, 'invalid_request_error', (err as FastifyError).code ?? null)
+    } else if (isStoreOutage(err)) {
+      // DynamoDB down or throttling (an AWS SDK error, or no connection at all): retryable.
+      request.log.warn({ err: { name: err.name, message: err.message } }, 'store unavailable')
+      apiError = new ApiError(503, 'The service is temporarily unavailable; please retry shortly.', 'api_error', 'store_unavailable', null,
+        { headers: { 'retry-after': '1' } })
     } else {
       request.log.error({ err }, 'unhandled error')
       apiError = internalError()
@@ -58,4 +63,15 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const err = notFound(`Unknown request URL: ${request.method} ${request.url.split('?')[0]}.`, 'unknown_url')
     return reply.code(404).type('application/json; charset=utf-8').send(err.toJSON())
   })
+}
+
+const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND'])
+
+/** An AWS SDK service error of the 5xx/throttling kind, or a connection failure. */
+function isStoreOutage(err: Error): boolean {
+  const e = err as Error & { $metadata?: { httpStatusCode?: number }; $fault?: string; code?: string; name: string }
+  if (e.code !== undefined && NETWORK_ERRORS.has(e.code)) return true
+  if (e.$metadata === undefined) return false
+  return e.$fault === 'server' || /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded|ServiceUnavailable|InternalServerError/.test(e.name)
+    || (e.$metadata.httpStatusCode ?? 0) >= 500
 }

@@ -7,7 +7,7 @@
  * verification cheap on every request. The comparison is constant-time.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import { forbidden, unauthorized } from '../errors.js'
+import { ApiError, forbidden, unauthorized } from '../errors.js'
 import { KEY_LIMIT_FIELDS, type ApiKeyRecord, type KeyChanges, type KeyLimits, type KeyStore } from '../store/keys.js'
 
 const ID_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789' // 32 symbols, no look-alikes (l, o, 0, 1)
@@ -237,7 +237,11 @@ export class KeyService {
     if (hit && hit.until > now) return hit.record
     const pending = this.inflight.get(keyId)
     if (pending) return pending
-    const p = this.store.get(keyId).then((record) => {
+    const p = this.store.get(keyId).catch((err: unknown) => {
+      // The key store cannot be reached: keys verified within the cache TTL keep working
+      // (above); others get a retryable 503, never a 500 and never a pass.
+      throw keyStoreUnavailable(err)
+    }).then((record) => {
       const ttl = record ? this.options.cacheTtlMs : Math.min(NEGATIVE_TTL_MS, this.options.cacheTtlMs)
       if (ttl > 0) {
         if (this.cache.size >= this.maxEntries) this.evictExpired(now)
@@ -258,4 +262,10 @@ export class KeyService {
       this.cache.delete(id)
     }
   }
+}
+
+/** 503 with retry-after for a key that cannot be checked because the key store is down. */
+function keyStoreUnavailable(cause: unknown): ApiError {
+  return new ApiError(503, 'API keys cannot be checked right now; please retry shortly.', 'api_error', 'keys_unavailable', null,
+    { headers: { 'retry-after': '1' }, cause })
 }

@@ -19,7 +19,8 @@ import type { CatalogModel } from '../schemas/catalog.js'
 import type { ChatCompletionRequest, TokenUsage } from '../schemas/chat.js'
 import type { BackgroundWriter } from '../lib/background.js'
 import { WINDOW_MS, windowStart, type RateLimitStore, type WindowCounts } from '../store/rate-limits.js'
-import { utcMonth, type SpendRecord, type UsageStore } from '../store/usage.js'
+import { utcMonth, type SpendRecord } from '../store/usage.js'
+import type { Ledger, LedgerCall } from './metering.js'
 import { costMicroUsd } from './catalog.js'
 import type { KeyPrincipal } from './keys.js'
 
@@ -81,7 +82,8 @@ const resetIn = (ms: number) => `${Math.max(1, Math.ceil(ms / 1000))}s`
 
 /**
  * The right to make one call. Report the call through `meterCall` (which passes `reservation`
- * to the usage record and calls `settle`), or `cancel()` it when the call failed unmetered.
+ * and the ledger record to the usage sink and calls `settle`), or `cancel()` it when the call
+ * failed unmetered.
  */
 export class Permit {
   private done = false
@@ -95,9 +97,11 @@ export class Permit {
     private readonly tokens: { window: number; charged: number; settle: ((window: number, delta: number) => void) } | undefined,
     private readonly releaseBudget: (() => void) | undefined,
     private readonly now: () => number,
+    /** The call's write-ahead record in the ledger (services/metering.ts); settled by its usage record. */
+    readonly call?: LedgerCall,
   ) {}
 
-  /** A permit for a key without limits: nothing to settle. */
+  /** A permit without limits and without a ledger record: nothing to settle. */
   static unlimited(): Permit {
     return new Permit({}, undefined, undefined, undefined, Date.now)
   }
@@ -128,10 +132,26 @@ export class Permit {
   }
 }
 
+/** Where an admitted call's answer can wait for its write-ahead record (the app's response gate). */
+export interface ResponseHold {
+  /** Holds the response of request `requestId` until `durable` settles; false when it cannot (then the caller waits). */
+  hold(requestId: string, durable: Promise<void>): boolean
+}
+
+/** How the caller's answer relates to admission: can its response be held for the write-ahead record? */
+export interface AdmitContext {
+  requestId?: string
+  /** The response has not started and goes through the app's response gate (HTTP routes). */
+  deferrable?: boolean
+}
+
 export interface LimitsServiceOptions {
-  usage: Pick<UsageStore, 'reserve' | 'release' | 'spend'>
   rateLimits: Pick<RateLimitStore, 'admit' | 'adjust'>
-  /** Where corrections and refunds are written (retried, flushed with the usage records). */
+  /** Write-ahead records, budget reservations and settlement (crash-safe metering). */
+  ledger: Pick<Ledger, 'open' | 'cancel'>
+  /** Holds responses until their write-ahead record is durable (keys without budget). */
+  gate?: ResponseHold
+  /** Where rate-limit corrections and refunds are written (retried, flushed with the ledger). */
   background: BackgroundWriter
   now?: () => number
 }
@@ -145,50 +165,62 @@ export class LimitsService {
   /**
    * Admits one call of `principal` to `model` or throws: 429 `budget_exceeded` when the month's
    * budget is used up, 429 `rate_limit_exceeded` (with retry-after) over RPM or TPM, 503
-   * `limits_unavailable` when the shared state cannot be reached (a limited key fails closed).
-   * Keys without limits pass with no I/O.
+   * `limits_unavailable` / `metering_unavailable` when the shared state cannot be reached
+   * (fails closed), 503 `overloaded` when the metering queue is full. Every admitted call has a
+   * write-ahead record in the ledger: keys with a budget wait for it (it is the reservation);
+   * others may have their response held on it instead (`ctx.deferrable`).
    */
-  async admit(principal: KeyPrincipal, model: CatalogModel, estimate: CallEstimate, log: Pick<Logger, 'error'>): Promise<Permit> {
+  async admit(principal: KeyPrincipal, model: CatalogModel, estimate: CallEstimate, log: Pick<Logger, 'error'>, ctx: AdmitContext = {}): Promise<Permit> {
     const limits = principal.limits
     const budget = limits?.monthlyBudgetMicroUsd ?? undefined
     const soft = limits?.softBudgetMicroUsd ?? undefined
     const rpm = limits?.rpm ?? undefined
     const tpm = limits?.tpm ?? undefined
-    if (budget === undefined && soft === undefined && rpm === undefined && tpm === undefined) return Permit.unlimited()
 
-    const { keyId } = principal
+    const { keyId, owner } = principal
     const now = this.now()
     const month = utcMonth(now)
     const window = windowStart(now)
-    const reserve = budget === undefined ? 0 : costMicroUsd(model, {
+    const estimateCost = costMicroUsd(model, {
       inputTokens: estimate.inputTokens, outputTokens: estimate.maxOutputTokens, cacheReadTokens: 0, cacheWriteTokens: 0,
     })
+    const reserve = budget === undefined ? 0 : estimateCost
     const charged = estimate.inputTokens + estimate.requestedOutputTokens
-    const { usage, rateLimits, background } = this.options
+    const { ledger, rateLimits, background, gate } = this.options
+    const defer = ctx.deferrable === true && gate !== undefined && ctx.requestId !== undefined && budget === undefined && soft === undefined
+    const opening = ledger.open({
+      keyId, owner, modelId: model.id, reserveMicroUsd: reserve, limit: budget, defer, wantSpend: soft !== undefined, requestId: ctx.requestId,
+      estimate: { inputTokens: estimate.inputTokens, outputTokens: estimate.maxOutputTokens, costMicroUsd: estimateCost },
+    })
+    if (rpm === undefined && tpm === undefined && budget === undefined && soft === undefined) {
+      const opened = await opening
+      if (!opened.ok) throw new Error('unreachable: no budget to refuse')
+      if (defer && !gate!.hold(ctx.requestId!, opened.call.durable)) await opened.call.durable
+      return new Permit({}, undefined, undefined, () => ledger.cancel(opened.call), this.now, opened.call)
+    }
 
     const [spent, rate] = await Promise.allSettled([
-      budget !== undefined ? usage.reserve(keyId, month, reserve, budget)
-        : soft !== undefined ? usage.spend(keyId, month).then((spend) => ({ ok: true, spend: spend ?? { costMicroUsd: 0, committedMicroUsd: 0 } }))
-          : undefined,
+      opening,
       rpm !== undefined || tpm !== undefined ? rateLimits.admit({ keyId, window, tokens: charged, rpm, tpm }) : undefined,
     ])
-    const reserved = budget !== undefined && spent.status === 'fulfilled' && spent.value?.ok === true && reserve > 0
+    const call = spent.status === 'fulfilled' && spent.value.ok ? spent.value.call : undefined
     const admitted = rate.status === 'fulfilled' && rate.value?.ok === true
-    const releaseBudget = reserved
-      ? () => background.run({ label: 'budget.release', details: { keyId, month, microUsd: reserve }, run: () => usage.release(keyId, month, reserve) })
-      : undefined
+    const releaseBudget = call ? () => ledger.cancel(call) : undefined
     const refundRate = admitted
       ? () => background.run({ label: 'ratelimit.refund', details: { keyId, window, tokens: charged }, run: () => rateLimits.adjust(keyId, window, { requests: -1, tokens: -charged }) })
       : undefined
 
-    if (spent.status === 'rejected' || rate.status === 'rejected') {
-      releaseBudget?.()
+    if (spent.status === 'rejected') {
       refundRate?.()
-      log.error({ err: summary(spent.status === 'rejected' ? spent.reason : (rate as PromiseRejectedResult).reason) }, 'limits check failed')
+      throw spent.reason
+    }
+    if (rate.status === 'rejected') {
+      releaseBudget?.()
+      log.error({ err: summary(rate.reason) }, 'limits check failed')
       throw new ApiError(503, 'Usage limits cannot be checked right now; please retry shortly.', 'api_error', 'limits_unavailable', null,
         { headers: { 'retry-after': '1' } })
     }
-    if (spent.value && !spent.value.ok) {
+    if (!spent.value.ok) {
       refundRate?.()
       throw budgetExceeded(budget!, spent.value.spend, month)
     }
@@ -201,9 +233,18 @@ export class LimitsService {
       }
       Object.assign(headers, rateHeaders(rate.value.counts, rpm, tpm, reset))
     }
-    const recorded = spent.value?.spend.costMicroUsd ?? 0
+    const recorded = spent.value.spend?.costMicroUsd ?? 0
     if (soft !== undefined && recorded >= soft) {
       headers['x-pennyworth-budget-warning'] = `soft budget ${usd(soft)} reached: ${usd(recorded)} spent in ${month}`
+    }
+    // Rate-limited keys without a budget: the record is written while the limits are checked.
+    if (call && call.durable !== undefined) {
+      try {
+        if (!(defer && gate!.hold(ctx.requestId!, call.durable))) await call.durable
+      } catch (err) {
+        refundRate?.()
+        throw err
+      }
     }
     const settleTokens = tpm !== undefined && admitted
       ? (w: number, delta: number) => background.run({
@@ -212,10 +253,11 @@ export class LimitsService {
       : undefined
     return new Permit(
       headers,
-      reserved ? { month, microUsd: reserve } : undefined,
+      budget !== undefined && reserve > 0 ? { month, microUsd: reserve } : undefined,
       settleTokens ? { window, charged, settle: settleTokens } : undefined,
       releaseBudget,
       this.now,
+      call,
     )
   }
 }

@@ -1,95 +1,404 @@
 /**
- * The persistent usage sink: every metered call becomes atomic ADDs on the usage table
- * (store/usage.ts), written in the background so recording never delays or fails a response.
- * Each item's write is retried on its own with backoff and logged with the full call if it
- * finally fails (no secrets: key id, owner, model, tokens, cost, request id).
+ * Crash-safe metering: write ahead, settle, reconcile (store/ledger.ts holds the data).
  *
- * `flush()` resolves when every write started so far is done. Entry points await it after the
- * response has been sent (app.ts onResponse hook; lambda.ts before the invocation returns, so
- * Lambda does not freeze the instance with writes in flight).
+ * - Admission writes the call's open record (call id, model, estimate, lease) to its key's
+ *   ledger item BEFORE the answer can reach the client. Keys with a budget wait for it before
+ *   the upstream call (it is the budget reservation); other keys write it while the upstream
+ *   call runs and the response is held until it is durable (`gate`), so the first byte is never
+ *   earlier than the record.
+ * - The end of the call settles the record with the real usage: one conditional write, so a
+ *   retried or racing settle cannot count the call twice.
+ * - A record not settled within the lease (longer than the longest call) is reconciled:
+ *   charged at its estimate and flagged estimated — lazily (first admission of a key in a
+ *   process, a refused budget, a usage read) and by the scheduled sweep.
+ * - Settled calls are folded into the per-model day/month buckets off the request path.
+ *
+ * Writes go through one lane per key and month with a few writes in flight: when they are all
+ * busy, the calls that arrive are merged into the next one, so a busy key costs far fewer than
+ * two writes per call and nothing queues without bound. The queue is fixed-size: admission answers 503
+ * with retry-after when it is full (settles of admitted calls are always accepted).
  */
-import type { BackgroundWriter } from '../lib/background.js'
-import { utcDay, type UsageIncrement, type UsageStore } from '../store/usage.js'
+import { randomBytes } from 'node:crypto'
+import { ApiError } from '../errors.js'
+import type { BackgroundLogger } from '../lib/background.js'
+import { LedgerConflict, type LedgerStore, type OpenCall, type Settlement } from '../store/ledger.js'
+import { utcDay, utcMonth, type SpendRecord } from '../store/usage.js'
 import type { UsageEvent, UsageSink } from './usage-sink.js'
 
-/** A usage sink whose background writes can be awaited. */
-export interface FlushableUsageSink extends UsageSink {
-  flush(): Promise<void>
+/** Lease of an open call: Lambda's 15-minute maximum plus a margin. */
+export const DEFAULT_LEASE_MS = 20 * 60_000
+
+/** A call's handle in the ledger, carried by its Permit. */
+export interface LedgerCall {
+  readonly id: string
+  readonly keyId: string
+  readonly owner: string
+  readonly month: string
+  readonly open: OpenCall
+  /** Resolves when the open record is durable; rejects (503) when it could not be written. */
+  readonly durable: Promise<void>
 }
 
-/** Options of {@link MeteringSink}. */
-export interface MeteringOptions {
-  store: Pick<UsageStore, 'writes'>
-  background: BackgroundWriter
+export interface LedgerOptions {
+  store: Pick<LedgerStore, 'write' | 'read' | 'fold'>
+  log: BackgroundLogger & { info?(obj: object, msg?: string): void }
+  /** Open calls older than this are reconciled at their estimate (default 20 min). */
+  leaseMs?: number
+  /** Queued writes (open + settle records) beyond which admission answers 503 (default 4096). */
+  capacity?: number
+  /** Settled calls of a key and month that start a fold into the buckets (default 32). */
+  foldAt?: number
+  /** Attempts per write (default 4), backoff from baseDelayMs doubling to maxDelayMs, ±50 % jitter. */
+  attempts?: number
+  baseDelayMs?: number
+  maxDelayMs?: number
+  now?: () => number
+}
+
+interface QueuedOpen { call: OpenCall; resolve(): void; reject(err: unknown): void }
+interface Lane { keyId: string; owner: string; month: string; opens: QueuedOpen[]; settles: Settlement[]; inFlight: number; scheduled: boolean }
+
+/** Open and settle records merged into one write at most (DynamoDB's 4 KB expression limit). */
+const MAX_OPS_PER_WRITE = 40
+/**
+ * Writes of one lane in flight at once: a new call's record never waits behind the previous
+ * call's settle (each write is atomic on its own); beyond this, records merge into the next write.
+ */
+const LANE_WRITES = 4
+
+export const storeUnavailable = () => new ApiError(503, 'Usage metering is unavailable right now; please retry shortly.', 'api_error', 'metering_unavailable', null,
+  { headers: { 'retry-after': '1' } })
+export const overloaded = () => new ApiError(503, 'The gateway is overloaded; please retry shortly.', 'api_error', 'overloaded', null,
+  { headers: { 'retry-after': '1' } })
+
+/** A unique, time-ordered call id (never the client's request id, which a client can repeat). */
+export const newCallId = (now: number) => `${now.toString(36)}${randomBytes(9).toString('base64url')}`
+
+export class Ledger implements UsageSink {
+  private readonly lanes = new Map<string, Lane>()
+  private readonly folds = new Map<string, Promise<void>>()
+  private readonly checked = new Set<string>()
+  private readonly settledSinceFold = new Map<string, number>()
+  private readonly idle: Array<() => void> = []
+  private queued = 0
+  private running = 0
+  /** Settles waiting for their call's open record. */
+  private waiting = 0
+  private storeDown = false
+  private readonly leaseMs: number
+  private readonly capacity: number
+  private readonly foldAt: number
+  private readonly now: () => number
+  /** Writes that failed every attempt since start (their calls are reconciled at the lease). */
+  failed = 0
+
+  constructor(private readonly options: LedgerOptions) {
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS
+    this.capacity = options.capacity ?? 4096
+    this.foldAt = options.foldAt ?? 32
+    this.now = options.now ?? Date.now
+  }
+
+  /** Records waiting for a write (a backlog metric; 0 when idle). */
+  get backlog(): number {
+    return this.queued
+  }
+
   /**
-   * Merge calls of the same key, model, UTC day and reservation month arriving within this many
-   * milliseconds into one set of writes (0 = every call writes at once). A long-running busy
-   * server then spends one write per item per window instead of per call; reservations are
-   * released when the merged write lands, so budget checks stay conservative meanwhile.
+   * Writes the open record of a call. With `limit` (the key's budget) the write is the budget
+   * reservation: awaited, and `ok: false` when the budget is used up. Otherwise, with `defer`,
+   * it returns at once and `call.durable` settles later; the caller must hold the answer on it.
+   * @throws ApiError 503 when the queue is full or the store cannot be reached.
    */
-  coalesceMs?: number
-}
+  async open(req: {
+    keyId: string; owner: string; modelId: string; reserveMicroUsd: number
+    estimate: OpenCall['estimate']; limit?: number; defer: boolean; wantSpend?: boolean; requestId?: string
+  }): Promise<{ ok: true; call: LedgerCall; spend?: SpendRecord } | { ok: false; spend: SpendRecord }> {
+    if (this.queued >= this.capacity) throw overloaded()
+    const now = this.now()
+    const month = utcMonth(now)
+    const open: OpenCall = {
+      callId: newCallId(now), modelId: req.modelId, day: utcDay(now), leaseUntil: now + this.leaseMs,
+      reserveMicroUsd: req.reserveMicroUsd, estimate: req.estimate,
+      // Only a safe request id goes into the record (the app accepts [A-Za-z0-9._:-]{1,128}).
+      ...(req.requestId !== undefined && /^[\w.:-]{1,128}$/.test(req.requestId) ? { requestId: req.requestId } : {}),
+    }
+    this.lazyCheck(req.keyId, month)
+    const base = { id: open.callId, keyId: req.keyId, owner: req.owner, month, open }
+    if (req.limit !== undefined || req.wantSpend) {
+      const tryOnce = () => this.options.store.write(req.keyId, req.owner, month, { open: [open], limit: req.limit, returnSpend: true })
+      let out = await this.withStore(tryOnce)
+      if (!out.ok && await this.withStore(() => this.reconcileIfStale(req.keyId, month))) out = await this.withStore(tryOnce)
+      if (!out.ok) return { ok: false, spend: out.spend! }
+      return { ok: true, call: { ...base, durable: Promise.resolve() }, spend: out.spend }
+    }
+    const durable = new Promise<void>((resolve, reject) => this.enqueue(req.keyId, req.owner, month, { open: { call: open, resolve, reject } }))
+    // A store that just failed is not trusted with deferred records: wait, and fail fast.
+    if (!req.defer || this.storeDown) await durable
+    else durable.catch(() => { /* the holder of the call observes it */ })
+    return { ok: true, call: { ...base, durable } }
+  }
 
-interface Pending { increment: UsageIncrement & { requests: number; estimatedRequests: number }; requestIds: string[] }
-
-export class MeteringSink implements FlushableUsageSink {
-  private readonly batch = new Map<string, Pending>()
-  private timer: NodeJS.Timeout | undefined
-
-  constructor(private readonly options: MeteringOptions) {}
-
-  /** Returns at once; the writes run in the background. */
+  /** Settles a call with its real usage (UsageSink). Returns at once. */
   record(event: UsageEvent): void {
-    const { requestId, keyId, owner, modelId, tokens, costMicroUsd, at, estimated, reservation } = event
-    const estimatedRequests = estimated ? 1 : 0
-    const increment = { keyId, owner, modelId, tokens: { ...tokens }, costMicroUsd, at, reservation, requests: 1, estimatedRequests }
-    if (!this.options.coalesceMs) {
-      this.write({ increment, requestIds: [requestId] })
+    const call = event.call
+    if (!call) {
+      // A call without a ledger record (no admission): counted directly, once.
+      this.direct(event)
       return
     }
-    const key = [keyId, owner, modelId, utcDay(at), reservation?.month ?? ''].join('\u0000')
-    const pending = this.batch.get(key)
-    if (!pending) this.batch.set(key, { increment, requestIds: [requestId] })
-    else merge(pending, increment, requestId)
-    this.timer ??= setTimeout(() => this.drain(), this.options.coalesceMs).unref()
+    const usage = { tokens: event.tokens, costMicroUsd: event.costMicroUsd, estimated: event.estimated === true }
+    this.settleAfterOpen(call, { callId: call.id, modelId: call.open.modelId, day: call.open.day, reserveMicroUsd: call.open.reserveMicroUsd, requestId: call.open.requestId, usage })
   }
 
-  /** Starts the writes of every merged call now. */
-  private drain(): void {
-    clearTimeout(this.timer)
-    this.timer = undefined
-    const pending = [...this.batch.values()]
-    this.batch.clear()
-    for (const p of pending) this.write(p)
+  /** The call failed unmetered: its record is removed and its reservation released. */
+  cancel(call: LedgerCall): void {
+    this.settleAfterOpen(call, { callId: call.id, modelId: call.open.modelId, day: call.open.day, reserveMicroUsd: call.open.reserveMicroUsd })
   }
 
-  private write({ increment, requestIds }: Pending): void {
-    const { tokens, costMicroUsd, requests, estimatedRequests, reservation, keyId, owner, modelId, at } = increment
-    // Enough to replay a write that finally failed, and nothing secret.
-    const details = { requestIds, keyId, owner, modelId, tokens, costMicroUsd, at, requests, estimatedRequests, reservation }
-    for (const write of this.options.store.writes(increment)) {
-      this.options.background.run({ label: 'usage.record', details: { ...details, item: write.sk }, run: write.run })
+  private settleAfterOpen(call: LedgerCall, s: Settlement): void {
+    // Only after the open record is written (same lane, so never merged before it); an open
+    // that failed leaves nothing to settle.
+    this.waiting++
+    call.durable.then(() => this.enqueue(call.keyId, call.owner, call.month, { settle: s }), () => undefined)
+      .finally(() => {
+        this.waiting--
+        this.wake()
+      })
+  }
+
+  private direct(event: UsageEvent): void {
+    const now = event.at
+    const s: Settlement = {
+      callId: newCallId(now), modelId: event.modelId, day: utcDay(now), reserveMicroUsd: 0,
+      usage: { tokens: event.tokens, costMicroUsd: event.costMicroUsd, estimated: event.estimated === true },
+    }
+    // Open and settle in sequence through the lane: the same exactly-once path as any call.
+    const open: OpenCall = { callId: s.callId, modelId: s.modelId, day: s.day, leaseUntil: now + this.leaseMs, reserveMicroUsd: 0,
+      estimate: { inputTokens: event.tokens.inputTokens, outputTokens: event.tokens.outputTokens, costMicroUsd: event.costMicroUsd } }
+    const durable = new Promise<void>((resolve, reject) => this.enqueue(event.keyId, event.owner, utcMonth(now), { open: { call: open, resolve, reject } }))
+    this.settleAfterOpen({ id: s.callId, keyId: event.keyId, owner: event.owner, month: utcMonth(now), open, durable }, s)
+  }
+
+  private enqueue(keyId: string, owner: string, month: string, op: { open?: QueuedOpen; settle?: Settlement }): void {
+    const id = `${keyId}\u0000${month}`
+    let lane = this.lanes.get(id)
+    if (!lane) this.lanes.set(id, lane = { keyId, owner, month, opens: [], settles: [], inFlight: 0, scheduled: false })
+    if (op.open) lane.opens.push(op.open)
+    if (op.settle) lane.settles.push(op.settle)
+    this.queued++
+    if (!lane.scheduled && lane.inFlight < LANE_WRITES) {
+      // Let the calls of this I/O turn join the same write.
+      lane.scheduled = true
+      this.running++
+      setImmediate(() => {
+        lane.scheduled = false
+        this.running--
+        this.kick(id, lane)
+      })
     }
   }
 
-  flush(): Promise<void> {
-    this.drain()
-    return this.options.background.flush()
+  /** Starts writes of the lane's queued records while it has free write slots. */
+  private kick(id: string, lane: Lane): void {
+    while ((lane.opens.length > 0 || lane.settles.length > 0) && lane.inFlight < LANE_WRITES) {
+      const opens = lane.opens.splice(0, MAX_OPS_PER_WRITE)
+      const taken = lane.settles.splice(0, MAX_OPS_PER_WRITE - opens.length)
+      this.queued -= opens.length + taken.length
+      // A call settled twice (a repeated report) is one settle: the store counts it once anyway.
+      const seen = new Set<string>()
+      const settles = taken.filter((x) => !seen.has(x.callId) && seen.add(x.callId))
+      lane.inFlight++
+      this.running++
+      void this.writeLane(lane, opens, settles).finally(() => {
+        if (settles.length > 0) this.noteSettled(lane, settles.length)
+        lane.inFlight--
+        this.running--
+        this.kick(id, lane)
+        if (lane.inFlight === 0 && !lane.scheduled && lane.opens.length === 0 && lane.settles.length === 0) this.lanes.delete(id)
+        this.wake()
+      })
+    }
+  }
+
+  private async writeLane(lane: Lane, opens: QueuedOpen[], settles: Settlement[]): Promise<void> {
+    const { keyId, owner, month } = lane
+    try {
+      await this.retrying('ledger.write', () => this.options.store.write(keyId, owner, month, { open: opens.map((o) => o.call), settle: settles }))
+      for (const o of opens) o.resolve()
+      return
+    } catch (err) {
+      if (!(err instanceof LedgerConflict)) {
+        this.lost(opens, settles, err, lane)
+        return
+      }
+    }
+    // Some call in the batch was settled already (a retry whose first attempt landed, or the
+    // sweep): write the opens alone, then each settle on its own; a conflict there is a no-op.
+    try {
+      if (opens.length > 0) await this.retrying('ledger.write', () => this.options.store.write(keyId, owner, month, { open: opens.map((o) => o.call) }))
+      for (const o of opens) o.resolve()
+    } catch (err) {
+      this.lost(opens, [], err, lane)
+    }
+    for (const s of settles) {
+      try {
+        await this.retrying('ledger.settle', () => this.options.store.write(keyId, owner, month, { settle: [s] }))
+      } catch (err) {
+        if (!(err instanceof LedgerConflict)) this.lost([], [s], err, lane)
+      }
+    }
+  }
+
+  private lost(opens: QueuedOpen[], settles: Settlement[], err: unknown, lane: Lane): void {
+    this.failed++
+    for (const o of opens) o.reject(storeUnavailable())
+    if (opens.length > 0 || settles.length > 0) {
+      // Open records never written: those calls are refused (503). Settles not written: the
+      // calls stay open and are charged at their estimate when their lease ends.
+      this.options.log.error({
+        task: 'ledger.write', err: errorSummary(err), keyId: lane.keyId, month: lane.month,
+        refusedCalls: opens.map((o) => o.call.callId), unsettledCalls: settles.map((s) => s.callId),
+      }, 'ledger write failed after retries; unsettled calls will be reconciled at their estimate')
+    }
+  }
+
+  private async retrying<T>(label: string, run: () => Promise<T>): Promise<T> {
+    const attempts = Math.max(1, this.options.attempts ?? 4)
+    const base = this.options.baseDelayMs ?? 100
+    const max = this.options.maxDelayMs ?? 2_000
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const out = await run()
+        this.storeDown = false
+        return out
+      } catch (err) {
+        if (err instanceof LedgerConflict) throw err
+        this.storeDown = true
+        if (attempt >= attempts) throw err
+        this.options.log.warn({ task: label, attempt, err: errorSummary(err) }, 'ledger write failed; retrying')
+        const pause = Math.min(max, base * 2 ** (attempt - 1))
+        await new Promise((resolve) => setTimeout(resolve, pause * (0.5 + Math.random())))
+      }
+    }
+  }
+
+  /** A store call on the request path: any failure becomes 503 metering_unavailable. */
+  private async withStore<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      const out = await run()
+      this.storeDown = false
+      return out
+    } catch (err) {
+      this.storeDown = true
+      this.options.log.warn({ task: 'ledger.open', err: errorSummary(err) }, 'ledger unavailable')
+      throw storeUnavailable()
+    }
+  }
+
+  private noteSettled(lane: Lane, n: number): void {
+    const id = `${lane.keyId}\u0000${lane.month}`
+    const count = (this.settledSinceFold.get(id) ?? 0) + n
+    if (count < this.foldAt) {
+      this.settledSinceFold.set(id, count)
+      return
+    }
+    this.settledSinceFold.delete(id)
+    this.background(id, () => this.options.store.fold(lane.keyId, lane.owner, lane.month).then(() => undefined))
+  }
+
+  /** One background job per key and month at a time (a fold or a reconciliation); awaited by flush(). */
+  private background(id: string, job: () => Promise<void>): void {
+    if (this.folds.has(id)) return
+    const p = job()
+      .catch((err) => this.options.log.warn({ task: 'ledger.fold', err: errorSummary(err) }, 'ledger fold failed; the next one will finish it'))
+      .finally(() => {
+        this.folds.delete(id)
+        this.wake()
+      })
+    this.folds.set(id, p)
+  }
+
+  /** First admission of a key and month in this process: reconcile in the background if something is stale. */
+  private lazyCheck(keyId: string, month: string): void {
+    const id = `${keyId}\u0000${month}`
+    if (this.checked.has(id)) return
+    if (this.checked.size >= 10_000) this.checked.clear()
+    this.checked.add(id)
+    this.background(id, async () => { await this.reconcileIfStale(keyId, month) })
+  }
+
+  /** Reconciles the key's month if it holds expired open calls or an unfinished fold. True if it did anything. */
+  private async reconcileIfStale(keyId: string, month: string): Promise<boolean> {
+    const item = await this.options.store.read(keyId, month)
+    const now = this.now()
+    if (!item || (!item.folding && !item.open.some((c) => c.leaseUntil <= now))) return false
+    await this.reconcile(keyId, month, { fold: false })
+    return true
+  }
+
+  /**
+   * Settles the month's open calls whose lease has ended at their estimate (flagged
+   * estimated, reservation released), then folds settled calls into the buckets (all of them
+   * with `fold: true`, else only an unfinished fold). Safe to run anywhere, any number of
+   * times, concurrently with live settles: every step is conditional.
+   * Returns how many calls were charged at their estimate.
+   */
+  async reconcile(keyId: string, month: string, opts: { fold: boolean } = { fold: true }): Promise<number> {
+    const { store } = this.options
+    const item = await store.read(keyId, month)
+    if (!item) return 0
+    const owner = item.owner
+    const now = this.now()
+    let charged = 0
+    for (const c of item.open) {
+      if (c.leaseUntil > now) continue
+      const s: Settlement = {
+        callId: c.callId, modelId: c.modelId, day: c.day, reserveMicroUsd: c.reserveMicroUsd, requestId: c.requestId,
+        usage: { tokens: { inputTokens: c.estimate.inputTokens, outputTokens: c.estimate.outputTokens, cacheReadTokens: 0, cacheWriteTokens: 0 }, costMicroUsd: c.estimate.costMicroUsd, estimated: true },
+      }
+      try {
+        await store.write(keyId, owner, month, { settle: [s] })
+        charged++
+      } catch (err) {
+        if (!(err instanceof LedgerConflict)) throw err
+      }
+    }
+    if (charged > 0) this.options.log.info?.({ keyId, month, charged }, 'ledger: calls past their lease charged at their estimate')
+    if (opts.fold || item.folding) await store.fold(keyId, owner, month)
+    return charged
+  }
+
+  /** The scheduled sweep: reconciles and folds this month and last month of every given key. */
+  async sweep(keys: ReadonlyArray<{ id: string }>, concurrency = 8): Promise<{ keys: number; charged: number }> {
+    const now = this.now()
+    const months = [utcMonth(now), utcMonth(Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), 0))]
+    let charged = 0
+    let next = 0
+    await Promise.all(Array.from({ length: Math.min(concurrency, keys.length) }, async () => {
+      while (next < keys.length) {
+        const key = keys[next++]
+        for (const month of months) charged += await this.reconcile(key.id, month)
+      }
+    }))
+    return { keys: keys.length, charged }
+  }
+
+  /** Resolves when every queued write and background fold is done (Lambda, shutdown, tests). */
+  async flush(): Promise<void> {
+    while (this.running > 0 || this.waiting > 0 || this.folds.size > 0) {
+      await new Promise<void>((resolve) => this.idle.push(resolve))
+    }
+  }
+
+  private wake(): void {
+    for (const resolve of this.idle.splice(0)) resolve()
   }
 }
 
-function merge(into: Pending, add: Pending['increment'], requestId: string): void {
-  const i = into.increment
-  i.requests += add.requests
-  i.estimatedRequests += add.estimatedRequests
-  i.costMicroUsd += add.costMicroUsd
-  i.at = Math.max(i.at, add.at)
-  i.tokens.inputTokens += add.tokens.inputTokens
-  i.tokens.outputTokens += add.tokens.outputTokens
-  i.tokens.cacheReadTokens += add.tokens.cacheReadTokens
-  i.tokens.cacheWriteTokens += add.tokens.cacheWriteTokens
-  if (add.reservation) i.reservation = { month: add.reservation.month, microUsd: (i.reservation?.microUsd ?? 0) + add.reservation.microUsd }
-  into.requestIds.push(requestId)
+function errorSummary(err: unknown): object {
+  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } }
+  return { name: e?.name ?? 'Error', message: e?.message ?? String(err), status: e?.$metadata?.httpStatusCode }
 }
 
 /** Sends every event to each sink (the persistent one plus, e.g., a test's in-memory sink). */

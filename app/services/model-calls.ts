@@ -43,8 +43,10 @@ export function providerFor<P>(providers: Partial<Record<CatalogModel['provider'
  * `meterCall(…, permit)`, or `permit.cancel()` if it fails unmetered.
  */
 export async function admitCall(limits: LimitsService, principal: KeyPrincipal, model: CatalogModel, estimate: CallEstimate,
-  ctx: Pick<CallContext, 'log' | 'setHeaders'>): Promise<Permit> {
-  const permit = await limits.admit(principal, model, estimate, ctx.log)
+  ctx: Pick<CallContext, 'log' | 'setHeaders'> & Partial<Pick<CallContext, 'requestId'>>): Promise<Permit> {
+  // A context that can still set headers has a response that has not started: the app's
+  // response gate can hold it until the call's write-ahead record is durable.
+  const permit = await limits.admit(principal, model, estimate, ctx.log, { requestId: ctx.requestId, deferrable: ctx.setHeaders !== undefined })
   if (Object.keys(permit.headers).length > 0) ctx.setHeaders?.(permit.headers)
   return permit
 }
@@ -70,5 +72,6 @@ export function meterCall(sink: UsageSink, call: {
     requestId: call.ctx.requestId,
     ...(call.estimated ? { estimated: true } : {}),
     ...(call.permit?.reservation ? { reservation: call.permit.reservation } : {}),
+    ...(call.permit?.call ? { call: call.permit.call } : {}),
   })
 }

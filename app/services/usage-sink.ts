@@ -4,6 +4,7 @@
  * never wait on it: recording must not delay or fail the user's request.
  */
 import type { TokenUsage } from '../schemas/chat.js'
+import type { LedgerCall } from './metering.js'
 
 /** One metered call. */
 export interface UsageEvent {
@@ -23,6 +24,8 @@ export interface UsageEvent {
    * persistent sink releases it in the same atomic write that adds the call's cost.
    */
   reservation?: { month: string; microUsd: number }
+  /** The call's write-ahead record (services/metering.ts), settled by this event. */
+  call?: LedgerCall
 }
 
 export interface UsageSink {

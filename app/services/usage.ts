@@ -88,6 +88,11 @@ export interface KeyDirectory {
 
 export interface UsageServiceOptions {
   store: Pick<UsageStore, 'rows' | 'spend'>
+  /**
+   * Brings a key's month up to date before it is read: calls past their lease charged at
+   * their estimate, settled calls folded into the buckets (services/metering.ts).
+   */
+  reconcile?: (keyId: string, month: string) => Promise<unknown>
   keys: KeyDirectory
   now?: () => number
   /** Longest range in periods (default 366 days / 120 months). */
@@ -177,6 +182,7 @@ export class UsageService {
   async query(q: UsageQuery): Promise<UsageReport> {
     const { from, to } = usageRange(q, this.now(), { days: this.options.maxDays ?? 366, months: this.options.maxMonths ?? 120 })
     if (q.keyId !== undefined && q.owner === undefined) {
+      await this.reconcile(q.keyId, from, to)
       return aggregate(await this.options.store.rows(q.keyId, q.granularity, from, to), q.granularity, from, to)
     }
     let keys = await this.options.keys.list(q.owner)
@@ -184,7 +190,10 @@ export class UsageService {
     const perKey: Array<{ key: (typeof keys)[number]; rows: UsageRow[] }> = []
     for (let i = 0; i < keys.length; i += KEY_CONCURRENCY) {
       const batch = keys.slice(i, i + KEY_CONCURRENCY)
-      perKey.push(...await Promise.all(batch.map(async (key) => ({ key, rows: await this.options.store.rows(key.id, q.granularity, from, to) }))))
+      perKey.push(...await Promise.all(batch.map(async (key) => {
+        await this.reconcile(key.id, from, to)
+        return { key, rows: await this.options.store.rows(key.id, q.granularity, from, to) }
+      })))
     }
     const report = aggregate(perKey.flatMap((k) => k.rows), q.granularity, from, to)
     if (q.keyId === undefined) {
@@ -197,8 +206,20 @@ export class UsageService {
     return report
   }
 
-  /** A key's spend this month (or `month`, YYYY-MM) against its limits. */
+  /** Reconciles the key's current and previous month when the range touches them (older months were swept). */
+  private async reconcile(keyId: string, from: string, to: string): Promise<void> {
+    if (!this.options.reconcile) return
+    const now = new Date(this.now())
+    const current = utcMonth(now.getTime())
+    const previous = utcMonth(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 0))
+    for (const month of [previous, current]) {
+      if (month >= from.slice(0, 7) && month <= to.slice(0, 7)) await this.options.reconcile(keyId, month)
+    }
+  }
+
+  /** A key's spend this month (or `month`, YYYY-MM) against its limits; reconciled first. */
   async budget(keyId: string, limits: KeyLimits | undefined, month = utcMonth(this.now())): Promise<BudgetStatus> {
+    await this.options.reconcile?.(keyId, month)
     const spend = await this.options.store.spend(keyId, month)
     const spent = spend?.costMicroUsd ?? 0
     const reserved = Math.max(0, (spend?.committedMicroUsd ?? 0) - spent)

@@ -13,17 +13,17 @@ export interface EmbeddedDynamo {
   close(): Promise<void>
 }
 
-/** Starts dynalite on 127.0.0.1; with `path`, data persists on disk, else in memory. */
-export async function startEmbeddedDynamo(path?: string): Promise<EmbeddedDynamo> {
+/** Starts dynalite on 127.0.0.1 (`port`, default any free one); with `path`, data persists on disk, else in memory. */
+export async function startEmbeddedDynamo(path?: string, port = 0): Promise<EmbeddedDynamo> {
   if (path) mkdirSync(path, { recursive: true })
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(path ? { path } : {}) })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
+    server.listen(port, '127.0.0.1', () => resolve())
   })
-  const { port } = server.address() as AddressInfo
+  const bound = (server.address() as AddressInfo).port
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `http://127.0.0.1:${bound}`,
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve())
       // dynalite keeps idle keep-alive sockets open; drop them so close() returns promptly.

@@ -1,105 +1,211 @@
 /**
- * `npm run bench`: the gateway's added latency and throughput, side by side in one run, against
- * calling the same upstream directly. Upstream = the Bedrock wire-protocol server (h2c, event
- * streams) with its echo handler; "direct" = the AWS SDK calling it, as an app without a
- * gateway would; "gateway" = HTTP to pennyworth (real key auth, validation, translation,
- * metering sink, SSE) which calls it through the same SDK. Not a test: it prints numbers.
+ * `npm run bench`: pennyworth with DEFAULT settings side by side with its peers, in one run,
+ * against the same Bedrock wire-protocol server (own process; 200-delta streams):
+ * - direct: the AWS SDK calling the upstream itself, with its default handler (and with the
+ *   handler pennyworth uses, app/clients.ts), the baseline for "added" latency;
+ * - pennyworth: its own process (scripts/bench/pennyworth-process.ts), real key auth,
+ *   validation, translation, crash-safe metering into a DynamoDB-API store (own process);
+ * - Portkey's gateway (`@portkey-ai/gateway`, its Bedrock provider pointed at the same
+ *   upstream), forced onto 127.0.0.1 by a preload and checked before any traffic.
+ * Interleaved rounds, medians; req/s at 1/16/64 connections, stream time to first content at
+ * 16, peak RSS and CPU per request of each gateway process, and the metering backlog after
+ * the load stops. Targets (issue 15) are printed against the numbers. Not a test.
+ *
+ * To add a target: give `targets` an entry with `call(stream)`, and optionally `pid`.
  */
 import '../../app/lib/sdk-node-warning.js' // first: before any AWS SDK client exists
 import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime'
-import { Agent, request } from 'undici'
-import { buildApp } from '../../app/app.js'
-import { createDocumentClient } from '../../app/clients.js'
-import { loadConfig } from '../../app/config.js'
-import { loadCatalog } from '../../app/services/catalog.js'
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { ensureTables } from '../../app/store/setup.js'
-import { startBedrockServer } from '../../test/helpers/bedrock-server.js'
+import { readFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
+import { createRequire } from 'node:module'
+import { Agent, request } from 'undici'
+import { createBedrockClient } from '../../app/clients.js'
+import { loadCatalog } from '../../app/services/catalog.js'
 
-const credentials = { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' }
 const N = Number(process.env.BENCH_REQUESTS ?? 2000)
-const WARMUP = 200
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const credentials = { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' }
+const here = (f: string) => new URL(f, import.meta.url).pathname
+const children: ChildProcess[] = []
+let stderrLines = 0
+const stopAll = () => { for (const c of children) if (c.exitCode === null) c.kill('SIGTERM') }
+process.on('uncaughtException', (err) => { console.error(err); stopAll(); process.exit(1) })
+process.on('unhandledRejection', (err) => { console.error(err); stopAll(); process.exit(1) })
 
-const upstream = await startBedrockServer()
-const dynamoProcess = spawn(process.execPath, ['--import', 'tsx', new URL('./dynamo-process.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] })
-const [dynamoLine] = await once(dynamoProcess.stdout!, 'data') as [Buffer]
-const dynamoServer = { endpoint: String(dynamoLine).trim() }
-const config = loadConfig({
-  PENNYWORTH_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-  PENNYWORTH_USAGE_COALESCE_MS: process.env.PENNYWORTH_USAGE_COALESCE_MS,
-})
-const dynamo = createDocumentClient({ endpoint: dynamoServer.endpoint, region: 'us-east-1', credentials })
-await ensureTables(dynamo, config.tables)
-const gatewayBedrock = new BedrockRuntimeClient({ endpoint: upstream.url, region: 'us-east-1', credentials })
-// Logs go to /dev/null-equivalent so the terminal is not the bottleneck, but pino still runs.
-const { Writable } = await import('node:stream')
-const sink = new Writable({ write(_c, _e, cb) { cb() } })
-const app = await buildApp({
-  config, catalog: loadCatalog(), clients: { dynamo, bedrock: gatewayBedrock },
-  logger: { level: config.logLevel, stream: sink },
-})
-const url = await app.listen({ host: '127.0.0.1', port: 0 })
-const { key } = await app.keys.create({ name: 'bench', owner: 'bench' })
+/** Starts a child and resolves with the first stdout line matching `ready`. */
+async function child(args: string[], env: NodeJS.ProcessEnv, ready: RegExp, quietStderr = false): Promise<{ proc: ChildProcess; match: RegExpExecArray }> {
+  const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', quietStderr ? 'pipe' : 'inherit', 'ipc'] })
+  if (quietStderr) proc.stderr!.on('data', (d: Buffer) => { stderrLines += String(d).split('\n').filter((l) => l.startsWith('Error')).length })
+  children.push(proc)
+  let out = ''
+  return new Promise((resolve, reject) => {
+    proc.stdout!.on('data', (d) => {
+      out += d
+      const m = ready.exec(out)
+      if (m) resolve({ proc, match: m })
+    })
+    proc.once('exit', (code) => reject(new Error(`${args.join(' ')} exited ${code}: ${out}`)))
+  })
+}
 
-const direct = new BedrockRuntimeClient({ endpoint: upstream.url, region: 'us-east-1', credentials })
-const agent = new Agent({ connections: 64, pipelining: 1 })
+const upstream = (await child(['--import', 'tsx', here('./upstream-process.ts')], {}, /^(http\S+)\n/m)).match[1]
+const dynamo = (await child(['--import', 'tsx', here('./dynamo-process.ts')], {}, /^(http\S+)\n/m)).match[1]
+const pw = await child(['--import', 'tsx', here('./pennyworth-process.ts')], { BENCH_UPSTREAM: upstream, BENCH_DYNAMO: dynamo }, /READY (\S+) (\S+)\n/)
+const [pwUrl, pwKey] = [pw.match[1], pw.match[2]]
+const portkeyEntry = createRequire(import.meta.url).resolve('@portkey-ai/gateway/build/start-server.js')
+const pk = await child(['--require', here('./portkey-preload.cjs'), portkeyEntry, '--headless', '--port=0'], { NODE_ENV: 'production' }, /BOUND (\S+) (\d+)\n/, true)
+if (pk.match[1] !== '127.0.0.1') throw new Error(`Portkey bound ${pk.match[1]}, not 127.0.0.1: refusing to send traffic`)
+const pkUrl = `http://127.0.0.1:${pk.match[2]}`
+
 const MODEL = 'claude-haiku-4-5'
 const UPSTREAM_ID = loadCatalog().models.find((m) => m.id === MODEL)!.upstreamId
 const messages = [{ role: 'user' as const, content: 'Say hello in five words.' }]
+const agent = new Agent({ connections: 64, pipelining: 1 })
 
-async function directCall(stream: boolean): Promise<void> {
+/** One call; resolves with ms to the first content (streams) when asked. */
+type Call = (stream: boolean) => Promise<number | void>
+
+function sdkTarget(client: BedrockRuntimeClient): Call {
   const input = { modelId: UPSTREAM_ID, messages: [{ role: 'user' as const, content: [{ text: messages[0].content }] }], inferenceConfig: { maxTokens: 64 } }
-  if (!stream) { await direct.send(new ConverseCommand(input)); return }
-  const res = await direct.send(new ConverseStreamCommand(input))
-  for await (const _ of res.stream!) { /* drain */ }
+  return async (stream) => {
+    const t0 = performance.now()
+    if (!stream) { await client.send(new ConverseCommand(input)); return }
+    const res = await client.send(new ConverseStreamCommand(input))
+    let first: number | undefined
+    for await (const ev of res.stream!) if (first === undefined && ev.contentBlockDelta) first = performance.now() - t0
+    return first
+  }
 }
 
-async function gatewayCall(stream: boolean): Promise<void> {
-  const res = await request(`${url}/v1/chat/completions`, {
-    method: 'POST', dispatcher: agent,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: MODEL, messages, max_tokens: 64, stream }),
-  })
-  const text = await res.body.text()
-  if (res.statusCode !== 200 || (stream && !text.endsWith('data: [DONE]\n\n'))) throw new Error(`gateway ${res.statusCode}: ${text.slice(0, 200)}`)
+function httpTarget(url: string, headers: Record<string, string>, model: string): Call {
+  return async (stream) => {
+    const t0 = performance.now()
+    const res = await request(`${url}/v1/chat/completions`, {
+      method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ model, messages, max_tokens: 64, stream }),
+    })
+    if (!stream) {
+      const text = await res.body.text()
+      if (res.statusCode !== 200) throw new Error(`${url} ${res.statusCode}: ${text.slice(0, 300)}`)
+      return
+    }
+    let first: number | undefined
+    let text = ''
+    for await (const chunk of res.body) {
+      text += chunk
+      if (first === undefined && text.includes('"content":"w')) first = performance.now() - t0
+    }
+    if (res.statusCode !== 200 || !text.includes('data: [DONE]')) throw new Error(`${url} stream ${res.statusCode}: ${text.slice(0, 300)}`)
+    return first
+  }
 }
 
-interface Result { p50: number; p99: number; rps: number }
+interface Target { name: string; call: Call; pid?: number }
+const sdkDefault = new BedrockRuntimeClient({ endpoint: upstream, region: 'us-east-1', credentials })
+const sdkOurs = createBedrockClient({ endpoint: upstream, region: 'us-east-1', credentials })
+const targets: Target[] = [
+  { name: 'SDK direct (default handler)', call: sdkTarget(sdkDefault) },
+  { name: "SDK direct (pennyworth's handler)", call: sdkTarget(sdkOurs) },
+  { name: 'pennyworth (default settings)', call: httpTarget(pwUrl, { authorization: `Bearer ${pwKey}` }, MODEL), pid: pw.proc.pid },
+  {
+    name: 'Portkey gateway 1.15.2 (Bedrock provider)', pid: pk.proc.pid,
+    call: httpTarget(pkUrl, {
+      'x-portkey-provider': 'bedrock', 'x-portkey-custom-host': upstream, 'x-portkey-aws-region': 'us-east-1',
+      'x-portkey-aws-access-key-id': credentials.accessKeyId, 'x-portkey-aws-secret-access-key': credentials.secretAccessKey,
+    }, UPSTREAM_ID),
+  },
+]
 
-async function measure(fn: () => Promise<void>, concurrency: number): Promise<Result> {
-  for (let i = 0; i < WARMUP; i++) await fn()
+/** CPU seconds (user + system) and peak RSS (VmHWM, MB) of a process, from /proc. */
+function proc(pid: number): { cpu: number; peakMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  const ticks = Number(stat[11]) + Number(stat[12])
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]
+  return { cpu: ticks / 100, peakMb: Number(hwm) / 1024 }
+}
+
+interface Cell { p50: number; p99: number; rps: number; firstP50?: number; cpuMsPerReq?: number }
+
+async function measure(target: Target, concurrency: number, stream: boolean, n: number): Promise<Cell> {
   const times: number[] = []
+  const firsts: number[] = []
   let next = 0
+  const cpu0 = target.pid ? proc(target.pid).cpu : 0
   const start = performance.now()
   await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next++ < N) {
+    while (next++ < n) {
       const t0 = performance.now()
-      await fn()
+      const first = await target.call(stream)
       times.push(performance.now() - t0)
+      if (typeof first === 'number') firsts.push(first)
     }
   }))
   const elapsed = (performance.now() - start) / 1000
-  times.sort((a, b) => a - b)
-  const q = (p: number) => times[Math.min(times.length - 1, Math.floor(p * times.length))]
-  return { p50: q(0.5), p99: q(0.99), rps: times.length / elapsed }
+  const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]
+  const cell: Cell = { p50: q(times, 0.5), p99: q(times, 0.99), rps: times.length / elapsed }
+  if (firsts.length) cell.firstP50 = q(firsts, 0.5)
+  if (target.pid) cell.cpuMsPerReq = ((proc(target.pid).cpu - cpu0) * 1000) / times.length
+  return cell
 }
 
-const rows: string[][] = [['mode', 'concurrency', 'direct p50', 'gateway p50', 'added p50', 'direct p99', 'gateway p99', 'added p99', 'direct req/s', 'gateway req/s']]
-const ms = (x: number) => `${x.toFixed(3)} ms`
-for (const stream of [false, true]) {
-  for (const concurrency of [1, 16]) {
-    const d = await measure(() => directCall(stream), concurrency)
-    const g = await measure(() => gatewayCall(stream), concurrency)
-    rows.push([stream ? 'stream' : 'non-stream', String(concurrency), ms(d.p50), ms(g.p50), ms(g.p50 - d.p50), ms(d.p99), ms(g.p99), ms(g.p99 - d.p99), d.rps.toFixed(0), g.rps.toFixed(0)])
+const cells = ['c1', 'c16', 'c64', 's16'] as const
+const results = new Map<string, Record<(typeof cells)[number], Cell[]>>()
+for (const t of targets) {
+  results.set(t.name, { c1: [], c16: [], c64: [], s16: [] })
+  for (let i = 0; i < 100; i++) { await t.call(false); await t.call(true) } // warm-up
+}
+const load0 = loadavg()[0]
+const began = Date.now()
+for (let round = 0; round < ROUNDS; round++) {
+  for (const t of targets) {
+    const r = results.get(t.name)!
+    r.c1.push(await measure(t, 1, false, Math.floor(N / 4)))
+    r.c16.push(await measure(t, 16, false, N))
+    r.c64.push(await measure(t, 64, false, N))
+    r.s16.push(await measure(t, 16, true, Math.floor(N / 4)))
   }
 }
-const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
-console.log(`pennyworth bench: ${N} requests per cell after ${WARMUP} warm-up, Node ${process.version}, log level ${config.logLevel}, usage coalescing ${config.usageCoalesceMs} ms`)
-for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '))
+const backlogAfter = await new Promise<number>((resolve) => {
+  pw.proc.once('message', (m: { backlog: number }) => resolve(m.backlog))
+  pw.proc.send('backlog')
+})
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const m = (name: string, cell: (typeof cells)[number], f: (c: Cell) => number | undefined) => median(results.get(name)![cell].map((c) => f(c) ?? NaN))
 
-await app.close()
+const base = targets[0].name
+const rows: string[][] = [['target', 'p50 c=1', 'added p50 c=1', 'req/s c=16', 'req/s c=64 (p99)', 'stream first content p50, 16', 'CPU ms/req (c=16)', 'peak RSS']]
+for (const t of targets) {
+  const peak = t.pid ? `${proc(t.pid).peakMb.toFixed(0)} MB` : '—'
+  rows.push([
+    t.name,
+    `${m(t.name, 'c1', (c) => c.p50).toFixed(2)} ms`,
+    t.name === base ? '—' : `${(m(t.name, 'c1', (c) => c.p50) - m(base, 'c1', (c) => c.p50)).toFixed(2)} ms`,
+    `${m(t.name, 'c16', (c) => c.rps).toFixed(0)} (${(m(t.name, 'c16', (c) => c.rps) / m(base, 'c16', (c) => c.rps)).toFixed(2)})`,
+    `${m(t.name, 'c64', (c) => c.rps).toFixed(0)} (${m(t.name, 'c64', (c) => c.p99).toFixed(0)} ms)`,
+    `${m(t.name, 's16', (c) => c.firstP50).toFixed(1)} ms`,
+    t.pid ? m(t.name, 'c16', (c) => c.cpuMsPerReq).toFixed(2) : '—',
+    peak,
+  ])
+}
+console.log(`pennyworth bench ${new Date(began).toISOString().slice(0, 16)}Z: ${N} requests per cell (c=1 and streams: ${Math.floor(N / 4)}), ${ROUNDS} interleaved rounds, medians; Node ${process.version}, ${cpus().length} × ${cpus()[0].model}; load average at start ${load0.toFixed(2)}, at end ${loadavg()[0].toFixed(2)}`)
+console.log(`| ${rows[0].join(' | ')} |\n|${rows[0].map(() => ' --- ').join('|')}|`)
+for (const r of rows.slice(1)) console.log(`| ${r.join(' | ')} |`)
+console.log(`metering backlog once the load stopped: ${backlogAfter}; Portkey printed ${stderrLines} errors of its own to stderr (its stream log processing; every stream still ended with [DONE])`)
+
+const pwName = targets[2].name
+const pkName = targets[3].name
+const checks: Array<[string, boolean]> = [
+  ['throughput c=16 ≥ Portkey', m(pwName, 'c16', (c) => c.rps) >= m(pkName, 'c16', (c) => c.rps)],
+  ['throughput c=64 ≥ Portkey', m(pwName, 'c64', (c) => c.rps) >= m(pkName, 'c64', (c) => c.rps)],
+  ['added p50 c=1 < 1 ms', m(pwName, 'c1', (c) => c.p50) - m(base, 'c1', (c) => c.p50) < 1],
+  ['stream first content p50 ≤ Portkey', m(pwName, 's16', (c) => c.firstP50) <= m(pkName, 's16', (c) => c.firstP50)],
+  ['peak RSS ≤ 300 MB', proc(pw.proc.pid!).peakMb <= 300],
+  ['no backlog after the load', backlogAfter === 0],
+]
+for (const [what, ok] of checks) console.log(`${ok ? 'met    ' : 'NOT MET'}  ${what}`)
+
 await agent.close()
-direct.destroy(); gatewayBedrock.destroy(); dynamo.destroy()
-await upstream.close()
-dynamoProcess.kill('SIGTERM')
+sdkDefault.destroy(); sdkOurs.destroy()
+stopAll()

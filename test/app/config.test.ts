@@ -20,8 +20,8 @@ t.test('values are parsed', async (t) => {
   t.equal(c.mockModels, true)
   t.equal(c.keyCacheTtlMs, 0)
   t.equal(c.publicUrl, 'https://api.example.com')
-  t.equal(loadConfig({ PENNYWORTH_USAGE_COALESCE_MS: '100' }).usageCoalesceMs, 100)
-  t.equal(loadConfig({}).usageCoalesceMs, 0, 'write per call unless asked')
+  t.equal(loadConfig({ PENNYWORTH_METERING_LEASE_MS: '5000' }).meteringLeaseMs, 5000)
+  t.equal(loadConfig({}).meteringLeaseMs, 20 * 60_000, 'longer than the longest Lambda call')
 })
 
 t.test('a bad value stops start-up naming the variable', async (t) => {
@@ -34,7 +34,7 @@ t.test('a bad value stops start-up naming the variable', async (t) => {
     [{ PENNYWORTH_KEYS_TABLE: 'a b' }, 'PENNYWORTH_KEYS_TABLE'],
     [{ PENNYWORTH_PUBLIC_URL: 'ftp://x' }, 'PENNYWORTH_PUBLIC_URL'],
     [{ HOST: ' 0.0.0.0' }, 'HOST'],
-    [{ PENNYWORTH_USAGE_COALESCE_MS: '9000' }, 'PENNYWORTH_USAGE_COALESCE_MS'],
+    [{ PENNYWORTH_METERING_LEASE_MS: '10' }, 'PENNYWORTH_METERING_LEASE_MS'],
   ]
   for (const [env, name] of bad) {
     t.throws(() => loadConfig(env), new ConfigError(name, '').constructor, name)

@@ -1,13 +1,13 @@
 /**
- * BackgroundWriter and the metering sink over it: tasks never throw into the caller, are retried
+ * BackgroundWriter and the metering ledger's retries: tasks never throw into the caller, are retried
  * with backoff, logged with their details when they finally fail; flush waits for all of them.
  */
 import t from 'tap'
 import { createDocumentClient } from '../../app/clients.js'
 import '../helpers/app.js' // silences the SDK's Node 20 warning
 import { BackgroundWriter } from '../../app/lib/background.js'
-import { MeteringSink } from '../../app/services/metering.js'
-import { UsageStore } from '../../app/store/usage.js'
+import { Ledger } from '../../app/services/metering.js'
+import { LedgerStore } from '../../app/store/ledger.js'
 
 function logger() {
   const lines: Array<{ level: 'warn' | 'error'; obj: Record<string, unknown>; msg?: string }> = []
@@ -60,35 +60,22 @@ t.test('flush also waits for tasks started while flushing', async (t) => {
   t.same(done, ['a', 'b'])
 })
 
-t.test('settled waits only for the tasks running now', async (t) => {
-  const writer = new BackgroundWriter({ log: logger() })
-  let release!: () => void
-  writer.run({ label: 'first', details: {}, run: () => new Promise<void>((r) => setTimeout(r, 10)) })
-  const settled = writer.settled()
-  writer.run({ label: 'later', details: {}, run: () => new Promise<void>((r) => { release = r }) })
-  await settled
-  t.equal(writer.size, 1, 'the later task is still running')
-  release()
-  await writer.flush()
-  t.equal(writer.size, 0)
-})
-
-t.test('metering sink against an unreachable DynamoDB: record returns at once, each item write retried then logged', async (t) => {
+t.test('ledger against an unreachable DynamoDB: record returns at once, the write is retried then logged once', async (t) => {
   const log = logger()
   // Port 9 (discard) on loopback: nothing listens, connections are refused.
   const doc = createDocumentClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 })
   t.teardown(() => doc.destroy())
-  const sink = new MeteringSink({ store: new UsageStore(doc, 'usage'), background: new BackgroundWriter({ log, attempts: 2, baseDelayMs: 1 }) })
+  const ledger = new Ledger({ store: new LedgerStore(doc, 'usage'), log, attempts: 2, baseDelayMs: 1 })
   const started = Date.now()
-  sink.record({
+  ledger.record({
     keyId: 'k1', owner: 'o', modelId: 'nova-pro', costMicroUsd: 42, at: Date.now(), requestId: 'req-1',
     tokens: { inputTokens: 1, outputTokens: 2, cacheReadTokens: 0, cacheWriteTokens: 0 },
   })
   t.ok(Date.now() - started < 20, 'no waiting on the write')
-  await sink.flush()
+  await ledger.flush()
   const errors = log.lines.filter((l) => l.level === 'error')
-  t.equal(errors.length, 3, 'day, month and spend items each logged once')
-  t.same(errors.map((e) => (e.obj.write as { item: string }).item).sort().map((s) => s.split('#')[0]), ['day', 'month', 'spend'])
-  t.match(errors[0].obj.write, { requestIds: ['req-1'], keyId: 'k1', costMicroUsd: 42, requests: 1 })
-  t.equal(log.lines.filter((l) => l.level === 'warn').length, 3, 'one retry each')
+  t.equal(errors.length, 1, 'one merged write, logged once')
+  t.match(errors[0].obj, { task: 'ledger.write', keyId: 'k1' })
+  t.equal(log.lines.filter((l) => l.level === 'warn').length, 1, 'one retry')
+  t.equal(ledger.failed, 1)
 })

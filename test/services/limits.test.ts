@@ -10,6 +10,8 @@ import type { KeyPrincipal } from '../../app/services/keys.js'
 import { estimateChat, estimateEmbedding, IMAGE_TOKENS, LimitsService } from '../../app/services/limits.js'
 import type { AdmitRequest, WindowCounts } from '../../app/store/rate-limits.js'
 import type { SpendRecord } from '../../app/store/usage.js'
+import type { OpenCall } from '../../app/store/ledger.js'
+import { storeUnavailable, type LedgerCall } from '../../app/services/metering.js'
 
 const catalog = loadCatalog()
 const sonnet = catalog.models.find((m) => m.id === 'claude-sonnet-4-5')!
@@ -37,16 +39,17 @@ function setup(opts: { budgetOk?: boolean; rateOk?: boolean; counts?: WindowCoun
   const calls: string[] = []
   let now = Date.parse('2026-11-25T10:00:30Z')
   const spend: SpendRecord = { costMicroUsd: 0, committedMicroUsd: 0 }
-  const usage = {
-    async reserve(keyId: string, month: string, microUsd: number, limit?: number) {
-      calls.push(`reserve ${month} ${microUsd} <${limit}`)
-      if (opts.storeDown) throw new Error('down')
-      if (opts.budgetOk === false) return { ok: false, spend: { costMicroUsd: 900, committedMicroUsd: 900 } }
-      spend.committedMicroUsd += microUsd
-      return { ok: true, spend: { ...spend } }
+  // A fake ledger: the write-ahead record is the reservation for keys with a budget.
+  const ledger = {
+    async open(req: { keyId: string; owner: string; modelId: string; reserveMicroUsd: number; limit?: number; wantSpend?: boolean; estimate: OpenCall['estimate'] }) {
+      calls.push(req.limit !== undefined ? `reserve 2026-11 ${req.reserveMicroUsd} <${req.limit}` : req.wantSpend ? 'open+spend' : 'open')
+      if (opts.storeDown) throw storeUnavailable()
+      if (opts.budgetOk === false) return { ok: false as const, spend: { costMicroUsd: 900, committedMicroUsd: 900 } }
+      spend.committedMicroUsd += req.reserveMicroUsd
+      const open: OpenCall = { callId: 'c1', modelId: req.modelId, day: '2026-11-25', leaseUntil: now + 1, reserveMicroUsd: req.reserveMicroUsd, estimate: req.estimate }
+      return { ok: true as const, call: { id: 'c1', keyId: req.keyId, owner: req.owner, month: '2026-11', open, durable: Promise.resolve() }, spend: { ...spend } }
     },
-    async release(keyId: string, month: string, microUsd: number) { calls.push(`release ${month} ${microUsd}`) },
-    async spend() { calls.push('spend'); return spend },
+    cancel(call: LedgerCall) { calls.push(`release ${call.month} ${call.open.reserveMicroUsd}`) },
   }
   const rateLimits = {
     async admit(req: AdmitRequest) {
@@ -58,19 +61,20 @@ function setup(opts: { budgetOk?: boolean; rateOk?: boolean; counts?: WindowCoun
     },
   }
   const background = new BackgroundWriter({ log: quiet })
-  const limits = new LimitsService({ usage, rateLimits, background, now: () => now })
+  const limits = new LimitsService({ ledger, rateLimits, background, now: () => now })
   return { calls, limits, background, tick: (ms: number) => { now += ms } }
 }
 const principal = (limits: KeyPrincipal['limits']): KeyPrincipal => ({ kind: 'api-key', keyId: 'k', owner: 'o', name: 'n', models: ['*'], ...(limits ? { limits } : {}) })
 const estimate = { inputTokens: 100, maxOutputTokens: 200, requestedOutputTokens: 50 }
 const reserve = Math.round(100 * sonnet.pricing.inputPerMTok + 200 * sonnet.pricing.outputPerMTok) // worst case: max output
 
-t.test('a key without limits: no I/O, no headers', async (t) => {
+t.test('a key without limits: only its write-ahead record, no headers', async (t) => {
   const { calls, limits } = setup()
   const permit = await limits.admit(principal(undefined), sonnet, estimate, quiet)
   t.same(permit.headers, {})
+  t.equal(permit.call?.id, 'c1', 'the permit carries the ledger record its usage settles')
   permit.settle({ inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 })
-  t.same(calls, [])
+  t.same(calls, ['open'])
 })
 
 t.test('admitted: reservation and window charged at once; settle corrects the tokens only', async (t) => {
@@ -127,7 +131,7 @@ t.test('cancel gives everything back; corrections after the window count in the 
 
 t.test('the shared state is unreachable: 503, and what did pass is refunded', async (t) => {
   const { limits, background, calls } = setup({ storeDown: true })
-  await t.rejects(limits.admit(principal({ monthlyBudgetMicroUsd: 1, rpm: 10 }), sonnet, estimate, quiet), { status: 503, code: 'limits_unavailable' })
+  await t.rejects(limits.admit(principal({ monthlyBudgetMicroUsd: 1, rpm: 10 }), sonnet, estimate, quiet), { status: 503, code: 'metering_unavailable', headers: { 'retry-after': '1' } })
   await background.flush()
   t.ok(calls.includes('adjust 10:00 -1 -150'))
 })
