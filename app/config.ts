@@ -33,6 +33,11 @@ export interface Config {
   usageCoalesceMs: number
   /** Largest accepted request body (API Gateway/Lambda allow 6 MB). */
   bodyLimitBytes: number
+  /**
+   * Anthropic door: an unlisted `claude-<family>-…` id is served by the newest model of that
+   * family the key may use (true), or answered 404 naming the served ids (false).
+   */
+  anthropicModelFallback: boolean
   /** Cognito sign-in for people (admin API); undefined = nobody can sign in. */
   cognito: CognitoConfig | undefined
 }
@@ -159,6 +164,7 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = { 
     publicUrl: url(env, 'PENNYWORTH_PUBLIC_URL'),
     usageCoalesceMs: int(env, 'PENNYWORTH_USAGE_COALESCE_MS', 0, 0, 5_000),
     bodyLimitBytes: 6 * 1024 * 1024,
+    anthropicModelFallback: bool(env, 'PENNYWORTH_ANTHROPIC_MODEL_FALLBACK', true),
     cognito: cognito(env),
   }
   return Object.freeze(config)
