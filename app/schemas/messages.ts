@@ -13,7 +13,8 @@ const Block = Type.Object({ type: Type.String() })
 const Content = Type.Union([Type.String(), Type.Array(Block)])
 
 export const AnthropicMessage = Type.Object({
-  role: Type.Union([Type.Literal('user'), Type.Literal('assistant')]),
+  /** `system`: a system message inside the conversation (sent by Claude Code 2.1+). */
+  role: Type.Union([Type.Literal('user'), Type.Literal('assistant'), Type.Literal('system')]),
   content: Content,
 })
 

@@ -24,7 +24,7 @@ export const MESSAGES_PARAMETER_POLICY: Record<string, string> = {
   model: 'Anthropic ids, dated ids and aliases → the catalog model; an unlisted `claude-<family>-…` id → the newest served model of that family (header `x-pennyworth-model-fallback`, switch: `PENNYWORTH_ANTHROPIC_MODEL_FALLBACK=off`); `[1m]` suffix dropped (no long-context variant in the catalog), named in the same header.',
   max_tokens: 'Required; → `maxTokens` (400 above the model\'s maximum output, clamped when the model was substituted).',
   messages: 'text, image (base64), document (PDF/text, base64 or text), tool_use, tool_result (string or text/image/document blocks, `is_error`), thinking (with signature) and redacted_thinking; `cache_control` on any block → a cache point after it. Image/document URLs and files → 400.',
-  system: 'String or text blocks with `cache_control`.',
+  system: 'String or text blocks with `cache_control`; `system` messages inside `messages` join it in order (Converse has one system prompt).',
   stop_sequences: '→ `stopSequences`.',
   temperature: '→ `temperature`.',
   top_p: '→ `topP`.',
@@ -138,13 +138,13 @@ function block(raw: unknown, at: string, role: 'user' | 'assistant', model: Cata
   }
 }
 
-function system(raw: MessagesRequest['system']): TextBlock[] {
+function system(raw: MessagesRequest['system'], where = 'system'): TextBlock[] {
   if (raw === undefined) return []
   if (typeof raw === 'string') return raw.trim() === '' ? [] : [{ type: 'text', text: raw }]
   return raw.map((b, i) => {
     const r = b as Raw
-    if (r.type !== 'text') throw badRequest(`system.${i}: only text blocks are allowed in the system prompt.`, `system.${i}.type`, 'invalid_value')
-    return withCache<TextBlock>({ type: 'text', text: str(r, 'text', `system.${i}`) }, r)
+    if (r.type !== 'text') throw badRequest(`${where}.${i}: only text blocks are allowed in system content.`, `${where}.${i}.type`, 'invalid_value')
+    return withCache<TextBlock>({ type: 'text', text: str(r, 'text', `${where}.${i}`) }, r)
   })
 }
 
@@ -198,18 +198,25 @@ export interface DecodeOptions {
  * @throws ApiError 400 naming the field.
  */
 export function decodeMessages(body: MessagesRequest | CountTokensRequest, model: CatalogModel, opts: DecodeOptions = {}): ChatCall {
-  const messages: ChatMessage[] = body.messages.map((m, i) => {
+  const messages: ChatMessage[] = []
+  const inConversation: TextBlock[] = []
+  body.messages.forEach((m, i) => {
     const at = `messages.${i}`
+    if (m.role === 'system') {
+      // Converse has one system prompt: system messages inside the conversation join it, in order.
+      inConversation.push(...system(m.content, at))
+      return
+    }
     const content = typeof m.content === 'string'
       ? [{ type: 'text', text: m.content } as Block]
-      : m.content.flatMap((b, j) => block(b, `${at}.content.${j}`, m.role, model) ?? [])
-    return { role: m.role, content }
+      : m.content.flatMap((b, j) => block(b, `${at}.content.${j}`, m.role as 'user' | 'assistant', model) ?? [])
+    messages.push({ role: m.role, content })
   })
   const top = body.cache_control ? cacheOf({ cache_control: body.cache_control }) : undefined
   const lastMessage = messages[messages.length - 1]
   const lastBlock = lastMessage?.content[lastMessage.content.length - 1]
   if (top && lastBlock && !lastBlock.cache) lastMessage.content[lastMessage.content.length - 1] = { ...lastBlock, cache: top }
-  const call: ChatCall = { model, system: system(body.system), messages }
+  const call: ChatCall = { model, system: [...system(body.system), ...inConversation], messages }
   const format = body.output_config?.format
   if (format) call.output = { name: 'json_response', schema: format.schema }
   const specs = tools(body.tools as Raw[] | undefined, model)
