@@ -65,6 +65,17 @@ async function gatewayCall(stream: boolean): Promise<void> {
   if (res.statusCode !== 200 || (stream && !text.endsWith('data: [DONE]\n\n'))) throw new Error(`gateway ${res.statusCode}: ${text.slice(0, 200)}`)
 }
 
+/** The same call through the Anthropic Messages door (POST /v1/messages). */
+async function messagesCall(stream: boolean): Promise<void> {
+  const res = await request(`${url}/v1/messages`, {
+    method: 'POST', dispatcher: agent,
+    headers: { 'x-api-key': key, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+    body: JSON.stringify({ model: MODEL, messages, max_tokens: 64, stream }),
+  })
+  const text = await res.body.text()
+  if (res.statusCode !== 200 || (stream && !text.endsWith('event: message_stop\ndata: {"type":"message_stop"}\n\n'))) throw new Error(`messages ${res.statusCode}: ${text.slice(0, 200)}`)
+}
+
 interface Result { p50: number; p99: number; rps: number }
 
 async function measure(fn: () => Promise<void>, concurrency: number): Promise<Result> {
@@ -92,6 +103,9 @@ for (const stream of [false, true]) {
     const d = await measure(() => directCall(stream), concurrency)
     const g = await measure(() => gatewayCall(stream), concurrency)
     rows.push([stream ? 'stream' : 'non-stream', String(concurrency), ms(d.p50), ms(g.p50), ms(g.p50 - d.p50), ms(d.p99), ms(g.p99), ms(g.p99 - d.p99), d.rps.toFixed(0), g.rps.toFixed(0)])
+    // The Messages door, against the same direct measurement.
+    const m = await measure(() => messagesCall(stream), concurrency)
+    rows.push([`messages ${stream ? 'stream' : 'non-stream'}`, String(concurrency), ms(d.p50), ms(m.p50), ms(m.p50 - d.p50), ms(d.p99), ms(m.p99), ms(m.p99 - d.p99), d.rps.toFixed(0), m.rps.toFixed(0)])
   }
 }
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))

@@ -36,6 +36,8 @@ export const MESSAGES_PARAMETER_POLICY: Record<string, string> = {
   metadata: '`user_id` is hashed into the request log; never sent upstream.',
   cache_control: 'Top-level (automatic caching): a cache point after the last block of the conversation.',
   output_config: '`format` json_schema → JSON output (a forced tool on Bedrock, returned as text); `effort` ignored.',
+  mcp_servers: 'Non-empty → 400: the MCP connector does not run through Bedrock here.',
+  'context_management / service_tier / container / thinking.display': 'Ignored.',
   'anthropic-version / anthropic-beta / ?beta=true': 'Accepted and ignored.',
 }
 
@@ -198,6 +200,10 @@ export interface DecodeOptions {
  * @throws ApiError 400 naming the field.
  */
 export function decodeMessages(body: MessagesRequest | CountTokensRequest, model: CatalogModel, opts: DecodeOptions = {}): ChatCall {
+  const servers = (body as Raw).mcp_servers
+  if (Array.isArray(servers) && servers.length > 0) {
+    throw badRequest('mcp_servers: the MCP connector is not supported by this gateway; call MCP tools from the client and send custom tools instead.', 'mcp_servers', 'unsupported_parameter')
+  }
   const messages: ChatMessage[] = []
   const inConversation: TextBlock[] = []
   body.messages.forEach((m, i) => {
