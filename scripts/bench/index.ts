@@ -112,6 +112,27 @@ const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
 console.log(`pennyworth bench: ${N} requests per cell after ${WARMUP} warm-up, Node ${process.version}, log level ${config.logLevel}, usage coalescing ${config.usageCoalesceMs} ms`)
 for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '))
 
+// Doors side by side: direct, chat door and Messages door calls interleaved one after another
+// (concurrency 1), so load drifting on a shared machine hits all three alike.
+const doorRows: string[][] = [['mode', 'direct p50', 'chat p50', 'messages p50', 'chat added', 'messages added', 'messages/chat added']]
+for (const stream of [false, true]) {
+  const times: Record<'direct' | 'chat' | 'messages', number[]> = { direct: [], chat: [], messages: [] }
+  const calls = { direct: () => directCall(stream), chat: () => gatewayCall(stream), messages: () => messagesCall(stream) }
+  for (let i = 0; i < WARMUP + N; i++) {
+    for (const name of ['direct', 'chat', 'messages'] as const) {
+      const t0 = performance.now()
+      await calls[name]()
+      if (i >= WARMUP) times[name].push(performance.now() - t0)
+    }
+  }
+  const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+  const [d, c, m] = [p50(times.direct), p50(times.chat), p50(times.messages)]
+  doorRows.push([stream ? 'stream' : 'non-stream', ms(d), ms(c), ms(m), ms(c - d), ms(m - d), `${((m - d) / (c - d)).toFixed(2)}×`])
+}
+const doorWidths = doorRows[0].map((_, i) => Math.max(...doorRows.map((r) => r[i].length)))
+console.log(`\ndoors interleaved (concurrency 1, ${N} triples):`)
+for (const r of doorRows) console.log(r.map((c, i) => c.padStart(doorWidths[i])).join('  '))
+
 await app.close()
 await agent.close()
 direct.destroy(); gatewayBedrock.destroy(); dynamo.destroy()
