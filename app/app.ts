@@ -23,6 +23,7 @@ import { BedrockProvider } from './providers/bedrock/provider.js'
 import { MockProvider } from './providers/mock/index.js'
 import { healthRoutes } from './routes/health.js'
 import { chatCompletionRoutes } from './routes/openai/chat-completions.js'
+import { messagesRoutes } from './routes/anthropic/messages.js'
 import { embeddingRoutes } from './routes/openai/embeddings.js'
 import { modelRoutes } from './routes/openai/models.js'
 import { mcpRoutes } from './routes/mcp.js'
@@ -50,7 +51,7 @@ import { VERSION } from './version.js'
 export interface AppOptions {
   config: Pick<Config, 'tables' | 'models' | 'mockModels' | 'keyCacheTtlMs' | 'logLevel' | 'bodyLimitBytes'>
     & Partial<Pick<Config, 'mockDelayMs'>>
-    & Partial<Pick<Config, 'cognito' | 'publicUrl' | 'meteringLeaseMs' | 'meteringFoldAt'>>
+    & Partial<Pick<Config, 'cognito' | 'publicUrl' | 'meteringLeaseMs' | 'meteringFoldAt' | 'anthropicModelFallback'>>
   catalog: Catalog
   /**
    * `cognito` (users admin API) may be a client or a provider that builds one on first use
@@ -170,6 +171,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   wellKnownRoutes(app, { version: VERSION, publicUrl: config.publicUrl, cognito: config.cognito })
   modelRoutes(app, { registry })
   chatCompletionRoutes(app, { chat })
+  messagesRoutes(app, { chat, registry, modelFallback: config.anthropicModelFallback ?? true })
   embeddingRoutes(app, { embeddings })
   usageRoutes(app, { usage: app.usage })
   mcpRoutes(app, {

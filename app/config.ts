@@ -40,6 +40,11 @@ export interface Config {
   mockDelayMs: number | undefined
   /** Largest accepted request body (API Gateway/Lambda allow 6 MB). */
   bodyLimitBytes: number
+  /**
+   * Anthropic door: an unlisted `claude-<family>-…` id is served by the newest model of that
+   * family the key may use (true), or answered 404 naming the served ids (false).
+   */
+  anthropicModelFallback: boolean
   /** Cognito sign-in for people (admin API); undefined = nobody can sign in. */
   cognito: CognitoConfig | undefined
 }
@@ -168,6 +173,7 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = { 
     meteringFoldAt: int(env, 'PENNYWORTH_METERING_FOLD_AT', 32, 1, 1_000_000),
     mockDelayMs: env.PENNYWORTH_MOCK_DELAY_MS ? int(env, 'PENNYWORTH_MOCK_DELAY_MS', 0, 0, 10_000) : undefined,
     bodyLimitBytes: 6 * 1024 * 1024,
+    anthropicModelFallback: bool(env, 'PENNYWORTH_ANTHROPIC_MODEL_FALLBACK', true),
     cognito: cognito(env),
   }
   return Object.freeze(config)

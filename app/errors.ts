@@ -1,6 +1,8 @@
 /**
- * The one error type that reaches a client. Every error body pennyworth sends is
- * OpenAI-shaped: https://platform.openai.com/docs/guides/error-codes
+ * The one error type that reaches a client: a domain error (status, kind = `type`, code, param,
+ * headers such as retry-after). Each front door renders it in its own shape
+ * (doors/openai-chat/errors.ts, doors/anthropic/errors.ts); `toJSON` is the OpenAI rendering
+ * (https://platform.openai.com/docs/guides/error-codes), kept for serializing it as is.
  */
 export type ApiErrorType =
   | 'invalid_request_error'

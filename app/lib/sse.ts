@@ -1,9 +1,13 @@
 /**
- * The only place that writes Server-Sent Events (`data: …\n\n`, `data: [DONE]`).
- * Format: https://html.spec.whatwg.org/multipage/server-sent-events.html and OpenAI's stream
- * contract (https://platform.openai.com/docs/api-reference/chat-streaming): JSON payloads,
- * `data: [DONE]` last; an error after the headers are out is one `data: {"error":{…}}` event,
- * then the stream ends (the official clients raise it as an APIError).
+ * The only place that writes Server-Sent Events.
+ * Format: https://html.spec.whatwg.org/multipage/server-sent-events.html. Each front door has
+ * its own framing ({@link SseFraming}):
+ * - OpenAI (https://platform.openai.com/docs/api-reference/chat-streaming): `data: <json>` only,
+ *   `data: [DONE]` last; an error after the headers are out is one `data: {"error":{…}}` event,
+ *   then the stream ends (the official clients raise it as an APIError);
+ * - Anthropic (https://docs.anthropic.com/en/api/messages-streaming): `event: <type>` +
+ *   `data: <json>`, no terminator (message_stop is the last event), `ping` keep-alives, and an
+ *   `event: error` with an Anthropic error body.
  */
 import { PassThrough, type Readable } from 'node:stream'
 
@@ -16,12 +20,39 @@ export const SSE_HEADERS = {
 
 export const sseData = (payload: unknown): string => `data: ${JSON.stringify(payload)}\n\n`
 export const SSE_DONE = 'data: [DONE]\n\n'
+/** An SSE event with a name: `event: <name>` + `data: <json>`. */
+export const sseEvent = (name: string, payload: unknown): string => `event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`
+
+/** How a front door frames its events. */
+export interface SseFraming {
+  /** One payload → its wire text. */
+  event(payload: unknown): string
+  /** Written after the last payload of a complete stream ('' for none). */
+  done: string
+  /** The error payload → its wire text. */
+  error(payload: unknown): string
+  /** A keep-alive written while the source is silent for `keepAliveMs`. */
+  keepAlive?: { ms: number; text: string }
+}
+
+/** OpenAI's framing: data lines, `[DONE]` last. */
+export const OPENAI_FRAMING: SseFraming = { event: sseData, done: SSE_DONE, error: sseData }
+
+/** Anthropic's framing: the event name is the payload's `type`; pings every 10 s of silence. */
+export const ANTHROPIC_FRAMING: SseFraming = {
+  event: (p) => sseEvent((p as { type: string }).type, p),
+  done: '',
+  error: (p) => sseEvent('error', p),
+  keepAlive: { ms: 10_000, text: sseEvent('ping', { type: 'ping' }) },
+}
 
 export interface SseOptions {
   /** Turns an error thrown by the source into the payload of the final error event. */
   errorPayload(err: unknown): object
   /** Called once the stream has ended for any reason (done, error, or client gone). */
   onClose?(outcome: 'done' | 'error' | 'aborted'): void
+  /** Default {@link OPENAI_FRAMING}. */
+  framing?: SseFraming
 }
 
 /**
@@ -31,10 +62,28 @@ export interface SseOptions {
  * (client hang-up) stops pulling from the source and closes its iterator.
  */
 export function sseStream(first: unknown[], source: AsyncIterator<unknown>, options: SseOptions): Readable {
+  const framing = options.framing ?? OPENAI_FRAMING
   const out = new PassThrough()
-  for (const payload of first) out.write(sseData(payload))
+  for (const payload of first) out.write(framing.event(payload))
   let closed = false
+  let timer: NodeJS.Timeout | undefined
+  const keepAlive = framing.keepAlive
+  let lastWrite = Date.now()
+  // One timer per stream (not one per event): it pings only after a full quiet period.
+  const check = () => {
+    if (out.destroyed || closed || !keepAlive) return
+    const quiet = Date.now() - lastWrite
+    if (quiet >= keepAlive.ms) {
+      out.write(keepAlive.text)
+      lastWrite = Date.now()
+      timer = setTimeout(check, keepAlive.ms)
+    } else timer = setTimeout(check, keepAlive.ms - quiet)
+  }
+  const arm = () => {
+    if (keepAlive && !timer) timer = setTimeout(check, keepAlive.ms)
+  }
   const finish = (outcome: 'done' | 'error' | 'aborted') => {
+    clearTimeout(timer)
     if (closed) return
     closed = true
     options.onClose?.(outcome)
@@ -47,17 +96,21 @@ export function sseStream(first: unknown[], source: AsyncIterator<unknown>, opti
   })
   void (async () => {
     try {
+      arm()
       while (!out.destroyed) {
         const next = await source.next()
         if (next.done) break
-        if (!out.write(sseData(next.value))) await waitForDrain(out)
+        lastWrite = Date.now()
+        if (!out.write(framing.event(next.value))) await waitForDrain(out)
       }
       if (out.destroyed) return
-      out.end(SSE_DONE)
+      clearTimeout(timer)
+      out.end(framing.done || undefined)
       finish('done')
     } catch (err) {
       if (out.destroyed) return
-      out.end(sseData(options.errorPayload(err)))
+      clearTimeout(timer)
+      out.end(framing.error(options.errorPayload(err)))
       finish('error')
     }
   })()

@@ -29,6 +29,8 @@ declare module 'fastify' {
 
 /** The only routes reachable without credentials: `METHOD /url-pattern`. */
 export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
+  // Anthropic clients (Claude Code) probe the base URL: app/routes/anthropic/messages.ts.
+  'GET /',
   'GET /health',
   'GET /version',
   'GET /v1/.well-known/pennyworth',

@@ -1,11 +1,35 @@
 /**
- * One error handler and one not-found handler, both answering OpenAI-shaped errors
- * (https://platform.openai.com/docs/guides/error-codes). Validation errors become 400 with
+ * One error handler and one not-found handler; each front door renders the domain error in its
+ * own shape (OpenAI's by default, Anthropic's on the Anthropic door). Validation errors become 400 with
  * `param` from the failing path; ApiError is sent as is; anything else is logged with its
  * stack and answered with a generic 500, so internals never reach a client.
  */
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { anthropicErrorBody, anthropicStatus } from '../doors/anthropic/errors.js'
+import { openAIErrorBody } from '../doors/openai-chat/errors.js'
 import { ApiError, badRequest, internalError, notFound, payloadTooLarge } from '../errors.js'
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Which front door's error shape this route answers in (default OpenAI's). */
+    errorFormat?: 'openai' | 'anthropic'
+  }
+}
+
+/**
+ * Anthropic's shape on the Anthropic door's routes, and for any request that says it speaks
+ * Anthropic (`anthropic-version`, e.g. Claude Code on an unknown URL or on GET /v1/models).
+ */
+function speaksAnthropic(request: FastifyRequest): boolean {
+  return request.routeOptions.config?.errorFormat === 'anthropic' || request.headers['anthropic-version'] !== undefined
+}
+
+function send(request: FastifyRequest, reply: FastifyReply, err: ApiError) {
+  if (err.headers) void reply.headers(err.headers)
+  const type = reply.code(err.status).type('application/json; charset=utf-8')
+  if (!speaksAnthropic(request)) return type.send(openAIErrorBody(err))
+  return type.code(anthropicStatus(err).status).send(anthropicErrorBody(err))
+}
 
 interface ValidationIssue { instancePath?: string; keyword?: string; params?: Record<string, unknown>; message?: string }
 
@@ -55,13 +79,12 @@ export function registerErrorHandling(app: FastifyInstance): void {
       apiError = internalError()
     }
     if (apiError.status >= 500) request.log.warn({ status: apiError.status, code: apiError.code }, apiError.message)
-    if (apiError.headers) void reply.headers(apiError.headers)
-    return reply.code(apiError.status).type('application/json; charset=utf-8').send(apiError.toJSON())
+    return send(request, reply, apiError)
   })
 
   app.setNotFoundHandler((request, reply) => {
     const err = notFound(`Unknown request URL: ${request.method} ${request.url.split('?')[0]}.`, 'unknown_url')
-    return reply.code(404).type('application/json; charset=utf-8').send(err.toJSON())
+    return send(request, reply, err)
   })
 }
 

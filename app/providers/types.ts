@@ -1,9 +1,11 @@
 /**
- * The provider contract. A provider translates between the OpenAI wire format and one upstream
- * and yields plain objects; it never touches HTTP replies or SSE (only lib/sse.ts writes SSE).
+ * The provider contract. A provider translates between the neutral call model (app/core/) and
+ * one upstream and yields plain objects; it never touches HTTP replies, SSE or any front door's
+ * wire format.
  */
+import type { ChatCall } from '../core/call.js'
+import type { ChatEvent, ChatResponse, TokenUsage } from '../core/events.js'
 import type { CatalogModel } from '../schemas/catalog.js'
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, TokenUsage } from '../schemas/chat.js'
 
 /** Minimal structured logger (pino-compatible subset). */
 export interface Logger {
@@ -28,32 +30,21 @@ export interface CallContext {
   setHeaders?(headers: Readonly<Record<string, string>>): void
 }
 
-/** A validated chat request plus the catalog entry it resolved to. */
-export interface ChatRequest {
-  body: ChatCompletionRequest
-  model: CatalogModel
-  /** Id to put in the OpenAI response (`chatcmpl-…`). */
-  completionId: string
-  /** Unix seconds for `created`. */
-  created: number
-}
-
-/** A non-streamed answer: the OpenAI completion plus raw token counts for metering. */
-export interface ChatResult {
-  completion: ChatCompletion
-  tokens: TokenUsage
-}
-
 /**
- * One item of a chat stream: an OpenAI chunk to forward, or (once, last) the token counts.
- * The usage chunk OpenAI clients see is built from `tokens` by the chat service, only when the
- * client asked for it; metering always gets it.
+ * A chat provider over the neutral model (app/core/): it encodes the call for its upstream and
+ * decodes the answer back into neutral blocks and events. Errors are ApiErrors (domain errors);
+ * a call aborted through `ctx.signal` ends with an AbortError.
  */
-export type ChatStreamEvent = { chunk: ChatCompletionChunk } | { tokens: TokenUsage }
-
 export interface ChatProvider {
-  chat(req: ChatRequest, ctx: CallContext): Promise<ChatResult>
-  chatStream(req: ChatRequest, ctx: CallContext): AsyncIterable<ChatStreamEvent>
+  /** One whole answer. */
+  complete(call: ChatCall, ctx: CallContext): Promise<ChatResponse>
+  /** The answer as events: message_start, blocks, stop, then usage exactly once. */
+  stream(call: ChatCall, ctx: CallContext): AsyncIterable<ChatEvent>
+  /**
+   * The input tokens the upstream counts for this call, where it can count them exactly
+   * (undefined when the model has no counting API).
+   */
+  countTokens?(call: ChatCall, ctx: CallContext): Promise<number | undefined>
 }
 
 /** A validated embeddings request (inputs already normalised to strings). */

@@ -135,14 +135,8 @@ export interface Usage {
   completion_tokens_details?: { reasoning_tokens: number }
 }
 
-/** Token counts as the upstream reports them, kept apart for pricing (cache reads/writes). */
-export interface TokenUsage {
-  inputTokens: number
-  outputTokens: number
-  cacheReadTokens: number
-  cacheWriteTokens: number
-  reasoningTokens?: number
-}
+/** Token counts as the upstream reports them (defined with the neutral model). */
+export type { TokenUsage } from '../core/events.js'
 
 export interface AssistantMessage {
   role: 'assistant'

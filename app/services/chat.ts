@@ -1,31 +1,20 @@
 /**
- * The chat use case, shared by /v1/chat/completions and the MCP `chat` tool: resolve the
- * model, check the key may use it, call the provider, meter the call. Knows nothing of HTTP.
+ * The chat use case, shared by every front door (/v1/chat/completions, /v1/messages, the MCP
+ * `chat` tool): resolve the model, check the key may use it, admit the call against budgets and
+ * rate limits, call the provider with the neutral call, meter the call. Knows nothing of HTTP
+ * or of any wire format.
  */
-import { randomBytes } from 'node:crypto'
-import type { CallContext, ChatProvider, ChatRequest } from '../providers/types.js'
+import type { ChatCall } from '../core/call.js'
+import { isAbortError } from '../core/errors.js'
+import type { ChatEvent, ChatResponse, TokenUsage } from '../core/events.js'
+import type { CallContext, ChatProvider } from '../providers/types.js'
 import type { CatalogModel } from '../schemas/catalog.js'
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, TokenUsage, Usage } from '../schemas/chat.js'
 import type { ModelRegistry } from './catalog.js'
+import { estimateChat, estimateInputTokens } from './estimate.js'
 import type { KeyPrincipal } from './keys.js'
-import { estimateChat, type LimitsService, type Permit } from './limits.js'
+import type { LimitsService, Permit } from './limits.js'
 import { admitCall, meterCall, providerFor, resolveServedModel } from './model-calls.js'
 import type { UsageSink } from './usage-sink.js'
-
-/** OpenAI's usage object from raw counts: cached prompt tokens count as prompt tokens. */
-export function toOpenAIUsage(t: TokenUsage): Usage {
-  const prompt = t.inputTokens + t.cacheReadTokens + t.cacheWriteTokens
-  const usage: Usage = {
-    prompt_tokens: prompt,
-    completion_tokens: t.outputTokens,
-    total_tokens: prompt + t.outputTokens,
-    prompt_tokens_details: { cached_tokens: t.cacheReadTokens },
-  }
-  if (t.reasoningTokens !== undefined) usage.completion_tokens_details = { reasoning_tokens: t.reasoningTokens }
-  return usage
-}
-
-export const completionId = (): string => `chatcmpl-${randomBytes(12).toString('base64url')}`
 
 export interface ChatServiceOptions {
   registry: ModelRegistry
@@ -36,6 +25,9 @@ export interface ChatServiceOptions {
   limits: LimitsService
   now?: () => number
 }
+
+/** A token count for a call: exact from the upstream, or this gateway's estimate. */
+export interface TokenCount { inputTokens: number; estimated: boolean }
 
 export class ChatService {
   private readonly now: () => number
@@ -48,69 +40,73 @@ export class ChatService {
     return resolveServedModel(this.options.registry, name, principal, 'chat')
   }
 
-  private async prepare(body: ChatCompletionRequest, principal: KeyPrincipal, ctx: CallContext):
-  Promise<{ req: ChatRequest; provider: ChatProvider; permit: Permit }> {
-    const model = this.resolve(body.model, principal)
-    const provider = providerFor(this.options.providers, model, body.model)
-    const req: ChatRequest = { body, model, completionId: completionId(), created: Math.floor(this.now() / 1000) }
+  private async prepare(call: ChatCall, principal: KeyPrincipal, ctx: CallContext): Promise<{ provider: ChatProvider; permit: Permit }> {
+    const provider = providerFor(this.options.providers, call.model, call.model.id)
     // Last: nothing may throw between the admission and the call that settles it.
-    const permit = await admitCall(this.options.limits, principal, model, estimateChat(body, model), ctx)
-    return { req, provider, permit }
+    const permit = await admitCall(this.options.limits, principal, call.model, estimateChat(call), ctx)
+    return { provider, permit }
   }
 
-  /** A non-streamed completion, metered. */
-  async complete(body: ChatCompletionRequest, principal: KeyPrincipal, ctx: CallContext): Promise<ChatCompletion> {
-    const { req, provider, permit } = await this.prepare(body, principal, ctx)
-    let result: Awaited<ReturnType<ChatProvider['chat']>>
+  /** A whole answer, metered. An upstream failure releases the admission (nothing billed). */
+  async complete(call: ChatCall, principal: KeyPrincipal, ctx: CallContext): Promise<ChatResponse> {
+    const { provider, permit } = await this.prepare(call, principal, ctx)
+    let result: ChatResponse
     try {
-      result = await provider.chat(req, ctx)
+      result = await provider.complete(call, ctx)
     } catch (err) {
       permit.cancel()
       throw err
     }
-    this.meter(req.model, result.tokens, principal, ctx, false, permit)
-    return result.completion
+    this.meter(call.model, result.usage, principal, ctx, false, permit)
+    return result
   }
 
   /**
-   * A streamed completion as OpenAI chunks. Validation and model errors throw before the
-   * first chunk; the usage chunk is included only when `stream_options.include_usage` asks,
-   * but the call is metered either way — also when the consumer stops early (estimated).
+   * The answer as neutral events (the `usage` event included, last). Admission errors throw
+   * before the first event. Metering:
+   * - the upstream's usage when it came;
+   * - a stream the client stopped early: estimated (input, and the output produced so far);
+   * - a stream that failed upstream before any output: not billed (the admission is released),
+   *   like the same failure of a non-streamed call.
    */
-  async *stream(body: ChatCompletionRequest, principal: KeyPrincipal, ctx: CallContext): AsyncGenerator<ChatCompletionChunk> {
-    const { req, provider, permit } = await this.prepare(body, principal, ctx)
-    const includeUsage = body.stream_options?.include_usage === true
+  async *stream(call: ChatCall, principal: KeyPrincipal, ctx: CallContext): AsyncGenerator<ChatEvent> {
+    const { provider, permit } = await this.prepare(call, principal, ctx)
     let tokens: TokenUsage | undefined
     let outputChars = 0
+    let upstreamFailed = false
     try {
-      for await (const event of provider.chatStream(req, ctx)) {
-        if ('tokens' in event) {
-          tokens = event.tokens
-          continue
-        }
-        for (const c of event.chunk.choices) {
-          outputChars += (c.delta.content?.length ?? 0) + (c.delta.reasoning_content?.length ?? 0)
-          for (const tc of c.delta.tool_calls ?? []) outputChars += tc.function.arguments.length
-        }
-        yield event.chunk
+      for await (const event of provider.stream(call, ctx)) {
+        if (event.type === 'usage') tokens = event.usage
+        else if (event.type === 'delta') outputChars += (event.text?.length ?? 0) + (event.reasoning?.length ?? 0) + (event.json?.length ?? 0)
+        yield event
       }
-      if (includeUsage && tokens) {
-        yield {
-          id: req.completionId, object: 'chat.completion.chunk', created: req.created, model: req.model.id,
-          system_fingerprint: null, choices: [], usage: toOpenAIUsage(tokens),
-        }
-      }
+    } catch (err) {
+      upstreamFailed = !isAbortError(err) && !ctx.signal.aborted
+      throw err
     } finally {
-      // An interrupted stream has no upstream usage: estimate at ~4 characters a token.
-      const estimated = tokens === undefined
-      const counted = tokens ?? {
-        inputTokens: Math.ceil(JSON.stringify(body.messages).length / 4),
-        outputTokens: Math.ceil(outputChars / 4),
-        cacheReadTokens: 0,
-        cacheWriteTokens: 0,
+      if (tokens === undefined && outputChars === 0 && upstreamFailed) permit.cancel()
+      else {
+        // An interrupted stream has no upstream usage: estimate at ~4 characters a token.
+        const estimated = tokens === undefined
+        const counted = tokens ?? {
+          inputTokens: estimateInputTokens(call),
+          outputTokens: Math.ceil(outputChars / 4),
+          cacheReadTokens: 0,
+          cacheWriteTokens: 0,
+        }
+        this.meter(call.model, counted, principal, ctx, estimated, permit)
       }
-      this.meter(req.model, counted, principal, ctx, estimated, permit)
     }
+  }
+
+  /**
+   * Input tokens of a call without running it (not metered: nothing runs upstream but a count):
+   * the provider's exact count where the model has one, else this gateway's estimate.
+   */
+  async countTokens(call: ChatCall, ctx: CallContext): Promise<TokenCount> {
+    const provider = providerFor(this.options.providers, call.model, call.model.id)
+    const exact = await provider.countTokens?.(call, ctx)
+    return exact !== undefined ? { inputTokens: exact, estimated: false } : { inputTokens: estimateInputTokens(call), estimated: true }
   }
 
   private meter(model: CatalogModel, tokens: TokenUsage, principal: KeyPrincipal, ctx: CallContext, estimated: boolean, permit: Permit): void {

@@ -16,7 +16,7 @@
 import { ApiError } from '../errors.js'
 import type { Logger } from '../providers/types.js'
 import type { CatalogModel } from '../schemas/catalog.js'
-import type { ChatCompletionRequest, TokenUsage } from '../schemas/chat.js'
+import type { TokenUsage } from '../schemas/chat.js'
 import type { BackgroundWriter } from '../lib/background.js'
 import { WINDOW_MS, windowStart, type RateLimitStore, type WindowCounts } from '../store/rate-limits.js'
 import { utcMonth, type SpendRecord } from '../store/usage.js'
@@ -40,34 +40,6 @@ export const IMAGE_TOKENS = 1_600
 export const DEFAULT_MAX_OUTPUT_TOKENS = 8_192
 
 const charsToTokens = (chars: number) => Math.ceil(chars / 4)
-
-/** Estimate of a chat call from its request: messages, tools and schema text, images, max tokens. */
-export function estimateChat(body: ChatCompletionRequest, model: CatalogModel): CallEstimate {
-  let chars = 0
-  let images = 0
-  for (const m of body.messages) {
-    chars += 16 // role and framing
-    const content = 'content' in m ? m.content : undefined
-    if (typeof content === 'string') chars += content.length
-    else if (Array.isArray(content)) {
-      for (const part of content) {
-        if (part.type === 'image_url') images++
-        else if ('text' in part && typeof part.text === 'string') chars += part.text.length
-      }
-    }
-    if (m.role === 'assistant') {
-      for (const tc of m.tool_calls ?? []) chars += tc.function.name.length + tc.function.arguments.length
-      chars += m.reasoning_content?.length ?? 0
-    }
-  }
-  if (body.tools) chars += JSON.stringify(body.tools).length
-  if (body.response_format?.type === 'json_schema') chars += JSON.stringify(body.response_format.json_schema).length
-  const requested = body.max_completion_tokens ?? body.max_tokens ?? 0
-  const cap = model.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS
-  // Extended thinking may raise Bedrock's maxTokens above the client's max_tokens.
-  const maxOutputTokens = requested > 0 && !body.reasoning_effort ? requested : Math.max(requested, cap)
-  return { inputTokens: charsToTokens(chars) + images * IMAGE_TOKENS, maxOutputTokens, requestedOutputTokens: requested }
-}
 
 /** Estimate of an embeddings call: its inputs' text, no output. */
 export function estimateEmbedding(inputs: readonly string[]): CallEstimate {

@@ -102,6 +102,28 @@ function httpTarget(url: string, headers: Record<string, string>, model: string)
   }
 }
 
+/** The same call through the Anthropic Messages door (POST /v1/messages). */
+function messagesTarget(url: string, key: string, model: string): Call {
+  return async (stream) => {
+    const t0 = performance.now()
+    const res = await request(`${url}/v1/messages`, {
+      method: 'POST', dispatcher: agent,
+      headers: { 'x-api-key': key, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+      body: JSON.stringify({ model, messages, max_tokens: 64, stream }),
+    })
+    let first: number | undefined
+    let text = ''
+    for await (const chunk of res.body) {
+      text += chunk
+      if (stream && first === undefined && text.includes('"text_delta","text":"w')) first = performance.now() - t0
+    }
+    if (res.statusCode !== 200 || (stream && !text.endsWith('data: {"type":"message_stop"}\n\n'))) {
+      throw new Error(`${url} messages ${res.statusCode}: ${text.slice(0, 300)}`)
+    }
+    return first
+  }
+}
+
 interface Target { name: string; call: Call; pid?: number }
 const sdkDefault = new BedrockRuntimeClient({ endpoint: upstream, region: 'us-east-1', credentials })
 const sdkOurs = createBedrockClient({ endpoint: upstream, region: 'us-east-1', credentials })
@@ -109,6 +131,7 @@ const targets: Target[] = [
   { name: 'SDK direct (default handler)', call: sdkTarget(sdkDefault) },
   { name: "SDK direct (pennyworth's handler)", call: sdkTarget(sdkOurs) },
   { name: 'pennyworth (default settings)', call: httpTarget(pwUrl, { authorization: `Bearer ${pwKey}` }, MODEL), pid: pw.proc.pid },
+  { name: 'pennyworth Messages door', call: messagesTarget(pwUrl, pwKey, MODEL), pid: pw.proc.pid },
   {
     name: 'Portkey gateway 1.15.2 (Bedrock provider)', pid: pk.proc.pid,
     call: httpTarget(pkUrl, {

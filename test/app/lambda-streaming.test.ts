@@ -25,6 +25,23 @@ t.test('streamed SSE leaves incrementally with status and headers first', async 
   t.match(res.body, /data: \[DONE\]\n\n$/)
 })
 
+t.test('the Messages door streams on Lambda too: event/data framing, incremental, message_stop last', async (t) => {
+  const res = await runtime.invoke(restProxyEvent('POST', '/v1/messages', { 'x-api-key': key, 'anthropic-version': '2023-06-01' },
+    { model: 'claude-haiku-4-5-20251001', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'count' }] }))
+  t.equal(res.meta?.statusCode, 200)
+  t.match(res.meta?.headers['content-type'], /^text\/event-stream/)
+  const textWrites = res.writes.filter((w) => w.data.includes('"text_delta"'))
+  t.ok(textWrites.length >= 3, `text arrived in separate writes (${res.writes.length} writes)`)
+  t.ok(textWrites.at(-1)!.at - textWrites[0].at >= 150, 'not buffered')
+  t.match(res.body, /^event: message_start\ndata: /)
+  t.match(res.body, /event: message_stop\ndata: \{"type":"message_stop"\}\n\n$/)
+  const unauthorized = await runtime.invoke(restProxyEvent('POST', '/v1/messages', { 'anthropic-version': '2023-06-01' },
+    { model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }))
+  t.equal(unauthorized.meta?.statusCode, 401)
+  t.same(JSON.parse(unauthorized.body).error.type, 'authentication_error')
+  t.equal(JSON.parse(unauthorized.body).type, 'error', 'Anthropic error shape')
+})
+
 t.test('non-stream requests and errors through the streaming handler', async (t) => {
   const ok = await runtime.invoke(restProxyEvent('POST', '/v1/chat/completions', { 'x-api-key': key },
     { model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'q' }] }))

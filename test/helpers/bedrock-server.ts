@@ -8,7 +8,7 @@
  *   `NodeHttp2Handler`, which speaks HTTP/2 with prior knowledge to `http://` endpoints.
  *   HTTP/1.1 is accepted too on the same port, for clients given a `NodeHttpHandler`.
  * - Routes `POST /model/{modelId}/converse | converse-stream | invoke |
- *   invoke-with-response-stream`, the model id URL-encoded as one path segment.
+ *   invoke-with-response-stream | count-tokens`, the model id URL-encoded as one path segment.
  * - Errors: status + `x-amzn-ErrorType: <Type>:<namespace URL>` + `{"message": …}`; the SDK
  *   takes the type from that header (the part before `:`) and picks the exception class.
  * - Streams: `application/vnd.amazon.eventstream`, one binary event-stream message per event
@@ -32,7 +32,7 @@ import { EventStreamCodec } from '@smithy/eventstream-codec'
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8'
 
 /** The Bedrock Runtime operations this server answers. */
-export type BedrockOperation = 'converse' | 'converse-stream' | 'invoke' | 'invoke-stream'
+export type BedrockOperation = 'converse' | 'converse-stream' | 'invoke' | 'invoke-stream' | 'count-tokens'
 
 /** One request received by the server, recorded in {@link BedrockTestServer.calls}. */
 export interface BedrockCall {
@@ -135,6 +135,7 @@ const ROUTES: Record<string, BedrockOperation> = {
   'converse-stream': 'converse-stream',
   invoke: 'invoke',
   'invoke-with-response-stream': 'invoke-stream',
+  'count-tokens': 'count-tokens',
 }
 const ROUTE_RE = /^\/model\/([^/]+)\/([a-z-]+)$/
 const ERROR_NAMESPACE = 'http://internal.amazon.com/coral/com.amazon.bedrock/'
@@ -276,6 +277,10 @@ export const echoHandler: BedrockHandler = (call) => {
       return { json: { echo: call.body } }
     case 'invoke-stream':
       return { frames: invokeStreamFrames([{ echo: call.body }]) }
+    case 'count-tokens':
+      // CountTokens (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_CountTokens.html):
+      // `{input: {converse: {messages, system?, toolConfig?}}}` → `{inputTokens}`.
+      return { json: { inputTokens: Math.max(1, Math.ceil(JSON.stringify(call.body?.input ?? {}).length / 4)) } }
   }
 }
 
@@ -470,7 +475,7 @@ export async function startBedrockServer(handler: BedrockHandler = echoHandler):
         aborted: ctl.signal.aborted,
       }
       calls.push(call)
-      if (!parsed && (operation === 'converse' || operation === 'converse-stream')) {
+      if (!parsed && (operation === 'converse' || operation === 'converse-stream' || operation === 'count-tokens')) {
         complete = true
         return sendError(res, 'SerializationException', 'The request body is not valid JSON')
       }

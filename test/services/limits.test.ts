@@ -7,7 +7,10 @@ import { BackgroundWriter } from '../../app/lib/background.js'
 import type { ChatCompletionRequest } from '../../app/schemas/chat.js'
 import { loadCatalog } from '../../app/services/catalog.js'
 import type { KeyPrincipal } from '../../app/services/keys.js'
-import { estimateChat, estimateEmbedding, IMAGE_TOKENS, LimitsService } from '../../app/services/limits.js'
+import { estimateEmbedding, IMAGE_TOKENS, LimitsService } from '../../app/services/limits.js'
+import { estimateChat as estimateCall } from '../../app/services/estimate.js'
+import { decodeChatRequest } from '../../app/doors/openai-chat/decode.js'
+import type { CatalogModel } from '../../app/schemas/catalog.js'
 import type { AdmitRequest, WindowCounts } from '../../app/store/rate-limits.js'
 import type { SpendRecord } from '../../app/store/usage.js'
 import type { OpenCall } from '../../app/store/ledger.js'
@@ -16,6 +19,8 @@ import { storeUnavailable, type LedgerCall } from '../../app/services/metering.j
 const catalog = loadCatalog()
 const sonnet = catalog.models.find((m) => m.id === 'claude-sonnet-4-5')!
 const quiet = { warn() {}, error() {} }
+/** Estimates over the neutral call an OpenAI request decodes to. */
+const estimateChat = (body: ChatCompletionRequest, model: CatalogModel) => estimateCall(decodeChatRequest(body, model))
 
 t.test('estimates', async (t) => {
   const body = (extra: Partial<ChatCompletionRequest> = {}): ChatCompletionRequest => ({
@@ -24,7 +29,7 @@ t.test('estimates', async (t) => {
   t.same(estimateChat(body({ max_tokens: 50 }), sonnet), { inputTokens: 100, maxOutputTokens: 50, requestedOutputTokens: 50 })
   t.same(estimateChat(body(), sonnet), { inputTokens: 100, maxOutputTokens: 64_000, requestedOutputTokens: 0 }, 'no max_tokens: the model cap prices the budget')
   t.equal(estimateChat(body({ max_completion_tokens: 10, max_tokens: 99 }), sonnet).requestedOutputTokens, 10)
-  t.equal(estimateChat(body({ max_tokens: 50, reasoning_effort: 'high' }), sonnet).maxOutputTokens, 64_000, 'thinking may exceed max_tokens')
+  t.equal(estimateChat(body({ max_tokens: 50, reasoning_effort: 'high' }), sonnet).maxOutputTokens, 24_576 + 50, 'thinking raises the upstream maxTokens above max_tokens: the estimate follows it')
   const image = estimateChat({
     model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'y'.repeat(48) }, { type: 'image_url', image_url: { url: `data:image/png;base64,${'A'.repeat(1_000_000)}` } }] }],
   }, sonnet)

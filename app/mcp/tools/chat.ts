@@ -6,8 +6,9 @@
  */
 import type { Static } from 'typebox'
 import { Type } from '../../lib/typebox.js'
-import { badRequest } from '../../errors.js'
-import { ChatCompletionRequest, type ChatMessage, type FinishReason, type Usage } from '../../schemas/chat.js'
+import { collectMcpChat, encodeMcpChat, toChatRequest } from '../../doors/mcp-chat/codec.js'
+import { decodeChatRequest } from '../../doors/openai-chat/decode.js'
+import { ChatCompletionRequest } from '../../schemas/chat.js'
 import type { ChatService } from '../../services/chat.js'
 import type { ToolDefinition } from './types.js'
 
@@ -39,22 +40,6 @@ export const ChatOutput = Type.Object({
 })
 type ChatOutput = Static<typeof ChatOutput>
 
-/** The Chat Completions request the arguments stand for. */
-export function toChatRequest(args: ChatArgs): ChatCompletionRequest {
-  if ((args.prompt === undefined) === (args.messages === undefined)) {
-    throw badRequest('Give exactly one of `prompt` (a single user message) or `messages` (a conversation).', args.prompt === undefined ? 'prompt' : 'messages', 'invalid_value')
-  }
-  const messages: ChatMessage[] = []
-  if (args.system !== undefined) messages.push({ role: 'system', content: args.system })
-  if (args.prompt !== undefined) messages.push({ role: 'user', content: args.prompt })
-  else messages.push(...args.messages!)
-  const { prompt: _p, messages: _m, system: _s, ...options } = args
-  return { ...options, messages }
-}
-
-const shortUsage = (u: Usage | null | undefined): ChatOutput['usage'] =>
-  ({ prompt_tokens: u?.prompt_tokens ?? 0, completion_tokens: u?.completion_tokens ?? 0, total_tokens: u?.total_tokens ?? 0 })
-
 export function chatTool(deps: { chat: ChatService }): ToolDefinition<ChatArgs> {
   return {
     name: 'chat',
@@ -67,42 +52,16 @@ export function chatTool(deps: { chat: ChatService }): ToolDefinition<ChatArgs> 
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true },
     async run(args, env) {
       const body = toChatRequest(args)
+      const model = deps.chat.resolve(args.model, env.principal)
+      const call = decodeChatRequest(body, model)
       let out: ChatOutput
       if (!env.progress) {
-        const completion = await deps.chat.complete(body, env.principal, env.ctx)
-        const choice = completion.choices[0]
-        out = {
-          model: completion.model,
-          content: choice?.message.content ?? '',
-          ...(choice?.message.reasoning_content ? { reasoning: choice.message.reasoning_content } : {}),
-          finish_reason: choice?.finish_reason ?? 'stop',
-          usage: shortUsage(completion.usage),
-        }
+        out = encodeMcpChat(await deps.chat.complete(call, env.principal, env.ctx), model.id)
       } else {
         const progress = env.progress
-        let content = ''
-        let reasoning = ''
-        let finish: FinishReason = 'stop'
-        let usage: Usage | null | undefined
         // Progress counts generated characters; it only grows, as the spec requires.
-        await progress(0, `Calling ${body.model}…`)
-        for await (const chunk of deps.chat.stream({ ...body, stream: true, stream_options: { include_usage: true } }, env.principal, env.ctx)) {
-          if (chunk.usage) usage = chunk.usage
-          const choice = chunk.choices[0]
-          if (!choice) continue
-          const piece = choice.delta.content ?? ''
-          content += piece
-          reasoning += choice.delta.reasoning_content ?? ''
-          if (choice.finish_reason) finish = choice.finish_reason
-          if (piece) await progress(content.length + reasoning.length, piece)
-        }
-        out = {
-          model: body.model,
-          content,
-          ...(reasoning ? { reasoning } : {}),
-          finish_reason: finish,
-          usage: shortUsage(usage),
-        }
+        await progress(0, `Calling ${args.model}…`)
+        out = await collectMcpChat(deps.chat.stream(call, env.principal, env.ctx), args.model, (n, piece) => progress(n, piece))
       }
       await env.log('info', {
         event: 'metered',

@@ -26,15 +26,8 @@ export const BEDROCK_ERROR_MAP: Readonly<Record<string, Mapping>> = {
 
 const FALLBACK: Mapping = { status: 502, type: 'api_error', code: 'upstream_error' }
 
-/**
- * True for the error the SDK throws when `abortSignal` fires (our client hung up). Such an error
- * is not an upstream failure: callers stop quietly instead of answering or logging an error.
- */
-export function isAbortError(err: unknown): boolean {
-  if (!err || typeof err !== 'object') return false
-  const e = err as { name?: unknown; code?: unknown }
-  return e.name === 'AbortError' || e.code === 'ABORT_ERR'
-}
+/** The SDK's abort error (our client hung up): see core/errors.ts. */
+export { isAbortError } from '../../core/errors.js'
 
 /** Account ids in ARNs (e.g. in AccessDenied messages) are nobody's business but the operator's. */
 function scrub(message: string): string {

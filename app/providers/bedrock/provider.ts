@@ -11,15 +11,15 @@ import {
   type BedrockRuntimeClient,
   ConverseCommand,
   ConverseStreamCommand,
+  CountTokensCommand,
   InvokeModelCommand,
 } from '@aws-sdk/client-bedrock-runtime'
+import type { ChatCall } from '../../core/call.js'
+import type { ChatEvent, ChatResponse } from '../../core/events.js'
 import { ApiError } from '../../errors.js'
 import type {
   CallContext,
   ChatProvider,
-  ChatRequest,
-  ChatResult,
-  ChatStreamEvent,
   EmbeddingProvider,
   EmbeddingRequest,
   EmbeddingResult,
@@ -35,7 +35,7 @@ import {
 } from './embeddings.js'
 import { isAbortError, mapBedrockError } from './errors.js'
 import { fromConverseOutput } from './from-converse.js'
-import { converseStreamToChunks } from './stream.js'
+import { converseStreamToEvents } from './stream.js'
 import { toConverseInput } from './to-converse.js'
 
 export interface BedrockProviderOptions {
@@ -54,15 +54,15 @@ export class BedrockProvider implements ChatProvider, EmbeddingProvider {
   }
 
   /** One Converse call. https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html */
-  async chat(req: ChatRequest, ctx: CallContext): Promise<ChatResult> {
-    const input = toConverseInput(req, { keyId: ctx.keyId })
+  async complete(call: ChatCall, ctx: CallContext): Promise<ChatResponse> {
+    const input = toConverseInput(call, { keyId: ctx.keyId })
     let out
     try {
       out = await this.#client.send(new ConverseCommand(input), { abortSignal: ctx.signal })
     } catch (err) {
       throw failure(err, ctx)
     }
-    return fromConverseOutput(out, req)
+    return fromConverseOutput(out, call)
   }
 
   /**
@@ -70,14 +70,37 @@ export class BedrockProvider implements ChatProvider, EmbeddingProvider {
    * and exceptions thrown mid-stream are both mapped to ApiError; an abort stays an AbortError.
    * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html
    */
-  async *chatStream(req: ChatRequest, ctx: CallContext): AsyncGenerator<ChatStreamEvent> {
-    const input = toConverseInput(req, { keyId: ctx.keyId })
+  async *stream(call: ChatCall, ctx: CallContext): AsyncGenerator<ChatEvent> {
+    const input = toConverseInput(call, { keyId: ctx.keyId })
     try {
       const response = await this.#client.send(new ConverseStreamCommand(input), { abortSignal: ctx.signal })
       if (!response.stream) throw new ApiError(502, 'The model service returned no stream.', 'api_error', 'upstream_bad_response')
-      yield* converseStreamToChunks(response.stream, req, ctx.log)
+      yield* converseStreamToEvents(response.stream, call, ctx.log)
     } catch (err) {
       throw failure(err, ctx)
+    }
+  }
+
+  /**
+   * Input tokens of the call as the model counts them (CountTokens with the Converse input).
+   * Models without token counting answer a ValidationException: undefined then, and the caller
+   * estimates. https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_CountTokens.html
+   */
+  async countTokens(call: ChatCall, ctx: CallContext): Promise<number | undefined> {
+    const { modelId, messages, system, toolConfig, additionalModelRequestFields } = toConverseInput(call, { keyId: ctx.keyId })
+    try {
+      const out = await this.#client.send(new CountTokensCommand({
+        modelId: countTokensModelId(modelId!),
+        input: { converse: { messages, ...(system ? { system } : {}), ...(toolConfig ? { toolConfig } : {}), ...(additionalModelRequestFields ? { additionalModelRequestFields } : {}) } },
+      }), { abortSignal: ctx.signal })
+      return out.inputTokens
+    } catch (err) {
+      const mapped = failure(err, ctx)
+      if (mapped instanceof ApiError && (mapped.status === 400 || mapped.status === 404)) {
+        ctx.log.info({ model: call.model.id, code: mapped.code }, 'CountTokens not available for this model; estimating')
+        return undefined
+      }
+      throw mapped
     }
   }
 
@@ -132,6 +155,14 @@ export class BedrockProvider implements ChatProvider, EmbeddingProvider {
     const inputTokens = counts.reduce((a, b) => a + b, 0)
     return { vectors, tokens: { inputTokens, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 } }
   }
+}
+
+/**
+ * CountTokens takes a foundation model id, not a cross-region inference profile: the profile's
+ * geography prefix (`us.`, `eu.`, `apac.`, `global.`…) is dropped.
+ */
+export function countTokensModelId(upstreamId: string): string {
+  return upstreamId.replace(/^(us|eu|apac|au|jp|ca|us-gov|global)\./, '')
 }
 
 function tokenHeader(headers: Record<string, string> | undefined): number | undefined {

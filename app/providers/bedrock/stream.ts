@@ -1,146 +1,158 @@
 /**
- * Bedrock ConverseStream events → OpenAI chat completion chunks.
+ * Bedrock ConverseStream events → neutral chat events.
  *
  * Specs:
  * - https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html
- * - https://platform.openai.com/docs/api-reference/chat-streaming/streaming
+ * - the neutral model: app/core/events.ts
  */
 import type { ConverseStreamOutput, TokenUsage as BedrockUsage } from '@aws-sdk/client-bedrock-runtime'
+import type { ChatCall } from '../../core/call.js'
+import type { BlockStart, ChatEvent } from '../../core/events.js'
 import { ApiError } from '../../errors.js'
-import type { ChunkDelta, FinishReason } from '../../schemas/chat.js'
-import type { ChatRequest, ChatStreamEvent, Logger } from '../types.js'
+import type { Logger } from '../types.js'
 import { mapBedrockError } from './errors.js'
-import { mapStopReason, toUsage } from './from-converse.js'
+import { fromBedrockStopReason, fromBedrockUsage, redactedData } from './from-converse.js'
 import { outputPlan } from './to-converse.js'
 
 /**
- * Turns a ConverseStream event sequence into chat stream events.
+ * Turns a ConverseStream event sequence into neutral events.
  *
- * Spec: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html →
- * https://platform.openai.com/docs/api-reference/chat-streaming/streaming
+ * Spec: https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html
  *
- * - first chunk: `{role:'assistant', content:''}` (on messageStart, or before anything else);
- * - text deltas → `content`; reasoningContent text → `reasoning_content` (signatures dropped);
- * - toolUse: OpenAI tool-call `index` is counted by us from 0 — Bedrock's contentBlockIndex
- *   also counts text and reasoning blocks. id, type and name go in the call's first delta with
- *   `arguments: ''`; argument fragments follow. A call whose input never got a non-empty
- *   fragment (Bedrock sends none, or only `""`, for a tool without arguments) gets `'{}'` when its
- *   block stops, as OpenAI sends — `''` is not JSON, and the non-streamed path says `{}` too;
- * - JSON mode: the forced tool's input fragments are `content` deltas, and prose is held back
- *   (emitted at the end only if the model never called the JSON tool), so content stays JSON;
- * - messageStop → a final chunk with `finish_reason`; after the upstream ends, `{tokens}` is
- *   yielded exactly once (zeros plus a warning if no metadata event came).
+ * - `message_start` first, before anything else the upstream sends;
+ * - blocks are numbered by us from 0 over the blocks passed on (Bedrock's contentBlockIndex also
+ *   counts blocks we drop); text blocks start with their first non-empty delta (Bedrock sends no
+ *   contentBlockStart for them); reasoning carries text and signature deltas;
+ * - toolUse: `block_start` with id and name, then the input's JSON fragments (the first is often
+ *   `""`, skipped); calls beyond the plan (tool_choice none, parallel disabled) are dropped;
+ * - JSON output: the forced tool's input fragments are text deltas, and prose is held back
+ *   (emitted at the end only if the model never called the JSON tool), so the text stays JSON;
+ * - messageStop → open blocks stopped, then `stop`; after the upstream ends, `usage` exactly
+ *   once (zeros plus a warning if no metadata event came).
  *
  * All state lives in this generator's locals: one generator per stream.
  *
  * @throws ApiError 502 when the stream ends without messageStop; the mapped Bedrock error for
  *   exception events.
  */
-export async function* converseStreamToChunks(
+export async function* converseStreamToEvents(
   events: AsyncIterable<ConverseStreamOutput>,
-  req: ChatRequest,
+  call: ChatCall,
   log?: Logger,
-): AsyncGenerator<ChatStreamEvent> {
-  const plan = outputPlan(req.body)
-  const chunk = (delta: ChunkDelta, finish: FinishReason | null = null): ChatStreamEvent => ({
-    chunk: {
-      id: req.completionId,
-      object: 'chat.completion.chunk',
-      created: req.created,
-      model: req.model.id,
-      system_fingerprint: null,
-      choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
-    },
-  })
-
-  let started = false
-  /** contentBlockIndex → our OpenAI tool-call index; -1 = the JSON tool; absent = not a tool. */
-  const toolBlocks = new Map<number, number>()
-  /** contentBlockIndex of tool calls dropped by the plan (tool_choice none, parallel false). */
-  const dropped = new Set<number>()
+): AsyncGenerator<ChatEvent> {
+  const plan = outputPlan(call)
+  /** Bedrock contentBlockIndex → our block (index, kind); `dropped` blocks are skipped. */
+  const blocks = new Map<number, { index: number; kind: 'text' | 'reasoning' | 'redacted' | 'tool' | 'json' | 'dropped'; open: boolean }>()
+  let nextIndex = 0
   let toolCalls = 0
-  /** OpenAI tool-call indexes that have received at least one non-empty argument fragment. */
-  const withArgs = new Set<number>()
-  /** Tool calls without any argument text get `{}` (see above). */
-  function* closeArgs(calls: Iterable<number>): Generator<ChatStreamEvent> {
-    for (const n of calls) {
-      if (n < 0 || withArgs.has(n)) continue
-      withArgs.add(n)
-      yield chunk({ tool_calls: [{ index: n, function: { arguments: '{}' } }] })
-    }
-  }
+  let started = false
+  let finished = false
   let jsonSeen = false
   let jsonEmitted = false
   let heldText = ''
-  let finished = false
   let usage: BedrockUsage | undefined
+
+  /** The block for `bedrockIndex`, started (block_start yielded) on first use. */
+  function* open(bedrockIndex: number, kind: 'text' | 'reasoning' | 'json', start: BlockStart): Generator<ChatEvent, number> {
+    const known = blocks.get(bedrockIndex)
+    if (known && known.open) return known.index
+    const index = nextIndex++
+    blocks.set(bedrockIndex, { index, kind, open: true })
+    yield { type: 'block_start', index, block: start }
+    return index
+  }
+  function* close(bedrockIndex: number): Generator<ChatEvent> {
+    const b = blocks.get(bedrockIndex)
+    if (!b || !b.open) return
+    b.open = false
+    yield { type: 'block_stop', index: b.index }
+  }
+  function* textBlock(text: string): Generator<ChatEvent> {
+    const index = nextIndex++
+    yield { type: 'block_start', index, block: { type: 'text' } }
+    yield { type: 'delta', index, text }
+    yield { type: 'block_stop', index }
+  }
 
   for await (const event of events) {
     if (!started && !finished) {
       started = true
-      yield chunk({ role: 'assistant', content: '' })
+      yield { type: 'message_start' }
     }
     if (event.messageStart) continue
 
     if (event.contentBlockStart) {
-      const index = event.contentBlockStart.contentBlockIndex ?? 0
+      const at = event.contentBlockStart.contentBlockIndex ?? 0
       const tool = event.contentBlockStart.start?.toolUse
       if (!tool) continue
       if (plan.jsonTool && tool.name === plan.jsonTool) {
-        toolBlocks.set(index, -1)
         jsonSeen = true
+        blocks.set(at, { index: -1, kind: 'json', open: false })
         continue
       }
       if (toolCalls >= plan.maxToolCalls) {
-        dropped.add(index)
+        blocks.set(at, { index: -1, kind: 'dropped', open: false })
         continue
       }
-      const n = toolCalls++
-      toolBlocks.set(index, n)
-      yield chunk({ tool_calls: [{ index: n, id: tool.toolUseId, type: 'function', function: { name: tool.name, arguments: '' } }] })
+      toolCalls++
+      const index = nextIndex++
+      blocks.set(at, { index, kind: 'tool', open: true })
+      yield { type: 'block_start', index, block: { type: 'tool_use', id: tool.toolUseId ?? '', name: tool.name ?? '' } }
       continue
     }
 
     if (event.contentBlockDelta) {
-      const index = event.contentBlockDelta.contentBlockIndex ?? 0
+      const at = event.contentBlockDelta.contentBlockIndex ?? 0
       const delta = event.contentBlockDelta.delta
-      if (!delta || dropped.has(index)) continue
+      const known = blocks.get(at)
+      if (!delta || known?.kind === 'dropped') continue
       if (typeof delta.text === 'string') {
         if (delta.text === '') continue
         if (plan.jsonTool) heldText += delta.text
-        else yield chunk({ content: delta.text })
+        else {
+          const index = yield* open(at, 'text', { type: 'text' })
+          yield { type: 'delta', index, text: delta.text }
+        }
       } else if (delta.reasoningContent) {
-        const text = delta.reasoningContent.text
-        if (text) yield chunk({ reasoning_content: text })
+        const r = delta.reasoningContent
+        if (r.redactedContent) {
+          const index = nextIndex++
+          blocks.set(at, { index, kind: 'redacted', open: true })
+          yield { type: 'block_start', index, block: { type: 'redacted_reasoning', data: redactedData(r.redactedContent) } }
+        } else if (r.text) {
+          const index = yield* open(at, 'reasoning', { type: 'reasoning' })
+          yield { type: 'delta', index, reasoning: r.text }
+        } else if (r.signature) {
+          const index = yield* open(at, 'reasoning', { type: 'reasoning' })
+          yield { type: 'delta', index, signature: r.signature }
+        }
       } else if (delta.toolUse) {
         const fragment = delta.toolUse.input ?? ''
-        const n = toolBlocks.get(index)
-        if (fragment === '' || n === undefined) continue // the first fragment is often ""
-        if (n === -1) {
+        if (fragment === '' || !known) continue // the first fragment is often ""
+        if (known.kind === 'json') {
           jsonEmitted = true
-          yield chunk({ content: fragment })
-        } else {
-          withArgs.add(n)
-          yield chunk({ tool_calls: [{ index: n, function: { arguments: fragment } }] })
+          const index = yield* open(at, 'json', { type: 'text' })
+          yield { type: 'delta', index, text: fragment }
+        } else if (known.kind === 'tool') {
+          yield { type: 'delta', index: known.index, json: fragment }
         }
       }
       continue
     }
 
     if (event.contentBlockStop) {
-      const n = toolBlocks.get(event.contentBlockStop.contentBlockIndex ?? 0)
-      if (n !== undefined) yield* closeArgs([n])
+      yield* close(event.contentBlockStop.contentBlockIndex ?? 0)
       continue
     }
 
     if (event.messageStop) {
-      yield* closeArgs(toolBlocks.values()) // blocks that never got a contentBlockStop
+      for (const at of blocks.keys()) yield* close(at) // blocks that never got a contentBlockStop
       if (plan.jsonTool) {
-        if (jsonSeen && !jsonEmitted) yield chunk({ content: '{}' })
-        else if (!jsonSeen && heldText !== '') yield chunk({ content: heldText })
+        if (jsonSeen && !jsonEmitted) yield* textBlock('{}')
+        else if (!jsonSeen && heldText !== '') yield* textBlock(heldText)
       }
       finished = true
-      yield chunk({}, mapStopReason(event.messageStop.stopReason, toolCalls > 0))
+      yield { type: 'stop', reason: fromBedrockStopReason(event.messageStop.stopReason, toolCalls > 0) }
       continue
     }
 
@@ -162,6 +174,6 @@ export async function* converseStreamToChunks(
   if (!finished) {
     throw new ApiError(502, 'The model stream ended before the response was complete.', 'api_error', 'upstream_incomplete_stream')
   }
-  if (!usage) log?.warn({ model: req.model.id, requestId: req.completionId }, 'ConverseStream ended without a metadata (usage) event; metering zero tokens')
-  yield { tokens: toUsage(usage).tokens }
+  if (!usage) log?.warn({ model: call.model.id }, 'ConverseStream ended without a metadata (usage) event; metering zero tokens')
+  yield { type: 'usage', usage: fromBedrockUsage(usage) }
 }

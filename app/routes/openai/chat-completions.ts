@@ -5,7 +5,9 @@
  * SSE error event. A client that hangs up aborts the upstream call.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { ApiError, internalError } from '../../errors.js'
+import { decodeChatRequest } from '../../doors/openai-chat/decode.js'
+import { completionId, encodeChunks, encodeCompletion } from '../../doors/openai-chat/encode.js'
+import { openAIStreamError } from '../../doors/openai-chat/errors.js'
 import { SSE_HEADERS, sseStream } from '../../lib/sse.js'
 import { principalOf } from '../../plugins/auth.js'
 import { followClient } from '../../plugins/client-abort.js'
@@ -28,13 +30,6 @@ export function callContext(request: FastifyRequest, reply: FastifyReply): { ctx
   return { ctx, controller }
 }
 
-/** The SSE error payload for an error thrown mid-stream. */
-export function streamErrorPayload(err: unknown, request: FastifyRequest): object {
-  if (err instanceof ApiError) return err.toJSON()
-  request.log.error({ err }, 'stream failed')
-  return internalError().toJSON()
-}
-
 export function chatCompletionRoutes(app: FastifyInstance, opts: { chat: ChatService }): void {
   app.post<{ Body: ChatCompletionRequest }>('/v1/chat/completions', {
     schema: { body: ChatCompletionRequest },
@@ -42,15 +37,18 @@ export function chatCompletionRoutes(app: FastifyInstance, opts: { chat: ChatSer
     const principal = principalOf(request)
     const { ctx, controller } = callContext(request, reply)
     const body = request.body
-    if (!body.stream) return opts.chat.complete(body, principal, ctx)
+    const model = opts.chat.resolve(body.model, principal)
+    const call = decodeChatRequest(body, model)
+    const meta = { id: completionId(), created: Math.floor(Date.now() / 1000), model: model.id }
+    if (!body.stream) return encodeCompletion(await opts.chat.complete(call, principal, ctx), meta)
 
-    const chunks = opts.chat.stream(body, principal, ctx)
+    const chunks = encodeChunks(opts.chat.stream(call, principal, ctx), meta, { includeUsage: body.stream_options?.include_usage === true })
     // Pull the first chunk before sending headers, so a validation or upstream error that
     // happens at once is answered with its real status instead of a 200 stream.
     const first = await chunks.next()
     const initial = first.done ? [] : [first.value]
     const stream = sseStream(initial, chunks, {
-      errorPayload: (err) => streamErrorPayload(err, request),
+      errorPayload: (err) => openAIStreamError(err, request.log),
       onClose: (outcome) => {
         if (outcome === 'aborted') controller.abort(new Error('client disconnected'))
       },

@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { ContentBlock, ConverseCommandOutput } from '@aws-sdk/client-bedrock-runtime'
 import { ApiError } from '../../../app/errors.js'
-import { fromConverseOutput, mapStopReason, toUsage } from '../../../app/providers/bedrock/from-converse.js'
+import { fromConverseOutput, mapStopReason, toUsage } from '../../helpers/openai-over-bedrock.js'
 import { chatReq, user } from '../../fixtures/bedrock.js'
 
 const out = (content: ContentBlock[], stopReason: string, usage = { inputTokens: 10, outputTokens: 5, totalTokens: 15 }): ConverseCommandOutput => ({

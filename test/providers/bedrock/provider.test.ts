@@ -7,7 +7,8 @@ import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
 import { ApiError } from '../../../app/errors.js'
 import { isAbortError } from '../../../app/providers/bedrock/errors.js'
 import { BedrockProvider } from '../../../app/providers/bedrock/provider.js'
-import type { CallContext, ChatStreamEvent } from '../../../app/providers/types.js'
+import type { CallContext } from '../../../app/providers/types.js'
+import { openaiOver, type ChatStreamEvent } from '../../helpers/openai-over-bedrock.js'
 import {
   converseTextResponse,
   converseToolUseResponse,
@@ -30,7 +31,8 @@ t.teardown(async () => {
   client.destroy()
   await server.close()
 })
-const provider = new BedrockProvider({ client })
+const bedrockProvider = new BedrockProvider({ client })
+const provider = Object.assign(openaiOver(bedrockProvider), { embed: bedrockProvider.embed.bind(bedrockProvider) })
 
 function ctx(signal = new AbortController().signal) {
   const { log, lines } = recordingLogger()
@@ -256,6 +258,6 @@ t.test('embed: errors', async (t) => {
 t.test('an unreachable endpoint is a generic 502', async (t) => {
   const dead = new BedrockRuntimeClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'AKID', secretAccessKey: 'x' }, maxAttempts: 1 })
   t.teardown(() => dead.destroy())
-  const p = new BedrockProvider({ client: dead })
+  const p = openaiOver(new BedrockProvider({ client: dead }))
   await t.rejects(p.chat(chatReq({ messages: [user('x')] }), ctx().ctx), { status: 502, code: 'upstream_unreachable', message: 'The model service could not be reached.' })
 })

@@ -1,8 +1,7 @@
 import t from 'tap'
 import type { ConverseStreamOutput } from '@aws-sdk/client-bedrock-runtime'
 import { ApiError } from '../../../app/errors.js'
-import { converseStreamToChunks } from '../../../app/providers/bedrock/stream.js'
-import type { ChatRequest, ChatStreamEvent } from '../../../app/providers/types.js'
+import { converseStreamToChunks, type ChatRequest, type ChatStreamEvent } from '../../helpers/openai-over-bedrock.js'
 import type { ChunkDelta } from '../../../app/schemas/chat.js'
 import { chatReq, recordingLogger, user } from '../../fixtures/bedrock.js'
 

@@ -7,8 +7,8 @@ import {
   noToolsInstruction,
   outputPlan,
   toConverseInput,
-} from '../../../app/providers/bedrock/to-converse.js'
-import type { ChatRequest } from '../../../app/providers/types.js'
+} from '../../helpers/openai-over-bedrock.js'
+import type { ChatRequest } from '../../helpers/openai-over-bedrock.js'
 import { PNG_B64, chatReq, user } from '../../fixtures/bedrock.js'
 
 const KEY = { keyId: 'key_123' }

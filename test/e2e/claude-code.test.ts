@@ -1,0 +1,99 @@
+/**
+ * Claude Code itself (@anthropic-ai/claude-code from npm, its native binary) through the
+ * gateway: `claude -p "…" --output-format json` with only ANTHROPIC_BASE_URL and
+ * ANTHROPIC_API_KEY set, against a gateway whose Bedrock test server plays the model: it asks
+ * for the Read tool on a file in a temp folder, then answers with what the tool result said.
+ * The prompt must complete and the file's content must reach the upstream as a toolResult.
+ *
+ * npm's install-script policy here skips the package's postinstall, so the binary is started
+ * through its own cli-wrapper.cjs, which execs the native binary of @anthropic-ai/claude-code-linux-x64.
+ * Claude Code asks for its own default model (an id no catalog lists yet): the family fallback
+ * serves it; it also sends `system` messages inside `messages` and adaptive thinking.
+ */
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createRequire } from 'node:module'
+import { startGateway } from '../helpers/app.js'
+import { textStreamFrames, toolUseStreamFrames, type BedrockCall, type BedrockHandler } from '../helpers/bedrock-server.js'
+
+const require = createRequire(import.meta.url)
+const WRAPPER = require.resolve('@anthropic-ai/claude-code/cli-wrapper.cjs')
+const SECRET = `pennyworth-${Math.random().toString(36).slice(2, 10)}`
+
+const work = mkdtempSync(join(tmpdir(), 'pw-claude-'))
+const home = mkdtempSync(join(tmpdir(), 'pw-claude-home-'))
+t.teardown(() => { rmSync(work, { recursive: true, force: true }); rmSync(home, { recursive: true, force: true }) })
+const file = join(work, 'note.txt')
+writeFileSync(file, `The secret word is ${SECRET}.\n`)
+
+/** The text of every toolResult in a Converse request. */
+function toolResults(call: BedrockCall): string[] {
+  const out: string[] = []
+  for (const m of call.body?.messages ?? []) {
+    for (const b of m.content ?? []) {
+      if (b.toolResult) out.push((b.toolResult.content ?? []).map((c: { text?: string }) => c.text ?? '').join(''))
+    }
+  }
+  return out
+}
+
+const toolNames = (call: BedrockCall): string[] => (call.body?.toolConfig?.tools ?? []).flatMap((x: { toolSpec?: { name: string } }) => (x.toolSpec ? [x.toolSpec.name] : []))
+
+/** The scripted model: Read the file when the Read tool is offered and not used yet, else answer. */
+const handler: BedrockHandler = (call) => {
+  if (call.operation === 'count-tokens') return { json: { inputTokens: 100 } }
+  const results = toolResults(call)
+  let frames
+  if (toolNames(call).includes('Read') && results.length === 0) {
+    frames = toolUseStreamFrames([{ toolUseId: 'tooluse_read1', name: 'Read', input: { file_path: file } }], { text: ['I will read the file.'] })
+  } else {
+    const seen = results.join(' ').match(/secret word is (\S+?)\./)?.[1] ?? 'nothing'
+    frames = textStreamFrames([`The file says the secret word is `, `${seen}.`])
+  }
+  if (call.operation === 'converse-stream') return { frames }
+  return { error: { type: 'ValidationException', message: 'scripted server: streaming only' } }
+}
+
+const gw = await startGateway(t, { bedrockHandler: handler })
+
+function runClaude(prompt: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [WRAPPER, '-p', prompt, '--output-format', 'json', '--allowedTools', 'Read'], {
+      cwd: work,
+      env: {
+        PATH: process.env.PATH,
+        HOME: home,
+        ANTHROPIC_BASE_URL: gw.url,
+        ANTHROPIC_API_KEY: gw.key,
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+        DISABLE_TELEMETRY: '1',
+        DISABLE_AUTOUPDATER: '1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => { stdout += d })
+    child.stderr.on('data', (d) => { stderr += d })
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000)
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
+  })
+}
+
+t.test('claude -p completes a prompt with a Read tool round trip', { timeout: 120_000 }, async (t) => {
+  const res = await runClaude(`Read the file ${file} and tell me the secret word.`)
+  t.comment(`upstream calls: ${gw.bedrock.calls.map((c) => `${c.operation} ${c.modelId} tools=${toolNames(c).length} results=${toolResults(c).length}`).join('; ')}`)
+  t.equal(res.code, 0, `exit code 0 (stderr: ${res.stderr.slice(0, 500)})`)
+  let out: { type?: string; is_error?: boolean; result?: string } = {}
+  try { out = JSON.parse(res.stdout) } catch { t.fail(`stdout is not JSON: ${res.stdout.slice(0, 500)}`) }
+  t.equal(out.is_error, false, 'the prompt completed')
+  t.match(out.result, new RegExp(`secret word is ${SECRET}`), 'the answer carries what the tool read')
+  const withResult = gw.bedrock.calls.find((c) => toolResults(c).some((r) => r.includes(SECRET)))
+  t.ok(withResult, 'the Read tool result (the file content) reached Bedrock as a toolResult')
+  t.ok(gw.usage.events.length >= 2, `both model calls metered (${gw.usage.events.length})`)
+  t.ok(gw.bedrock.calls.every((c) => c.modelId === 'us.anthropic.claude-opus-4-6-v1'), 'its default model id was served by the newest Opus')
+  t.ok(gw.bedrock.calls.every((c) => c.body.additionalModelRequestFields?.thinking?.type === 'enabled'), 'adaptive thinking → a thinking budget')
+})

@@ -1,0 +1,41 @@
+/** SSE framing per front door, and Anthropic's keep-alive pings while the source is silent. */
+import t from 'tap'
+import { ANTHROPIC_FRAMING, OPENAI_FRAMING, sseStream, type SseFraming } from '../../app/lib/sse.js'
+
+async function read(stream: NodeJS.ReadableStream): Promise<string> {
+  let text = ''
+  for await (const chunk of stream) text += String(chunk)
+  return text
+}
+async function* source(items: Array<object | { waitMs: number } | { fail: string }>) {
+  for (const item of items) {
+    if ('waitMs' in item) await new Promise((r) => setTimeout(r, item.waitMs as number))
+    else if ('fail' in item) throw new Error(item.fail as string)
+    else yield item
+  }
+}
+
+t.test('OpenAI framing: data lines and [DONE]', async (t) => {
+  const out = sseStream([{ a: 1 }], source([{ b: 2 }]), { errorPayload: () => ({}), framing: OPENAI_FRAMING })
+  t.equal(await read(out), 'data: {"a":1}\n\ndata: {"b":2}\n\ndata: [DONE]\n\n')
+})
+
+t.test('Anthropic framing: event names from the payload type, no terminator, error event', async (t) => {
+  const ok = sseStream([{ type: 'message_start' }], source([{ type: 'message_stop' }]), { errorPayload: () => ({}), framing: ANTHROPIC_FRAMING })
+  t.equal(await read(ok), 'event: message_start\ndata: {"type":"message_start"}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n')
+  const failed = sseStream([], source([{ fail: 'x' }]), {
+    errorPayload: () => ({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }), framing: ANTHROPIC_FRAMING,
+  })
+  t.equal(await read(failed), 'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n')
+})
+
+t.test('pings while the source is silent (e.g. a long thinking pause), none while it talks', async (t) => {
+  const fast: SseFraming = { ...ANTHROPIC_FRAMING, keepAlive: { ms: 40, text: 'event: ping\ndata: {"type": "ping"}\n\n' } }
+  const quiet = sseStream([{ type: 'message_start' }], source([{ waitMs: 150 }, { type: 'message_stop' }]), { errorPayload: () => ({}), framing: fast })
+  const text = await read(quiet)
+  const pings = text.split('event: ping').length - 1
+  t.ok(pings >= 2 && pings <= 4, `${pings} pings in 150 ms of silence at 40 ms`)
+  t.ok(text.endsWith('event: message_stop\ndata: {"type":"message_stop"}\n\n'))
+  const busy = sseStream([], source(Array.from({ length: 10 }, (_, i) => [{ waitMs: 10 }, { type: `e${i}` }]).flat()), { errorPayload: () => ({}), framing: fast })
+  t.notMatch(await read(busy), /ping/, 'a source that talks every 10 ms gets no pings')
+})
