@@ -7,13 +7,9 @@ import type { ChatCall } from '../core/call.js'
 import type { ChatEvent, ChatResponse, TokenUsage } from '../core/events.js'
 import type { CatalogModel } from '../schemas/catalog.js'
 
-/** Minimal structured logger (pino-compatible subset). */
-export interface Logger {
-  debug(obj: object, msg?: string): void
-  info(obj: object, msg?: string): void
-  warn(obj: object, msg?: string): void
-  error(obj: object, msg?: string): void
-}
+import type { Logger } from '../lib/logger.js'
+
+export type { Logger }
 
 /** Per-call context handed to providers. */
 export interface CallContext {

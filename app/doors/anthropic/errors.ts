@@ -3,7 +3,7 @@
  * Anthropic's types and statuses. https://docs.anthropic.com/en/api/errors
  */
 import { ApiError, internalError } from '../../errors.js'
-import type { Logger } from '../../providers/types.js'
+import type { Logger } from '../../lib/logger.js'
 
 export type AnthropicErrorType =
   | 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'not_found_error'

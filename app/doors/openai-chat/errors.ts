@@ -3,7 +3,7 @@
  * https://platform.openai.com/docs/guides/error-codes
  */
 import { ApiError, internalError, type ApiErrorBody } from '../../errors.js'
-import type { Logger } from '../../providers/types.js'
+import type { Logger } from '../../lib/logger.js'
 
 /** The OpenAI error body of a domain error. */
 export function openAIErrorBody(err: ApiError): ApiErrorBody {
