@@ -13,14 +13,12 @@ import { registerAuth } from './plugins/auth.js'
 import { CognitoVerifier } from './services/jwt.js'
 import { wellKnownRoutes } from './routes/well-known.js'
 import { adminRoutes } from './routes/admin/index.js'
-import { AdminService } from './services/admin.js'
-import { UserDirectory } from './services/users.js'
-import { AuditStore } from './store/audit.js'
+import type { AdminService } from './services/admin.js'
 import { registerClientAbort } from './plugins/client-abort.js'
 import { registerErrorHandling } from './plugins/error-handler.js'
 import { lazySchemaCompilers } from './plugins/lazy-validation.js'
 import { BedrockProvider } from './providers/bedrock/provider.js'
-import { MockProvider } from './providers/mock/index.js'
+import { lazyMockProvider } from './providers/mock/lazy.js'
 import { healthRoutes } from './routes/health.js'
 import { chatCompletionRoutes } from './routes/openai/chat-completions.js'
 import { messagesRoutes } from './routes/anthropic/messages.js'
@@ -129,7 +127,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const registry = new ModelRegistry(options.catalog, { models: config.models, mockModels: config.mockModels })
   const keys = new KeyService(new KeyStore(clients.dynamo, config.tables.keys), { cacheTtlMs: config.keyCacheTtlMs })
   const bedrock = new BedrockProvider({ client: clients.bedrock })
-  const mock = new MockProvider(options.mockDelayMs ?? config.mockDelayMs)
+  const mock = lazyMockProvider(options.mockDelayMs ?? config.mockDelayMs)
   const background = new BackgroundWriter({ log: app.log, ...options.background })
   const usageStore = new UsageStore(clients.dynamo, config.tables.usage)
   const ledger = new Ledger({
@@ -180,8 +178,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
   oauthMetadataRoutes(app, { publicUrl: config.publicUrl, issuer: config.cognito?.issuer })
   // Users admin needs the pool and a client for its Admin* calls; without them it answers 501.
-  const users = config.cognito && clients.cognito ? new UserDirectory(clients.cognito, config.cognito.userPoolId) : undefined
-  const audit = new AuditStore(clients.dynamo, config.tables.audit)
-  adminRoutes(app, { admin: new AdminService({ keys, audit, registry, users, usage: app.usage }) })
+  // The admin API is rare next to model calls: its service, audit store and user directory are
+  // built (and, in the Lambda bundle, loaded) by its first request, not at cold start.
+  let adminService: Promise<AdminService> | undefined
+  const admin = () => (adminService ??= Promise.all([
+    import('./services/admin.js'), import('./store/audit.js'), import('./services/users.js'),
+  ]).then(([{ AdminService }, { AuditStore }, { UserDirectory }]) => new AdminService({
+    keys, registry, usage: app.usage,
+    audit: new AuditStore(clients.dynamo, config.tables.audit),
+    users: config.cognito && clients.cognito ? new UserDirectory(clients.cognito, config.cognito.userPoolId) : undefined,
+  })).catch((err: unknown) => {
+    adminService = undefined // a failed load is retried by the next request
+    throw err
+  }))
+  adminRoutes(app, { admin })
   return app
 }

@@ -5,7 +5,7 @@ import { adminKeyRoutes } from './keys.js'
 import { adminUsageRoutes } from './usage.js'
 import { adminUserRoutes } from './users.js'
 
-export function adminRoutes(app: FastifyInstance, opts: { admin: AdminService }): void {
+export function adminRoutes(app: FastifyInstance, opts: { admin: () => Promise<AdminService> }): void {
   adminKeyRoutes(app, opts)
   adminUserRoutes(app, opts)
   adminUsageRoutes(app, opts)

@@ -19,13 +19,13 @@ export const AdminUsageQuery = Type.Object({
   owner: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
 }, { additionalProperties: false })
 
-export function adminUsageRoutes(app: FastifyInstance, opts: { admin: AdminService }): void {
+export function adminUsageRoutes(app: FastifyInstance, opts: { admin: () => Promise<AdminService> }): void {
   app.get<{ Querystring: Static<typeof AdminUsageQuery> }>('/v1/admin/usage', {
     config: SIGNED_IN,
     schema: { querystring: AdminUsageQuery, response: { 200: UsageResponse } },
   }, async (request) => {
     const q = request.query
-    const { report, owner } = await opts.admin.usage(userOf(request), {
+    const { report, owner } = await (await opts.admin()).usage(userOf(request), {
       keyId: q.key_id, owner: q.owner, granularity: q.granularity ?? 'day', from: q.from, to: q.to,
     })
     return usageBody(report, { keyId: q.key_id, owner })

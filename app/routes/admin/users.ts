@@ -10,7 +10,7 @@ import type { AdminService } from '../../services/admin.js'
 import { isAdmin } from '../../services/jwt.js'
 import { ADMINS, SIGNED_IN } from './access.js'
 
-export function adminUserRoutes(app: FastifyInstance, opts: { admin: AdminService }): void {
+export function adminUserRoutes(app: FastifyInstance, opts: { admin: () => Promise<AdminService> }): void {
   const { admin } = opts
 
   app.get('/v1/admin/me', { config: SIGNED_IN, schema: { response: { 200: Me } } }, async (request) => {
@@ -19,23 +19,23 @@ export function adminUserRoutes(app: FastifyInstance, opts: { admin: AdminServic
   })
 
   app.get('/v1/admin/users', { config: ADMINS, schema: { response: { 200: UserList } } },
-    async (request) => ({ object: 'list' as const, data: await admin.listUsers(userOf(request)) }))
+    async (request) => ({ object: 'list' as const, data: await (await admin()).listUsers(userOf(request)) }))
 
   app.post<{ Body: CreateUserBody }>('/v1/admin/users', {
     config: ADMINS,
     schema: { body: CreateUserBody, response: { 201: UserView } },
-  }, async (request, reply) => reply.code(201).send(await admin.createUser(userOf(request), request.body, { requestId: request.id })))
+  }, async (request, reply) => reply.code(201).send(await (await admin()).createUser(userOf(request), request.body, { requestId: request.id })))
 
   app.post<{ Params: Static<typeof UserParams> }>('/v1/admin/users/:username/disable', {
     config: ADMINS,
     schema: { params: UserParams, response: { 200: UserView } },
-  }, async (request) => admin.disableUser(userOf(request), request.params.username, { requestId: request.id }))
+  }, async (request) => (await admin()).disableUser(userOf(request), request.params.username, { requestId: request.id }))
 
   app.get<{ Querystring: Static<typeof AuditQuery> }>('/v1/admin/audit', {
     config: ADMINS,
     schema: { querystring: AuditQuery, response: { 200: AuditList } },
   }, async (request) => {
     const { from, to, limit } = request.query
-    return { object: 'list' as const, data: await admin.audit(userOf(request), { from, to, limit: limit ? Number(limit) : undefined }) }
+    return { object: 'list' as const, data: await (await admin()).audit(userOf(request), { from, to, limit: limit ? Number(limit) : undefined }) }
   })
 }
