@@ -35,7 +35,7 @@ const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
 t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())))
 const { port } = server.address() as { port: number }
-const tables = { keys: 'bt-keys', usage: 'bt-usage', rateLimits: 'bt-rate-limits', audit: 'bt-audit' }
+const tables = { keys: 'bt-keys', usage: 'bt-usage', rateLimits: 'bt-rate-limits', audit: 'bt-audit', responses: 'bt-responses' }
 const env: Record<string, string> = {
   AWS_REGION: 'us-west-2',
   AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
@@ -47,6 +47,7 @@ const env: Record<string, string> = {
   PENNYWORTH_USAGE_TABLE: tables.usage,
   PENNYWORTH_RATE_LIMITS_TABLE: tables.rateLimits,
   PENNYWORTH_AUDIT_TABLE: tables.audit,
+  PENNYWORTH_RESPONSES_TABLE: tables.responses,
   PENNYWORTH_PUBLIC_URL: 'https://api.example.com',
   PENNYWORTH_COGNITO_USER_POOL_ID: 'us-west-2_Example',
   PENNYWORTH_COGNITO_CLIENT_ID: 'exampleclientid',
