@@ -232,18 +232,41 @@ function translateItems(items: InputItem[], model: CatalogModel, offset: number)
 
 // ---------------------------------------------------------------------------------------------
 
-function toolSpecs(body: ResponsesRequest): ToolSpec[] {
-  return (body.tools ?? []).map((raw, i) => {
+/**
+ * Function tools, with those grouped in a `namespace` tool (Codex sends its sub-agent tools so)
+ * flattened: the model sees plain names; the encoder puts the namespace back on the calls.
+ */
+function flatTools(body: ResponsesRequest): Array<{ tool: Record<string, unknown>; at: string; namespace?: string }> {
+  return (body.tools ?? []).flatMap((raw, i) => {
     const tool = raw as Record<string, unknown>
+    if (tool.type === 'namespace' && Array.isArray(tool.tools) && str(tool.name)) {
+      return (tool.tools as Array<Record<string, unknown>>).map((inner, j) => ({ tool: inner, at: `tools[${i}].tools[${j}]`, namespace: tool.name as string }))
+    }
+    return [{ tool, at: `tools[${i}]` }]
+  })
+}
+
+/** Function name → its namespace, for the function calls of the answer. */
+export function toolNamespaces(body: ResponsesRequest): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const { tool, namespace } of flatTools(body)) if (namespace && str(tool.name)) out[tool.name] = namespace
+  return out
+}
+
+function toolSpecs(body: ResponsesRequest): ToolSpec[] {
+  const seen = new Set<string>()
+  return flatTools(body).map(({ tool, at }) => {
     if (tool.type !== 'function') {
       const hosted = HOSTED_TOOLS.test(String(tool.type))
       throw badRequest(hosted
         ? `The built-in tool '${String(tool.type)}' runs on OpenAI's servers and is not available through this gateway; only function tools are.`
-        : `Tool type '${String(tool.type)}' is not supported by this gateway; only function tools are.`, `tools[${i}]`, 'unsupported_tool')
+        : `Tool type '${String(tool.type)}' is not supported by this gateway; only function tools are.`, at, 'unsupported_tool')
     }
     if (!str(tool.name) || !/^[a-zA-Z0-9_-]{1,64}$/.test(tool.name)) {
-      throw badRequest(`tools[${i}].name must be 1-64 letters, digits, '_' or '-'.`, `tools[${i}].name`, 'invalid_value')
+      throw badRequest(`${at}.name must be 1-64 letters, digits, '_' or '-'.`, `${at}.name`, 'invalid_value')
     }
+    if (seen.has(tool.name)) throw badRequest(`Two tools are named '${tool.name}' (namespaces are flattened for the model).`, `${at}.name`, 'duplicate_tool_name')
+    seen.add(tool.name)
     return {
       name: tool.name,
       ...(str(tool.description) && tool.description ? { description: tool.description } : {}),

@@ -30,6 +30,8 @@ export interface ResponseMeta {
   model: string
   /** The request, for the parameters a response echoes. */
   request: ResponsesRequest
+  /** Function name → namespace, for tools the request grouped in a `namespace` tool. */
+  namespaces?: Record<string, string>
 }
 
 export type ResponseStatus = 'completed' | 'incomplete' | 'failed' | 'in_progress'
@@ -141,8 +143,8 @@ function reasoningItem(id: string, block: Extract<Block, { type: 'reasoning' | '
   return { id, type: 'reasoning', summary: text ? [{ type: 'summary_text', text }] : [], encrypted_content: encodeReasoningCarrier(block), status: 'completed' }
 }
 
-function functionCallItem(id: string, callId: string, name: string, args: string, status: string): OutputItem {
-  return { id, type: 'function_call', call_id: callId, name, arguments: args, status }
+function functionCallItem(id: string, callId: string, name: string, args: string, status: string, namespace?: string): OutputItem {
+  return { id, type: 'function_call', call_id: callId, name, arguments: args, status, ...(namespace ? { namespace } : {}) }
 }
 
 /** The final response object around finished output items. */
@@ -165,7 +167,7 @@ export function encodeResponse(res: ChatResponse, meta: ResponseMeta): ResponseO
     const slot = `o${output.length}`
     if (b.type === 'text') output.push(messageItem(itemId(meta.id, 'message', slot), b.text, incomplete ? 'incomplete' : 'completed'))
     else if (b.type === 'reasoning' || b.type === 'redacted_reasoning') output.push(reasoningItem(itemId(meta.id, 'reasoning', slot), b))
-    else if (b.type === 'tool_use') output.push(functionCallItem(itemId(meta.id, 'function_call', slot), b.id, b.name, JSON.stringify(b.input ?? {}), 'completed'))
+    else if (b.type === 'tool_use') output.push(functionCallItem(itemId(meta.id, 'function_call', slot), b.id, b.name, JSON.stringify(b.input ?? {}), 'completed', meta.namespaces?.[b.name]))
   })
   return finished(meta, output, res.stopReason, res.usage)
 }
@@ -227,7 +229,7 @@ export async function* encodeResponseEvents(events: AsyncIterable<ChatEvent>, me
           } else if (b.type === 'tool_use') {
             const id = itemId(meta.id, 'function_call', slot)
             blocks.set(e.index, { outputIndex, id, kind: 'tool_use', text: '', callId: b.id, name: b.name })
-            yield ev('response.output_item.added', { output_index: outputIndex, item: functionCallItem(id, b.id, b.name, '', 'in_progress') })
+            yield ev('response.output_item.added', { output_index: outputIndex, item: functionCallItem(id, b.id, b.name, '', 'in_progress', meta.namespaces?.[b.name]) })
           } else {
             const id = itemId(meta.id, 'reasoning', slot)
             blocks.set(e.index, { outputIndex, id, kind: b.type, text: '', ...(b.type === 'redacted_reasoning' ? { data: b.data } : {}) })
@@ -295,7 +297,7 @@ export async function* encodeResponseEvents(events: AsyncIterable<ChatEvent>, me
       // A call whose input got no fragment has `{}` as arguments: '' is not JSON.
       const args = b.text === '' ? '{}' : b.text
       yield ev('response.function_call_arguments.done', { item_id: b.id, output_index: b.outputIndex, name: b.name, arguments: args })
-      item = functionCallItem(b.id, b.callId!, b.name!, args, 'completed')
+      item = functionCallItem(b.id, b.callId!, b.name!, args, 'completed', meta.namespaces?.[b.name!])
     } else {
       if (b.summaryOpen) {
         yield ev('response.reasoning_summary_text.done', { item_id: b.id, output_index: b.outputIndex, summary_index: 0, text: b.text })

@@ -29,7 +29,7 @@ export async function createResponse(request: FastifyRequest<{ Body: ResponsesRe
   if (endUser) request.log.info({ endUser: createHash('sha256').update(endUser).digest('hex').slice(0, 16) }, 'end user')
 
   const { ctx, controller } = callContext(request, reply)
-  const meta = { id, createdAt: Math.floor(Date.now() / 1000), model: model.id, request: body }
+  const meta = { id, createdAt: Math.floor(Date.now() / 1000), model: model.id, request: body, namespaces: d.toolNamespaces(body) }
   const keep = async (response: Record<string, unknown>) => {
     if (body.store === false) return
     try {
