@@ -76,6 +76,22 @@ async function messagesCall(stream: boolean): Promise<void> {
   if (res.statusCode !== 200 || (stream && !text.endsWith('event: message_stop\ndata: {"type":"message_stop"}\n\n'))) throw new Error(`messages ${res.statusCode}: ${text.slice(0, 200)}`)
 }
 
+/**
+ * The same call through the Responses door (POST /v1/responses): `store: false` (no DynamoDB
+ * write), stored (the default: one write before the last event), or continuing a stored chain
+ * of `previous_response_id` (the lookup of a 3-turn chain, nothing new stored).
+ */
+async function responsesCall(stream: boolean, opts: { store: boolean; previous?: string }): Promise<string> {
+  const res = await request(`${url}/v1/responses`, {
+    method: 'POST', dispatcher: agent,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: MODEL, input: messages[0].content, max_output_tokens: 64, stream, store: opts.store, ...(opts.previous ? { previous_response_id: opts.previous } : {}) }),
+  })
+  const text = await res.body.text()
+  if (res.statusCode !== 200 || (stream && !/event: response\.completed\n[^\n]*\n\n$/.test(text))) throw new Error(`responses ${res.statusCode}: ${text.slice(0, 200)}`)
+  return stream ? '' : (JSON.parse(text) as { id: string }).id
+}
+
 interface Result { p50: number; p99: number; rps: number }
 
 async function measure(fn: () => Promise<void>, concurrency: number): Promise<Result> {
@@ -112,25 +128,37 @@ const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)))
 console.log(`pennyworth bench: ${N} requests per cell after ${WARMUP} warm-up, Node ${process.version}, log level ${config.logLevel}, usage coalescing ${config.usageCoalesceMs} ms`)
 for (const r of rows) console.log(r.map((c, i) => c.padStart(widths[i])).join('  '))
 
-// Doors side by side: direct, chat door and Messages door calls interleaved one after another
-// (concurrency 1), so load drifting on a shared machine hits all three alike.
-const doorRows: string[][] = [['mode', 'direct p50', 'chat p50', 'messages p50', 'chat added', 'messages added', 'messages/chat added']]
+// Doors side by side: direct, chat door, Messages door and Responses door calls interleaved one
+// after another (concurrency 1), so load drifting on a shared machine hits all of them alike.
+// Responses: store false, stored (default), and continuing a stored 3-turn chain.
+let chain = await responsesCall(false, { store: true })
+for (let i = 0; i < 2; i++) chain = await responsesCall(false, { store: true, previous: chain })
+type Door = 'direct' | 'chat' | 'messages' | 'responses' | 'responses stored' | 'responses chain'
+const doorNames: Door[] = ['direct', 'chat', 'messages', 'responses', 'responses stored', 'responses chain']
+const doorRows: string[][] = [['mode', ...doorNames.map((n) => `${n} p50`), ...doorNames.slice(1).map((n) => `${n} added`), 'responses/chat added', 'chain lookup']]
 for (const stream of [false, true]) {
-  const times: Record<'direct' | 'chat' | 'messages', number[]> = { direct: [], chat: [], messages: [] }
-  const calls = { direct: () => directCall(stream), chat: () => gatewayCall(stream), messages: () => messagesCall(stream) }
+  const times = Object.fromEntries(doorNames.map((n) => [n, [] as number[]])) as Record<Door, number[]>
+  const calls: Record<Door, () => Promise<unknown>> = {
+    direct: () => directCall(stream), chat: () => gatewayCall(stream), messages: () => messagesCall(stream),
+    responses: () => responsesCall(stream, { store: false }),
+    'responses stored': () => responsesCall(stream, { store: true }),
+    'responses chain': () => responsesCall(stream, { store: false, previous: chain }),
+  }
   for (let i = 0; i < WARMUP + N; i++) {
-    for (const name of ['direct', 'chat', 'messages'] as const) {
+    for (const name of doorNames) {
       const t0 = performance.now()
       await calls[name]()
       if (i >= WARMUP) times[name].push(performance.now() - t0)
     }
   }
   const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-  const [d, c, m] = [p50(times.direct), p50(times.chat), p50(times.messages)]
-  doorRows.push([stream ? 'stream' : 'non-stream', ms(d), ms(c), ms(m), ms(c - d), ms(m - d), `${((m - d) / (c - d)).toFixed(2)}×`])
+  const p = Object.fromEntries(doorNames.map((n) => [n, p50(times[n])])) as Record<Door, number>
+  const added = (n: Door) => p[n] - p.direct
+  doorRows.push([stream ? 'stream' : 'non-stream', ...doorNames.map((n) => ms(p[n])), ...doorNames.slice(1).map((n) => ms(added(n))),
+    `${(added('responses') / added('chat')).toFixed(2)}×`, ms(p['responses chain'] - p.responses)])
 }
 const doorWidths = doorRows[0].map((_, i) => Math.max(...doorRows.map((r) => r[i].length)))
-console.log(`\ndoors interleaved (concurrency 1, ${N} triples):`)
+console.log(`\ndoors interleaved (concurrency 1, ${N} rounds of ${doorNames.length} calls):`)
 for (const r of doorRows) console.log(r.map((c, i) => c.padStart(doorWidths[i])).join('  '))
 
 await app.close()
