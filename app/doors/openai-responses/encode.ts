@@ -199,8 +199,13 @@ interface OpenBlock {
  * before anything is yielded, so an error at once (admission, upstream refusal) is thrown to the
  * route, which answers it with its real status. After that, an error becomes an `error` event
  * and `response.failed` (`toError` turns anything into a domain error); the stream then ends.
+ * `beforeEnd` lets the caller store the response before the client can see it finished.
  */
-export async function* encodeResponseEvents(events: AsyncIterable<ChatEvent>, meta: ResponseMeta, toError: (err: unknown) => ApiError): AsyncGenerator<ResponseEvent> {
+export async function* encodeResponseEvents(events: AsyncIterable<ChatEvent>, meta: ResponseMeta, opts: {
+  toError: (err: unknown) => ApiError
+  /** Awaited with the final response before its last event (completed / incomplete) is yielded. */
+  beforeEnd?: (response: ResponseObject) => Promise<void>
+}): AsyncGenerator<ResponseEvent> {
   let seq = 0
   const ev = (type: string, fields: Record<string, unknown>): ResponseEvent => ({ type, sequence_number: seq++, ...fields })
   const it = events[Symbol.asyncIterator]()
@@ -274,13 +279,14 @@ export async function* encodeResponseEvents(events: AsyncIterable<ChatEvent>, me
           for (const b of blocks.values()) yield* closeBlock(b)
           blocks.clear()
           const response = finished(meta, output.filter((i) => i.type !== 'pending'), stop, e.usage)
+          await opts.beforeEnd?.(response)
           yield ev(response.status === 'completed' ? 'response.completed' : 'response.incomplete', { response })
           break
         }
       }
     }
   } catch (err) {
-    const apiError = toError(err)
+    const apiError = opts.toError(err)
     yield ev('error', { code: apiError.code, message: apiError.message, param: apiError.param })
     yield ev('response.failed', {
       response: { ...base(meta, 'failed'), output: output.filter((i) => i.type !== 'pending'), error: { code: failureCode(apiError), message: apiError.message } },

@@ -12,8 +12,6 @@ import type { InputItemsQuery, ResponseIdParams, ResponsesRequest } from '../../
 import type { ResponsesRouteOptions } from './responses.js'
 import { callContext } from './chat-completions.js'
 
-const TERMINAL = new Set(['response.completed', 'response.incomplete'])
-
 /** POST /v1/responses */
 export async function createResponse(request: FastifyRequest<{ Body: ResponsesRequest }>, reply: FastifyReply, opts: ResponsesRouteOptions) {
   const stored = await opts.stored()
@@ -45,14 +43,11 @@ export async function createResponse(request: FastifyRequest<{ Body: ResponsesRe
     return response
   }
 
-  const encoded = d.encodeResponseEvents(opts.chat.stream(call, principal, ctx), meta, (err) => d.responsesStreamError(err, request.log))
-  async function* events() {
-    for await (const e of encoded) {
-      if (TERMINAL.has(e.type)) await keep(e.response as Record<string, unknown>)
-      yield e
-    }
-  }
-  const it = events()
+  const it = d.encodeResponseEvents(opts.chat.stream(call, principal, ctx), meta, {
+    toError: (err) => d.responsesStreamError(err, request.log),
+    // Stored before the last event leaves: a client chaining at once finds it.
+    beforeEnd: keep,
+  })
   // The first event is pulled before the headers, so an error at once keeps its real status.
   const first = await it.next()
   const stream = sseStream(first.done ? [] : [first.value], it, {
