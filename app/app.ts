@@ -22,6 +22,8 @@ import { lazyMockProvider } from './providers/mock/lazy.js'
 import { healthRoutes } from './routes/health.js'
 import { chatCompletionRoutes } from './routes/openai/chat-completions.js'
 import { messagesRoutes } from './routes/anthropic/messages.js'
+import { responsesRoutes } from './routes/openai/responses.js'
+import type { ResponsesService } from './services/responses.js'
 import { embeddingRoutes } from './routes/openai/embeddings.js'
 import { modelRoutes } from './routes/openai/models.js'
 import { mcpRoutes } from './routes/mcp.js'
@@ -49,7 +51,7 @@ import { VERSION } from './version.js'
 export interface AppOptions {
   config: Pick<Config, 'tables' | 'models' | 'mockModels' | 'keyCacheTtlMs' | 'logLevel' | 'bodyLimitBytes'>
     & Partial<Pick<Config, 'mockDelayMs'>>
-    & Partial<Pick<Config, 'cognito' | 'publicUrl' | 'meteringLeaseMs' | 'meteringFoldAt' | 'anthropicModelFallback'>>
+    & Partial<Pick<Config, 'cognito' | 'publicUrl' | 'meteringLeaseMs' | 'meteringFoldAt' | 'anthropicModelFallback' | 'responsesTtlDays'>>
   catalog: Catalog
   /**
    * `cognito` (users admin API) may be a client or a provider that builds one on first use
@@ -170,6 +172,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   modelRoutes(app, { registry })
   chatCompletionRoutes(app, { chat })
   messagesRoutes(app, { chat, registry, modelFallback: config.anthropicModelFallback ?? true })
+  // Stored responses: service and store modules load with the first Responses request.
+  let stored: Promise<ResponsesService> | undefined
+  responsesRoutes(app, {
+    chat,
+    stored: () => (stored ??= Promise.all([import('./services/responses.js'), import('./store/responses.js')]).then(([s, r]) =>
+      new s.ResponsesService({ store: new r.ResponseStore(clients.dynamo, config.tables.responses), ttlSeconds: (config.responsesTtlDays ?? 30) * 86_400 }))),
+  })
   embeddingRoutes(app, { embeddings })
   usageRoutes(app, { usage: app.usage })
   mcpRoutes(app, {

@@ -45,6 +45,8 @@ export interface Config {
    * family the key may use (true), or answered 404 naming the served ids (false).
    */
   anthropicModelFallback: boolean
+  /** How long stored Responses are kept (days; DynamoDB TTL, checked on read). */
+  responsesTtlDays: number
   /** Cognito sign-in for people (admin API); undefined = nobody can sign in. */
   cognito: CognitoConfig | undefined
 }
@@ -162,6 +164,7 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = { 
       usage: tableName(env, 'PENNYWORTH_USAGE_TABLE', defaultTableNames.usage),
       rateLimits: tableName(env, 'PENNYWORTH_RATE_LIMITS_TABLE', defaultTableNames.rateLimits),
       audit: tableName(env, 'PENNYWORTH_AUDIT_TABLE', defaultTableNames.audit),
+      responses: tableName(env, 'PENNYWORTH_RESPONSES_TABLE', defaultTableNames.responses),
     },
     models: models && models.length > 0 ? models : undefined,
     mockModels: bool(env, 'PENNYWORTH_MOCK_MODELS', defaults.mockModels),
@@ -174,6 +177,7 @@ export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = { 
     mockDelayMs: env.PENNYWORTH_MOCK_DELAY_MS ? int(env, 'PENNYWORTH_MOCK_DELAY_MS', 0, 0, 10_000) : undefined,
     bodyLimitBytes: 6 * 1024 * 1024,
     anthropicModelFallback: bool(env, 'PENNYWORTH_ANTHROPIC_MODEL_FALLBACK', true),
+    responsesTtlDays: int(env, 'PENNYWORTH_RESPONSES_TTL_DAYS', 30, 1, 3650),
     cognito: cognito(env),
   }
   return Object.freeze(config)

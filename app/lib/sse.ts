@@ -7,7 +7,10 @@
  *   then the stream ends (the official clients raise it as an APIError);
  * - Anthropic (https://docs.anthropic.com/en/api/messages-streaming): `event: <type>` +
  *   `data: <json>`, no terminator (message_stop is the last event), `ping` keep-alives, and an
- *   `event: error` with an Anthropic error body.
+ *   `event: error` with an Anthropic error body;
+ * - OpenAI Responses (https://platform.openai.com/docs/api-reference/responses-streaming):
+ *   `event: <type>` + `data: <json>`, no terminator (response.completed / .incomplete /
+ *   .failed is the last event); its door turns mid-stream errors into events itself.
  */
 import { PassThrough, type Readable } from 'node:stream'
 
@@ -44,6 +47,13 @@ export const ANTHROPIC_FRAMING: SseFraming = {
   done: '',
   error: (p) => sseEvent('error', p),
   keepAlive: { ms: 10_000, text: sseEvent('ping', { type: 'ping' }) },
+}
+
+/** OpenAI Responses framing: the event name is the payload's `type`, no `[DONE]`. */
+export const RESPONSES_FRAMING: SseFraming = {
+  event: (p) => sseEvent((p as { type: string }).type, p),
+  done: '',
+  error: (p) => sseEvent('error', p),
 }
 
 export interface SseOptions {

@@ -12,6 +12,8 @@ export interface TableNames {
   usage: string
   rateLimits: string
   audit: string
+  /** Stored Responses (OpenAI Responses API `store`), TTL-expired. */
+  responses: string
 }
 
 export const defaultTableNames: TableNames = {
@@ -19,6 +21,7 @@ export const defaultTableNames: TableNames = {
   usage: 'pennyworth-usage',
   rateLimits: 'pennyworth-rate-limits',
   audit: 'pennyworth-audit',
+  responses: 'pennyworth-responses',
 }
 
 /** Name of the TTL attribute (epoch seconds) on tables whose items are ephemeral. */
@@ -63,5 +66,6 @@ export function tableDefinitions(names: TableNames): Record<keyof TableNames, Cr
     usage: pkSk(names.usage),
     rateLimits: pkSk(names.rateLimits),
     audit: pkSk(names.audit),
+    responses: pkSk(names.responses),
   }
 }

@@ -6,7 +6,7 @@ import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
 import { componentTags } from '../tags.js'
 
-/** Logical table names, as in the app's `TableNames` (`responses` is ahead of the app: see TABLES_AHEAD_OF_APP). */
+/** Logical table names, as in the app's `TableNames`. */
 export type TableKey = 'keys' | 'usage' | 'rateLimits' | 'audit' | 'responses'
 
 export interface TableSpec {
@@ -45,7 +45,7 @@ export const TABLE_SPECS: Record<TableKey, TableSpec> = {
  * Responses API is built separately). test/infra/data.test.ts expects exactly these to be
  * missing on the app side and fails once the app adds one, so the entry is removed then.
  */
-export const TABLES_AHEAD_OF_APP: readonly TableKey[] = ['responses']
+export const TABLES_AHEAD_OF_APP: readonly TableKey[] = []
 
 /** The Lambda environment variable carrying each table's physical name (validated by app/config.ts). */
 export const TABLE_ENV_VARS: Record<TableKey, string> = {

@@ -124,6 +124,53 @@ function messagesTarget(url: string, key: string, model: string): Call {
   }
 }
 
+/**
+ * The same call through the Responses door (POST /v1/responses): `store: false` (no stored
+ * response), or continuing a stored 3-turn chain with `previous_response_id` (the chain lookup;
+ * nothing new stored) — the difference between the two is the cost of the lookup.
+ */
+function responsesTarget(url: string, key: string, model: string, opts: { previous?: () => Promise<string> }): Call {
+  return async (stream) => {
+    const previous = opts.previous ? await opts.previous() : undefined
+    const t0 = performance.now()
+    const res = await request(`${url}/v1/responses`, {
+      method: 'POST', dispatcher: agent,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model, input: messages[0].content, max_output_tokens: 64, stream, store: false,
+        ...(previous ? { previous_response_id: previous } : {}),
+      }),
+    })
+    let first: number | undefined
+    let text = ''
+    for await (const chunk of res.body) {
+      text += chunk
+      if (stream && first === undefined && text.includes('response.output_text.delta')) first = performance.now() - t0
+    }
+    if (res.statusCode !== 200 || (stream && !/event: response\.completed\n[^\n]*\n\n$/.test(text))) {
+      throw new Error(`${url} responses ${res.statusCode}: ${text.slice(0, 300)}`)
+    }
+    return first
+  }
+}
+
+/** A stored 3-turn chain to continue (made once, on first use). */
+let chain: Promise<string> | undefined
+const storedChain = (url: string, key: string, model: string) => (chain ??= (async () => {
+  let previous: string | undefined
+  for (let turn = 0; turn < 3; turn++) {
+    const res = await request(`${url}/v1/responses`, {
+      method: 'POST', dispatcher: agent,
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model, input: messages[0].content, max_output_tokens: 64, ...(previous ? { previous_response_id: previous } : {}) }),
+    })
+    const body = await res.body.text()
+    if (res.statusCode !== 200) throw new Error(`${url} responses ${res.statusCode}: ${body.slice(0, 300)}`)
+    previous = (JSON.parse(body) as { id: string }).id
+  }
+  return previous!
+})())
+
 interface Target { name: string; call: Call; pid?: number }
 const sdkDefault = new BedrockRuntimeClient({ endpoint: upstream, region: 'us-east-1', credentials })
 const sdkOurs = createBedrockClient({ endpoint: upstream, region: 'us-east-1', credentials })
@@ -132,6 +179,11 @@ const targets: Target[] = [
   { name: "SDK direct (pennyworth's handler)", call: sdkTarget(sdkOurs) },
   { name: 'pennyworth (default settings)', call: httpTarget(pwUrl, { authorization: `Bearer ${pwKey}` }, MODEL), pid: pw.proc.pid },
   { name: 'pennyworth Messages door', call: messagesTarget(pwUrl, pwKey, MODEL), pid: pw.proc.pid },
+  { name: 'pennyworth Responses door (store: false)', call: responsesTarget(pwUrl, pwKey, MODEL, {}), pid: pw.proc.pid },
+  {
+    name: 'pennyworth Responses door (continuing a stored 3-turn chain)', pid: pw.proc.pid,
+    call: responsesTarget(pwUrl, pwKey, MODEL, { previous: () => storedChain(pwUrl, pwKey, MODEL) }),
+  },
   {
     name: 'Portkey gateway 1.15.2 (Bedrock provider)', pid: pk.proc.pid,
     call: httpTarget(pkUrl, {
@@ -217,8 +269,8 @@ console.log(`| ${rows[0].join(' | ')} |\n|${rows[0].map(() => ' --- ').join('|')
 for (const r of rows.slice(1)) console.log(`| ${r.join(' | ')} |`)
 console.log(`metering backlog once the load stopped: ${backlogAfter}; Portkey printed ${stderrLines} errors of its own to stderr (its stream log processing; every stream still ended with [DONE])`)
 
-const pwName = targets[2].name
-const pkName = targets[3].name
+const pwName = 'pennyworth (default settings)'
+const pkName = targets.find((t) => t.name.startsWith('Portkey'))!.name
 const checks: Array<[string, boolean]> = [
   ['throughput c=16 ≥ Portkey', m(pwName, 'c16', (c) => c.rps) >= m(pkName, 'c16', (c) => c.rps)],
   ['throughput c=64 ≥ Portkey', m(pwName, 'c64', (c) => c.rps) >= m(pkName, 'c64', (c) => c.rps)],

@@ -40,6 +40,8 @@ export interface Rule {
   types?: boolean
   /** A folder's index.ts may import the files of its own folder (a route group registering its routes). */
   allowIndexOfOwnFolder?: boolean
+  /** `x.ts` may import `x-handlers.ts` beside it: its handlers, split off to load on first use. */
+  allowOwnLazyHandlers?: boolean
   why: string
 }
 
@@ -135,6 +137,7 @@ export function violations(edges: Edge[], rules: Rule[]): Violation[] {
       if (rule.types === false && edge.kind === 'type') continue
       if (!rule.forbid.some((p) => matches(p, edge.to))) continue
       if (rule.allowIndexOfOwnFolder && /(^|\/)index\.ts$/.test(edge.from) && dirname(edge.to) === dirname(edge.from)) continue
+      if (rule.allowOwnLazyHandlers && edge.to === edge.from.replace(/\.ts$/, '-handlers.ts')) continue
       out.push({ rule: rule.name, edge })
     }
   }

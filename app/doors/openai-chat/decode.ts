@@ -8,7 +8,7 @@
  * - the neutral model: app/core/call.ts
  */
 import type { Block, CacheMark, ChatCall, ChatMessage as NeutralMessage, ImageBlock, ImageMediaType, TextBlock, ToolChoice, ToolSpec } from '../../core/call.js'
-import { endsWithToolResults } from '../../core/call.js'
+import { endsWithToolResults, lastAssistant } from '../../core/call.js'
 import { badRequest, unsupported } from '../../errors.js'
 import type { CatalogModel } from '../../schemas/catalog.js'
 import type { ChatCompletionRequest, ChatMessage, ContentPart } from '../../schemas/chat.js'
@@ -111,7 +111,7 @@ function textItems(content: string | ContentPart[] | null | undefined, path: str
 }
 
 /** Parses a base64 data URL into an image block. Remote URLs are refused: we never fetch. */
-function imageBlock(url: string, path: string): ImageBlock {
+export function imageBlock(url: string, path: string): ImageBlock {
   if (/^https?:\/\//i.test(url)) {
     throw badRequest(
       'Image URLs are not fetched by this gateway. Send the image inline as a base64 data URL (data:image/png;base64,…).',
@@ -165,7 +165,7 @@ function markLast(blocks: Block[], cache: CacheMark | null): void {
   if (cache && last && !last.cache) blocks[blocks.length - 1] = { ...last, cache }
 }
 
-function parseArguments(args: string, path: string): Record<string, unknown> {
+export function parseArguments(args: string, path: string): Record<string, unknown> {
   if (args.trim() === '') return {}
   let parsed: unknown
   try {
@@ -363,49 +363,83 @@ export function decodeChatRequest(body: ChatCompletionRequest, model: CatalogMod
   if (stops.length > 0) call.stop = stops
 
   // Reasoning --------------------------------------------------------------------------------
-  const effort = body.reasoning_effort
-  if (effort) {
-    switch (model.capabilities.reasoning) {
-      case 'anthropic': {
-        if (tools.forced) {
-          throw unsupported('reasoning_effort',
-            "reasoning_effort cannot be combined with response_format JSON output or a forced tool_choice ('required' or a named function) on this model: Claude's extended thinking only allows tool_choice auto.")
-        }
-        if (body.temperature != null && body.temperature !== 1) {
-          throw unsupported('temperature', 'temperature cannot be set together with reasoning_effort on this model (Claude extended thinking); omit it.')
-        }
-        if (body.top_p != null && body.top_p !== 1) {
-          throw unsupported('top_p', 'top_p cannot be set together with reasoning_effort on this model (Claude extended thinking); omit it.')
-        }
-        // Mid tool loop, Anthropic demands the signed thinking block of the last assistant turn,
-        // which OpenAI clients cannot send back: answer this step without thinking instead.
-        if (endsWithToolResults(messages)) break
-        delete call.temperature
-        delete call.topP
-        const cap = model.maxOutputTokens ?? Infinity
-        let budget = Math.min(THINKING_BUDGETS[effort], cap - 1)
-        let maxTokens: number
-        if (requestedMax == null) maxTokens = Math.min(cap, budget + THINKING_ANSWER_ROOM)
-        else if (requestedMax > budget) maxTokens = requestedMax
-        // Bedrock needs maxTokens > budget_tokens: the client's limit then bounds the answer.
-        else maxTokens = Math.min(cap, budget + requestedMax)
-        if (maxTokens <= budget) budget = maxTokens - 1
-        if (budget < MIN_THINKING_BUDGET) {
-          throw badRequest(`Model '${model.id}' cannot think within ${maxTokens} output tokens (thinking needs at least ${MIN_THINKING_BUDGET}).`, maxParam)
-        }
-        call.maxTokens = maxTokens
-        call.reasoning = { budgetTokens: budget }
-        break
-      }
-      case 'effort':
-        // gpt-oss knows low/medium/high.
-        call.reasoning = { effort: effort === 'minimal' ? 'low' : effort }
-        break
-      case 'always':
-        break // reasons anyway; the effort cannot be steered
-      default:
-        throw unsupported('reasoning_effort', `Model '${model.id}' does not support reasoning_effort.`)
-    }
+  if (body.reasoning_effort) {
+    applyReasoningEffort(call, body.reasoning_effort, {
+      param: 'reasoning_effort', maxParam, requestedMax: requestedMax ?? undefined, forced: tools.forced,
+      temperature: body.temperature ?? undefined, topP: body.top_p ?? undefined,
+      forcedMessage: "reasoning_effort cannot be combined with response_format JSON output or a forced tool_choice ('required' or a named function) on this model: Claude's extended thinking only allows tool_choice auto.",
+    })
   }
   return call
+}
+
+/** What {@link applyReasoningEffort} needs to know of the request, in the door's own names. */
+export interface EffortContext {
+  /** The effort parameter's name (`reasoning_effort`, `reasoning.effort`). */
+  param: string
+  /** The output-limit parameter's name, for errors. */
+  maxParam: string
+  requestedMax?: number
+  /** The model must call a tool (forced tool_choice or JSON output). */
+  forced: boolean
+  temperature?: number
+  topP?: number
+  /** The 400 message when reasoning meets a forced tool on Claude. */
+  forcedMessage: string
+}
+
+/**
+ * An OpenAI reasoning effort on the neutral call, shared by the OpenAI doors (Chat Completions
+ * `reasoning_effort`, Responses `reasoning.effort`): Claude → extended thinking with a budget by
+ * effort (and the output limit raised to make room for it); gpt-oss → the effort passed on;
+ * always-reasoning models → nothing to steer; others → 400.
+ * https://platform.openai.com/docs/guides/reasoning
+ */
+export function applyReasoningEffort(call: ChatCall, effort: keyof typeof THINKING_BUDGETS, c: EffortContext): void {
+  const model = call.model
+  switch (model.capabilities.reasoning) {
+    case 'anthropic': {
+      if (c.forced) throw unsupported(c.param, c.forcedMessage)
+      if (c.temperature != null && c.temperature !== 1) {
+        throw unsupported('temperature', `temperature cannot be set together with ${c.param} on this model (Claude extended thinking); omit it.`)
+      }
+      if (c.topP != null && c.topP !== 1) {
+        throw unsupported('top_p', `top_p cannot be set together with ${c.param} on this model (Claude extended thinking); omit it.`)
+      }
+      // Mid tool loop, Anthropic demands the signed thinking block of the last assistant turn,
+      // which OpenAI clients cannot send back: answer this step without thinking instead.
+      if (endsWithToolResults(call.messages) && !lastAssistantHasSignedReasoning(call)) return
+      delete call.temperature
+      delete call.topP
+      const cap = model.maxOutputTokens ?? Infinity
+      let budget = Math.min(THINKING_BUDGETS[effort], cap - 1)
+      let maxTokens: number
+      if (c.requestedMax == null) maxTokens = Math.min(cap, budget + THINKING_ANSWER_ROOM)
+      else if (c.requestedMax > budget) maxTokens = c.requestedMax
+      // Bedrock needs maxTokens > budget_tokens: the client's limit then bounds the answer.
+      else maxTokens = Math.min(cap, budget + c.requestedMax)
+      if (maxTokens <= budget) budget = maxTokens - 1
+      if (budget < MIN_THINKING_BUDGET) {
+        throw badRequest(`Model '${model.id}' cannot think within ${maxTokens} output tokens (thinking needs at least ${MIN_THINKING_BUDGET}).`, c.maxParam)
+      }
+      call.maxTokens = maxTokens
+      call.reasoning = { budgetTokens: budget }
+      return
+    }
+    case 'effort':
+      // gpt-oss knows low/medium/high.
+      call.reasoning = { effort: effort === 'minimal' ? 'low' : effort }
+      return
+    case 'always':
+      return // reasons anyway; the effort cannot be steered
+    default:
+      throw unsupported(c.param, `Model '${model.id}' does not support ${c.param}.`)
+  }
+}
+
+/** The last assistant turn starts with a signed reasoning block (a client that sent it back). */
+function lastAssistantHasSignedReasoning(call: ChatCall): boolean {
+  const last = lastAssistant(call.messages)
+  const first = last?.content[0]
+  return first !== undefined && ((first.type === 'reasoning' && first.signature !== undefined) || first.type === 'redacted_reasoning')
 }

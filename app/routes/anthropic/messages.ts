@@ -13,8 +13,7 @@ import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ANTHROPIC_FRAMING, SSE_HEADERS, sseStream } from '../../lib/sse.js'
 import { principalOf } from '../../plugins/auth.js'
-import { followClient } from '../../plugins/client-abort.js'
-import type { CallContext } from '../../providers/types.js'
+import { callContext } from '../../plugins/call-context.js'
 import { CountTokensRequest, MessagesRequest } from '../../schemas/messages.js'
 import type { ChatService } from '../../services/chat.js'
 import type { ModelRegistry } from '../../services/catalog.js'
@@ -38,20 +37,6 @@ export const TOKEN_COUNT_HEADER = 'x-pennyworth-token-count'
 
 const ANTHROPIC = { errorFormat: 'anthropic' as const }
 
-function callContext(d: Door, request: FastifyRequest, reply: FastifyReply): { ctx: CallContext; controller: AbortController } {
-  const controller = followClient(request)
-  const ctx: CallContext = {
-    signal: controller.signal,
-    log: request.log,
-    requestId: request.id,
-    keyId: principalOf(request).keyId,
-    setHeaders: (headers) => {
-      if (!reply.sent) void reply.headers(d.withAnthropicRateLimits(headers))
-    },
-  }
-  return { ctx, controller }
-}
-
 export function messagesRoutes(app: FastifyInstance, opts: MessagesRouteOptions): void {
   const resolve = (d: Door, request: FastifyRequest, reply: FastifyReply, name: string) => {
     const resolved = d.resolveClaudeModel(opts.registry, name, principalOf(request), opts.modelFallback)
@@ -73,7 +58,7 @@ export function messagesRoutes(app: FastifyInstance, opts: MessagesRouteOptions)
     const call = d.decodeMessages(body, model, { clampMaxTokens: substitutedFor !== undefined })
     const userId = body.metadata?.user_id
     if (userId) request.log.info({ endUser: createHash('sha256').update(userId).digest('hex').slice(0, 16) }, 'end user')
-    const { ctx, controller } = callContext(d, request, reply)
+    const { ctx, controller } = callContext(request, reply, d.withAnthropicRateLimits)
     const meta = { id: d.messageId(), model: body.model }
     if (!body.stream) return d.encodeMessage(await opts.chat.complete(call, principal, ctx), meta)
 
@@ -95,7 +80,7 @@ export function messagesRoutes(app: FastifyInstance, opts: MessagesRouteOptions)
     const body = request.body
     const { model } = resolve(d, request, reply, body.model)
     const call = d.decodeMessages(body, model)
-    const { ctx } = callContext(d, request, reply)
+    const { ctx } = callContext(request, reply, d.withAnthropicRateLimits)
     const count = await opts.chat.countTokens(call, ctx)
     void reply.header(TOKEN_COUNT_HEADER, count.estimated ? 'estimated' : 'exact')
     return { input_tokens: count.inputTokens }

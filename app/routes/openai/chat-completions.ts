@@ -4,31 +4,15 @@
  * even when streaming). Errors before the first chunk get a real status; after it, one
  * SSE error event. A client that hangs up aborts the upstream call.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { decodeChatRequest } from '../../doors/openai-chat/decode.js'
 import { completionId, encodeChunks, encodeCompletion } from '../../doors/openai-chat/encode.js'
 import { openAIStreamError } from '../../doors/openai-chat/errors.js'
 import { SSE_HEADERS, sseStream } from '../../lib/sse.js'
 import { principalOf } from '../../plugins/auth.js'
-import { followClient } from '../../plugins/client-abort.js'
-import type { CallContext } from '../../providers/types.js'
+import { callContext } from '../../plugins/call-context.js'
 import { ChatCompletionRequest } from '../../schemas/chat.js'
 import type { ChatService } from '../../services/chat.js'
-
-/** Abort signal tied to the client connection, plus the CallContext for the providers. */
-export function callContext(request: FastifyRequest, reply: FastifyReply): { ctx: CallContext; controller: AbortController } {
-  const controller = followClient(request)
-  const ctx: CallContext = {
-    signal: controller.signal,
-    log: request.log,
-    requestId: request.id,
-    keyId: principalOf(request).keyId,
-    setHeaders: (headers) => {
-      if (!reply.sent) void reply.headers(headers)
-    },
-  }
-  return { ctx, controller }
-}
 
 export function chatCompletionRoutes(app: FastifyInstance, opts: { chat: ChatService }): void {
   app.post<{ Body: ChatCompletionRequest }>('/v1/chat/completions', {

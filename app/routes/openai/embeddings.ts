@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import { principalOf } from '../../plugins/auth.js'
 import { EmbeddingsRequest } from '../../schemas/embeddings.js'
 import type { EmbeddingService } from '../../services/embeddings.js'
-import { callContext } from './chat-completions.js'
+import { callContext } from '../../plugins/call-context.js'
 
 export function embeddingRoutes(app: FastifyInstance, opts: { embeddings: EmbeddingService }): void {
   app.post<{ Body: EmbeddingsRequest }>('/v1/embeddings', {
