@@ -16,6 +16,7 @@ import { adminRoutes } from './routes/admin/index.js'
 import type { AdminService } from './services/admin.js'
 import { registerClientAbort } from './plugins/client-abort.js'
 import { registerErrorHandling } from './plugins/error-handler.js'
+import { registerJsonBody } from './plugins/json-body.js'
 import { lazySchemaCompilers } from './plugins/lazy-validation.js'
 import { BedrockProvider } from './providers/bedrock/provider.js'
 import { lazyMockProvider } from './providers/mock/lazy.js'
@@ -160,6 +161,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
   registerClientAbort(app)
   registerErrorHandling(app)
+  // Before any route: every JSON front door (and any added later) parses through the limits.
+  registerJsonBody(app)
   // People's access tokens (admin API); without a configured pool nobody can sign in.
   const verifier = config.cognito ? new CognitoVerifier({ issuer: config.cognito.issuer, clientId: config.cognito.clientId, jwksUrl: config.cognito.jwksUrl }) : undefined
   app.decorate('verifier', verifier)
