@@ -15,7 +15,7 @@ import { wellKnownRoutes } from './routes/well-known.js'
 import { adminRoutes } from './routes/admin/index.js'
 import type { AdminService } from './services/admin.js'
 import { registerClientAbort } from './plugins/client-abort.js'
-import { registerErrorHandling } from './plugins/error-handler.js'
+import { frameworkErrors, registerErrorHandling } from './plugins/error-handler.js'
 import { registerJsonBody } from './plugins/json-body.js'
 import { lazySchemaCompilers } from './plugins/lazy-validation.js'
 import { BedrockProvider } from './providers/bedrock/provider.js'
@@ -117,6 +117,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     return503OnClosing: true,
+    // Bad URLs (invalid percent-encoding) in the documented error shape, not Fastify's.
+    frameworkErrors,
     // Schemas compile on first use; Fastify's default validator compiler is never loaded.
     schemaController: { compilersFactory: lazySchemaCompilers({ eager: options.eagerSchemas }) },
   })

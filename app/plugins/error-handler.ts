@@ -22,6 +22,7 @@ declare module 'fastify' {
  */
 function speaksAnthropic(request: FastifyRequest): boolean {
   return request.routeOptions.config?.errorFormat === 'anthropic' || request.headers['anthropic-version'] !== undefined
+    || (request.routeOptions.url === undefined && (request.raw.url ?? '').startsWith('/v1/messages'))
 }
 
 function send(request: FastifyRequest, reply: FastifyReply, err: ApiError) {
@@ -54,6 +55,18 @@ function fromValidation(issues: ValidationIssue[], context: string | undefined):
     message = `Invalid value for '${where}': expected one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}.`
   } else message = `Invalid value for '${where}': ${issue.message}.`
   return badRequest(message, param, 'invalid_value')
+}
+
+/**
+ * Fastify's `frameworkErrors` option: errors met before any route is chosen (an invalid
+ * percent-encoding in the URL, FST_ERR_BAD_URL) answered in the documented shape instead of
+ * Fastify's own. The URL is not echoed: it may hold a key.
+ */
+export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const apiError = err.code === 'FST_ERR_BAD_URL'
+    ? badRequest('The request URL is not valid: it contains an invalid percent-encoding.', null, 'invalid_url')
+    : new ApiError(err.statusCode && err.statusCode < 500 ? err.statusCode : 400, 'The request could not be routed.', 'invalid_request_error', 'invalid_request')
+  void send(request, reply, apiError)
 }
 
 export function registerErrorHandling(app: FastifyInstance): void {

@@ -105,13 +105,13 @@ function serialize(body: unknown): string {
 const edgeString = fc.oneof(
   fc.constantFrom('', ' ', '\u0000', '\ud800', '\udfff', '\ufeff', '\u202e', '👩‍👩‍👧‍👦', 'e\u0301', '\n\r\t', '"}', '\\', '__proto__', 'constructor', 'toString', 'data: [DONE]\n\n', `pw-${'x'.repeat(40)}`),
   fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.integer({ min: 1_000, max: 100_000 }).map((n) => 'x'.repeat(n)),
+  fc.noBias(fc.integer({ min: 1_000, max: 100_000 })).map((n) => 'x'.repeat(n)),
 )
 const anyValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
   { weight: 3, arbitrary: edgeString },
   { weight: 1, arbitrary: fc.constantFrom(null, true, false, 0, -1, 1e308, -0, 0.5, 2 ** 53, [], {}, [null], { type: null }) },
-  { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 30, max: 20_000 }), fc.constantFrom('obj' as const, 'arr' as const)).map(([n, k]) => deepMarker(n, k)) },
+  { weight: 1, arbitrary: fc.tuple(fc.oneof(fc.constantFrom(63, 64, 65, 10_000), fc.noBias(fc.integer({ min: 30, max: 20_000 }))), fc.constantFrom('obj' as const, 'arr' as const)).map(([n, k]) => deepMarker(n, k)) },
 )
 
 type Mutation = { kind: 'delete' | 'replace' | 'wrap'; at: number; value: unknown }
@@ -141,6 +141,9 @@ function mutate(body: unknown, mutations: Mutation[]): unknown {
   return root
 }
 
+/** Members whose value the schemas leave open (JSON Schemas, tool inputs, MCP arguments). */
+const FREE_FORM = new Set(['parameters', 'schema', 'input_schema', 'input', 'arguments'])
+
 interface Sent { payload: string; contentType: string | undefined }
 /** Bodies for a door: random JSON, mutated valid requests, raw text, wrong content types. */
 function bodies(valid: (model: string) => unknown, models: string[]): fc.Arbitrary<Sent> {
@@ -155,6 +158,18 @@ function bodies(valid: (model: string) => unknown, models: string[]): fc.Arbitra
       .map(([seed, ms, stream]) => {
         const b = mutate(seed, ms)
         if (stream && b && typeof b === 'object' && !Array.isArray(b) && !('jsonrpc' in b)) (b as Record<string, unknown>).stream = true
+        return b
+      })) },
+    // Deep nesting where the schemas accept anything (tool schemas, output schemas, tool inputs):
+    // the rest of the request stays valid, so it reaches the translators and estimates.
+    { weight: 1, arbitrary: json(fc.tuple(fc.constantFrom(...seeds), fc.nat(), fc.constantFrom(65, 1_000, 10_000, 20_000))
+      .map(([seed, at, levels]) => {
+        const b = structuredClone(seed)
+        const free = paths(b).filter((p) => FREE_FORM.has(String(p[p.length - 1])))
+        if (free.length === 0) return b
+        const path = free[at % free.length]
+        const parent = path.slice(0, -1).reduce((o: any, k) => o[k], b) as any
+        parent[path[path.length - 1]] = { type: 'object', properties: { a: deepMarker(levels, 'obj') } }
         return b
       })) },
     { weight: 1, arbitrary: fc.tuple(fc.string({ unit: 'binary', maxLength: 200 }), fc.constantFrom('application/json', 'text/plain', undefined, 'application/json; charset=latin1', 'multipart/form-data'))
