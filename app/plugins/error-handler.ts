@@ -7,6 +7,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { anthropicErrorBody, anthropicStatus } from '../doors/anthropic/errors.js'
 import { openAIErrorBody } from '../doors/openai-chat/errors.js'
+import { redactKeys } from '../lib/redact.js'
 import { ApiError, badRequest, internalError, notFound, payloadTooLarge } from '../errors.js'
 
 declare module 'fastify' {
@@ -96,7 +97,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
   })
 
   app.setNotFoundHandler((request, reply) => {
-    const err = notFound(`Unknown request URL: ${request.method} ${request.url.split('?')[0]}.`, 'unknown_url')
+    const err = notFound(`Unknown request URL: ${request.method} ${redactKeys(request.url.split('?')[0])}.`, 'unknown_url')
     return send(request, reply, err)
   })
 }
