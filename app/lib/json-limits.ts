@@ -23,21 +23,16 @@ export interface JsonLimits {
  */
 export const DEFAULT_JSON_LIMITS: JsonLimits = { maxDepth: 64, maxContainers: 100_000 }
 
-/** Segments of the path shown as the offending field (deeper ones repeat the same structure). */
-const FIELD_SEGMENTS = 4
-
-/** Why a body was refused: the path of the field (OpenAI param notation) and a message. */
-export interface JsonLimitViolation {
-  param: string | null
-  message: string
-}
+/** Which limit a body crossed; `describeJsonLimitViolation` (loaded on demand) words it. */
+export type JsonLimitCrossed = 'depth' | 'containers'
 
 /**
- * Checks `value` against `limits` without recursion (an explicit stack), in one walk; the
- * path is worked out only when a limit is crossed.
+ * Checks `value` against `limits` without recursion (an explicit stack), in one walk. The path
+ * and message are worked out only when a limit is crossed, by lib/json-limits-report.ts (a
+ * module of its own, so the Lambda's cold start does not load what only a refusal needs).
  * @returns undefined when within the limits.
  */
-export function checkJsonLimits(value: unknown, limits: JsonLimits = DEFAULT_JSON_LIMITS): JsonLimitViolation | undefined {
+export function checkJsonLimits(value: unknown, limits: JsonLimits = DEFAULT_JSON_LIMITS): JsonLimitCrossed | undefined {
   if (typeof value !== 'object' || value === null) return undefined
   // One stack of (value, depth) pairs; plain loops, no per-node allocation (this runs on every request).
   const stack: unknown[] = [value, 1]
@@ -45,10 +40,8 @@ export function checkJsonLimits(value: unknown, limits: JsonLimits = DEFAULT_JSO
   while (stack.length > 0) {
     const depth = stack.pop() as number
     const v = stack.pop() as Record<string, unknown> | unknown[]
-    if (depth > limits.maxDepth) return tooDeep(value, limits.maxDepth)
-    if (++containers > limits.maxContainers) {
-      return { param: null, message: `The request body has more than ${limits.maxContainers} objects and arrays.` }
-    }
+    if (depth > limits.maxDepth) return 'depth'
+    if (++containers > limits.maxContainers) return 'containers'
     if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) {
         const c = v[i]
@@ -64,28 +57,3 @@ export function checkJsonLimits(value: unknown, limits: JsonLimits = DEFAULT_JSO
   return undefined
 }
 
-/** The first value nested deeper than `maxDepth`, found again with its path. */
-function tooDeep(root: object, maxDepth: number): JsonLimitViolation {
-  const stack: Array<{ v: object; path: string[] }> = [{ v: root, path: [] }]
-  let path: string[] = []
-  while (stack.length > 0) {
-    const { v, path: p } = stack.pop()!
-    if (p.length >= maxDepth) { path = p; break }
-    for (const [k, c] of Object.entries(v)) {
-      if (typeof c === 'object' && c !== null) stack.push({ v: c, path: [...p, k] })
-    }
-  }
-  const field = path.slice(0, FIELD_SEGMENTS)
-  const param = renderPath(field)
-  const where = param ?? 'request body'
-  return { param, message: `Invalid value for '${where}': JSON nested more than ${maxDepth} levels deep${path.length > FIELD_SEGMENTS ? ` (at '${renderPath(path.slice(0, FIELD_SEGMENTS + 4))}…')` : ''}.` }
-}
-
-/** `['tools','0','function']` → `tools[0].function`; the keys are the client's own, so they are cut short. */
-function renderPath(parts: string[]): string | null {
-  if (parts.length === 0) return null
-  return parts.reduce((acc, raw) => {
-    const p = raw.length > 64 ? `${raw.slice(0, 64)}…` : raw
-    return /^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p
-  }, '')
-}

@@ -22,7 +22,8 @@ import {
   type CallToolResult, type LoggingLevel, type Tool,
 } from '@modelcontextprotocol/sdk/types.js'
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js'
-import { checkJsonLimits } from '../lib/json-limits.js'
+import { checkJsonLimits, DEFAULT_JSON_LIMITS } from '../lib/json-limits.js'
+import { describeJsonLimitViolation } from '../lib/json-limits-report.js'
 import type { CallContext } from '../providers/types.js'
 import type { KeyPrincipal } from '../services/keys.js'
 import type { McpTools } from './tools/index.js'
@@ -109,8 +110,9 @@ export async function handle(tools: McpTools, request: Request, rawBody: string 
   }
   // The limits every JSON front door applies (plugins/json-body.ts), as a JSON-RPC error:
   // the SDK and the tools would otherwise recurse through an arbitrarily deep body.
-  const violation = checkJsonLimits(parsed)
-  if (violation) {
+  const crossed = checkJsonLimits(parsed)
+  if (crossed) {
+    const violation = describeJsonLimitViolation(parsed, crossed, DEFAULT_JSON_LIMITS)
     const id = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as { id?: unknown }).id : undefined
     const body = { jsonrpc: '2.0', error: { code: ErrorCode.InvalidRequest, message: violation.message, data: { param: violation.param } },
       id: typeof id === 'string' || typeof id === 'number' ? id : null }

@@ -16,9 +16,12 @@ export function registerJsonBody(app: FastifyInstance, limits: JsonLimits = DEFA
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     parse(request, body as string, (err, value) => {
       if (err) return done(err, undefined)
-      const violation = checkJsonLimits(value, limits)
-      if (violation) return done(badRequest(violation.message, violation.param, 'json_limit_exceeded'), undefined)
-      done(null, value)
+      const crossed = checkJsonLimits(value, limits)
+      if (!crossed) return done(null, value)
+      import('../lib/json-limits-report.js').then(({ describeJsonLimitViolation }) => {
+        const { message, param } = describeJsonLimitViolation(value, crossed, limits)
+        done(badRequest(message, param, 'json_limit_exceeded'), undefined)
+      }, (err: unknown) => done(err as Error, undefined))
     })
   })
 }

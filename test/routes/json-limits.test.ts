@@ -6,6 +6,7 @@
  */
 import t from 'tap'
 import { checkJsonLimits, DEFAULT_JSON_LIMITS } from '../../app/lib/json-limits.js'
+import { describeJsonLimitViolation } from '../../app/lib/json-limits-report.js'
 import { startGateway } from '../helpers/app.js'
 
 const gw = await startGateway(t)
@@ -104,7 +105,9 @@ t.test('checkJsonLimits: scalars and shallow values pass; no recursion at any de
   t.equal(checkJsonLimits({ a: [1, { b: 2 }] }), undefined)
   t.ok(checkJsonLimits(nested(200_000)), 'no stack overflow while checking')
   t.equal(checkJsonLimits(nested(3), { ...DEFAULT_JSON_LIMITS, maxDepth: 3 }), undefined)
-  t.same(checkJsonLimits(nested(4), { ...DEFAULT_JSON_LIMITS, maxDepth: 3 })?.param, 'a.a.a')
+  const limits = { ...DEFAULT_JSON_LIMITS, maxDepth: 3 }
+  t.equal(checkJsonLimits(nested(4), limits), 'depth')
+  t.same(describeJsonLimitViolation(nested(4), 'depth', limits).param, 'a.a.a')
 })
 
 t.test('the server is healthy afterwards', async (t) => {
