@@ -15,7 +15,8 @@ import { wellKnownRoutes } from './routes/well-known.js'
 import { adminRoutes } from './routes/admin/index.js'
 import type { AdminService } from './services/admin.js'
 import { registerClientAbort } from './plugins/client-abort.js'
-import { registerErrorHandling } from './plugins/error-handler.js'
+import { frameworkErrors, registerErrorHandling } from './plugins/error-handler.js'
+import { registerJsonBody } from './plugins/json-body.js'
 import { lazySchemaCompilers } from './plugins/lazy-validation.js'
 import { BedrockProvider } from './providers/bedrock/provider.js'
 import { lazyMockProvider } from './providers/mock/lazy.js'
@@ -46,6 +47,7 @@ import { KeyStore } from './store/keys.js'
 import { RateLimitStore } from './store/rate-limits.js'
 import { UsageStore } from './store/usage.js'
 import { VERSION } from './version.js'
+import { redactKeys } from './lib/redact.js'
 
 /** Everything the app needs, injected so tests and entry points decide where it points. */
 export interface AppOptions {
@@ -102,14 +104,45 @@ declare module 'fastify' {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
+/**
+ * pino at `level` with keys redacted: the auth headers by path, and key-shaped strings in the
+ * logged request URL (path and query), in errors' messages and stacks, and in message strings.
+ * A logger option given as an object (tests: a stream, a level) keeps these defaults under it.
+ */
+export function loggerOptions(level: string, given?: FastifyServerOptions['logger']): FastifyServerOptions['logger'] {
+  if (given !== undefined && (typeof given !== 'object' || given === null)) return given
+  return {
+    level,
+    redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization', 'headers["x-api-key"]'], censor: '[redacted]' },
+    serializers: {
+      req: (req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+        method: req.method, url: redactKeys(req.url ?? ''), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort,
+      }),
+      // Errors, and the plain `{ name, message }` objects some log calls pass as `err`.
+      err: (err: Error) => {
+        if (!(err instanceof Error)) {
+          const e = err as Record<string, unknown>
+          return (typeof e?.message === 'string' ? { ...e, message: redactKeys(e.message) } : err) as unknown as { type: string; message: string; stack: string }
+        }
+        return {
+          type: err.name, message: redactKeys(String(err.message)), stack: redactKeys(String(err.stack ?? '')),
+          ...('code' in err ? { code: (err as { code?: unknown }).code } : {}),
+        }
+      },
+    },
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, args.map((a) => (typeof a === 'string' ? redactKeys(a) : a)) as Parameters<typeof method>)
+      },
+    },
+    ...(given as object | undefined),
+  }
+}
+
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, clients } = options
   const app = Fastify({
-    logger: options.logger ?? {
-      level: config.logLevel,
-      // Keys never reach a log line, whatever a future log call includes.
-      redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization', 'headers["x-api-key"]'], censor: '[redacted]' },
-    },
+    logger: loggerOptions(config.logLevel, options.logger),
     bodyLimit: config.bodyLimitBytes,
     // API Gateway's request id (or a client's) ties our logs to theirs.
     requestIdHeader: false,
@@ -118,6 +151,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     return503OnClosing: true,
+    // Bad URLs (invalid percent-encoding) in the documented error shape, not Fastify's.
+    frameworkErrors,
     // Schemas compile on first use; Fastify's default validator compiler is never loaded.
     schemaController: { compilersFactory: lazySchemaCompilers({ eager: options.eagerSchemas }) },
   })
@@ -162,6 +197,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
   registerClientAbort(app)
   registerErrorHandling(app)
+  // Before any route: every JSON front door (and any added later) parses through the limits.
+  registerJsonBody(app)
   // People's access tokens (admin API); without a configured pool nobody can sign in.
   const verifier = config.cognito ? new CognitoVerifier({ issuer: config.cognito.issuer, clientId: config.cognito.clientId, jwksUrl: config.cognito.jwksUrl }) : undefined
   app.decorate('verifier', verifier)

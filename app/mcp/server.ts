@@ -22,6 +22,8 @@ import {
   type CallToolResult, type LoggingLevel, type Tool,
 } from '@modelcontextprotocol/sdk/types.js'
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js'
+import { checkJsonLimits, DEFAULT_JSON_LIMITS } from '../lib/json-limits.js'
+import { describeJsonLimitViolation } from '../lib/json-limits-report.js'
 import type { CallContext } from '../providers/types.js'
 import type { KeyPrincipal } from '../services/keys.js'
 import type { McpTools } from './tools/index.js'
@@ -105,6 +107,16 @@ export async function handle(tools: McpTools, request: Request, rawBody: string 
     parsed = rawBody === undefined ? undefined : JSON.parse(rawBody)
   } catch {
     parsed = undefined // the transport reads the body itself and answers the parse error
+  }
+  // The limits every JSON front door applies (plugins/json-body.ts), as a JSON-RPC error:
+  // the SDK and the tools would otherwise recurse through an arbitrarily deep body.
+  const crossed = checkJsonLimits(parsed)
+  if (crossed) {
+    const violation = describeJsonLimitViolation(parsed, crossed, DEFAULT_JSON_LIMITS)
+    const id = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as { id?: unknown }).id : undefined
+    const body = { jsonrpc: '2.0', error: { code: ErrorCode.InvalidRequest, message: violation.message, data: { param: violation.param } },
+      id: typeof id === 'string' || typeof id === 'number' ? id : null }
+    return { response: Response.json(body, { status: 400 }), close: async () => {} }
   }
   const messages = Array.isArray(parsed) ? parsed : [parsed]
   const streams = messages.some((m) => typeof m === 'object' && m !== null && (m as { method?: unknown }).method === 'tools/call')

@@ -7,6 +7,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { anthropicErrorBody, anthropicStatus } from '../doors/anthropic/errors.js'
 import { openAIErrorBody } from '../doors/openai-chat/errors.js'
+import { redactKeys } from '../lib/redact.js'
 import { ApiError, badRequest, internalError, notFound, payloadTooLarge } from '../errors.js'
 
 declare module 'fastify' {
@@ -22,6 +23,7 @@ declare module 'fastify' {
  */
 function speaksAnthropic(request: FastifyRequest): boolean {
   return request.routeOptions.config?.errorFormat === 'anthropic' || request.headers['anthropic-version'] !== undefined
+    || (request.routeOptions.url === undefined && (request.raw.url ?? '').startsWith('/v1/messages'))
 }
 
 function send(request: FastifyRequest, reply: FastifyReply, err: ApiError) {
@@ -56,6 +58,18 @@ function fromValidation(issues: ValidationIssue[], context: string | undefined):
   return badRequest(message, param, 'invalid_value')
 }
 
+/**
+ * Fastify's `frameworkErrors` option: errors met before any route is chosen (an invalid
+ * percent-encoding in the URL, FST_ERR_BAD_URL) answered in the documented shape instead of
+ * Fastify's own. The URL is not echoed: it may hold a key.
+ */
+export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const apiError = err.code === 'FST_ERR_BAD_URL'
+    ? badRequest('The request URL is not valid: it contains an invalid percent-encoding.', null, 'invalid_url')
+    : new ApiError(err.statusCode && err.statusCode < 500 ? err.statusCode : 400, 'The request could not be routed.', 'invalid_request_error', 'invalid_request')
+  void send(request, reply, apiError)
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | ApiError | Error, request, reply) => {
     let apiError: ApiError
@@ -83,7 +97,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
   })
 
   app.setNotFoundHandler((request, reply) => {
-    const err = notFound(`Unknown request URL: ${request.method} ${request.url.split('?')[0]}.`, 'unknown_url')
+    const err = notFound(`Unknown request URL: ${request.method} ${redactKeys(request.url.split('?')[0])}.`, 'unknown_url')
     return send(request, reply, err)
   })
 }

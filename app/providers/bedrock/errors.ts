@@ -6,6 +6,8 @@
  * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html#API_runtime_ConverseStream_Errors
  */
 import { ApiError, type ApiErrorType } from '../../errors.js'
+import { isAbortError as isAbort } from '../../core/errors.js'
+import type { CallContext } from '../types.js'
 
 interface Mapping { status: number; type: ApiErrorType; code: string }
 
@@ -66,4 +68,19 @@ export function mapBedrockError(err: unknown): ApiError {
   const m = BEDROCK_ERROR_MAP[name] ?? byStatus(e.$metadata?.httpStatusCode)
   const raw = typeof e.message === 'string' && e.message.trim() !== '' && e.message !== 'UnknownError' ? e.message : `Bedrock returned ${name || 'an error'}.`
   return new ApiError(m.status, scrub(raw), m.type, m.code, null, { cause: err })
+}
+
+/**
+ * Client hang-ups stay AbortErrors (nothing to answer); everything else becomes an ApiError.
+ * Once the signal has fired, any failure is the abort's doing: the SDK's event stream, for one,
+ * just ends when aborted, which the translator reports as an incomplete stream.
+ */
+export function callFailure(err: unknown, ctx: Pick<CallContext, 'signal'>): unknown {
+  if (isAbort(err)) return err
+  if (ctx.signal.aborted) {
+    const abort = new Error('Request aborted', { cause: err })
+    abort.name = 'AbortError'
+    return abort
+  }
+  return mapBedrockError(err)
 }

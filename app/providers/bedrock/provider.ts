@@ -12,7 +12,6 @@ import {
   ConverseCommand,
   ConverseStreamCommand,
   CountTokensCommand,
-  InvokeModelCommand,
 } from '@aws-sdk/client-bedrock-runtime'
 import type { ChatCall } from '../../core/call.js'
 import type { ChatEvent, ChatResponse } from '../../core/events.js'
@@ -24,16 +23,7 @@ import type {
   EmbeddingRequest,
   EmbeddingResult,
 } from '../types.js'
-import {
-  EMBED_CONCURRENCY,
-  INPUT_TOKEN_HEADER,
-  embeddingFormat,
-  estimateTokens,
-  mapBounded,
-  parseEmbeddingResponse,
-  planEmbeddingCalls,
-} from './embeddings.js'
-import { isAbortError, mapBedrockError } from './errors.js'
+import { callFailure as failure } from './errors.js'
 import { fromConverseOutput } from './from-converse.js'
 import { converseStreamToEvents } from './stream.js'
 import { toConverseInput } from './to-converse.js'
@@ -50,7 +40,7 @@ export class BedrockProvider implements ChatProvider, EmbeddingProvider {
 
   constructor(opts: BedrockProviderOptions) {
     this.#client = opts.client
-    this.#embedConcurrency = opts.embedConcurrency ?? EMBED_CONCURRENCY
+    this.#embedConcurrency = opts.embedConcurrency ?? 8 // EMBED_CONCURRENCY (embeddings.ts, not loaded at start)
   }
 
   /** One Converse call. https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html */
@@ -105,55 +95,13 @@ export class BedrockProvider implements ChatProvider, EmbeddingProvider {
   }
 
   /**
-   * Embeddings through InvokeModel: Titan v2 one input per call, Cohere v3 up to 96 per call,
-   * calls run concurrently (bounded), vectors returned in input order.
+   * Embeddings through InvokeModel (./invoke-embeddings.ts, loaded by the first embeddings call:
+   * a Lambda cold start serving chat does not load it).
    * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModel.html
    */
   async embed(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResult> {
-    const format = embeddingFormat(req)
-    const calls = planEmbeddingCalls(req)
-    const vectors = new Array<number[]>(req.inputs.length)
-    let estimated = false
-    const counts = await mapBounded(calls, this.#embedConcurrency, async (call) => {
-      const command = new InvokeModelCommand({
-        modelId: req.model.upstreamId,
-        contentType: 'application/json',
-        accept: 'application/json',
-        body: new TextEncoder().encode(JSON.stringify(call.body)),
-      })
-      // InvokeModelResponse does not surface the token-count header: read it off the raw
-      // HTTP response with a middleware on this command only (the shared client is untouched).
-      let headerCount: number | undefined
-      command.middlewareStack.add(
-        (next) => async (args) => {
-          const result = await next(args)
-          headerCount = tokenHeader((result.response as { headers?: Record<string, string> } | undefined)?.headers)
-          return result
-        },
-        { step: 'deserialize', name: 'pennyworthInputTokenCount' },
-      )
-      let out
-      try {
-        out = await this.#client.send(command, { abortSignal: ctx.signal })
-      } catch (err) {
-        throw failure(err, ctx)
-      }
-      let json: unknown
-      try {
-        json = JSON.parse(new TextDecoder().decode(out.body))
-      } catch {
-        throw new ApiError(502, 'Unexpected embedding response from the model: not JSON.', 'api_error', 'upstream_bad_response')
-      }
-      const parsed = parseEmbeddingResponse(format, json, call.indices.length)
-      call.indices.forEach((pos, k) => { vectors[pos] = parsed.vectors[k] })
-      const count = parsed.inputTokens ?? headerCount
-      if (count !== undefined) return count
-      estimated = true
-      return estimateTokens(call.indices.map((i) => req.inputs[i]))
-    })
-    if (estimated) ctx.log.warn({ model: req.model.id, requestId: ctx.requestId }, 'Bedrock reported no embedding token count; metering an estimate')
-    const inputTokens = counts.reduce((a, b) => a + b, 0)
-    return { vectors, tokens: { inputTokens, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 } }
+    const { invokeEmbeddings } = await import('./invoke-embeddings.js')
+    return invokeEmbeddings(this.#client, this.#embedConcurrency, req, ctx)
   }
 }
 
@@ -163,30 +111,4 @@ export class BedrockProvider implements ChatProvider, EmbeddingProvider {
  */
 export function countTokensModelId(upstreamId: string): string {
   return upstreamId.replace(/^(us|eu|apac|au|jp|ca|us-gov|global)\./, '')
-}
-
-function tokenHeader(headers: Record<string, string> | undefined): number | undefined {
-  if (!headers) return undefined
-  for (const [k, v] of Object.entries(headers)) {
-    if (k.toLowerCase() === INPUT_TOKEN_HEADER) {
-      const n = Number(v)
-      return Number.isFinite(n) && n >= 0 ? n : undefined
-    }
-  }
-  return undefined
-}
-
-/**
- * Client hang-ups stay AbortErrors (nothing to answer); everything else becomes an ApiError.
- * Once the signal has fired, any failure is the abort's doing: the SDK's event stream, for one,
- * just ends when aborted, which the translator reports as an incomplete stream.
- */
-function failure(err: unknown, ctx: CallContext): unknown {
-  if (isAbortError(err)) return err
-  if (ctx.signal.aborted) {
-    const abort = new Error('Request aborted', { cause: err })
-    abort.name = 'AbortError'
-    return abort
-  }
-  return mapBedrockError(err)
 }
