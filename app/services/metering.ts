@@ -53,6 +53,8 @@ export interface LedgerOptions {
   attempts?: number
   baseDelayMs?: number
   maxDelayMs?: number
+  /** How long a settle without a reservation waits for the key's next write (default SETTLE_LINGER_MS). */
+  settleLingerMs?: number
   now?: () => number
 }
 
@@ -216,11 +218,7 @@ export class Ledger implements UsageSink {
       lane.lingering.push(op.settle)
       this.lingering++
       // Rides on the next write of the lane; on its own only after the linger time.
-      lane.timer ??= setTimeout(() => {
-        lane.timer = undefined
-        lane.due = true
-        this.kick(id, lane)
-      }, SETTLE_LINGER_MS)
+      lane.timer ??= setTimeout(() => this.due(id, lane), this.options.settleLingerMs ?? SETTLE_LINGER_MS)
       return
     }
     if (op.settle) lane.settles.push(op.settle)
@@ -262,10 +260,18 @@ export class Ledger implements UsageSink {
     }
     if (lane.lingering.length === 0) {
       lane.due = false
-      if (lane.timer) clearTimeout(lane.timer)
+      clearTimeout(lane.timer)
       lane.timer = undefined
     }
     this.retire(id, lane)
+  }
+
+  /** The lane's lingering settles are written now (their linger time is over, or a flush). */
+  private due(id: string, lane: Lane): void {
+    clearTimeout(lane.timer)
+    lane.timer = undefined
+    lane.due = true
+    this.kick(id, lane)
   }
 
   /** Drops an idle lane (nothing queued, in flight or waiting). */
@@ -443,13 +449,7 @@ export class Ledger implements UsageSink {
     try {
       while (this.running > 0 || this.waiting > 0 || this.folds.size > 0 || this.lingering > 0) {
         // Lingering settles are written now, not after their linger time.
-        for (const [id, lane] of this.lanes) {
-          if (lane.lingering.length === 0 || lane.due) continue
-          if (lane.timer) clearTimeout(lane.timer)
-          lane.timer = undefined
-          lane.due = true
-          this.kick(id, lane)
-        }
+        for (const [id, lane] of this.lanes) if (lane.lingering.length > 0 && !lane.due) this.due(id, lane)
         await new Promise<void>((resolve) => this.idle.push(resolve))
       }
     } finally {
