@@ -15,7 +15,8 @@
  *
  * Writes go through one lane per key and month with a few writes in flight: when they are all
  * busy, the calls that arrive are merged into the next one, so a busy key costs far fewer than
- * two writes per call and nothing queues without bound. The queue is fixed-size: admission answers 503
+ * two writes per call and nothing queues without bound. A settle that releases no reservation
+ * rides on the key's next write-ahead (SETTLE_LINGER_MS): one write per call at any load. The queue is fixed-size: admission answers 503
  * with retry-after when it is full (settles of admitted calls are always accepted).
  */
 import { randomBytes } from 'node:crypto'
@@ -52,11 +53,21 @@ export interface LedgerOptions {
   attempts?: number
   baseDelayMs?: number
   maxDelayMs?: number
+  /** How long a settle without a reservation waits for the key's next write (default SETTLE_LINGER_MS). */
+  settleLingerMs?: number
   now?: () => number
 }
 
 interface QueuedOpen { call: OpenCall; resolve(): void; reject(err: unknown): void }
-interface Lane { keyId: string; owner: string; month: string; opens: QueuedOpen[]; settles: Settlement[]; inFlight: number; scheduled: boolean }
+interface Lane {
+  keyId: string; owner: string; month: string; opens: QueuedOpen[]; settles: Settlement[]
+  /** Settles that hold no reservation: they ride on the lane's next write (see SETTLE_LINGER_MS). */
+  lingering: Settlement[]
+  /** The lingering settles are due (their timer fired, or a flush): written even without an open. */
+  due: boolean
+  timer: NodeJS.Timeout | undefined
+  inFlight: number; scheduled: boolean
+}
 
 /** Open and settle records merged into one write at most (DynamoDB's 4 KB expression limit). */
 const MAX_OPS_PER_WRITE = 40
@@ -65,6 +76,16 @@ const MAX_OPS_PER_WRITE = 40
  * call's settle (each write is atomic on its own); beyond this, records merge into the next write.
  */
 const LANE_WRITES = 4
+/**
+ * How long a settle that releases no budget reservation waits for its key's next write-ahead
+ * record to ride on. A key with steady traffic then costs ONE write per call instead of two, and
+ * a call's write-ahead never queues behind the previous call's settle on the same item (the
+ * store serialises writes to one item). The wait only delays the settle, never an answer: the
+ * answer already waited for its write-ahead record. A crash in the wait leaves the call open,
+ * charged at its estimate at the lease, like any settle lost in a crash. `flush()` (Lambda,
+ * shutdown) writes them at once. Settles that release a reservation go out at once.
+ */
+const SETTLE_LINGER_MS = 20
 
 export const storeUnavailable = () => new ApiError(503, 'Usage metering is unavailable right now; please retry shortly.', 'api_error', 'metering_unavailable', null,
   { headers: { 'retry-after': '1' } })
@@ -85,6 +106,10 @@ export class Ledger implements UsageSink {
   /** Settles waiting for their call's open record. */
   private waiting = 0
   private storeDown = false
+  /** Inside flush(): lingering settles are written at once. */
+  private flushing = 0
+  /** Lingering settles queued (part of `queued`). */
+  private lingering = 0
   private readonly leaseMs: number
   private readonly capacity: number
   private readonly foldAt: number
@@ -160,7 +185,7 @@ export class Ledger implements UsageSink {
     // Only after the open record is written (same lane, so never merged before it); an open
     // that failed leaves nothing to settle.
     this.waiting++
-    call.durable.then(() => this.enqueue(call.keyId, call.owner, call.month, { settle: s }), () => undefined)
+    call.durable.then(() => this.enqueue(call.keyId, call.owner, call.month, { settle: s }, s.reserveMicroUsd === 0), () => undefined)
       .finally(() => {
         this.waiting--
         this.wake()
@@ -180,13 +205,23 @@ export class Ledger implements UsageSink {
     this.settleAfterOpen({ id: s.callId, keyId: event.keyId, owner: event.owner, month: utcMonth(now), open, durable }, s)
   }
 
-  private enqueue(keyId: string, owner: string, month: string, op: { open?: QueuedOpen; settle?: Settlement }): void {
+  private enqueue(keyId: string, owner: string, month: string, op: { open?: QueuedOpen; settle?: Settlement }, linger = false): void {
     const id = `${keyId}\u0000${month}`
     let lane = this.lanes.get(id)
-    if (!lane) this.lanes.set(id, lane = { keyId, owner, month, opens: [], settles: [], inFlight: 0, scheduled: false })
+    if (!lane) {
+      lane = { keyId, owner, month, opens: [], settles: [], lingering: [], due: false, timer: undefined, inFlight: 0, scheduled: false }
+      this.lanes.set(id, lane)
+    }
     if (op.open) lane.opens.push(op.open)
-    if (op.settle) lane.settles.push(op.settle)
     this.queued++
+    if (op.settle && linger && this.flushing === 0) {
+      lane.lingering.push(op.settle)
+      this.lingering++
+      // Rides on the next write of the lane; on its own only after the linger time.
+      lane.timer ??= setTimeout(() => this.due(id, lane), this.options.settleLingerMs ?? SETTLE_LINGER_MS)
+      return
+    }
+    if (op.settle) lane.settles.push(op.settle)
     if (!lane.scheduled && lane.inFlight < LANE_WRITES) {
       // Let the calls of this I/O turn join the same write.
       lane.scheduled = true
@@ -201,9 +236,13 @@ export class Ledger implements UsageSink {
 
   /** Starts writes of the lane's queued records while it has free write slots. */
   private kick(id: string, lane: Lane): void {
-    while ((lane.opens.length > 0 || lane.settles.length > 0) && lane.inFlight < LANE_WRITES) {
+    while ((lane.opens.length > 0 || lane.settles.length > 0 || (lane.due && lane.lingering.length > 0)) && lane.inFlight < LANE_WRITES) {
       const opens = lane.opens.splice(0, MAX_OPS_PER_WRITE)
       const taken = lane.settles.splice(0, MAX_OPS_PER_WRITE - opens.length)
+      // Lingering settles fill the rest of the write.
+      const rode = lane.lingering.splice(0, MAX_OPS_PER_WRITE - opens.length - taken.length)
+      this.lingering -= rode.length
+      taken.push(...rode)
       this.queued -= opens.length + taken.length
       // A call settled twice (a repeated report) is one settle: the store counts it once anyway.
       const seen = new Set<string>()
@@ -215,10 +254,30 @@ export class Ledger implements UsageSink {
         lane.inFlight--
         this.running--
         this.kick(id, lane)
-        if (lane.inFlight === 0 && !lane.scheduled && lane.opens.length === 0 && lane.settles.length === 0) this.lanes.delete(id)
+        this.retire(id, lane)
         this.wake()
       })
     }
+    if (lane.lingering.length === 0) {
+      lane.due = false
+      clearTimeout(lane.timer)
+      lane.timer = undefined
+    }
+    this.retire(id, lane)
+  }
+
+  /** The lane's lingering settles are written now (their linger time is over, or a flush). */
+  private due(id: string, lane: Lane): void {
+    clearTimeout(lane.timer)
+    lane.timer = undefined
+    lane.due = true
+    this.kick(id, lane)
+  }
+
+  /** Drops an idle lane (nothing queued, in flight or waiting). */
+  private retire(id: string, lane: Lane): void {
+    if (lane.inFlight === 0 && !lane.scheduled && lane.timer === undefined &&
+      lane.opens.length === 0 && lane.settles.length === 0 && lane.lingering.length === 0 && this.lanes.get(id) === lane) this.lanes.delete(id)
   }
 
   private async writeLane(lane: Lane, opens: QueuedOpen[], settles: Settlement[]): Promise<void> {
@@ -304,7 +363,7 @@ export class Ledger implements UsageSink {
       return
     }
     this.settledSinceFold.delete(id)
-    this.background(id, () => this.options.store.fold(lane.keyId, lane.owner, lane.month).then(() => undefined))
+    this.background(id, () => this.options.store.fold(lane.keyId, lane.owner, lane.month, {}, this.foldAt).then(() => undefined))
   }
 
   /** One background job per key and month at a time (a fold or a reconciliation); awaited by flush(). */
@@ -386,8 +445,15 @@ export class Ledger implements UsageSink {
 
   /** Resolves when every queued write and background fold is done (Lambda, shutdown, tests). */
   async flush(): Promise<void> {
-    while (this.running > 0 || this.waiting > 0 || this.folds.size > 0) {
-      await new Promise<void>((resolve) => this.idle.push(resolve))
+    this.flushing++
+    try {
+      while (this.running > 0 || this.waiting > 0 || this.folds.size > 0 || this.lingering > 0) {
+        // Lingering settles are written now, not after their linger time.
+        for (const [id, lane] of this.lanes) if (lane.lingering.length > 0 && !lane.due) this.due(id, lane)
+        await new Promise<void>((resolve) => this.idle.push(resolve))
+      }
+    } finally {
+      this.flushing--
     }
   }
 

@@ -218,8 +218,11 @@ export class LedgerStore {
   /**
    * Folds the month's settled calls into the day and month buckets, exactly once, and
    * finishes a fold another instance left half done. Returns the number of calls folded.
+   * With `atLeast`, a round starts only while that many calls are waiting (a half-done fold is
+   * always finished): a background fold of a busy key must not chase every call that settles
+   * while it runs, a batch of one call at a time (five store operations each).
    */
-  async fold(keyId: string, owner: string, month: string, hooks: FoldHooks = {}): Promise<number> {
+  async fold(keyId: string, owner: string, month: string, hooks: FoldHooks = {}, atLeast = 1): Promise<number> {
     let folded = 0
     for (let round = 0; round < 100; round++) {
       const item = await this.read(keyId, month)
@@ -228,7 +231,7 @@ export class LedgerStore {
         await this.finishFold(keyId, owner, month, item.folding, hooks)
         continue
       }
-      if (item.settled.length === 0) return folded
+      if (item.settled.length === 0 || item.settled.length < atLeast) return folded
       const batch = item.settled.slice(0, FOLD_BATCH)
       const seq = item.foldSeq + 1
       const folding: FoldBatch = { seq, buckets: {} }

@@ -26,6 +26,10 @@ import { loadCatalog } from '../../app/services/catalog.js'
 
 const N = Number(process.env.BENCH_REQUESTS ?? 2000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+/** BENCH_CELLS=c1,c16 measures only those cells (a quicker look at one number; the others print NaN). */
+const CELLS = new Set((process.env.BENCH_CELLS ?? 'c1,c16,c64,s16').split(','))
+/** BENCH_TARGETS=pennyworth,Portkey keeps only the targets whose names start so (the first, the baseline, always runs). */
+const ONLY = process.env.BENCH_TARGETS?.split(',')
 const credentials = { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' }
 const here = (f: string) => new URL(f, import.meta.url).pathname
 const children: ChildProcess[] = []
@@ -51,8 +55,11 @@ async function child(args: string[], env: NodeJS.ProcessEnv, ready: RegExp, quie
 }
 
 const upstream = (await child(['--import', 'tsx', here('./upstream-process.ts')], {}, /^(http\S+)\n/m)).match[1]
-const dynamo = (await child(['--import', 'tsx', here('./dynamo-process.ts')], {}, /^(http\S+)\n/m)).match[1]
-const pw = await child(['--import', 'tsx', here('./pennyworth-process.ts')], { BENCH_UPSTREAM: upstream, BENCH_DYNAMO: dynamo }, /READY (\S+) (\S+)\n/)
+const store = await child(['--import', 'tsx', here('./dynamo-process.ts')], {}, /^(http\S+)\n/m)
+const dynamo = store.match[1]
+// BENCH_PW_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, profiles the pennyworth process.
+const pwArgs = (process.env.BENCH_PW_NODE_ARGS ?? '').split(' ').filter(Boolean)
+const pw = await child([...pwArgs, '--import', 'tsx', here('./pennyworth-process.ts')], { BENCH_UPSTREAM: upstream, BENCH_DYNAMO: dynamo }, /READY (\S+) (\S+)\n/)
 const [pwUrl, pwKey] = [pw.match[1], pw.match[2]]
 const portkeyEntry = createRequire(import.meta.url).resolve('@portkey-ai/gateway/build/start-server.js')
 const pk = await child(['--require', here('./portkey-preload.cjs'), portkeyEntry, '--headless', '--port=0'], { NODE_ENV: 'production' }, /BOUND (\S+) (\d+)\n/, true)
@@ -171,17 +178,18 @@ const storedChain = (url: string, key: string, model: string) => (chain ??= (asy
   return previous!
 })())
 
-interface Target { name: string; call: Call; pid?: number }
+/** A target that meters through the store: its store process's CPU and DynamoDB commands are counted too. */
+interface Target { name: string; call: Call; pid?: number; store?: boolean }
 const sdkDefault = new BedrockRuntimeClient({ endpoint: upstream, region: 'us-east-1', credentials })
 const sdkOurs = createBedrockClient({ endpoint: upstream, region: 'us-east-1', credentials })
 const targets: Target[] = [
   { name: 'SDK direct (default handler)', call: sdkTarget(sdkDefault) },
   { name: "SDK direct (pennyworth's handler)", call: sdkTarget(sdkOurs) },
-  { name: 'pennyworth (default settings)', call: httpTarget(pwUrl, { authorization: `Bearer ${pwKey}` }, MODEL), pid: pw.proc.pid },
-  { name: 'pennyworth Messages door', call: messagesTarget(pwUrl, pwKey, MODEL), pid: pw.proc.pid },
-  { name: 'pennyworth Responses door (store: false)', call: responsesTarget(pwUrl, pwKey, MODEL, {}), pid: pw.proc.pid },
+  { name: 'pennyworth (default settings)', call: httpTarget(pwUrl, { authorization: `Bearer ${pwKey}` }, MODEL), pid: pw.proc.pid, store: true },
+  { name: 'pennyworth Messages door', call: messagesTarget(pwUrl, pwKey, MODEL), pid: pw.proc.pid, store: true },
+  { name: 'pennyworth Responses door (store: false)', call: responsesTarget(pwUrl, pwKey, MODEL, {}), pid: pw.proc.pid, store: true },
   {
-    name: 'pennyworth Responses door (continuing a stored 3-turn chain)', pid: pw.proc.pid,
+    name: 'pennyworth Responses door (continuing a stored 3-turn chain)', pid: pw.proc.pid, store: true,
     call: responsesTarget(pwUrl, pwKey, MODEL, { previous: () => storedChain(pwUrl, pwKey, MODEL) }),
   },
   {
@@ -193,6 +201,8 @@ const targets: Target[] = [
   },
 ]
 
+if (ONLY) targets.splice(1, targets.length, ...targets.slice(1).filter((t) => ONLY.some((p) => t.name.startsWith(p))))
+
 /** CPU seconds (user + system) and peak RSS (VmHWM, MB) of a process, from /proc. */
 function proc(pid: number): { cpu: number; peakMb: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
@@ -201,13 +211,23 @@ function proc(pid: number): { cpu: number; peakMb: number } {
   return { cpu: ticks / 100, peakMb: Number(hwm) / 1024 }
 }
 
-interface Cell { p50: number; p99: number; rps: number; firstP50?: number; cpuMsPerReq?: number }
+interface Cell { p50: number; p99: number; rps: number; firstP50?: number; cpuMsPerReq?: number; storeCpuMsPerReq?: number; writesPerCall?: number }
+
+/** DynamoDB commands pennyworth has sent so far (UpdateItem = writes), from its process. */
+const pwStats = () => new Promise<Record<string, number>>((resolve) => {
+  const on = (m: { stats?: Record<string, number> }) => { if (m.stats) { pw.proc.off('message', on); resolve(m.stats) } }
+  pw.proc.on('message', on)
+  pw.proc.send('stats')
+})
+const writes = (s: Record<string, number>) => Object.entries(s).filter(([k]) => /^(Update|Put|Delete)(Item)?Command$/.test(k)).reduce((n, [, v]) => n + v, 0)
 
 async function measure(target: Target, concurrency: number, stream: boolean, n: number): Promise<Cell> {
   const times: number[] = []
   const firsts: number[] = []
   let next = 0
   const cpu0 = target.pid ? proc(target.pid).cpu : 0
+  const storeCpu0 = target.store ? proc(store.proc.pid!).cpu : 0
+  const writes0 = target.store ? writes(await pwStats()) : 0
   const start = performance.now()
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next++ < n) {
@@ -222,7 +242,21 @@ async function measure(target: Target, concurrency: number, stream: boolean, n: 
   const cell: Cell = { p50: q(times, 0.5), p99: q(times, 0.99), rps: times.length / elapsed }
   if (firsts.length) cell.firstP50 = q(firsts, 0.5)
   if (target.pid) cell.cpuMsPerReq = ((proc(target.pid).cpu - cpu0) * 1000) / times.length
+  if (target.store) {
+    // Settles of the last calls may still be in flight: wait for the backlog to drain first.
+    for (let i = 0; i < 50 && (await backlog()) > 0; i++) await new Promise((r) => setTimeout(r, 20))
+    cell.writesPerCall = (writes(await pwStats()) - writes0) / times.length
+    cell.storeCpuMsPerReq = ((proc(store.proc.pid!).cpu - storeCpu0) * 1000) / times.length
+  }
   return cell
+}
+
+function backlog(): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const on = (m: { backlog?: number }) => { if (m.backlog !== undefined) { pw.proc.off('message', on); resolve(m.backlog) } }
+    pw.proc.on('message', on)
+    pw.proc.send('backlog')
+  })
 }
 
 const cells = ['c1', 'c16', 'c64', 's16'] as const
@@ -236,21 +270,18 @@ const began = Date.now()
 for (let round = 0; round < ROUNDS; round++) {
   for (const t of targets) {
     const r = results.get(t.name)!
-    r.c1.push(await measure(t, 1, false, Math.floor(N / 4)))
-    r.c16.push(await measure(t, 16, false, N))
-    r.c64.push(await measure(t, 64, false, N))
-    r.s16.push(await measure(t, 16, true, Math.floor(N / 4)))
+    if (CELLS.has('c1')) r.c1.push(await measure(t, 1, false, Math.floor(N / 4)))
+    if (CELLS.has('c16')) r.c16.push(await measure(t, 16, false, N))
+    if (CELLS.has('c64')) r.c64.push(await measure(t, 64, false, N))
+    if (CELLS.has('s16')) r.s16.push(await measure(t, 16, true, Math.floor(N / 4)))
   }
 }
-const backlogAfter = await new Promise<number>((resolve) => {
-  pw.proc.once('message', (m: { backlog: number }) => resolve(m.backlog))
-  pw.proc.send('backlog')
-})
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const backlogAfter = await backlog()
+const median = (xs: number[]) => xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const m = (name: string, cell: (typeof cells)[number], f: (c: Cell) => number | undefined) => median(results.get(name)![cell].map((c) => f(c) ?? NaN))
 
 const base = targets[0].name
-const rows: string[][] = [['target', 'p50 c=1', 'added p50 c=1', 'req/s c=16', 'req/s c=64 (p99)', 'stream first content p50, 16', 'CPU ms/req (c=16)', 'peak RSS']]
+const rows: string[][] = [['target', 'p50 c=1', 'added p50 c=1', 'req/s c=16', 'req/s c=64 (p99)', 'stream first content p50, 16', 'CPU ms/req (c=16)', 'store CPU ms/req (c=16)', 'store writes/call (c=1 / 16 / 64)', 'peak RSS']]
 for (const t of targets) {
   const peak = t.pid ? `${proc(t.pid).peakMb.toFixed(0)} MB` : '—'
   rows.push([
@@ -261,6 +292,8 @@ for (const t of targets) {
     `${m(t.name, 'c64', (c) => c.rps).toFixed(0)} (${m(t.name, 'c64', (c) => c.p99).toFixed(0)} ms)`,
     `${m(t.name, 's16', (c) => c.firstP50).toFixed(1)} ms`,
     t.pid ? m(t.name, 'c16', (c) => c.cpuMsPerReq).toFixed(2) : '—',
+    t.store ? m(t.name, 'c16', (c) => c.storeCpuMsPerReq).toFixed(2) : '—',
+    t.store ? (['c1', 'c16', 'c64'] as const).map((k) => m(t.name, k, (c) => c.writesPerCall).toFixed(2)).join(' / ') : '—',
     peak,
   ])
 }
@@ -270,8 +303,8 @@ for (const r of rows.slice(1)) console.log(`| ${r.join(' | ')} |`)
 console.log(`metering backlog once the load stopped: ${backlogAfter}; Portkey printed ${stderrLines} errors of its own to stderr (its stream log processing; every stream still ended with [DONE])`)
 
 const pwName = 'pennyworth (default settings)'
-const pkName = targets.find((t) => t.name.startsWith('Portkey'))!.name
-const checks: Array<[string, boolean]> = [
+const pkName = targets.find((t) => t.name.startsWith('Portkey'))?.name
+const checks: Array<[string, boolean]> = !pkName || !results.has(pwName) ? [] : [
   ['throughput c=16 ≥ Portkey', m(pwName, 'c16', (c) => c.rps) >= m(pkName, 'c16', (c) => c.rps)],
   ['throughput c=64 ≥ Portkey', m(pwName, 'c64', (c) => c.rps) >= m(pkName, 'c64', (c) => c.rps)],
   ['added p50 c=1 < 1 ms', m(pwName, 'c1', (c) => c.p50) - m(base, 'c1', (c) => c.p50) < 1],
