@@ -74,6 +74,23 @@ const messagesValid = (model: string) => ({
   stream: false,
   metadata: { user_id: 'u1' },
 })
+const responsesValid = (model: string) => ({
+  model,
+  instructions: 'be brief',
+  input: [
+    { role: 'user', content: [{ type: 'input_text', text: 'hi' }, { type: 'input_image', image_url: `data:image/png;base64,${PNG}` }] },
+    { type: 'function_call', call_id: 'c1', name: 'f', arguments: '{"a":"x"}' },
+    { type: 'function_call_output', call_id: 'c1', output: 'ok' },
+    { role: 'user', content: 'and now?' },
+  ],
+  tools: [{ type: 'function', name: 'f', description: 'd', parameters: { type: 'object', properties: { a: { type: 'string' } } }, strict: false }],
+  tool_choice: 'auto',
+  max_output_tokens: 2048,
+  store: false,
+  stream: false,
+  metadata: { m: 'v' },
+  ...(model.startsWith('claude') ? { reasoning: { effort: 'low' } } : { temperature: 0.5, text: { format: { type: 'json_schema', name: 's', schema: { type: 'object', properties: { n: { type: 'number' } } } } } }),
+})
 const countValid = (model: string) => {
   const { max_tokens: _m, stream: _s, metadata: _d, temperature: _t, stop_sequences: _q, ...rest } = messagesValid(model)
   return rest
@@ -213,7 +230,7 @@ function check(shape: Shape, errorLogs: string[], res: { statusCode: number; bod
   return undefined
 }
 
-export type DoorName = 'chat' | 'embeddings' | 'messages' | 'count_tokens' | 'mcp'
+export type DoorName = 'chat' | 'embeddings' | 'messages' | 'count_tokens' | 'responses' | 'mcp'
 interface Door { name: string; url: string; shape: Shape; headers: Record<string, string>; arb: fc.Arbitrary<Sent>; valid: unknown; seeds: unknown[] }
 
 function door(name: DoorName, key: string): Door {
@@ -228,6 +245,8 @@ function door(name: DoorName, key: string): Door {
       valid: { model: 'mock', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }, seeds: ['mock', 'claude-sonnet-4-5'].map(messagesValid) }
     case 'count_tokens': return { name: 'Anthropic count_tokens', url: '/v1/messages/count_tokens', shape: 'anthropic', headers: anthropic, arb: bodies(countValid, CHAT_MODELS),
       valid: { model: 'mock', messages: [{ role: 'user', content: 'hi' }] }, seeds: ['mock', 'claude-sonnet-4-5'].map(countValid) }
+    case 'responses': return { name: 'OpenAI Responses', url: '/v1/responses', shape: 'openai', headers: auth, arb: bodies(responsesValid, CHAT_MODELS),
+      valid: { model: 'mock', input: 'hi', store: false }, seeds: ['mock', 'claude-sonnet-4-5', 'nova-lite'].map(responsesValid) }
     case 'mcp': return { name: 'MCP tools', url: '/v1/mcp', shape: 'mcp', headers: { ...auth, accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' },
       arb: bodies(mcpValid, ['mock', 'claude-sonnet-4-5', 'nope']), valid: mcpValid('mock')[0], seeds: mcpValid('mock') }
   }
