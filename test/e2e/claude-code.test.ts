@@ -11,12 +11,12 @@
  * serves it; it also sends `system` messages inside `messages` and adaptive thinking.
  */
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRequire } from 'node:module'
 import { startGateway } from '../helpers/app.js'
+import { runAgent, type AgentRun } from '../helpers/run-agent.js'
 import { textStreamFrames, toolUseStreamFrames, type BedrockCall, type BedrockHandler } from '../helpers/bedrock-server.js'
 
 const require = createRequire(import.meta.url)
@@ -59,27 +59,18 @@ const handler: BedrockHandler = (call) => {
 
 const gw = await startGateway(t, { bedrockHandler: handler })
 
-function runClaude(prompt: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [WRAPPER, '-p', prompt, '--output-format', 'json', '--allowedTools', 'Read'], {
-      cwd: work,
-      env: {
-        PATH: process.env.PATH,
-        HOME: home,
-        ANTHROPIC_BASE_URL: gw.url,
-        ANTHROPIC_API_KEY: gw.key,
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-        DISABLE_TELEMETRY: '1',
-        DISABLE_AUTOUPDATER: '1',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => { stdout += d })
-    child.stderr.on('data', (d) => { stderr += d })
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000)
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
+function runClaude(prompt: string): Promise<AgentRun> {
+  return runAgent([WRAPPER, '-p', prompt, '--output-format', 'json', '--allowedTools', 'Read'], {
+    cwd: work,
+    env: {
+      PATH: process.env.PATH,
+      HOME: home,
+      ANTHROPIC_BASE_URL: gw.url,
+      ANTHROPIC_API_KEY: gw.key,
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      DISABLE_TELEMETRY: '1',
+      DISABLE_AUTOUPDATER: '1',
+    },
   })
 }
 

@@ -11,12 +11,12 @@
  * gateway refuses by name (400) — it cannot run it.
  */
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRequire } from 'node:module'
 import { startGateway } from '../helpers/app.js'
+import { runAgent, type AgentRun } from '../helpers/run-agent.js'
 import { textStreamFrames, toolUseStreamFrames, type BedrockCall, type BedrockHandler } from '../helpers/bedrock-server.js'
 
 const require = createRequire(import.meta.url)
@@ -66,20 +66,10 @@ writeFileSync(join(home, 'config.toml'), [
   '',
 ].join('\n'))
 
-function codex(prompt: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CODEX, 'exec', '--skip-git-repo-check', prompt], {
-      cwd: work,
-      env: { PATH: process.env.PATH, HOME: home, CODEX_HOME: home, PENNYWORTH_API_KEY: gw.key },
-      // `codex exec` reads stdin when it is not a terminal: give it none.
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => { stdout += d })
-    child.stderr.on('data', (d) => { stderr += d })
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000)
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
+function codex(prompt: string): Promise<AgentRun> {
+  return runAgent([CODEX, 'exec', '--skip-git-repo-check', prompt], {
+    cwd: work,
+    env: { PATH: process.env.PATH, HOME: home, CODEX_HOME: home, PENNYWORTH_API_KEY: gw.key },
   })
 }
 
