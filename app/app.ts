@@ -51,15 +51,24 @@ import { redactKeys } from './lib/redact.js'
 
 /** Everything the app needs, injected so tests and entry points decide where it points. */
 export interface AppOptions {
-  config: Pick<Config, 'tables' | 'models' | 'mockModels' | 'keyCacheTtlMs' | 'logLevel' | 'bodyLimitBytes'>
-    & Partial<Pick<Config, 'mockDelayMs'>>
-    & Partial<Pick<Config, 'cognito' | 'publicUrl' | 'meteringLeaseMs' | 'meteringFoldAt' | 'anthropicModelFallback' | 'responsesTtlDays'>>
+  config: Pick<Config, 'tables' | 'models' | 'mockModels' | 'keyCacheTtlMs' | 'logLevel' | 'bodyLimitBytes'> &
+    Partial<Pick<Config, 'mockDelayMs'>> &
+    Partial<
+      Pick<
+        Config,
+        'cognito' | 'publicUrl' | 'meteringLeaseMs' | 'meteringFoldAt' | 'anthropicModelFallback' | 'responsesTtlDays'
+      >
+    >
   catalog: Catalog
   /**
    * `cognito` (users admin API) may be a client or a provider that builds one on first use
    * (clients.ts `createCognitoClient`: the Lambda does not load that SDK at start).
    */
-  clients: { dynamo: DynamoDBDocumentClient; bedrock: BedrockRuntimeClient; cognito?: CognitoIdentityProviderClient | CognitoClientProvider }
+  clients: {
+    dynamo: DynamoDBDocumentClient
+    bedrock: BedrockRuntimeClient
+    cognito?: CognitoIdentityProviderClient | CognitoClientProvider
+  }
   /** Also receives every metered call (e.g. a test's in-memory sink); DynamoDB always records them. */
   usage?: UsageSink
   /** Retries of background writes (ledger, limit corrections); tests shorten the pauses. */
@@ -113,19 +122,32 @@ export function loggerOptions(level: string, given?: FastifyServerOptions['logge
   if (given !== undefined && (typeof given !== 'object' || given === null)) return given
   return {
     level,
-    redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization', 'headers["x-api-key"]'], censor: '[redacted]' },
+    redact: {
+      paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization', 'headers["x-api-key"]'],
+      censor: '[redacted]',
+    },
     serializers: {
       req: (req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({
-        method: req.method, url: redactKeys(req.url ?? ''), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort,
+        method: req.method,
+        url: redactKeys(req.url ?? ''),
+        host: req.host,
+        remoteAddress: req.ip,
+        remotePort: req.socket?.remotePort,
       }),
       // Errors, and the plain `{ name, message }` objects some log calls pass as `err`.
       err: (err: Error) => {
         if (!(err instanceof Error)) {
           const e = err as Record<string, unknown>
-          return (typeof e?.message === 'string' ? { ...e, message: redactKeys(e.message) } : err) as unknown as { type: string; message: string; stack: string }
+          return (typeof e?.message === 'string' ? { ...e, message: redactKeys(e.message) } : err) as unknown as {
+            type: string
+            message: string
+            stack: string
+          }
         }
         return {
-          type: err.name, message: redactKeys(String(err.message)), stack: redactKeys(String(err.stack ?? '')),
+          type: err.name,
+          message: redactKeys(String(err.message)),
+          stack: redactKeys(String(err.stack ?? '')),
           ...('code' in err ? { code: (err as { code?: unknown }).code } : {}),
         }
       },
@@ -158,7 +180,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
 
   const routeTable: Array<Pick<RouteOptions, 'method' | 'url'>> = []
-  app.addHook('onRoute', (route) => { routeTable.push({ method: route.method, url: route.url }) })
+  app.addHook('onRoute', (route) => {
+    routeTable.push({ method: route.method, url: route.url })
+  })
   app.decorate('routeTable', routeTable)
 
   const registry = new ModelRegistry(options.catalog, { models: config.models, mockModels: config.mockModels })
@@ -168,18 +192,32 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const background = new BackgroundWriter({ log: app.log, ...options.background })
   const usageStore = new UsageStore(clients.dynamo, config.tables.usage)
   const ledger = new Ledger({
-    store: new LedgerStore(clients.dynamo, config.tables.usage), log: app.log, leaseMs: config.meteringLeaseMs, foldAt: config.meteringFoldAt,
-    ...options.background, ...options.metering,
+    store: new LedgerStore(clients.dynamo, config.tables.usage),
+    log: app.log,
+    leaseMs: config.meteringLeaseMs,
+    foldAt: config.meteringFoldAt,
+    ...options.background,
+    ...options.metering,
   })
   const gate = new ResponseGate()
   const usage = options.usage ? new TeeUsageSink(ledger, options.usage) : ledger
-  const limits = new LimitsService({ ledger, gate, rateLimits: new RateLimitStore(clients.dynamo, config.tables.rateLimits), background })
+  const limits = new LimitsService({
+    ledger,
+    gate,
+    rateLimits: new RateLimitStore(clients.dynamo, config.tables.rateLimits),
+    background,
+  })
   const chat = new ChatService({ registry, providers: { bedrock, mock }, usage, limits })
   const embeddings = new EmbeddingService({ registry, providers: { bedrock, mock }, usage, limits })
   app.decorate('keys', keys)
   app.decorate('registry', registry)
-  app.decorate('usage', new UsageService({ store: usageStore, keys, reconcile: (keyId, month) => ledger.reconcile(keyId, month) }))
-  app.decorate('flushBackground', async () => { await Promise.all([ledger.flush(), background.flush()]) })
+  app.decorate(
+    'usage',
+    new UsageService({ store: usageStore, keys, reconcile: (keyId, month) => ledger.reconcile(keyId, month) }),
+  )
+  app.decorate('flushBackground', async () => {
+    await Promise.all([ledger.flush(), background.flush()])
+  })
   app.decorate('meteringSweep', async () => ledger.sweep(await keys.list()))
   app.decorate('meteringBacklog', () => ledger.backlog + background.size)
   // Nothing of an answer leaves before its call's write-ahead record is durable (keys without
@@ -190,7 +228,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onResponse', async (request) => {
     if (gate.size > 0) gate.forget(request.id)
   })
-  app.addHook('onClose', async () => { await Promise.all([ledger.flush(), background.flush()]) })
+  app.addHook('onClose', async () => {
+    await Promise.all([ledger.flush(), background.flush()])
+  })
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
@@ -200,7 +240,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Before any route: every JSON front door (and any added later) parses through the limits.
   registerJsonBody(app)
   // People's access tokens (admin API); without a configured pool nobody can sign in.
-  const verifier = config.cognito ? new CognitoVerifier({ issuer: config.cognito.issuer, clientId: config.cognito.clientId, jwksUrl: config.cognito.jwksUrl }) : undefined
+  const verifier = config.cognito
+    ? new CognitoVerifier({
+        issuer: config.cognito.issuer,
+        clientId: config.cognito.clientId,
+        jwksUrl: config.cognito.jwksUrl,
+      })
+    : undefined
   app.decorate('verifier', verifier)
   registerAuth(app, keys, verifier)
 
@@ -213,30 +259,56 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   let stored: Promise<ResponsesService> | undefined
   responsesRoutes(app, {
     chat,
-    stored: () => (stored ??= Promise.all([import('./services/responses.js'), import('./store/responses.js')]).then(([s, r]) =>
-      new s.ResponsesService({ store: new r.ResponseStore(clients.dynamo, config.tables.responses), ttlSeconds: (config.responsesTtlDays ?? 30) * 86_400 }))),
+    stored: () =>
+      (stored ??= Promise.all([import('./services/responses.js'), import('./store/responses.js')]).then(
+        ([s, r]) =>
+          new s.ResponsesService({
+            store: new r.ResponseStore(clients.dynamo, config.tables.responses),
+            ttlSeconds: (config.responsesTtlDays ?? 30) * 86_400,
+          }),
+      )),
   })
   embeddingRoutes(app, { embeddings })
   usageRoutes(app, { usage: app.usage })
   mcpRoutes(app, {
-    registry, chat, embeddings, usage: app.usage, publicUrl: config.publicUrl, bodyLimitBytes: config.bodyLimitBytes,
-    signInKeys: verifier ? new SignInKeys({ store: new KeyStore(clients.dynamo, config.tables.keys), cacheTtlMs: config.keyCacheTtlMs }) : undefined,
+    registry,
+    chat,
+    embeddings,
+    usage: app.usage,
+    publicUrl: config.publicUrl,
+    bodyLimitBytes: config.bodyLimitBytes,
+    signInKeys: verifier
+      ? new SignInKeys({ store: new KeyStore(clients.dynamo, config.tables.keys), cacheTtlMs: config.keyCacheTtlMs })
+      : undefined,
   })
   oauthMetadataRoutes(app, { publicUrl: config.publicUrl, issuer: config.cognito?.issuer })
   // Users admin needs the pool and a client for its Admin* calls; without them it answers 501.
   // The admin API is rare next to model calls: its service, audit store and user directory are
   // built (and, in the Lambda bundle, loaded) by its first request, not at cold start.
   let adminService: Promise<AdminService> | undefined
-  const admin = () => (adminService ??= Promise.all([
-    import('./services/admin.js'), import('./store/audit.js'), import('./services/users.js'),
-  ]).then(([{ AdminService }, { AuditStore }, { UserDirectory }]) => new AdminService({
-    keys, registry, usage: app.usage,
-    audit: new AuditStore(clients.dynamo, config.tables.audit),
-    users: config.cognito && clients.cognito ? new UserDirectory(clients.cognito, config.cognito.userPoolId) : undefined,
-  })).catch((err: unknown) => {
-    adminService = undefined // a failed load is retried by the next request
-    throw err
-  }))
+  const admin = () =>
+    (adminService ??= Promise.all([
+      import('./services/admin.js'),
+      import('./store/audit.js'),
+      import('./services/users.js'),
+    ])
+      .then(
+        ([{ AdminService }, { AuditStore }, { UserDirectory }]) =>
+          new AdminService({
+            keys,
+            registry,
+            usage: app.usage,
+            audit: new AuditStore(clients.dynamo, config.tables.audit),
+            users:
+              config.cognito && clients.cognito
+                ? new UserDirectory(clients.cognito, config.cognito.userPoolId)
+                : undefined,
+          }),
+      )
+      .catch((err: unknown) => {
+        adminService = undefined // a failed load is retried by the next request
+        throw err
+      }))
   adminRoutes(app, { admin })
   return app
 }

@@ -8,7 +8,10 @@
  * separate chunk of the Lambda bundle) and builds the client on first use.
  */
 import { BedrockRuntimeClient, type BedrockRuntimeClientConfig } from '@aws-sdk/client-bedrock-runtime'
-import type { CognitoIdentityProviderClient, CognitoIdentityProviderClientConfig } from '@aws-sdk/client-cognito-identity-provider'
+import type {
+  CognitoIdentityProviderClient,
+  CognitoIdentityProviderClientConfig,
+} from '@aws-sdk/client-cognito-identity-provider'
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { NodeHttp2Handler } from '@smithy/node-http-handler'
@@ -21,7 +24,10 @@ import { NodeHttp2Handler } from '@smithy/node-http-handler'
  * `npx tsx scripts/bench/handlers.ts` (README, Benchmark).
  */
 export function createBedrockClient(overrides: BedrockRuntimeClientConfig = {}): BedrockRuntimeClient {
-  return new BedrockRuntimeClient({ requestHandler: new NodeHttp2Handler({ disableConcurrentStreams: false }), ...overrides })
+  return new BedrockRuntimeClient({
+    requestHandler: new NodeHttp2Handler({ disableConcurrentStreams: false }),
+    ...overrides,
+  })
 }
 
 /** The Cognito client on demand: built (and its SDK package loaded) by the first call, then the same one. */
@@ -34,10 +40,14 @@ export type CognitoClientProvider = () => Promise<CognitoIdentityProviderClient>
  */
 export function createCognitoClient(overrides: CognitoIdentityProviderClientConfig = {}): CognitoClientProvider {
   let client: Promise<CognitoIdentityProviderClient> | undefined
-  return () => (client ??= import('./services/cognito-sdk.js').then(
-    ({ CognitoIdentityProviderClient }) => new CognitoIdentityProviderClient(overrides),
-    (err: unknown) => { client = undefined; throw err },
-  ))
+  return () =>
+    (client ??= import('./services/cognito-sdk.js').then(
+      ({ CognitoIdentityProviderClient }) => new CognitoIdentityProviderClient(overrides),
+      (err: unknown) => {
+        client = undefined
+        throw err
+      },
+    ))
 }
 
 export function createDocumentClient(overrides: DynamoDBClientConfig = {}): DynamoDBDocumentClient {

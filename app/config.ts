@@ -63,7 +63,10 @@ export interface CognitoConfig {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, problem: string) {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
     super(`Invalid configuration: ${variable} ${problem}`)
     this.name = 'ConfigError'
   }
@@ -134,12 +137,22 @@ function cognito(env: Env): CognitoConfig | undefined {
   const userPoolId = optional(env, 'PENNYWORTH_COGNITO_USER_POOL_ID')
   const clientId = optional(env, 'PENNYWORTH_COGNITO_CLIENT_ID')
   if (userPoolId === undefined && clientId === undefined) return undefined
-  if (userPoolId === undefined) throw new ConfigError('PENNYWORTH_COGNITO_USER_POOL_ID', 'must be set when PENNYWORTH_COGNITO_CLIENT_ID is')
-  if (clientId === undefined) throw new ConfigError('PENNYWORTH_COGNITO_CLIENT_ID', 'must be set when PENNYWORTH_COGNITO_USER_POOL_ID is')
-  if (!/^[\w-]+_[0-9a-zA-Z]+$/.test(userPoolId)) throw new ConfigError('PENNYWORTH_COGNITO_USER_POOL_ID', `is not a user pool id like us-west-2_AbC123: "${userPoolId}"`)
-  if (!/^[\w+]{1,128}$/.test(clientId)) throw new ConfigError('PENNYWORTH_COGNITO_CLIENT_ID', `is not an app client id: "${clientId}"`)
+  if (userPoolId === undefined)
+    throw new ConfigError('PENNYWORTH_COGNITO_USER_POOL_ID', 'must be set when PENNYWORTH_COGNITO_CLIENT_ID is')
+  if (clientId === undefined)
+    throw new ConfigError('PENNYWORTH_COGNITO_CLIENT_ID', 'must be set when PENNYWORTH_COGNITO_USER_POOL_ID is')
+  if (!/^[\w-]+_[0-9a-zA-Z]+$/.test(userPoolId))
+    throw new ConfigError(
+      'PENNYWORTH_COGNITO_USER_POOL_ID',
+      `is not a user pool id like us-west-2_AbC123: "${userPoolId}"`,
+    )
+  if (!/^[\w+]{1,128}$/.test(clientId))
+    throw new ConfigError('PENNYWORTH_COGNITO_CLIENT_ID', `is not an app client id: "${clientId}"`)
   const poolRegion = userPoolId.split('_')[0]
-  const region = optional(env, 'PENNYWORTH_COGNITO_REGION') ?? optional(env, 'AWS_REGION') ?? (REGION.test(poolRegion) ? poolRegion : undefined)
+  const region =
+    optional(env, 'PENNYWORTH_COGNITO_REGION') ??
+    optional(env, 'AWS_REGION') ??
+    (REGION.test(poolRegion) ? poolRegion : undefined)
   if (region === undefined) throw new ConfigError('PENNYWORTH_COGNITO_REGION', 'must be set (or AWS_REGION)')
   if (!REGION.test(region)) throw new ConfigError('PENNYWORTH_COGNITO_REGION', `is not an AWS region: "${region}"`)
   const issuer = url(env, 'PENNYWORTH_COGNITO_ISSUER') ?? `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`
@@ -148,12 +161,18 @@ function cognito(env: Env): CognitoConfig | undefined {
 }
 
 /** Reads and validates the configuration; throws ConfigError naming the bad variable. */
-export function loadConfig(env: Env = process.env, defaults: ConfigDefaults = { mockModels: false, lambdaStreaming: true }): Readonly<Config> {
+export function loadConfig(
+  env: Env = process.env,
+  defaults: ConfigDefaults = { mockModels: false, lambdaStreaming: true },
+): Readonly<Config> {
   const logLevel = str(env, 'PENNYWORTH_LOG_LEVEL', 'info')
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ConfigError('PENNYWORTH_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
   }
-  const models = optional(env, 'PENNYWORTH_MODELS')?.split(',').map((m) => m.trim()).filter(Boolean)
+  const models = optional(env, 'PENNYWORTH_MODELS')
+    ?.split(',')
+    .map((m) => m.trim())
+    .filter(Boolean)
   const config: Config = {
     host: str(env, 'HOST', '127.0.0.1'),
     port: int(env, 'PORT', 8787, 0, 65535),

@@ -45,8 +45,10 @@ export const badRequest = (message: string, param: string | null = null, code: s
 export const unsupported = (param: string, message: string) =>
   new ApiError(400, message, 'invalid_request_error', 'unsupported_parameter', param)
 
-export const unauthorized = (message = 'Missing or invalid API key. Send it as "Authorization: Bearer <key>" or "x-api-key: <key>".', code = 'invalid_api_key') =>
-  new ApiError(401, message, 'authentication_error', code)
+export const unauthorized = (
+  message = 'Missing or invalid API key. Send it as "Authorization: Bearer <key>" or "x-api-key: <key>".',
+  code = 'invalid_api_key',
+) => new ApiError(401, message, 'authentication_error', code)
 
 export const forbidden = (message: string, code: string | null = null, param: string | null = null) =>
   new ApiError(403, message, 'permission_error', code, param)
@@ -55,10 +57,21 @@ export const notFound = (message: string, code: string | null = null, param: str
   new ApiError(404, message, 'not_found_error', code, param)
 
 export const modelNotFound = (model: string) =>
-  new ApiError(404, `The model '${model}' does not exist or is not served by this gateway.`, 'not_found_error', 'model_not_found', 'model')
+  new ApiError(
+    404,
+    `The model '${model}' does not exist or is not served by this gateway.`,
+    'not_found_error',
+    'model_not_found',
+    'model',
+  )
 
 export const payloadTooLarge = (limitBytes: number) =>
-  new ApiError(413, `Request body is larger than the ${Math.round(limitBytes / 1024 / 1024)} MB limit.`, 'invalid_request_error', 'request_too_large')
+  new ApiError(
+    413,
+    `Request body is larger than the ${Math.round(limitBytes / 1024 / 1024)} MB limit.`,
+    'invalid_request_error',
+    'request_too_large',
+  )
 
 export const internalError = () =>
   new ApiError(500, 'The server had an error while processing your request.', 'api_error', 'internal_error')

@@ -17,7 +17,9 @@ import { loadCatalog } from './services/catalog.js'
 /** The subset of the Lambda runtime's `awslambda` global that response streaming uses. */
 export interface AwsLambdaGlobal {
   streamifyResponse(handler: (event: unknown, responseStream: Writable, context: Context) => Promise<void>): unknown
-  HttpResponseStream: { from(stream: Writable, meta: { statusCode: number; headers: Record<string, string> }): Writable }
+  HttpResponseStream: {
+    from(stream: Writable, meta: { statusCode: number; headers: Record<string, string> }): Writable
+  }
 }
 
 /**
@@ -25,7 +27,7 @@ export interface AwsLambdaGlobal {
  * presence: the AWS SDK defines an empty `globalThis.awslambda` object when it loads.
  */
 const candidate = (globalThis as { awslambda?: Partial<AwsLambdaGlobal> }).awslambda
-const runtime = typeof candidate?.streamifyResponse === 'function' ? candidate as AwsLambdaGlobal : undefined
+const runtime = typeof candidate?.streamifyResponse === 'function' ? (candidate as AwsLambdaGlobal) : undefined
 
 // Cold start: validate config and build the app once per instance.
 const config = loadConfig(process.env, { mockModels: false, lambdaStreaming: true })

@@ -23,7 +23,10 @@ export interface LocalServer {
 }
 
 /** Starts the gateway locally; used by `npm start` and by tests that need a real listener. */
-export async function startLocalServer(config: Readonly<Config>, env: Record<string, string | undefined> = process.env): Promise<LocalServer> {
+export async function startLocalServer(
+  config: Readonly<Config>,
+  env: Record<string, string | undefined> = process.env,
+): Promise<LocalServer> {
   const catalog = loadCatalog(config.catalogPath)
   let embedded: EmbeddedDynamo | undefined
   let forgetEndpoint: (() => void) | undefined
@@ -33,9 +36,15 @@ export async function startLocalServer(config: Readonly<Config>, env: Record<str
     forgetEndpoint = recordLocalEndpoint(config.dataDir, embedded.endpoint)
   }
   // The embedded store accepts any credentials; real DynamoDB gets the default chain.
-  const dynamo = createDocumentClient(embedded
-    ? { endpoint: embedded.endpoint, region: env.AWS_REGION ?? 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
-    : {})
+  const dynamo = createDocumentClient(
+    embedded
+      ? {
+          endpoint: embedded.endpoint,
+          region: env.AWS_REGION ?? 'us-east-1',
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        }
+      : {},
+  )
   const createdTables = await ensureTables(dynamo, config.tables)
 
   let devKey: string | undefined

@@ -11,8 +11,14 @@ import { join, relative, sep } from 'node:path'
 
 /** The files of `dir`, recursively, as archive paths (`/`-separated, relative to `dir`), sorted. */
 export function bundleFiles(dir: string): string[] {
-  const walk = (at: string): string[] => readdirSync(at, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? walk(join(at, e.name)) : e.isFile() ? [relative(dir, join(at, e.name)).split(sep).join('/')] : [])
+  const walk = (at: string): string[] =>
+    readdirSync(at, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory()
+        ? walk(join(at, e.name))
+        : e.isFile()
+          ? [relative(dir, join(at, e.name)).split(sep).join('/')]
+          : [],
+    )
   return walk(dir).sort()
 }
 
@@ -20,5 +26,7 @@ export function bundleFiles(dir: string): string[] {
 export function lambdaCode(dir: string): pulumi.asset.AssetArchive {
   const entry = join(dir, 'index.mjs')
   if (!existsSync(entry)) throw new pulumi.RunError(`${entry} not found: run "npm run build" before pulumi`)
-  return new pulumi.asset.AssetArchive(Object.fromEntries(bundleFiles(dir).map((file) => [file, new pulumi.asset.FileAsset(join(dir, file))])))
+  return new pulumi.asset.AssetArchive(
+    Object.fromEntries(bundleFiles(dir).map((file) => [file, new pulumi.asset.FileAsset(join(dir, file))])),
+  )
 }

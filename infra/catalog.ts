@@ -31,9 +31,15 @@ export function readCatalog(path: string): CatalogEntry[] {
   }
   return data.models.map((m: Record<string, unknown>, i: number) => {
     for (const field of ['id', 'provider', 'upstreamId'] as const) {
-      if (typeof m[field] !== 'string' || m[field] === '') throw new Error(`${path}: models[${i}].${field} must be a non-empty string`)
+      if (typeof m[field] !== 'string' || m[field] === '')
+        throw new Error(`${path}: models[${i}].${field} must be a non-empty string`)
     }
-    return { id: m.id as string, provider: m.provider as string, upstreamId: m.upstreamId as string, kind: m.kind as string | undefined }
+    return {
+      id: m.id as string,
+      provider: m.provider as string,
+      upstreamId: m.upstreamId as string,
+      kind: m.kind as string | undefined,
+    }
   })
 }
 

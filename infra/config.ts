@@ -5,7 +5,14 @@
 import * as pulumi from '@pulumi/pulumi'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { BASE_PROJECT, DIY_ORGANIZATION, ENVIRONMENT_PATTERN, defaultNamePrefix, projectName, type ProgramName } from './stacks.js'
+import {
+  BASE_PROJECT,
+  DIY_ORGANIZATION,
+  ENVIRONMENT_PATTERN,
+  defaultNamePrefix,
+  projectName,
+  type ProgramName,
+} from './stacks.js'
 
 /** Repository root (infra/..). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -54,7 +61,9 @@ export interface StackConfig {
 }
 
 /** Values CloudWatch Logs accepts for retentionInDays. */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+]
 
 function int(config: pulumi.Config, key: string, fallback: number, min: number, max: number): number {
   const value = config.getNumber(key, { min, max }) ?? fallback
@@ -69,15 +78,20 @@ function int(config: pulumi.Config, key: string, fallback: number, min: number, 
 export function readStackConfig(program: ProgramName): StackConfig {
   const expected = projectName(program)
   if (pulumi.getProject() !== expected) {
-    throw new pulumi.RunError(`the ${program} program must run as project "${expected}", not "${pulumi.getProject()}" (infra/stacks.ts)`)
+    throw new pulumi.RunError(
+      `the ${program} program must run as project "${expected}", not "${pulumi.getProject()}" (infra/stacks.ts)`,
+    )
   }
   const project = BASE_PROJECT
   const stack = pulumi.getStack()
-  if (!ENVIRONMENT_PATTERN.test(stack)) throw new pulumi.RunError(`stack "${stack}" is not a valid environment name (${ENVIRONMENT_PATTERN})`)
+  if (!ENVIRONMENT_PATTERN.test(stack))
+    throw new pulumi.RunError(`stack "${stack}" is not a valid environment name (${ENVIRONMENT_PATTERN})`)
   const config = new pulumi.Config(BASE_PROJECT)
   const aws = new pulumi.Config('aws')
 
-  const baseDomain = config.require('baseDomain', { pattern: /^(?=.{1,250}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/ })
+  const baseDomain = config.require('baseDomain', {
+    pattern: /^(?=.{1,250}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/,
+  })
   const githubRepo = config.require('githubRepo', { pattern: /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/ })
   const hostedZoneId = config.get('hostedZoneId', { pattern: /^Z[A-Z0-9]{1,31}$/ })
   const allowedModels = config.getObject<string[]>('allowedModels') ?? []
@@ -102,7 +116,9 @@ export function readStackConfig(program: ProgramName): StackConfig {
     apiDomain: `api.${baseDomain}`,
     hostedZoneId,
     githubRepo,
-    githubOidcProviderArn: config.get('githubOidcProviderArn', { pattern: /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/ }),
+    githubOidcProviderArn: config.get('githubOidcProviderArn', {
+      pattern: /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/,
+    }),
     lambdaMemoryMb: int(config, 'lambdaMemoryMb', 1024, 128, 10240),
     reservedConcurrency,
     allowedModels,

@@ -14,9 +14,10 @@ export interface DeployArgs {
   preview: boolean
 }
 
-export const USAGE = 'usage: npm run deploy -- --env <environment> [--preview]\n'
-  + '  Deploys the identity, data and edge stacks of <environment> in that order (Pulumi.<environment>.yaml);\n'
-  + '  --preview only shows what would change. CI deploys the edge alone (.github/workflows/deploy.yml).'
+export const USAGE =
+  'usage: npm run deploy -- --env <environment> [--preview]\n' +
+  '  Deploys the identity, data and edge stacks of <environment> in that order (Pulumi.<environment>.yaml);\n' +
+  '  --preview only shows what would change. CI deploys the edge alone (.github/workflows/deploy.yml).'
 
 export class UsageError extends Error {
   override name = 'UsageError'
@@ -89,19 +90,29 @@ export interface StepResult {
 
 export class DeployError extends Error {
   override name = 'DeployError'
-  constructor(message: string, readonly program?: ProgramName, readonly completed: StepResult[] = []) {
+  constructor(
+    message: string,
+    readonly program?: ProgramName,
+    readonly completed: StepResult[] = [],
+  ) {
     super(message)
   }
 }
 
 const summarize = (changes: Record<string, number>) =>
-  Object.entries(changes).map(([op, n]) => `${op} ${n}`).join(', ') || 'no changes'
+  Object.entries(changes)
+    .map(([op, n]) => `${op} ${n}`)
+    .join(', ') || 'no changes'
 
 /**
  * Deploys (or previews) identity, data, edge in that order. Stops at the first failure: the
  * error names the failed stack, the cause, and the stacks that were not touched.
  */
-export async function deployEnvironment(args: DeployArgs, factory: StackFactory, log: (line: string) => void = () => {}): Promise<StepResult[]> {
+export async function deployEnvironment(
+  args: DeployArgs,
+  factory: StackFactory,
+  log: (line: string) => void = () => {},
+): Promise<StepResult[]> {
   const targets = stackTargets(args.env)
   const verb = args.preview ? 'preview' : 'up'
 
@@ -109,18 +120,22 @@ export async function deployEnvironment(args: DeployArgs, factory: StackFactory,
   const edge = targets.find((t) => t.program === 'edge')!
   const leftovers = unmigratedResources((await factory.urns(edge)) ?? [])
   if (leftovers.length > 0) {
-    throw new DeployError([
-      `${edge.fullyQualifiedName} still holds ${leftovers.length} identity/data resources from the single-stack layout;`,
-      'deploying identity or data now would create a second user pool and fail on the tables.',
-      'Move them first (infra/README.md, "Migrating from the single stack"):',
-      ...migrationCommands(args.env).map((c) => `  ${c}`),
-    ].join('\n'))
+    throw new DeployError(
+      [
+        `${edge.fullyQualifiedName} still holds ${leftovers.length} identity/data resources from the single-stack layout;`,
+        'deploying identity or data now would create a second user pool and fail on the tables.',
+        'Move them first (infra/README.md, "Migrating from the single stack"):',
+        ...migrationCommands(args.env).map((c) => `  ${c}`),
+      ].join('\n'),
+    )
   }
 
   const done: StepResult[] = []
   for (const [i, target] of targets.entries()) {
     const rest = targets.slice(i + 1).map((t) => t.program)
-    log(`[${i + 1}/${targets.length}] ${target.program}: pulumi ${verb} ${target.fullyQualifiedName} (${target.workDir})`)
+    log(
+      `[${i + 1}/${targets.length}] ${target.program}: pulumi ${verb} ${target.fullyQualifiedName} (${target.workDir})`,
+    )
     if (args.preview && target.program === 'edge') {
       // The edge reads the other stacks' outputs; before their first `up` there are none to read.
       const missing: ProgramName[] = []
@@ -137,21 +152,30 @@ export async function deployEnvironment(args: DeployArgs, factory: StackFactory,
     try {
       const stack = await factory.open(target)
       const changes = args.preview
-        ? (await stack.preview()).changeSummary ?? {}
+        ? ((await stack.preview()).changeSummary ?? {})
         : await stack.up().then(({ summary }) => {
-          if (summary.result !== undefined && summary.result !== 'succeeded') throw new Error(`update ended "${summary.result}"`)
-          return summary.resourceChanges ?? {}
-        })
+            if (summary.result !== undefined && summary.result !== 'succeeded')
+              throw new Error(`update ended "${summary.result}"`)
+            return summary.resourceChanges ?? {}
+          })
       done.push({ program: target.program, changes })
       log(`[${i + 1}/${targets.length}] ${target.program}: ${verb} done (${summarize(changes)})`)
     } catch (err) {
       const cause = err instanceof Error ? err.message.trim().split('\n').slice(-12).join('\n') : String(err)
-      throw new DeployError([
-        `${target.program} (${target.fullyQualifiedName}) failed during pulumi ${verb}: stopped.`,
-        cause,
-        done.length > 0 ? `Done before it: ${done.map((d) => d.program).join(', ')}.` : 'Nothing was deployed before it.',
-        rest.length > 0 ? `Not run: ${rest.join(', ')}.` : '',
-      ].filter(Boolean).join('\n'), target.program, done)
+      throw new DeployError(
+        [
+          `${target.program} (${target.fullyQualifiedName}) failed during pulumi ${verb}: stopped.`,
+          cause,
+          done.length > 0
+            ? `Done before it: ${done.map((d) => d.program).join(', ')}.`
+            : 'Nothing was deployed before it.',
+          rest.length > 0 ? `Not run: ${rest.join(', ')}.` : '',
+        ]
+          .filter(Boolean)
+          .join('\n'),
+        target.program,
+        done,
+      )
     }
   }
   return done

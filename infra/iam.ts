@@ -76,21 +76,27 @@ export function serviceTrustPolicy(service: string): TrustPolicyDocument {
  * the STS audience. (A job that uses a GitHub `environment:` gets a different `sub`, so the
  * deploy job must not declare one.)
  */
-export function githubTrustPolicy(args: { oidcProviderArn: string; repo: string; branch: string }): TrustPolicyDocument {
+export function githubTrustPolicy(args: {
+  oidcProviderArn: string
+  repo: string
+  branch: string
+}): TrustPolicyDocument {
   return {
     Version: '2012-10-17',
-    Statement: [{
-      Sid: 'GitHubActionsMainBranchOnly',
-      Effect: 'Allow',
-      Principal: { Federated: args.oidcProviderArn },
-      Action: 'sts:AssumeRoleWithWebIdentity',
-      Condition: {
-        StringEquals: {
-          [`${GITHUB_OIDC_HOST}:aud`]: GITHUB_OIDC_AUDIENCE,
-          [`${GITHUB_OIDC_HOST}:sub`]: `repo:${args.repo}:ref:refs/heads/${args.branch}`,
+    Statement: [
+      {
+        Sid: 'GitHubActionsMainBranchOnly',
+        Effect: 'Allow',
+        Principal: { Federated: args.oidcProviderArn },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: {
+          StringEquals: {
+            [`${GITHUB_OIDC_HOST}:aud`]: GITHUB_OIDC_AUDIENCE,
+            [`${GITHUB_OIDC_HOST}:sub`]: `repo:${args.repo}:ref:refs/heads/${args.branch}`,
+          },
         },
       },
-    }],
+    ],
   }
 }
 
@@ -124,8 +130,14 @@ export const COGNITO_USER_ADMIN_ACTIONS = [
  * tables and their indexes, administer the users of its own user pool, write to its own log
  * group.
  */
-export function lambdaExecutionPolicy(args: { bedrockArns: string[]; tableArns: string[]; logGroupArn: string; userPoolArn: string }): PolicyDocument {
-  if (args.bedrockArns.length === 0) throw new Error('lambdaExecutionPolicy: no Bedrock model ARNs (is allowedModels empty of Bedrock models?)')
+export function lambdaExecutionPolicy(args: {
+  bedrockArns: string[]
+  tableArns: string[]
+  logGroupArn: string
+  userPoolArn: string
+}): PolicyDocument {
+  if (args.bedrockArns.length === 0)
+    throw new Error('lambdaExecutionPolicy: no Bedrock model ARNs (is allowedModels empty of Bedrock models?)')
   if (args.tableArns.length === 0) throw new Error('lambdaExecutionPolicy: no table ARNs')
   return doc([
     { Sid: 'InvokeCatalogModels', Effect: 'Allow', Action: BEDROCK_INVOKE_ACTIONS, Resource: args.bedrockArns },
@@ -135,7 +147,12 @@ export function lambdaExecutionPolicy(args: { bedrockArns: string[]; tableArns: 
       Action: DYNAMODB_DATA_ACTIONS,
       Resource: args.tableArns.flatMap((arn) => [arn, `${arn}/index/*`]),
     },
-    { Sid: 'OwnLogGroup', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `${args.logGroupArn}:*` },
+    {
+      Sid: 'OwnLogGroup',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: `${args.logGroupArn}:*`,
+    },
     { Sid: 'OwnUserPool', Effect: 'Allow', Action: COGNITO_USER_ADMIN_ACTIONS, Resource: args.userPoolArn },
   ])
 }
@@ -156,7 +173,14 @@ export function apiGatewayLoggingPolicy(ctx: AccountContext, accessLogGroupName:
     {
       Sid: 'WriteApiLogs',
       Effect: 'Allow',
-      Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents', 'logs:GetLogEvents', 'logs:FilterLogEvents'],
+      Action: [
+        'logs:CreateLogGroup',
+        'logs:CreateLogStream',
+        'logs:DescribeLogStreams',
+        'logs:PutLogEvents',
+        'logs:GetLogEvents',
+        'logs:FilterLogEvents',
+      ],
       Resource: groups.flatMap((g) => [g, `${g}:*`]),
     },
   ])
@@ -196,7 +220,15 @@ export function workloadBoundaryPolicy(ctx: AccountContext, namePrefix: string):
     {
       Sid: 'Logs',
       Effect: 'Allow',
-      Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:DescribeLogGroups', 'logs:DescribeLogStreams', 'logs:PutLogEvents', 'logs:GetLogEvents', 'logs:FilterLogEvents'],
+      Action: [
+        'logs:CreateLogGroup',
+        'logs:CreateLogStream',
+        'logs:DescribeLogGroups',
+        'logs:DescribeLogStreams',
+        'logs:PutLogEvents',
+        'logs:GetLogEvents',
+        'logs:FilterLogEvents',
+      ],
       Resource: logGroupArn(ctx, '*'),
     },
   ])
@@ -225,12 +257,26 @@ export interface DeployPolicyContext extends AccountContext {
 
 /** Lambda actions `pulumi up` of the edge calls on its function. */
 const LAMBDA_DEPLOY_ACTIONS = [
-  'lambda:CreateFunction', 'lambda:DeleteFunction', 'lambda:GetFunction', 'lambda:GetFunctionConfiguration',
-  'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration', 'lambda:ListVersionsByFunction',
-  'lambda:PublishVersion', 'lambda:GetFunctionCodeSigningConfig', 'lambda:GetRuntimeManagementConfig',
-  'lambda:GetFunctionConcurrency', 'lambda:PutFunctionConcurrency', 'lambda:DeleteFunctionConcurrency',
-  'lambda:GetFunctionRecursionConfig', 'lambda:ListTags', 'lambda:TagResource', 'lambda:UntagResource',
-  'lambda:AddPermission', 'lambda:RemovePermission', 'lambda:GetPolicy',
+  'lambda:CreateFunction',
+  'lambda:DeleteFunction',
+  'lambda:GetFunction',
+  'lambda:GetFunctionConfiguration',
+  'lambda:UpdateFunctionCode',
+  'lambda:UpdateFunctionConfiguration',
+  'lambda:ListVersionsByFunction',
+  'lambda:PublishVersion',
+  'lambda:GetFunctionCodeSigningConfig',
+  'lambda:GetRuntimeManagementConfig',
+  'lambda:GetFunctionConcurrency',
+  'lambda:PutFunctionConcurrency',
+  'lambda:DeleteFunctionConcurrency',
+  'lambda:GetFunctionRecursionConfig',
+  'lambda:ListTags',
+  'lambda:TagResource',
+  'lambda:UntagResource',
+  'lambda:AddPermission',
+  'lambda:RemovePermission',
+  'lambda:GetPolicy',
 ]
 
 /**
@@ -275,20 +321,35 @@ export function deployPolicy(ctx: DeployPolicyContext): PolicyDocument {
       Sid: 'LogGroups',
       Effect: 'Allow',
       Action: [
-        'logs:CreateLogGroup', 'logs:DeleteLogGroup', 'logs:PutRetentionPolicy', 'logs:DeleteRetentionPolicy',
-        'logs:ListTagsForResource', 'logs:ListTagsLogGroup', 'logs:TagResource', 'logs:UntagResource', 'logs:TagLogGroup', 'logs:UntagLogGroup',
+        'logs:CreateLogGroup',
+        'logs:DeleteLogGroup',
+        'logs:PutRetentionPolicy',
+        'logs:DeleteRetentionPolicy',
+        'logs:ListTagsForResource',
+        'logs:ListTagsLogGroup',
+        'logs:TagResource',
+        'logs:UntagResource',
+        'logs:TagLogGroup',
+        'logs:UntagLogGroup',
       ],
       Resource: stackLogGroups.flatMap((g) => [g, `${g}:*`]),
     },
     { Sid: 'DescribeLogGroups', Effect: 'Allow', Action: ['logs:DescribeLogGroups'], Resource: logGroupArn(ctx, '*') },
-    { Sid: 'Function', Effect: 'Allow', Action: LAMBDA_DEPLOY_ACTIONS, Resource: `arn:${p}:lambda:${r}:${a}:function:${prefix}-*` },
-    ...ctx.passRoles.map((role, i): Statement => ({
-      Sid: `PassRole${i}`,
+    {
+      Sid: 'Function',
       Effect: 'Allow',
-      Action: 'iam:PassRole',
-      Resource: roleArn(ctx, role.name),
-      Condition: { StringEquals: { 'iam:PassedToService': role.service } },
-    })),
+      Action: LAMBDA_DEPLOY_ACTIONS,
+      Resource: `arn:${p}:lambda:${r}:${a}:function:${prefix}-*`,
+    },
+    ...ctx.passRoles.map(
+      (role, i): Statement => ({
+        Sid: `PassRole${i}`,
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: roleArn(ctx, role.name),
+        Condition: { StringEquals: { 'iam:PassedToService': role.service } },
+      }),
+    ),
     {
       Sid: 'EdgeRolesOnlyWithBoundary',
       Effect: 'Allow',
@@ -300,9 +361,18 @@ export function deployPolicy(ctx: DeployPolicyContext): PolicyDocument {
       Sid: 'EdgeRoles',
       Effect: 'Allow',
       Action: [
-        'iam:GetRole', 'iam:GetRolePolicy', 'iam:ListRolePolicies', 'iam:ListAttachedRolePolicies',
-        'iam:ListInstanceProfilesForRole', 'iam:UpdateRole', 'iam:UpdateRoleDescription', 'iam:UpdateAssumeRolePolicy',
-        'iam:DeleteRole', 'iam:TagRole', 'iam:UntagRole', 'iam:ListRoleTags',
+        'iam:GetRole',
+        'iam:GetRolePolicy',
+        'iam:ListRolePolicies',
+        'iam:ListAttachedRolePolicies',
+        'iam:ListInstanceProfilesForRole',
+        'iam:UpdateRole',
+        'iam:UpdateRoleDescription',
+        'iam:UpdateAssumeRolePolicy',
+        'iam:DeleteRole',
+        'iam:TagRole',
+        'iam:UntagRole',
+        'iam:ListRoleTags',
       ],
       Resource: workloadRoles,
     },
@@ -311,8 +381,11 @@ export function deployPolicy(ctx: DeployPolicyContext): PolicyDocument {
       Effect: 'Allow',
       Action: ['apigateway:GET', 'apigateway:POST', 'apigateway:PUT', 'apigateway:PATCH', 'apigateway:DELETE'],
       Resource: [
-        apigw('/restapis'), apigw('/restapis/*'),
-        apigw('/domainnames'), apigw(`/domainnames/${apiDomain}`), apigw(`/domainnames/${apiDomain}/*`),
+        apigw('/restapis'),
+        apigw('/restapis/*'),
+        apigw('/domainnames'),
+        apigw(`/domainnames/${apiDomain}`),
+        apigw(`/domainnames/${apiDomain}/*`),
         apigw('/tags/*'),
         // The region-wide CloudWatch role setting, only when this environment manages it.
         ...(ctx.passRoles.some((role) => role.service === 'apigateway.amazonaws.com') ? [apigw('/account')] : []),
@@ -322,7 +395,13 @@ export function deployPolicy(ctx: DeployPolicyContext): PolicyDocument {
     {
       Sid: 'Certificates',
       Effect: 'Allow',
-      Action: ['acm:DescribeCertificate', 'acm:DeleteCertificate', 'acm:ListTagsForCertificate', 'acm:AddTagsToCertificate', 'acm:RemoveTagsFromCertificate'],
+      Action: [
+        'acm:DescribeCertificate',
+        'acm:DeleteCertificate',
+        'acm:ListTagsForCertificate',
+        'acm:AddTagsToCertificate',
+        'acm:RemoveTagsFromCertificate',
+      ],
       Resource: `arn:${p}:acm:${r}:${a}:certificate/*`,
     },
     {
@@ -331,7 +410,9 @@ export function deployPolicy(ctx: DeployPolicyContext): PolicyDocument {
       Action: ['route53:ChangeResourceRecordSets'],
       Resource: `arn:${p}:route53:::hostedzone/${ctx.hostedZoneId}`,
       Condition: {
-        'ForAllValues:StringLike': { 'route53:ChangeResourceRecordSetsNormalizedRecordNames': [apiDomain, `_*.${apiDomain}`] },
+        'ForAllValues:StringLike': {
+          'route53:ChangeResourceRecordSetsNormalizedRecordNames': [apiDomain, `_*.${apiDomain}`],
+        },
       },
     },
     {
@@ -341,11 +422,23 @@ export function deployPolicy(ctx: DeployPolicyContext): PolicyDocument {
       Resource: `arn:${p}:route53:::hostedzone/${ctx.hostedZoneId}`,
     },
     { Sid: 'ReadChanges', Effect: 'Allow', Action: ['route53:GetChange'], Resource: `arn:${p}:route53:::change/*` },
-    { Sid: 'FindZone', Effect: 'Allow', Action: ['route53:ListHostedZones', 'route53:ListHostedZonesByName'], Resource: '*' },
+    {
+      Sid: 'FindZone',
+      Effect: 'Allow',
+      Action: ['route53:ListHostedZones', 'route53:ListHostedZonesByName'],
+      Resource: '*',
+    },
     {
       Sid: 'Alarms',
       Effect: 'Allow',
-      Action: ['cloudwatch:PutMetricAlarm', 'cloudwatch:DescribeAlarms', 'cloudwatch:DeleteAlarms', 'cloudwatch:ListTagsForResource', 'cloudwatch:TagResource', 'cloudwatch:UntagResource'],
+      Action: [
+        'cloudwatch:PutMetricAlarm',
+        'cloudwatch:DescribeAlarms',
+        'cloudwatch:DeleteAlarms',
+        'cloudwatch:ListTagsForResource',
+        'cloudwatch:TagResource',
+        'cloudwatch:UntagResource',
+      ],
       Resource: `arn:${p}:cloudwatch:${r}:${a}:alarm:${prefix}-*`,
     },
     {
@@ -359,9 +452,18 @@ export function deployPolicy(ctx: DeployPolicyContext): PolicyDocument {
       Sid: 'AlarmTopic',
       Effect: 'Allow',
       Action: [
-        'sns:CreateTopic', 'sns:DeleteTopic', 'sns:GetTopicAttributes', 'sns:SetTopicAttributes',
-        'sns:ListTagsForResource', 'sns:TagResource', 'sns:UntagResource',
-        'sns:Subscribe', 'sns:Unsubscribe', 'sns:ListSubscriptionsByTopic', 'sns:GetSubscriptionAttributes', 'sns:SetSubscriptionAttributes',
+        'sns:CreateTopic',
+        'sns:DeleteTopic',
+        'sns:GetTopicAttributes',
+        'sns:SetTopicAttributes',
+        'sns:ListTagsForResource',
+        'sns:TagResource',
+        'sns:UntagResource',
+        'sns:Subscribe',
+        'sns:Unsubscribe',
+        'sns:ListSubscriptionsByTopic',
+        'sns:GetSubscriptionAttributes',
+        'sns:SetSubscriptionAttributes',
       ],
       Resource: `arn:${p}:sns:${r}:${a}:${prefix}-*`,
     },
@@ -369,9 +471,17 @@ export function deployPolicy(ctx: DeployPolicyContext): PolicyDocument {
       Sid: 'ScheduleRule',
       Effect: 'Allow',
       Action: [
-        'events:PutRule', 'events:DescribeRule', 'events:DeleteRule', 'events:EnableRule', 'events:DisableRule',
-        'events:PutTargets', 'events:RemoveTargets', 'events:ListTargetsByRule',
-        'events:ListTagsForResource', 'events:TagResource', 'events:UntagResource',
+        'events:PutRule',
+        'events:DescribeRule',
+        'events:DeleteRule',
+        'events:EnableRule',
+        'events:DisableRule',
+        'events:PutTargets',
+        'events:RemoveTargets',
+        'events:ListTargetsByRule',
+        'events:ListTagsForResource',
+        'events:TagResource',
+        'events:UntagResource',
       ],
       Resource: `arn:${p}:events:${r}:${a}:rule/${prefix}-*`,
     },

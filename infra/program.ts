@@ -33,9 +33,19 @@ export async function startProgram(program: ProgramName): Promise<ProgramContext
   const tags = defaultTags({ project: cfg.project, environment: cfg.stack, stack: program })
   const provider = taggedProvider('aws', { region: cfg.region, tags })
   const opts = { provider }
-  const [caller, region, partition] = await Promise.all([aws.getCallerIdentity({}, opts), aws.getRegion({}, opts), aws.getPartition({}, opts)])
-  if (region.region !== cfg.region) throw new pulumi.RunError(`provider region ${region.region} differs from aws:region ${cfg.region}`)
-  return { cfg, provider, tags, account: { partition: partition.partition, region: region.region, accountId: caller.accountId } }
+  const [caller, region, partition] = await Promise.all([
+    aws.getCallerIdentity({}, opts),
+    aws.getRegion({}, opts),
+    aws.getPartition({}, opts),
+  ])
+  if (region.region !== cfg.region)
+    throw new pulumi.RunError(`provider region ${region.region} differs from aws:region ${cfg.region}`)
+  return {
+    cfg,
+    provider,
+    tags,
+    account: { partition: partition.partition, region: region.region, accountId: caller.accountId },
+  }
 }
 
 /** The Route53 zone of `baseDomain` (by id when configured), checked to really be that domain. */
@@ -77,7 +87,14 @@ export interface DataOutputs extends StackIdentityOutputs {
 }
 
 /** The outputs edge reads from each stack (a missing one fails the edge deployment). */
-export const IDENTITY_OUTPUT_KEYS = ['awsRegion', 'namePrefix', 'userPoolId', 'userPoolArn', 'cliClientId', 'workloadBoundaryArn'] as const
+export const IDENTITY_OUTPUT_KEYS = [
+  'awsRegion',
+  'namePrefix',
+  'userPoolId',
+  'userPoolArn',
+  'cliClientId',
+  'workloadBoundaryArn',
+] as const
 export const DATA_OUTPUT_KEYS = ['awsRegion', 'namePrefix', 'tableNames', 'tableArns'] as const
 
 /**
@@ -90,10 +107,18 @@ export function referencedOutputs<T extends StackIdentityOutputs>(
   keys: readonly (keyof T & string)[],
   expect: { region: string; namePrefix: string },
 ): pulumi.Output<Pick<T, (typeof keys)[number]>> {
-  const values = pulumi.all(Object.fromEntries(keys.map((key) => [key, ref.requireOutput(key)]))) as pulumi.Output<Record<string, unknown>>
+  const values = pulumi.all(Object.fromEntries(keys.map((key) => [key, ref.requireOutput(key)]))) as pulumi.Output<
+    Record<string, unknown>
+  >
   return pulumi.all([ref.name, values]).apply(([name, v]) => {
-    if (v.awsRegion !== expect.region) throw new pulumi.RunError(`stack ${name} is in region ${String(v.awsRegion)}, this edge in ${expect.region}: wrong environment?`)
-    if (v.namePrefix !== expect.namePrefix) throw new pulumi.RunError(`stack ${name} uses name prefix ${String(v.namePrefix)}, this edge ${expect.namePrefix}: wrong environment?`)
+    if (v.awsRegion !== expect.region)
+      throw new pulumi.RunError(
+        `stack ${name} is in region ${String(v.awsRegion)}, this edge in ${expect.region}: wrong environment?`,
+      )
+    if (v.namePrefix !== expect.namePrefix)
+      throw new pulumi.RunError(
+        `stack ${name} uses name prefix ${String(v.namePrefix)}, this edge ${expect.namePrefix}: wrong environment?`,
+      )
     return v as unknown as Pick<T, (typeof keys)[number]>
   })
 }

@@ -23,19 +23,25 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
  * esbuild's ESM output has no `require`; some dependencies still call it for Node built-ins
  * (without this: "Dynamic require of node:stream is not supported").
  */
-export const REQUIRE_BANNER = "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
+export const REQUIRE_BANNER =
+  "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
 
 const requireHere = createRequire(import.meta.url)
 const packageDir = (name: string) => dirname(requireHere.resolve(`${name}/package.json`))
 
 /** A plugin that answers some bare imports with fixed source. */
-function replaceModules(name: string, modules: Record<string, { contents: string; resolveDir: () => string; importer?: RegExp }>): Plugin {
+function replaceModules(
+  name: string,
+  modules: Record<string, { contents: string; resolveDir: () => string; importer?: RegExp }>,
+): Plugin {
   const names = Object.keys(modules)
   const filter = new RegExp(`^(${names.map((n) => n.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`)
   return {
     name,
     setup(b) {
-      b.onResolve({ filter }, (args) => (modules[args.path]!.importer?.test(args.importer) === false ? undefined : { path: args.path, namespace: name }))
+      b.onResolve({ filter }, (args) =>
+        modules[args.path]!.importer?.test(args.importer) === false ? undefined : { path: args.path, namespace: name },
+      )
       b.onLoad({ filter: /.*/, namespace: name }, (args) => ({
         contents: modules[args.path]!.contents,
         resolveDir: modules[args.path]!.resolveDir(),
@@ -85,7 +91,8 @@ export const lambdaCredentials = replaceModules('lambda-credentials', {
   // logs to stdout.
   'thread-stream': {
     resolveDir: () => ROOT,
-    contents: "export default class ThreadStream { constructor () { throw new Error('pino transports are not bundled in the Lambda') } }",
+    contents:
+      "export default class ThreadStream { constructor () { throw new Error('pino transports are not bundled in the Lambda') } }",
   },
 })
 
@@ -98,7 +105,8 @@ export const appCompilers = replaceModules('app-compilers', {
   '@fastify/ajv-compiler': {
     importer: /\/node_modules\/fastify\/lib\/schema-controller\.js$/,
     resolveDir: () => ROOT,
-    contents: "module.exports = function ValidatorSelector () { throw new Error('@fastify/ajv-compiler is not bundled in the Lambda: give Fastify schemaController.compilersFactory.buildValidator') }",
+    contents:
+      "module.exports = function ValidatorSelector () { throw new Error('@fastify/ajv-compiler is not bundled in the Lambda: give Fastify schemaController.compilersFactory.buildValidator') }",
   },
 })
 
@@ -112,7 +120,12 @@ export const dedupe: Plugin = {
     const seen = new Map<string, string>()
     b.onResolve({ filter: /^[^./]/ }, async (args) => {
       if (args.pluginData?.dedupe) return undefined
-      const result = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { dedupe: true } })
+      const result = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: { dedupe: true },
+      })
       if (result.errors.length > 0 || result.external || !result.path.includes('/node_modules/')) return result
       const match = /^(.*\/node_modules\/((?:@[^/]+\/)?[^/]+))\/(.*)$/.exec(result.path)
       if (!match) return result
@@ -183,7 +196,10 @@ export function packageOf(input: string): string | undefined {
  * The .mjs files of a build, entry first, with their static and dynamic imports, and the
  * ones a cold start loads (entry + static import closure).
  */
-export function describeOutputs(metafile: Metafile, outdir: string): Pick<BuildLambdaResult, 'files' | 'coldStart' | 'bytes' | 'totalBytes'> {
+export function describeOutputs(
+  metafile: Metafile,
+  outdir: string,
+): Pick<BuildLambdaResult, 'files' | 'coldStart' | 'bytes' | 'totalBytes'> {
   const rel = (p: string) => relative(outdir, resolve(ROOT, p))
   const files: OutputFile[] = Object.entries(metafile.outputs)
     .filter(([path]) => path.endsWith('.mjs'))
@@ -217,7 +233,11 @@ export function describeOutputs(metafile: Metafile, outdir: string): Pick<BuildL
  * esbuild options shared by the real bundle and the size/cold-start baselines: the entry
  * becomes `<outdir>/index.mjs`, shared and lazily loaded code `<outdir>/chunks/*.mjs`.
  */
-export function lambdaBuildOptions(entry: string, outdir: string, opts: { minify: boolean; sourcemap: boolean }): BuildOptions {
+export function lambdaBuildOptions(
+  entry: string,
+  outdir: string,
+  opts: { minify: boolean; sourcemap: boolean },
+): BuildOptions {
   return {
     entryPoints: [entry],
     outdir,
@@ -270,9 +290,15 @@ function arg(name: string): string | undefined {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { outfile, bytes, totalBytes, files, coldStart } = await buildLambda({ entry: arg('--entry'), outdir: arg('--outdir') })
+  const { outfile, bytes, totalBytes, files, coldStart } = await buildLambda({
+    entry: arg('--entry'),
+    outdir: arg('--outdir'),
+  })
   const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`
   const cold = new Set(coldStart.map((f) => f.file))
-  for (const f of files) console.log(`  ${f.file.padEnd(36)} ${kib(f.bytes).padStart(10)}${cold.has(f.file) ? '  (cold start)' : ''}`)
-  console.log(`${outfile}: entry ${kib(bytes)}; cold start ${kib(coldStart.reduce((s, f) => s + f.bytes, 0))}; all ${files.length} files ${kib(totalBytes)}`)
+  for (const f of files)
+    console.log(`  ${f.file.padEnd(36)} ${kib(f.bytes).padStart(10)}${cold.has(f.file) ? '  (cold start)' : ''}`)
+  console.log(
+    `${outfile}: entry ${kib(bytes)}; cold start ${kib(coldStart.reduce((s, f) => s + f.bytes, 0))}; all ${files.length} files ${kib(totalBytes)}`,
+  )
 }

@@ -10,11 +10,22 @@ import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ROOT } from '../infra/config.js'
-import { DeployError, USAGE, UsageError, deployEnvironment, parseDeployArgs, type StackFactory, type StackTarget } from '../infra/deploy.js'
+import {
+  DeployError,
+  USAGE,
+  UsageError,
+  deployEnvironment,
+  parseDeployArgs,
+  type StackFactory,
+  type StackTarget,
+} from '../infra/deploy.js'
 import { buildPolicyPack } from '../infra/policy/build.js'
 
 /** Stacks through the Automation API (imported lazily: nothing here runs without the CLI). */
-export async function automationFactory(options: { policyPack: string; onOutput: (out: string) => void }): Promise<StackFactory> {
+export async function automationFactory(options: {
+  policyPack: string
+  onOutput: (out: string) => void
+}): Promise<StackFactory> {
   const { LocalWorkspace } = await import('@pulumi/pulumi/automation/index.js')
   const workDir = (target: StackTarget) => join(ROOT, target.workDir)
   return {
@@ -36,7 +47,11 @@ export async function automationFactory(options: { policyPack: string; onOutput:
   }
 }
 
-export async function main(argv: string[], out: (line: string) => void = console.log, err: (line: string) => void = console.error): Promise<number> {
+export async function main(
+  argv: string[],
+  out: (line: string) => void = console.log,
+  err: (line: string) => void = console.error,
+): Promise<number> {
   let args
   try {
     args = parseDeployArgs(argv)
@@ -50,7 +65,9 @@ export async function main(argv: string[], out: (line: string) => void = console
     return 0
   }
   if (!existsSync(join(ROOT, `Pulumi.${args.env}.yaml`))) {
-    err(`deploy: Pulumi.${args.env}.yaml not found at the repository root (copy Pulumi.prod.yaml; infra/README.md "Another environment")`)
+    err(
+      `deploy: Pulumi.${args.env}.yaml not found at the repository root (copy Pulumi.prod.yaml; infra/README.md "Another environment")`,
+    )
     return 2
   }
   if (!existsSync(join(ROOT, 'dist/lambda/index.mjs'))) {
@@ -62,10 +79,19 @@ export async function main(argv: string[], out: (line: string) => void = console
     const factory = await automationFactory({ policyPack, onOutput: (o) => process.stdout.write(o) })
     const results = await deployEnvironment(args, factory, out)
     const ran = results.filter((r) => !r.skipped).map((r) => r.program)
-    out(`deploy: ${args.env}: ${ran.join(' → ')} ${args.preview ? 'previewed' : 'deployed'}${results.some((r) => r.skipped) ? ` (${results.filter((r) => r.skipped).map((r) => `${r.program} skipped: ${r.skipped}`).join('; ')})` : ''}`)
+    out(
+      `deploy: ${args.env}: ${ran.join(' → ')} ${args.preview ? 'previewed' : 'deployed'}${
+        results.some((r) => r.skipped)
+          ? ` (${results
+              .filter((r) => r.skipped)
+              .map((r) => `${r.program} skipped: ${r.skipped}`)
+              .join('; ')})`
+          : ''
+      }`,
+    )
     return 0
   } catch (e) {
-    err(`deploy: ${e instanceof DeployError ? e.message : (e as Error).stack ?? String(e)}`)
+    err(`deploy: ${e instanceof DeployError ? e.message : ((e as Error).stack ?? String(e))}`)
     return 1
   }
 }

@@ -8,10 +8,20 @@ import { str } from './flags.js'
 import { accessToken, normalizeApiUrl, SessionStore } from './session.js'
 import { withSpinner, type Io } from './ui.js'
 
-const EXIT_BY_STATUS: Record<number, ExitCode> = { 400: EXIT.usage, 401: EXIT.auth, 403: EXIT.forbidden, 404: EXIT.notFound }
+const EXIT_BY_STATUS: Record<number, ExitCode> = {
+  400: EXIT.usage,
+  401: EXIT.auth,
+  403: EXIT.forbidden,
+  404: EXIT.notFound,
+}
 
 export class ApiClient {
-  constructor(readonly apiUrl: string, private readonly store: SessionStore, private readonly io: Io, private readonly env: NodeJS.ProcessEnv) {}
+  constructor(
+    readonly apiUrl: string,
+    private readonly store: SessionStore,
+    private readonly io: Io,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
 
   async request<T>(method: string, path: string, body?: unknown, spinner = 'Working…'): Promise<T> {
     const send = async (force: boolean) => {
@@ -19,25 +29,36 @@ export class ApiClient {
       try {
         return await fetch(`${this.apiUrl}${path}`, {
           method,
-          headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+          headers: {
+            authorization: `Bearer ${token}`,
+            accept: 'application/json',
+            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          },
           body: body !== undefined ? JSON.stringify(body) : undefined,
           signal: AbortSignal.timeout(60_000),
         })
       } catch (err) {
-        throw new CliError(`cannot reach ${this.apiUrl}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`)
+        throw new CliError(
+          `cannot reach ${this.apiUrl}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`,
+        )
       }
     }
     return withSpinner(this.io, spinner, async () => {
       let res = await send(false)
-      let payload = await res.json().catch(() => undefined) as { error?: { message?: string; code?: string } } | undefined
+      let payload = (await res.json().catch(() => undefined)) as
+        | { error?: { message?: string; code?: string } }
+        | undefined
       if (res.status === 401 && payload?.error?.code === 'token_expired') {
         res = await send(true)
-        payload = await res.json().catch(() => undefined) as typeof payload
+        payload = (await res.json().catch(() => undefined)) as typeof payload
       }
       if (!res.ok) {
         const message = payload?.error?.message ?? `HTTP ${res.status}`
         // A 400 from the server is the person's input, but not a command-line mistake: no --help pointer.
-        throw new CliError(res.status === 401 ? `${message} (run: pennyworth login)` : message, EXIT_BY_STATUS[res.status] ?? EXIT.failure)
+        throw new CliError(
+          res.status === 401 ? `${message} (run: pennyworth login)` : message,
+          EXIT_BY_STATUS[res.status] ?? EXIT.failure,
+        )
       }
       return payload as T
     })

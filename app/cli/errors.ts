@@ -13,7 +13,11 @@ export class CliError extends Error {
    * @param exitCode see EXIT
    * @param pointToHelp the command line itself is wrong: main() adds one line pointing at `--help`
    */
-  constructor(message: string, readonly exitCode: ExitCode = EXIT.failure, readonly pointToHelp = false) {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode = EXIT.failure,
+    readonly pointToHelp = false,
+  ) {
     super(message)
   }
 }

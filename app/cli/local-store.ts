@@ -26,11 +26,23 @@ export async function openDirectKeys(mode: 'local' | 'direct', env: NodeJS.Proce
     throw err
   }
   // The DynamoDB SDK and the embedded store load only here: remote commands start faster.
-  const [{ createDocumentClient }, { loadCatalog }, { KeyService }, { startEmbeddedDynamo }, { KeyStore }, { runningLocalEndpoint }, { ensureTables }] =
-    await Promise.all([
-      import('../clients.js'), import('../services/catalog.js'), import('../services/keys.js'), import('../store/embedded.js'),
-      import('../store/keys.js'), import('../store/local-endpoint.js'), import('../store/setup.js'),
-    ])
+  const [
+    { createDocumentClient },
+    { loadCatalog },
+    { KeyService },
+    { startEmbeddedDynamo },
+    { KeyStore },
+    { runningLocalEndpoint },
+    { ensureTables },
+  ] = await Promise.all([
+    import('../clients.js'),
+    import('../services/catalog.js'),
+    import('../services/keys.js'),
+    import('../store/embedded.js'),
+    import('../store/keys.js'),
+    import('../store/local-endpoint.js'),
+    import('../store/setup.js'),
+  ])
   let embedded: Awaited<ReturnType<typeof startEmbeddedDynamo>> | undefined
   let doc
   if (mode === 'local' && !env.AWS_ENDPOINT_URL_DYNAMODB) {
@@ -39,7 +51,11 @@ export async function openDirectKeys(mode: 'local' | 'direct', env: NodeJS.Proce
       embedded = await startEmbeddedDynamo(resolve(config.dataDir, 'dynamodb'))
       endpoint = embedded.endpoint
     }
-    doc = createDocumentClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })
+    doc = createDocumentClient({
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    })
     try {
       await ensureTables(doc, config.tables)
     } catch (err) {

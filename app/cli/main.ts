@@ -65,7 +65,11 @@ const SINGLE = new Set(['login', 'logout', 'whoami'])
  * Runs one command line; returns the exit code. `io` may be partial (tests give `out` and
  * `err`, and `input` to answer prompts); `env` replaces process.env for everything the CLI reads.
  */
-export async function main(argv: string[], io: Pick<Io, 'out' | 'err'> & Partial<Io> = stdio, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Pick<Io, 'out' | 'err'> & Partial<Io> = stdio,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const full = withDefaults(io)
   try {
     const { flags, positionals } = parseCommandLine(argv)
@@ -82,9 +86,12 @@ export async function main(argv: string[], io: Pick<Io, 'out' | 'err'> & Partial
     if (!run) throw usageError(`unknown command: ${positionals.join(' ')}`)
     const local = flags.local === true ? '--local' : flags.direct === true ? '--direct' : undefined
     if (local && group !== 'keys') {
-      throw usageError(`${group} does not work with ${local}: only keys create, list and revoke do (the others need a gateway and sign-in)`)
+      throw usageError(
+        `${group} does not work with ${local}: only keys create, list and revoke do (the others need a gateway and sign-in)`,
+      )
     }
-    if (SINGLE.has(group) && command !== undefined) throw usageError(`${group} takes options only; got: ${positionals.join(' ')}`)
+    if (SINGLE.has(group) && command !== undefined)
+      throw usageError(`${group} takes options only; got: ${positionals.join(' ')}`)
     return await run({ io: full, env, flags, args, command })
   } catch (err) {
     if (err instanceof CliError) {
@@ -93,7 +100,9 @@ export async function main(argv: string[], io: Pick<Io, 'out' | 'err'> & Partial
       return err.exitCode
     }
     const e = err as Error
-    full.err(`pennyworth: ${e.name === 'CredentialsProviderError' ? 'no AWS credentials found (set AWS_PROFILE or use --local)' : e.message}`)
+    full.err(
+      `pennyworth: ${e.name === 'CredentialsProviderError' ? 'no AWS credentials found (set AWS_PROFILE or use --local)' : e.message}`,
+    )
     return EXIT.failure
   }
 }

@@ -6,7 +6,10 @@
  * the refresh token shortly before the access token expires.
  */
 import type {
-  AuthenticationResultType, ChallengeNameType, CognitoIdentityProviderClient, InitiateAuthCommandOutput,
+  AuthenticationResultType,
+  ChallengeNameType,
+  CognitoIdentityProviderClient,
+  InitiateAuthCommandOutput,
 } from '@aws-sdk/client-cognito-identity-provider'
 import { decodeJwt } from 'jose'
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
@@ -39,7 +42,10 @@ export interface Session {
   expiresAt: number
 }
 
-interface CredentialsFile { current?: string; sessions: Record<string, Session> }
+interface CredentialsFile {
+  current?: string
+  sessions: Record<string, Session>
+}
 
 /** `https://api.example.com/v1/` → `https://api.example.com`. */
 export function normalizeApiUrl(raw: string): string {
@@ -111,14 +117,24 @@ export class SessionStore {
 export async function discover(apiUrl: string): Promise<Discovery> {
   let res: Response
   try {
-    res = await fetch(`${apiUrl}/v1/.well-known/pennyworth`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(15_000) })
+    res = await fetch(`${apiUrl}/v1/.well-known/pennyworth`, {
+      headers: { accept: 'application/json' },
+      signal: AbortSignal.timeout(15_000),
+    })
   } catch (err) {
-    throw new CliError(`cannot reach ${apiUrl}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`)
+    throw new CliError(
+      `cannot reach ${apiUrl}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`,
+    )
   }
-  if (!res.ok) throw new CliError(`${apiUrl} does not look like a pennyworth gateway (GET /v1/.well-known/pennyworth answered ${res.status})`)
-  const doc = await res.json() as Discovery
+  if (!res.ok)
+    throw new CliError(
+      `${apiUrl} does not look like a pennyworth gateway (GET /v1/.well-known/pennyworth answered ${res.status})`,
+    )
+  const doc = (await res.json()) as Discovery
   if (!SUPPORTED_API_VERSIONS.has(doc.apiVersion)) {
-    throw new CliError(`${apiUrl} speaks admin API version ${doc.apiVersion}; this CLI speaks ${[...SUPPORTED_API_VERSIONS].join(', ')} — update the CLI`)
+    throw new CliError(
+      `${apiUrl} speaks admin API version ${doc.apiVersion}; this CLI speaks ${[...SUPPORTED_API_VERSIONS].join(', ')} — update the CLI`,
+    )
   }
   if (!doc.auth) throw new CliError(`sign-in is not configured on ${apiUrl} (no Cognito user pool)`)
   return doc
@@ -127,7 +143,10 @@ export async function discover(apiUrl: string): Promise<Discovery> {
 type Sdk = typeof import('@aws-sdk/client-cognito-identity-provider')
 
 /** The SDK loads only when Cognito is called (sign-in, refresh, sign-out): other commands start faster. */
-async function cognitoClient(region: string, env: NodeJS.ProcessEnv): Promise<{ client: CognitoIdentityProviderClient; sdk: Sdk }> {
+async function cognitoClient(
+  region: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ client: CognitoIdentityProviderClient; sdk: Sdk }> {
   const sdk = await import('@aws-sdk/client-cognito-identity-provider')
   // Sign-in calls are unauthenticated (no AWS credentials needed). The endpoint can be overridden
   // with the SDK's standard AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER (cognito-local), read from
@@ -140,7 +159,11 @@ async function cognitoClient(region: string, env: NodeJS.ProcessEnv): Promise<{ 
 function signInError(err: unknown): CliError {
   const name = (err as { name?: string }).name ?? ''
   const message = (err as Error).message
-  if (/NotAuthorized|InvalidPassword|UserNotFound|CodeMismatch|ExpiredCode|PasswordResetRequired|UserNotConfirmed|EnableSoftwareTokenMFA|TooManyRequests|LimitExceeded/.test(name)) {
+  if (
+    /NotAuthorized|InvalidPassword|UserNotFound|CodeMismatch|ExpiredCode|PasswordResetRequired|UserNotConfirmed|EnableSoftwareTokenMFA|TooManyRequests|LimitExceeded/.test(
+      name,
+    )
+  ) {
     return new CliError(`sign-in failed: ${message}`, EXIT.auth)
   }
   return new CliError(`sign-in failed (${name || 'error'}): ${message}`)
@@ -159,14 +182,20 @@ export interface LoginOptions {
 }
 
 /** Signs in and stores the session. */
-export async function login(apiUrl: string, io: Io, prompter: Prompter, store: SessionStore, opts: LoginOptions): Promise<Session> {
+export async function login(
+  apiUrl: string,
+  io: Io,
+  prompter: Prompter,
+  store: SessionStore,
+  opts: LoginOptions,
+): Promise<Session> {
   const doc = await discover(apiUrl)
   const auth = doc.auth!
   const flow = opts.flow ?? 'auto'
   if (!['auto', 'srp', 'password'].includes(flow)) throw usageError('--flow must be srp, password or auto')
-  const username = opts.username ?? opts.env.PENNYWORTH_USERNAME ?? await prompter.ask('E-mail: ')
+  const username = opts.username ?? opts.env.PENNYWORTH_USERNAME ?? (await prompter.ask('E-mail: '))
   if (!username) throw usageError('a user name is needed (--username)')
-  const password = opts.env.PENNYWORTH_PASSWORD ?? await prompter.ask('Password: ', { secret: true })
+  const password = opts.env.PENNYWORTH_PASSWORD ?? (await prompter.ask('Password: ', { secret: true }))
   const { client, sdk } = await cognitoClient(auth.region, opts.env)
   const { InitiateAuthCommand } = sdk
   try {
@@ -180,11 +209,23 @@ export async function login(apiUrl: string, io: Io, prompter: Prompter, store: S
         io.err('pennyworth: SRP sign-in is not available here; signing in with USER_PASSWORD_AUTH (over TLS) instead.')
       }
     }
-    out ??= await client.send(new InitiateAuthCommand({ ClientId: auth.clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: username, PASSWORD: password } }))
+    out ??= await client.send(
+      new InitiateAuthCommand({
+        ClientId: auth.clientId,
+        AuthFlow: 'USER_PASSWORD_AUTH',
+        AuthParameters: { USERNAME: username, PASSWORD: password },
+      }),
+    )
     const result = await challenges(client, sdk, auth.clientId, username, out, io, prompter, opts.env)
     const session: Session = {
-      apiUrl, region: auth.region, userPoolId: auth.userPoolId, clientId: auth.clientId, username,
-      accessToken: result.AccessToken!, idToken: result.IdToken ?? '', refreshToken: result.RefreshToken ?? '',
+      apiUrl,
+      region: auth.region,
+      userPoolId: auth.userPoolId,
+      clientId: auth.clientId,
+      username,
+      accessToken: result.AccessToken!,
+      idToken: result.IdToken ?? '',
+      refreshToken: result.RefreshToken ?? '',
       expiresAt: expiryOf(result.AccessToken!, result.ExpiresIn),
     }
     store.save(session)
@@ -201,21 +242,48 @@ function expiryOf(accessToken: string, expiresIn: number | undefined): number {
   return exp !== undefined ? exp * 1000 : Date.now() + (expiresIn ?? 3600) * 1000
 }
 
-async function srpSignIn(client: CognitoIdentityProviderClient, { InitiateAuthCommand, RespondToAuthChallengeCommand }: Sdk, clientId: string, userPoolId: string, username: string, password: string): Promise<InitiateAuthCommandOutput> {
+async function srpSignIn(
+  client: CognitoIdentityProviderClient,
+  { InitiateAuthCommand, RespondToAuthChallengeCommand }: Sdk,
+  clientId: string,
+  userPoolId: string,
+  username: string,
+  password: string,
+): Promise<InitiateAuthCommandOutput> {
   const srp = new SrpClient(userPoolId)
-  const init = await client.send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_SRP_AUTH', AuthParameters: { USERNAME: username, SRP_A: srp.srpA } }))
+  const init = await client.send(
+    new InitiateAuthCommand({
+      ClientId: clientId,
+      AuthFlow: 'USER_SRP_AUTH',
+      AuthParameters: { USERNAME: username, SRP_A: srp.srpA },
+    }),
+  )
   if (init.ChallengeName !== 'PASSWORD_VERIFIER') return init
-  return client.send(new RespondToAuthChallengeCommand({
-    ClientId: clientId, ChallengeName: 'PASSWORD_VERIFIER', Session: init.Session,
-    ChallengeResponses: srp.answer(init.ChallengeParameters ?? {}, password),
-  }))
+  return client.send(
+    new RespondToAuthChallengeCommand({
+      ClientId: clientId,
+      ChallengeName: 'PASSWORD_VERIFIER',
+      Session: init.Session,
+      ChallengeResponses: srp.answer(init.ChallengeParameters ?? {}, password),
+    }),
+  )
 }
 
 /** Answers challenges until Cognito hands out tokens. */
 async function challenges(
-  client: CognitoIdentityProviderClient, sdk: Sdk, clientId: string, username: string,
-  first: { ChallengeName?: ChallengeNameType | string; ChallengeParameters?: Record<string, string>; Session?: string; AuthenticationResult?: AuthenticationResultType },
-  io: Io, prompter: Prompter, env: NodeJS.ProcessEnv,
+  client: CognitoIdentityProviderClient,
+  sdk: Sdk,
+  clientId: string,
+  username: string,
+  first: {
+    ChallengeName?: ChallengeNameType | string
+    ChallengeParameters?: Record<string, string>
+    Session?: string
+    AuthenticationResult?: AuthenticationResultType
+  },
+  io: Io,
+  prompter: Prompter,
+  env: NodeJS.ProcessEnv,
 ): Promise<AuthenticationResultType> {
   const { AssociateSoftwareTokenCommand, RespondToAuthChallengeCommand, VerifySoftwareTokenCommand } = sdk
   let step = first
@@ -223,16 +291,23 @@ async function challenges(
     if (step.AuthenticationResult?.AccessToken) return step.AuthenticationResult
     const name = step.ChallengeName
     const user = step.ChallengeParameters?.USER_ID_FOR_SRP ?? step.ChallengeParameters?.USERNAME ?? username
-    const respond = (responses: Record<string, string>, session = step.Session, challenge = name) => client.send(new RespondToAuthChallengeCommand({
-      ClientId: clientId, ChallengeName: challenge as ChallengeNameType, Session: session, ChallengeResponses: { USERNAME: user, ...responses },
-    }))
+    const respond = (responses: Record<string, string>, session = step.Session, challenge = name) =>
+      client.send(
+        new RespondToAuthChallengeCommand({
+          ClientId: clientId,
+          ChallengeName: challenge as ChallengeNameType,
+          Session: session,
+          ChallengeResponses: { USERNAME: user, ...responses },
+        }),
+      )
     switch (name) {
       case 'NEW_PASSWORD_REQUIRED': {
         io.err('pennyworth: a new password is required (first sign-in or reset).')
         let next = env.PENNYWORTH_NEW_PASSWORD
         if (!next) {
           next = await prompter.ask('New password: ', { secret: true })
-          if (next !== await prompter.ask('New password again: ', { secret: true })) throw new CliError('the two new passwords differ', EXIT.auth)
+          if (next !== (await prompter.ask('New password again: ', { secret: true })))
+            throw new CliError('the two new passwords differ', EXIT.auth)
         }
         step = await respond({ NEW_PASSWORD: next })
         break
@@ -256,9 +331,13 @@ async function challenges(
         io.err('pennyworth: set up an authenticator app (TOTP) — add this secret to it:')
         io.err(`  secret: ${assoc.SecretCode}`)
         io.err(`  or the URI: otpauth://totp/${label}?secret=${assoc.SecretCode}&issuer=pennyworth`)
-        const verified = await client.send(new VerifySoftwareTokenCommand({
-          Session: assoc.Session, UserCode: await prompter.ask('Code from the app: '), FriendlyDeviceName: 'pennyworth CLI',
-        }))
+        const verified = await client.send(
+          new VerifySoftwareTokenCommand({
+            Session: assoc.Session,
+            UserCode: await prompter.ask('Code from the app: '),
+            FriendlyDeviceName: 'pennyworth CLI',
+          }),
+        )
         if (verified.Status !== 'SUCCESS') throw new CliError('the authenticator code was not accepted', EXIT.auth)
         step = await respond({}, verified.Session, 'MFA_SETUP')
         break
@@ -275,20 +354,34 @@ const REFRESH_EARLY_MS = 60_000
 
 /** A valid access token for the gateway, refreshed when it is (about to be) expired. */
 export async function accessToken(
-  store: SessionStore, apiUrl: string, env: NodeJS.ProcessEnv, opts: { force?: boolean; now?: number } = {},
+  store: SessionStore,
+  apiUrl: string,
+  env: NodeJS.ProcessEnv,
+  opts: { force?: boolean; now?: number } = {},
 ): Promise<{ token: string; session: Session }> {
   const session = store.get(apiUrl)
   if (!session) throw new CliError(`not signed in to ${apiUrl}; run: pennyworth login --api-url ${apiUrl}`, EXIT.auth)
-  if (!opts.force && session.expiresAt - REFRESH_EARLY_MS > (opts.now ?? Date.now())) return { token: session.accessToken, session }
-  if (!session.refreshToken) throw new CliError(`your session on ${apiUrl} has expired; run: pennyworth login`, EXIT.auth)
+  if (!opts.force && session.expiresAt - REFRESH_EARLY_MS > (opts.now ?? Date.now()))
+    return { token: session.accessToken, session }
+  if (!session.refreshToken)
+    throw new CliError(`your session on ${apiUrl} has expired; run: pennyworth login`, EXIT.auth)
   const { client, sdk } = await cognitoClient(session.region, env)
   try {
-    const out = await client.send(new sdk.InitiateAuthCommand({ ClientId: session.clientId, AuthFlow: 'REFRESH_TOKEN_AUTH', AuthParameters: { REFRESH_TOKEN: session.refreshToken } }))
+    const out = await client.send(
+      new sdk.InitiateAuthCommand({
+        ClientId: session.clientId,
+        AuthFlow: 'REFRESH_TOKEN_AUTH',
+        AuthParameters: { REFRESH_TOKEN: session.refreshToken },
+      }),
+    )
     const r = out.AuthenticationResult
     if (!r?.AccessToken) throw new CliError('token refresh returned no token; run: pennyworth login', EXIT.auth)
     const refreshed: Session = {
-      ...session, accessToken: r.AccessToken, idToken: r.IdToken ?? session.idToken,
-      refreshToken: r.RefreshToken ?? session.refreshToken, expiresAt: expiryOf(r.AccessToken, r.ExpiresIn),
+      ...session,
+      accessToken: r.AccessToken,
+      idToken: r.IdToken ?? session.idToken,
+      refreshToken: r.RefreshToken ?? session.refreshToken,
+      expiresAt: expiryOf(r.AccessToken, r.ExpiresIn),
     }
     store.save(refreshed)
     return { token: refreshed.accessToken, session: refreshed }
@@ -296,7 +389,10 @@ export async function accessToken(
     if (err instanceof CliError) throw err
     if (/NotAuthorized/.test((err as Error).name)) {
       store.remove(apiUrl)
-      throw new CliError(`your session on ${apiUrl} has ended (${(err as Error).message}); run: pennyworth login`, EXIT.auth)
+      throw new CliError(
+        `your session on ${apiUrl} has ended (${(err as Error).message}); run: pennyworth login`,
+        EXIT.auth,
+      )
     }
     throw new CliError(`cannot refresh the sign-in: ${(err as Error).message}`)
   } finally {
@@ -313,7 +409,9 @@ export async function logout(store: SessionStore, apiUrl: string, io: Io, env: N
     try {
       await client.send(new sdk.RevokeTokenCommand({ ClientId: session.clientId, Token: session.refreshToken }))
     } catch (err) {
-      io.err(`pennyworth: could not revoke the refresh token at Cognito (${(err as Error).message}); it is forgotten here anyway.`)
+      io.err(
+        `pennyworth: could not revoke the refresh token at Cognito (${(err as Error).message}); it is forgotten here anyway.`,
+      )
     } finally {
       client.destroy()
     }

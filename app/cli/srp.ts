@@ -10,14 +10,14 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto'
 
 export const N_HEX =
-  'FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DD'
-  + 'EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED'
-  + 'EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F'
-  + '83655D23DCA3AD961C62F356208552BB9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B'
-  + 'E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF6955817183995497CEA956AE515D2261898FA0510'
-  + '15728E5A8AAAC42DAD33170D04507A33A85521ABDF1CBA64ECFB850458DBEF0A8AEA71575D060C7DB3970F85A6E1E4C7'
-  + 'ABF5AE8CDB0933D71E8C94E04A25619DCEE3D2261AD2EE6BF12FFA06D98A0864D87602733EC86A64521F2B18177B200C'
-  + 'BBE117577A615D6C770988C0BAD946E208E24FA074E5AB3143DB5BFCE0FD108E4B82D120A93AD2CAFFFFFFFFFFFFFFFF'
+  'FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DD' +
+  'EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED' +
+  'EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F' +
+  '83655D23DCA3AD961C62F356208552BB9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B' +
+  'E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF6955817183995497CEA956AE515D2261898FA0510' +
+  '15728E5A8AAAC42DAD33170D04507A33A85521ABDF1CBA64ECFB850458DBEF0A8AEA71575D060C7DB3970F85A6E1E4C7' +
+  'ABF5AE8CDB0933D71E8C94E04A25619DCEE3D2261AD2EE6BF12FFA06D98A0864D87602733EC86A64521F2B18177B200C' +
+  'BBE117577A615D6C770988C0BAD946E208E24FA074E5AB3143DB5BFCE0FD108E4B82D120A93AD2CAFFFFFFFFFFFFFFFF'
 export const N = BigInt(`0x${N_HEX}`)
 export const G = 2n
 
@@ -69,7 +69,10 @@ export class SrpClient {
   private readonly a: bigint
   readonly A: bigint
 
-  constructor(private readonly userPoolId: string, a?: bigint) {
+  constructor(
+    private readonly userPoolId: string,
+    a?: bigint,
+  ) {
     // 128 random bytes, as AWS's own clients use.
     this.a = a ?? BigInt(`0x${randomBytes(128).toString('hex')}`) % N
     this.A = modPow(G, this.a, N)
@@ -98,11 +101,23 @@ export class SrpClient {
     const x = passwordX(this.poolName, userId, password, params.SALT)
     const S = modPow(B - K * modPow(G, x, N), this.a + u * x, N)
     // HKDF-SHA256(ikm = S, salt = u, info = "Caldera Derived Key"), first 16 bytes.
-    const prk = createHmac('sha256', Buffer.from(padHex(u), 'hex')).update(Buffer.from(padHex(S), 'hex')).digest()
-    const key = createHmac('sha256', prk).update(Buffer.concat([Buffer.from('Caldera Derived Key'), Buffer.from([1])])).digest().subarray(0, 16)
+    const prk = createHmac('sha256', Buffer.from(padHex(u), 'hex'))
+      .update(Buffer.from(padHex(S), 'hex'))
+      .digest()
+    const key = createHmac('sha256', prk)
+      .update(Buffer.concat([Buffer.from('Caldera Derived Key'), Buffer.from([1])]))
+      .digest()
+      .subarray(0, 16)
     const timestamp = cognitoTimestamp(now)
     const signature = createHmac('sha256', key)
-      .update(Buffer.concat([Buffer.from(this.poolName), Buffer.from(userId), Buffer.from(params.SECRET_BLOCK, 'base64'), Buffer.from(timestamp)]))
+      .update(
+        Buffer.concat([
+          Buffer.from(this.poolName),
+          Buffer.from(userId),
+          Buffer.from(params.SECRET_BLOCK, 'base64'),
+          Buffer.from(timestamp),
+        ]),
+      )
       .digest('base64')
     return {
       USERNAME: params.USERNAME ?? userId,

@@ -45,11 +45,13 @@ const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉']
 export function barChart(rows: Array<{ label: string; value: number; text: string }>, width = 40): string {
   const max = Math.max(0, ...rows.map((r) => r.value))
   const labelWidth = Math.max(...rows.map((r) => r.label.length))
-  return rows.map((r) => {
-    const eighths = max > 0 ? Math.round((r.value / max) * width * 8) : 0
-    const bar = '█'.repeat(Math.floor(eighths / 8)) + EIGHTHS[eighths % 8]
-    return `${r.label.padEnd(labelWidth)} │${bar.padEnd(width)} ${r.text}`
-  }).join('\n')
+  return rows
+    .map((r) => {
+      const eighths = max > 0 ? Math.round((r.value / max) * width * 8) : 0
+      const bar = '█'.repeat(Math.floor(eighths / 8)) + EIGHTHS[eighths % 8]
+      return `${r.label.padEnd(labelWidth)} │${bar.padEnd(width)} ${r.text}`
+    })
+    .join('\n')
 }
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
@@ -85,7 +87,7 @@ export class Prompter {
   private start(): void {
     if (this.started) return
     this.started = true
-    const rl = this.rl = createInterface({ input: this.io.input, terminal: false })
+    const rl = (this.rl = createInterface({ input: this.io.input, terminal: false }))
     rl.on('line', (line) => {
       const w = this.waiting.shift()
       if (w) w(line)
@@ -118,7 +120,10 @@ export class Prompter {
       out.write(question)
       if (!secret) {
         const rl = createInterface({ input, output: out, terminal: true })
-        rl.question('', (answer) => { rl.close(); resolve(answer.trim()) })
+        rl.question('', (answer) => {
+          rl.close()
+          resolve(answer.trim())
+        })
         return
       }
       let value = ''
@@ -127,13 +132,27 @@ export class Prompter {
       input.resume()
       const onData = (chunk: Buffer) => {
         for (const ch of chunk.toString('utf8')) {
-          if (ch === '\r' || ch === '\n') { done(); out.write('\n'); resolve(value); return }
-          if (ch === '\u0003') { done(); out.write('\n'); reject(promptClosed(question)); return }
+          if (ch === '\r' || ch === '\n') {
+            done()
+            out.write('\n')
+            resolve(value)
+            return
+          }
+          if (ch === '\u0003') {
+            done()
+            out.write('\n')
+            reject(promptClosed(question))
+            return
+          }
           if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1)
           else value += ch
         }
       }
-      const done = () => { input.off('data', onData); input.setRawMode?.(raw); input.pause() }
+      const done = () => {
+        input.off('data', onData)
+        input.setRawMode?.(raw)
+        input.pause()
+      }
       input.on('data', onData)
     })
   }

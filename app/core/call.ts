@@ -27,10 +27,17 @@ interface BlockBase {
   at?: string
 }
 
-export interface TextBlock extends BlockBase { type: 'text'; text: string }
+export interface TextBlock extends BlockBase {
+  type: 'text'
+  text: string
+}
 export type ImageMediaType = 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp'
 /** An inline image; the gateway never fetches URLs. */
-export interface ImageBlock extends BlockBase { type: 'image'; mediaType: ImageMediaType; data: Uint8Array }
+export interface ImageBlock extends BlockBase {
+  type: 'image'
+  mediaType: ImageMediaType
+  data: Uint8Array
+}
 /** An inline document (PDF, plain text…); `name` is what the model sees as its title. */
 export interface DocumentBlock extends BlockBase {
   type: 'document'
@@ -40,7 +47,12 @@ export interface DocumentBlock extends BlockBase {
   /** Text documents given as text (Anthropic `source.type: text`). */
   text?: string
 }
-export interface ToolUseBlock extends BlockBase { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> }
+export interface ToolUseBlock extends BlockBase {
+  type: 'tool_use'
+  id: string
+  name: string
+  input: Record<string, unknown>
+}
 /** The answer to a tool call: text and images, possibly flagged as an error. */
 export interface ToolResultBlock extends BlockBase {
   type: 'tool_result'
@@ -49,11 +61,25 @@ export interface ToolResultBlock extends BlockBase {
   isError?: boolean
 }
 /** Model reasoning ("thinking"); the signature must go back unchanged in later turns. */
-export interface ReasoningBlock extends BlockBase { type: 'reasoning'; text: string; signature?: string }
+export interface ReasoningBlock extends BlockBase {
+  type: 'reasoning'
+  text: string
+  signature?: string
+}
 /** Reasoning the provider encrypted; opaque, sent back as is. */
-export interface RedactedReasoningBlock extends BlockBase { type: 'redacted_reasoning'; data: string }
+export interface RedactedReasoningBlock extends BlockBase {
+  type: 'redacted_reasoning'
+  data: string
+}
 
-export type Block = TextBlock | ImageBlock | DocumentBlock | ToolUseBlock | ToolResultBlock | ReasoningBlock | RedactedReasoningBlock
+export type Block =
+  | TextBlock
+  | ImageBlock
+  | DocumentBlock
+  | ToolUseBlock
+  | ToolResultBlock
+  | ReasoningBlock
+  | RedactedReasoningBlock
 
 export interface ChatMessage {
   role: 'user' | 'assistant'

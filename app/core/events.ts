@@ -22,8 +22,15 @@ export interface TokenUsage {
  * `content_filtered` / `guardrail_intervened` are Bedrock's filters.
  */
 export type StopReason =
-  | 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'context_window_exceeded'
-  | 'content_filtered' | 'guardrail_intervened' | 'refusal' | 'pause_turn'
+  | 'end_turn'
+  | 'max_tokens'
+  | 'stop_sequence'
+  | 'tool_use'
+  | 'context_window_exceeded'
+  | 'content_filtered'
+  | 'guardrail_intervened'
+  | 'refusal'
+  | 'pause_turn'
 
 /** The start of a block: its type and the fields known up front (tool id and name). */
 export type BlockStart =

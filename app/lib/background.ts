@@ -86,11 +86,16 @@ export class BackgroundWriter {
       } catch (err) {
         if (attempt >= this.attempts) {
           this.failed++
-          this.options.log.error({ task: task.label, attempts: attempt, err: errorSummary(err), write: task.details },
-            'background write failed after retries; the details above are the lost write')
+          this.options.log.error(
+            { task: task.label, attempts: attempt, err: errorSummary(err), write: task.details },
+            'background write failed after retries; the details above are the lost write',
+          )
           return
         }
-        this.options.log.warn({ task: task.label, attempt, err: errorSummary(err) }, 'background write failed; retrying')
+        this.options.log.warn(
+          { task: task.label, attempt, err: errorSummary(err) },
+          'background write failed; retrying',
+        )
         const backoff = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (attempt - 1))
         await this.sleep(backoff * (0.5 + Math.random()))
       }

@@ -14,8 +14,13 @@ export interface JsonLimitViolation {
 }
 
 /** The param and message for a body that crossed `crossed`. */
-export function describeJsonLimitViolation(value: unknown, crossed: JsonLimitCrossed, limits: JsonLimits): JsonLimitViolation {
-  if (crossed === 'containers') return { param: null, message: `The request body has more than ${limits.maxContainers} objects and arrays.` }
+export function describeJsonLimitViolation(
+  value: unknown,
+  crossed: JsonLimitCrossed,
+  limits: JsonLimits,
+): JsonLimitViolation {
+  if (crossed === 'containers')
+    return { param: null, message: `The request body has more than ${limits.maxContainers} objects and arrays.` }
   return tooDeep(value as object, limits.maxDepth)
 }
 
@@ -25,7 +30,10 @@ function tooDeep(root: object, maxDepth: number): JsonLimitViolation {
   let path: string[] = []
   while (stack.length > 0) {
     const { v, path: p } = stack.pop()!
-    if (p.length >= maxDepth) { path = p; break }
+    if (p.length >= maxDepth) {
+      path = p
+      break
+    }
     for (const [k, c] of Object.entries(v)) {
       if (typeof c === 'object' && c !== null) stack.push({ v: c, path: [...p, k] })
     }
@@ -33,7 +41,10 @@ function tooDeep(root: object, maxDepth: number): JsonLimitViolation {
   const field = path.slice(0, FIELD_SEGMENTS)
   const param = renderPath(field)
   const where = param ?? 'request body'
-  return { param, message: `Invalid value for '${where}': JSON nested more than ${maxDepth} levels deep${path.length > FIELD_SEGMENTS ? ` (at '${renderPath(path.slice(0, FIELD_SEGMENTS + 4))}…')` : ''}.` }
+  return {
+    param,
+    message: `Invalid value for '${where}': JSON nested more than ${maxDepth} levels deep${path.length > FIELD_SEGMENTS ? ` (at '${renderPath(path.slice(0, FIELD_SEGMENTS + 4))}…')` : ''}.`,
+  }
 }
 
 /** `['tools','0','function']` → `tools[0].function`; the keys are the client's own, so they are cut short. */

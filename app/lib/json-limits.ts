@@ -32,7 +32,10 @@ export type JsonLimitCrossed = 'depth' | 'containers'
  * module of its own, so the Lambda's cold start does not load what only a refusal needs).
  * @returns undefined when within the limits.
  */
-export function checkJsonLimits(value: unknown, limits: JsonLimits = DEFAULT_JSON_LIMITS): JsonLimitCrossed | undefined {
+export function checkJsonLimits(
+  value: unknown,
+  limits: JsonLimits = DEFAULT_JSON_LIMITS,
+): JsonLimitCrossed | undefined {
   if (typeof value !== 'object' || value === null) return undefined
   // One stack of (value, depth) pairs; plain loops, no per-node allocation (this runs on every request).
   const stack: unknown[] = [value, 1]
@@ -56,4 +59,3 @@ export function checkJsonLimits(value: unknown, limits: JsonLimits = DEFAULT_JSO
   }
   return undefined
 }
-

@@ -17,7 +17,12 @@ export class ResponseGate {
     const p = prior ? Promise.all([prior, until]).then(() => undefined) : until
     this.held.set(requestId, p)
     // Once durable there is nothing to wait for; a failure stays until the response asks.
-    p.then(() => { if (this.held.get(requestId) === p) this.held.delete(requestId) }, () => undefined)
+    p.then(
+      () => {
+        if (this.held.get(requestId) === p) this.held.delete(requestId)
+      },
+      () => undefined,
+    )
     return true
   }
 

@@ -24,7 +24,8 @@ export const SSE_HEADERS = {
 export const sseData = (payload: unknown): string => `data: ${JSON.stringify(payload)}\n\n`
 export const SSE_DONE = 'data: [DONE]\n\n'
 /** An SSE event with a name: `event: <name>` + `data: <json>`. */
-export const sseEvent = (name: string, payload: unknown): string => `event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`
+export const sseEvent = (name: string, payload: unknown): string =>
+  `event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`
 
 /** How a front door frames its events. */
 export interface SseFraming {

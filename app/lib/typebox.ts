@@ -10,9 +10,22 @@
  * (`patternProperties` `^.*$`) and the same static type.
  */
 import {
-  Array as TypeArray, Boolean as TypeBoolean, Integer, Literal, Null, Number as TypeNumber, Object as TypeObject,
-  Optional, String as TypeString, Union, Unknown, Unsafe,
-  type Static, type TSchema, type TString, type TUnsafe,
+  Array as TypeArray,
+  Boolean as TypeBoolean,
+  Integer,
+  Literal,
+  Null,
+  Number as TypeNumber,
+  Object as TypeObject,
+  Optional,
+  String as TypeString,
+  Union,
+  Unknown,
+  Unsafe,
+  type Static,
+  type TSchema,
+  type TString,
+  type TUnsafe,
 } from 'typebox'
 
 /** `Type.Record(Type.String(), value)`: an object whose every property is `value`. */

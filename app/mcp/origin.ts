@@ -42,7 +42,8 @@ export function originPolicy(publicUrl: string | undefined): OriginPolicy {
   return {
     check(host, origin) {
       if (!host || !hostAllowed(host)) return `Host header '${host ?? ''}' is not allowed for the MCP endpoint.`
-      if (origin !== undefined && !originAllowed(origin)) return `Origin '${origin}' is not allowed for the MCP endpoint.`
+      if (origin !== undefined && !originAllowed(origin))
+        return `Origin '${origin}' is not allowed for the MCP endpoint.`
       return undefined
     },
   }

@@ -18,8 +18,13 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
 import {
-  CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, SetLevelRequestSchema,
-  type CallToolResult, type LoggingLevel, type Tool,
+  CallToolRequestSchema,
+  ErrorCode,
+  ListToolsRequestSchema,
+  SetLevelRequestSchema,
+  type CallToolResult,
+  type LoggingLevel,
+  type Tool,
 } from '@modelcontextprotocol/sdk/types.js'
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js'
 import { checkJsonLimits, DEFAULT_JSON_LIMITS } from '../lib/json-limits.js'
@@ -39,12 +44,22 @@ export interface ServerIdentity {
   version: string
 }
 
-const INSTRUCTIONS = 'pennyworth serves models on Amazon Bedrock. Call `list_models` to see the models this key may use, ' +
+const INSTRUCTIONS =
+  'pennyworth serves models on Amazon Bedrock. Call `list_models` to see the models this key may use, ' +
   '`chat` to ask a chat model, `embed` to get embedding vectors and `usage` for what this key has used and spent. ' +
   'Every model call is billed to the API key (or sign-in) this connection uses.'
 
 /** Log severities in MCP's (syslog's) order. */
-const LEVELS: readonly LoggingLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency']
+const LEVELS: readonly LoggingLevel[] = [
+  'debug',
+  'info',
+  'notice',
+  'warning',
+  'error',
+  'critical',
+  'alert',
+  'emergency',
+]
 
 /** One validator for every server (the SDK would build an ajv instance per server, i.e. per request). */
 const jsonSchemaValidator = new AjvJsonSchemaValidator()
@@ -54,11 +69,14 @@ const protocolError = (code: number, message: string): Error => Object.assign(ne
 
 /** A fresh server for one HTTP request of one caller. */
 export function createServer(tools: McpTools, call: McpCall, identity: ServerIdentity): Server {
-  const server = new Server({ name: 'pennyworth', title: 'pennyworth gateway', version: identity.version }, {
-    capabilities: { tools: { listChanged: false }, logging: {} },
-    instructions: INSTRUCTIONS,
-    jsonSchemaValidator,
-  })
+  const server = new Server(
+    { name: 'pennyworth', title: 'pennyworth gateway', version: identity.version },
+    {
+      capabilities: { tools: { listChanged: false }, logging: {} },
+      instructions: INSTRUCTIONS,
+      jsonSchemaValidator,
+    },
+  )
 
   // Stateless: a level set here lasts for this HTTP request only (nothing is kept between
   // requests, which may reach other instances). Unset = every level, as the SDK does.
@@ -75,15 +93,23 @@ export function createServer(tools: McpTools, call: McpCall, identity: ServerIde
     const { name } = request.params
     // Unknown tools are protocol errors (spec). Not McpError: its message carries an
     // "MCP error -32602:" prefix that clients add again.
-    if (!tools.has(name)) throw protocolError(ErrorCode.InvalidParams, `Unknown tool: '${name}'. Call tools/list for the tools this server has.`)
+    if (!tools.has(name))
+      throw protocolError(
+        ErrorCode.InvalidParams,
+        `Unknown tool: '${name}'. Call tools/list for the tools this server has.`,
+      )
     const token = request.params._meta?.progressToken
     const env: ToolEnv = {
       principal: call.principal,
       ctx: { ...call.ctx, signal: AbortSignal.any([call.ctx.signal, extra.signal]) },
-      progress: token === undefined ? undefined : (progress, message) => extra.sendNotification({
-        method: 'notifications/progress',
-        params: { progressToken: token, progress, ...(message !== undefined ? { message } : {}) },
-      }),
+      progress:
+        token === undefined
+          ? undefined
+          : (progress, message) =>
+              extra.sendNotification({
+                method: 'notifications/progress',
+                params: { progressToken: token, progress, ...(message !== undefined ? { message } : {}) },
+              }),
       log: async (level: ToolLogLevel, data: unknown) => {
         if (minLevel && LEVELS.indexOf(level) < LEVELS.indexOf(minLevel)) return
         await extra.sendNotification({ method: 'notifications/message', params: { level, logger: 'pennyworth', data } })
@@ -100,8 +126,13 @@ export function createServer(tools: McpTools, call: McpCall, identity: ServerIde
  * and log notifications flow while the tool runs, and SSE keep-alives hold idle proxies open),
  * JSON otherwise. Call `close` once the response has been sent or abandoned.
  */
-export async function handle(tools: McpTools, request: Request, rawBody: string | undefined, call: McpCall,
-  options: ServerIdentity & { maxBodyBytes: number }): Promise<{ response: Response; close: () => Promise<void> }> {
+export async function handle(
+  tools: McpTools,
+  request: Request,
+  rawBody: string | undefined,
+  call: McpCall,
+  options: ServerIdentity & { maxBodyBytes: number },
+): Promise<{ response: Response; close: () => Promise<void> }> {
   let parsed: unknown
   try {
     parsed = rawBody === undefined ? undefined : JSON.parse(rawBody)
@@ -113,13 +144,21 @@ export async function handle(tools: McpTools, request: Request, rawBody: string 
   const crossed = checkJsonLimits(parsed)
   if (crossed) {
     const violation = describeJsonLimitViolation(parsed, crossed, DEFAULT_JSON_LIMITS)
-    const id = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as { id?: unknown }).id : undefined
-    const body = { jsonrpc: '2.0', error: { code: ErrorCode.InvalidRequest, message: violation.message, data: { param: violation.param } },
-      id: typeof id === 'string' || typeof id === 'number' ? id : null }
+    const id =
+      typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+        ? (parsed as { id?: unknown }).id
+        : undefined
+    const body = {
+      jsonrpc: '2.0',
+      error: { code: ErrorCode.InvalidRequest, message: violation.message, data: { param: violation.param } },
+      id: typeof id === 'string' || typeof id === 'number' ? id : null,
+    }
     return { response: Response.json(body, { status: 400 }), close: async () => {} }
   }
   const messages = Array.isArray(parsed) ? parsed : [parsed]
-  const streams = messages.some((m) => typeof m === 'object' && m !== null && (m as { method?: unknown }).method === 'tools/call')
+  const streams = messages.some(
+    (m) => typeof m === 'object' && m !== null && (m as { method?: unknown }).method === 'tools/call',
+  )
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
     enableJsonResponse: !streams,

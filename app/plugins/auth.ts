@@ -74,7 +74,8 @@ export function userOf(request: FastifyRequest): UserPrincipal {
   return request.principal
 }
 
-const TOKEN_MISSING = 'Missing or invalid access token. Sign in with `pennyworth login` and send the access token as "Authorization: Bearer <token>".'
+const TOKEN_MISSING =
+  'Missing or invalid access token. Sign in with `pennyworth login` and send the access token as "Authorization: Bearer <token>".'
 
 /** A bearer token from the Authorization header only (never x-api-key). */
 function bearer(request: FastifyRequest): string | undefined {
@@ -82,13 +83,24 @@ function bearer(request: FastifyRequest): string | undefined {
   return m?.[1]
 }
 
-async function authenticateUser(request: FastifyRequest, verifier: CognitoVerifier | undefined, groups: ReadonlyArray<string>): Promise<UserPrincipal> {
+async function authenticateUser(
+  request: FastifyRequest,
+  verifier: CognitoVerifier | undefined,
+  groups: ReadonlyArray<string>,
+): Promise<UserPrincipal> {
   const token = bearer(request)
   if (!token) throw unauthorized(TOKEN_MISSING, 'invalid_token')
-  if (!verifier) throw unauthorized('Sign-in is not configured on this gateway (PENNYWORTH_COGNITO_USER_POOL_ID).', 'signin_not_configured')
+  if (!verifier)
+    throw unauthorized(
+      'Sign-in is not configured on this gateway (PENNYWORTH_COGNITO_USER_POOL_ID).',
+      'signin_not_configured',
+    )
   const user = await verifier.verify(token)
   if (!user.groups.some((g) => groups.includes(g))) {
-    throw forbidden(`This needs membership of the Cognito group ${groups.map((g) => `'${g}'`).join(' or ')}.`, 'group_required')
+    throw forbidden(
+      `This needs membership of the Cognito group ${groups.map((g) => `'${g}'`).join(' or ')}.`,
+      'group_required',
+    )
   }
   return user
 }
@@ -103,7 +115,10 @@ export function registerAuth(app: FastifyInstance, keys: KeyService, verifier?: 
     const auth = request.routeOptions.config.auth
     const accept = auth?.accept ?? ['api-key']
     const presented = presentedKey(request)
-    if (accept.includes('user') && (!accept.includes('api-key') || (presented !== undefined && looksLikeJwt(presented)))) {
+    if (
+      accept.includes('user') &&
+      (!accept.includes('api-key') || (presented !== undefined && looksLikeJwt(presented)))
+    ) {
       const user = await authenticateUser(request, verifier, auth?.groups ?? GROUPS)
       request.principal = user
       request.log = reply.log = request.log.child({ userSub: user.sub })

@@ -12,7 +12,9 @@ import { followClient } from './client-abort.js'
  * Abort signal tied to the client connection, plus the CallContext for the services.
  * `mapHeaders` lets a door add its own spelling of the headers (Anthropic's anthropic-ratelimit-*).
  */
-export function callContext(request: FastifyRequest, reply: FastifyReply,
+export function callContext(
+  request: FastifyRequest,
+  reply: FastifyReply,
   mapHeaders: (headers: Readonly<Record<string, string>>) => Readonly<Record<string, string>> = (h) => h,
 ): { ctx: CallContext; controller: AbortController } {
   const controller = followClient(request)

@@ -22,8 +22,11 @@ declare module 'fastify' {
  * Anthropic (`anthropic-version`, e.g. Claude Code on an unknown URL or on GET /v1/models).
  */
 function speaksAnthropic(request: FastifyRequest): boolean {
-  return request.routeOptions.config?.errorFormat === 'anthropic' || request.headers['anthropic-version'] !== undefined
-    || (request.routeOptions.url === undefined && (request.raw.url ?? '').startsWith('/v1/messages'))
+  return (
+    request.routeOptions.config?.errorFormat === 'anthropic' ||
+    request.headers['anthropic-version'] !== undefined ||
+    (request.routeOptions.url === undefined && (request.raw.url ?? '').startsWith('/v1/messages'))
+  )
 }
 
 function send(request: FastifyRequest, reply: FastifyReply, err: ApiError) {
@@ -33,7 +36,12 @@ function send(request: FastifyRequest, reply: FastifyReply, err: ApiError) {
   return type.code(anthropicStatus(err).status).send(anthropicErrorBody(err))
 }
 
-interface ValidationIssue { instancePath?: string; keyword?: string; params?: Record<string, unknown>; message?: string }
+interface ValidationIssue {
+  instancePath?: string
+  keyword?: string
+  params?: Record<string, unknown>
+  message?: string
+}
 
 /** `/messages/0/content` → `messages[0].content` (OpenAI's param notation). */
 export function toParam(instancePath: string, missingProperty?: string): string | null {
@@ -48,7 +56,7 @@ function fromValidation(issues: ValidationIssue[], context: string | undefined):
   const issue = issues.find((i) => i.keyword !== 'oneOf' && i.keyword !== 'anyOf') ?? issues[0]
   const missing = issue.keyword === 'required' ? String(issue.params?.missingProperty) : undefined
   const param = toParam(issue.instancePath ?? '', missing)
-  const where = param ?? (context === 'body' ? 'request body' : context ?? 'request')
+  const where = param ?? (context === 'body' ? 'request body' : (context ?? 'request'))
   let message: string
   if (missing) message = `Missing required parameter: '${param}'.`
   else if (issue.keyword === 'enum' || issue.keyword === 'const') {
@@ -64,9 +72,15 @@ function fromValidation(issues: ValidationIssue[], context: string | undefined):
  * Fastify's own. The URL is not echoed: it may hold a key.
  */
 export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  const apiError = err.code === 'FST_ERR_BAD_URL'
-    ? badRequest('The request URL is not valid: it contains an invalid percent-encoding.', null, 'invalid_url')
-    : new ApiError(err.statusCode && err.statusCode < 500 ? err.statusCode : 400, 'The request could not be routed.', 'invalid_request_error', 'invalid_request')
+  const apiError =
+    err.code === 'FST_ERR_BAD_URL'
+      ? badRequest('The request URL is not valid: it contains an invalid percent-encoding.', null, 'invalid_url')
+      : new ApiError(
+          err.statusCode && err.statusCode < 500 ? err.statusCode : 400,
+          'The request could not be routed.',
+          'invalid_request_error',
+          'invalid_request',
+        )
   void send(request, reply, apiError)
 }
 
@@ -79,15 +93,31 @@ export function registerErrorHandling(app: FastifyInstance): void {
     } else if ((err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       apiError = payloadTooLarge(app.initialConfig.bodyLimit ?? 0)
     } else if ((err as FastifyError).code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      apiError = new ApiError(415, `Unsupported Content-Type '${request.headers['content-type']}'; send application/json.`, 'invalid_request_error', 'unsupported_media_type')
+      apiError = new ApiError(
+        415,
+        `Unsupported Content-Type '${request.headers['content-type']}'; send application/json.`,
+        'invalid_request_error',
+        'unsupported_media_type',
+      )
     } else if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! < 500) {
       // Fastify's own client errors (bad JSON, empty body…): their messages are safe to show.
-      apiError = new ApiError((err as FastifyError).statusCode!, err.message, 'invalid_request_error', (err as FastifyError).code ?? null)
+      apiError = new ApiError(
+        (err as FastifyError).statusCode!,
+        err.message,
+        'invalid_request_error',
+        (err as FastifyError).code ?? null,
+      )
     } else if (isStoreOutage(err)) {
       // DynamoDB down or throttling (an AWS SDK error, or no connection at all): retryable.
       request.log.warn({ err: { name: err.name, message: err.message } }, 'store unavailable')
-      apiError = new ApiError(503, 'The service is temporarily unavailable; please retry shortly.', 'api_error', 'store_unavailable', null,
-        { headers: { 'retry-after': '1' } })
+      apiError = new ApiError(
+        503,
+        'The service is temporarily unavailable; please retry shortly.',
+        'api_error',
+        'store_unavailable',
+        null,
+        { headers: { 'retry-after': '1' } },
+      )
     } else {
       request.log.error({ err }, 'unhandled error')
       apiError = internalError()
@@ -97,7 +127,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
   })
 
   app.setNotFoundHandler((request, reply) => {
-    const err = notFound(`Unknown request URL: ${request.method} ${redactKeys(request.url.split('?')[0])}.`, 'unknown_url')
+    const err = notFound(
+      `Unknown request URL: ${request.method} ${redactKeys(request.url.split('?')[0])}.`,
+      'unknown_url',
+    )
     return send(request, reply, err)
   })
 }
@@ -109,6 +142,9 @@ function isStoreOutage(err: Error): boolean {
   const e = err as Error & { $metadata?: { httpStatusCode?: number }; $fault?: string; code?: string; name: string }
   if (e.code !== undefined && NETWORK_ERRORS.has(e.code)) return true
   if (e.$metadata === undefined) return false
-  return e.$fault === 'server' || /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded|ServiceUnavailable|InternalServerError/.test(e.name)
-    || (e.$metadata.httpStatusCode ?? 0) >= 500
+  return (
+    e.$fault === 'server' ||
+    /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded|ServiceUnavailable|InternalServerError/.test(e.name) ||
+    (e.$metadata.httpStatusCode ?? 0) >= 500
+  )
 }

@@ -18,10 +18,13 @@ export function registerJsonBody(app: FastifyInstance, limits: JsonLimits = DEFA
       if (err) return done(err, undefined)
       const crossed = checkJsonLimits(value, limits)
       if (!crossed) return done(null, value)
-      import('../lib/json-limits-report.js').then(({ describeJsonLimitViolation }) => {
-        const { message, param } = describeJsonLimitViolation(value, crossed, limits)
-        done(badRequest(message, param, 'json_limit_exceeded'), undefined)
-      }, (err: unknown) => done(err as Error, undefined))
+      import('../lib/json-limits-report.js').then(
+        ({ describeJsonLimitViolation }) => {
+          const { message, param } = describeJsonLimitViolation(value, crossed, limits)
+          done(badRequest(message, param, 'json_limit_exceeded'), undefined)
+        },
+        (err: unknown) => done(err as Error, undefined),
+      )
     })
   })
 }

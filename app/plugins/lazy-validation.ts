@@ -36,14 +36,17 @@ const AJV_OPTIONS: AjvOptions = {
  * the first compile) for the whole app. `buildSerializer`: fast-json-stringify, exactly as
  * Fastify's default (@fastify/fast-json-stringify-compiler) does it.
  */
-export type SchemaCompilers = Required<NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>>
+export type SchemaCompilers = Required<
+  NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>
+>
 type ValidatorCompiler = ReturnType<SchemaCompilers['buildValidator']>
 type SerializerCompiler = ReturnType<SchemaCompilers['buildSerializer']>
 
 export function lazySchemaCompilers(options: { eager?: boolean } = {}): SchemaCompilers {
   const eager = options.eager === true
   let ajv: Ajv | undefined
-  const compileValidator = (schema: unknown): ValidateFunction => (ajv ??= new Ajv(AJV_OPTIONS)).compile(schema as object)
+  const compileValidator = (schema: unknown): ValidateFunction =>
+    (ajv ??= new Ajv(AJV_OPTIONS)).compile(schema as object)
   const validatorCompiler = (({ schema }: { schema: unknown }) => {
     let compiled = eager ? compileValidator(schema) : undefined
     const validate: FastifyValidator = (data) => {

@@ -41,7 +41,14 @@ export interface McpRouteOptions extends McpDeps {
 const AUTH: RouteAuth = { accept: ['api-key', 'user'] }
 
 /** The request headers the transport reads; the credentials stay out of the SDK's view. */
-const FORWARDED_HEADERS = ['accept', 'content-type', 'mcp-protocol-version', 'mcp-session-id', 'last-event-id', 'user-agent']
+const FORWARDED_HEADERS = [
+  'accept',
+  'content-type',
+  'mcp-protocol-version',
+  'mcp-session-id',
+  'last-event-id',
+  'user-agent',
+]
 
 /** A JSON-RPC error body without an id, as the SDK's transport writes them. */
 export const jsonRpcError = (code: number, message: string) => ({ jsonrpc: '2.0', error: { code, message }, id: null })
@@ -60,10 +67,14 @@ export function mcpRoutes(app: FastifyInstance, opts: McpRouteOptions): void {
   // not at start (see app/mcp/server.ts): separate chunks of the Lambda bundle. A failed load
   // is not kept; the next request tries again.
   let loaded: Promise<{ tools: McpTools; server: typeof import('../mcp/server.js') }> | undefined
-  const mcp = () => (loaded ??= Promise.all([import('../mcp/tools/index.js'), import('../mcp/server.js')]).then(
-    ([{ McpTools }, server]) => ({ tools: new McpTools(opts), server }),
-    (err: unknown) => { loaded = undefined; throw err },
-  ))
+  const mcp = () =>
+    (loaded ??= Promise.all([import('../mcp/tools/index.js'), import('../mcp/server.js')]).then(
+      ([{ McpTools }, server]) => ({ tools: new McpTools(opts), server }),
+      (err: unknown) => {
+        loaded = undefined
+        throw err
+      },
+    ))
 
   // Encapsulated: the raw-body parser and the hooks apply to /v1/mcp only.
   app.register(async (scope) => {
@@ -74,8 +85,11 @@ export function mcpRoutes(app: FastifyInstance, opts: McpRouteOptions): void {
     scope.addHook('onSend', async (request, reply, payload) => {
       if (reply.statusCode === 401) {
         const invalid = request.headers.authorization !== undefined || request.headers['x-api-key'] !== undefined
-        reply.header('www-authenticate', `Bearer resource_metadata="${resourceMetadataUrl(publicBase(request, opts.publicUrl))}"` +
-          (invalid ? ', error="invalid_token"' : ''))
+        reply.header(
+          'www-authenticate',
+          `Bearer resource_metadata="${resourceMetadataUrl(publicBase(request, opts.publicUrl))}"` +
+            (invalid ? ', error="invalid_token"' : ''),
+        )
       }
       return payload
     })
@@ -85,13 +99,18 @@ export function mcpRoutes(app: FastifyInstance, opts: McpRouteOptions): void {
     scope.addHook('onRequest', async (request, reply) => {
       const origin = request.headers.origin
       const refused = policy.check(request.headers.host, typeof origin === 'string' ? origin : undefined)
-      if (refused) return reply.code(403).type('application/json').send(jsonRpcError(-32000, `Forbidden: ${refused}`))
+      if (refused)
+        return reply
+          .code(403)
+          .type('application/json')
+          .send(jsonRpcError(-32000, `Forbidden: ${refused}`))
     })
 
     scope.post(MCP_PATH, { config: { auth: opts.signInKeys ? AUTH : undefined } }, async (request, reply) => {
-      const principal = request.principal?.kind === 'user' && opts.signInKeys
-        ? await opts.signInKeys.principal(request.principal)
-        : principalOf(request)
+      const principal =
+        request.principal?.kind === 'user' && opts.signInKeys
+          ? await opts.signInKeys.principal(request.principal)
+          : principalOf(request)
       const { ctx, controller } = mcpCallContext(request, principal)
       const headers = new Headers()
       for (const name of FORWARDED_HEADERS) {
@@ -99,27 +118,47 @@ export function mcpRoutes(app: FastifyInstance, opts: McpRouteOptions): void {
         if (typeof v === 'string') headers.set(name, v)
       }
       const rawBody = typeof request.body === 'string' ? request.body : undefined
-      const webRequest = new Request(`${publicBase(request, opts.publicUrl)}${MCP_PATH}`, { method: 'POST', headers, body: rawBody ?? null })
+      const webRequest = new Request(`${publicBase(request, opts.publicUrl)}${MCP_PATH}`, {
+        method: 'POST',
+        headers,
+        body: rawBody ?? null,
+      })
       const { tools, server } = await mcp()
-      const { response, close } = await server.handle(tools, webRequest, rawBody, { principal, ctx }, { version: VERSION, maxBodyBytes: opts.bodyLimitBytes })
+      const { response, close } = await server.handle(
+        tools,
+        webRequest,
+        rawBody,
+        { principal, ctx },
+        { version: VERSION, maxBodyBytes: opts.bodyLimitBytes },
+      )
       return sendResponse(reply, response, () => {
         controller.abort(new Error('response closed'))
         void close()
       })
     })
 
-    const notAllowed = async (_request: FastifyRequest, reply: FastifyReply) => reply.code(405).header('allow', 'POST')
-      .type('application/json').send(jsonRpcError(-32000, 'Method not allowed: this MCP endpoint is stateless; use POST.'))
+    const notAllowed = async (_request: FastifyRequest, reply: FastifyReply) =>
+      reply
+        .code(405)
+        .header('allow', 'POST')
+        .type('application/json')
+        .send(jsonRpcError(-32000, 'Method not allowed: this MCP endpoint is stateless; use POST.'))
     scope.get(MCP_PATH, { config: { auth: opts.signInKeys ? AUTH : undefined } }, notAllowed)
     scope.delete(MCP_PATH, { config: { auth: opts.signInKeys ? AUTH : undefined } }, notAllowed)
   })
 }
 
 /** Abort signal tied to the client connection, and the CallContext of the model calls. */
-function mcpCallContext(request: FastifyRequest, principal: KeyPrincipal): { ctx: CallContext; controller: AbortController } {
+function mcpCallContext(
+  request: FastifyRequest,
+  principal: KeyPrincipal,
+): { ctx: CallContext; controller: AbortController } {
   const controller = followClient(request)
   // No setHeaders: an MCP reply's headers are out before a tool runs (and clients ignore them).
-  return { ctx: { signal: controller.signal, log: request.log, requestId: request.id, keyId: principal.keyId }, controller }
+  return {
+    ctx: { signal: controller.signal, log: request.log, requestId: request.id, keyId: principal.keyId },
+    controller,
+  }
 }
 
 /** Copies a Web Response onto the Fastify reply; `done` runs once it is sent or abandoned. */
@@ -141,6 +180,8 @@ async function sendResponse(reply: FastifyReply, response: Response, done: () =>
   out.write(': stream open\n\n')
   out.once('close', done)
   reply.raw.once('close', done)
-  pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), out).catch(() => { /* client went away */ })
+  pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), out).catch(() => {
+    /* client went away */
+  })
   return reply.send(out)
 }

@@ -12,7 +12,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { MCP_PATH, publicBase } from './mcp.js'
 
-export const PROTECTED_RESOURCE_PATHS = ['/.well-known/oauth-protected-resource', `/.well-known/oauth-protected-resource${MCP_PATH}`] as const
+export const PROTECTED_RESOURCE_PATHS = [
+  '/.well-known/oauth-protected-resource',
+  `/.well-known/oauth-protected-resource${MCP_PATH}`,
+] as const
 
 export interface OAuthMetadataOptions {
   publicUrl: string | undefined

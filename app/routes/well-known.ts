@@ -44,9 +44,12 @@ export function wellKnownRoutes(app: FastifyInstance, opts: WellKnownOptions): v
     apiUrl: opts.publicUrl ?? null,
     auth: opts.cognito
       ? {
-        type: 'cognito', region: opts.cognito.region, userPoolId: opts.cognito.userPoolId, clientId: opts.cognito.clientId,
-        authFlows: ['USER_SRP_AUTH', 'USER_PASSWORD_AUTH'],
-      }
+          type: 'cognito',
+          region: opts.cognito.region,
+          userPoolId: opts.cognito.userPoolId,
+          clientId: opts.cognito.clientId,
+          authFlows: ['USER_SRP_AUTH', 'USER_PASSWORD_AUTH'],
+        }
       : null,
   }
   app.get('/v1/.well-known/pennyworth', { schema: { response: { 200: WellKnown } } }, async (_request, reply) => {

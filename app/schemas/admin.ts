@@ -43,33 +43,45 @@ const Name = Type.String({ minLength: 1, maxLength: 100 })
 const Models = Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 200 })
 const Expires = Type.Union([Type.String({ format: 'date-time' }), Type.Null()])
 
-export const CreateKeyBody = Type.Object({
-  name: Name,
-  /** Admins: user name, e-mail or sub of the owner (default: the caller). */
-  owner: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
-  /** Catalog ids or aliases, or ["*"] (the default). */
-  models: Type.Optional(Models),
-  expires: Type.Optional(Expires),
-  ...limits,
-}, { additionalProperties: false })
+export const CreateKeyBody = Type.Object(
+  {
+    name: Name,
+    /** Admins: user name, e-mail or sub of the owner (default: the caller). */
+    owner: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+    /** Catalog ids or aliases, or ["*"] (the default). */
+    models: Type.Optional(Models),
+    expires: Type.Optional(Expires),
+    ...limits,
+  },
+  { additionalProperties: false },
+)
 export type CreateKeyBody = Static<typeof CreateKeyBody>
 
-export const UpdateKeyBody = Type.Object({
-  name: Type.Optional(Name),
-  models: Type.Optional(Models),
-  expires: Type.Optional(Expires),
-  ...limits,
-}, { additionalProperties: false, minProperties: 1 })
+export const UpdateKeyBody = Type.Object(
+  {
+    name: Type.Optional(Name),
+    models: Type.Optional(Models),
+    expires: Type.Optional(Expires),
+    ...limits,
+  },
+  { additionalProperties: false, minProperties: 1 },
+)
 export type UpdateKeyBody = Static<typeof UpdateKeyBody>
 
-export const RotateKeyBody = Type.Object({
-  /** How long the replaced secret keeps working (0 = it stops now; at most 30 days). */
-  gracePeriodSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 * 86_400 })),
-}, { additionalProperties: false })
+export const RotateKeyBody = Type.Object(
+  {
+    /** How long the replaced secret keeps working (0 = it stops now; at most 30 days). */
+    gracePeriodSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 * 86_400 })),
+  },
+  { additionalProperties: false },
+)
 export type RotateKeyBody = Static<typeof RotateKeyBody>
 
 export const KeyParams = Type.Object({ id: KeyId })
-export const KeyListQuery = Type.Object({ owner: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })) }, { additionalProperties: false })
+export const KeyListQuery = Type.Object(
+  { owner: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })) },
+  { additionalProperties: false },
+)
 
 export const Me = Type.Object({
   sub: Type.String(),
@@ -88,17 +100,22 @@ export const UserView = Type.Object({
   createdAt: Type.Union([Type.String(), Type.Null()]),
 })
 export const UserList = Type.Object({ object: Type.Literal('list'), data: Type.Array(UserView) })
-export const CreateUserBody = Type.Object({
-  email: Type.String({ format: 'email', maxLength: 254 }),
-  group: Type.Union([Type.Literal('admin'), Type.Literal('user')]),
-  /** Default: Cognito generates one and e-mails it. */
-  temporaryPassword: Type.Optional(Type.String({ minLength: 8, maxLength: 256 })),
-  /** Default true: Cognito e-mails the invitation. */
-  sendInvite: Type.Optional(Type.Boolean()),
-}, { additionalProperties: false })
+export const CreateUserBody = Type.Object(
+  {
+    email: Type.String({ format: 'email', maxLength: 254 }),
+    group: Type.Union([Type.Literal('admin'), Type.Literal('user')]),
+    /** Default: Cognito generates one and e-mails it. */
+    temporaryPassword: Type.Optional(Type.String({ minLength: 8, maxLength: 256 })),
+    /** Default true: Cognito e-mails the invitation. */
+    sendInvite: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+)
 export type CreateUserBody = Static<typeof CreateUserBody>
 /** A user name, e-mail or sub (no quotes or spaces: it goes into a Cognito ListUsers filter). */
-export const UserParams = Type.Object({ username: Type.String({ minLength: 1, maxLength: 254, pattern: '^[^"\\\\\\s]+$' }) })
+export const UserParams = Type.Object({
+  username: Type.String({ minLength: 1, maxLength: 254, pattern: '^[^"\\\\\\s]+$' }),
+})
 
 export const AuditView = Type.Object({
   id: Type.String(),
@@ -110,8 +127,11 @@ export const AuditView = Type.Object({
   requestId: Type.Optional(Type.String()),
 })
 export const AuditList = Type.Object({ object: Type.Literal('list'), data: Type.Array(AuditView) })
-export const AuditQuery = Type.Object({
-  from: Type.Optional(Type.String({ format: 'date-time' })),
-  to: Type.Optional(Type.String({ format: 'date-time' })),
-  limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]\\d{0,2}|1000)$' })),
-}, { additionalProperties: false })
+export const AuditQuery = Type.Object(
+  {
+    from: Type.Optional(Type.String({ format: 'date-time' })),
+    to: Type.Optional(Type.String({ format: 'date-time' })),
+    limit: Type.Optional(Type.String({ pattern: '^(?:[1-9]\\d{0,2}|1000)$' })),
+  },
+  { additionalProperties: false },
+)

@@ -6,47 +6,61 @@
 import type { Static } from 'typebox'
 import { Type } from '../lib/typebox.js'
 
-export const ModelCapabilities = Type.Object({
-  streaming: Type.Optional(Type.Boolean()),
-  tools: Type.Optional(Type.Boolean()),
-  vision: Type.Optional(Type.Boolean()),
-  /** `anthropic` = Claude extended thinking (budget_tokens); `effort` = reasoning_effort passed through; absent = none. */
-  reasoning: Type.Optional(Type.Union([Type.Literal('anthropic'), Type.Literal('effort'), Type.Literal('always')])),
-  promptCaching: Type.Optional(Type.Boolean()),
-  systemPrompt: Type.Optional(Type.Boolean()),
-  /** Embedding models: request body family. */
-  embeddingFormat: Type.Optional(Type.Union([Type.Literal('titan-v2'), Type.Literal('cohere-v3'), Type.Literal('mock')])),
-  dimensions: Type.Optional(Type.Array(Type.Integer())),
-  maxBatch: Type.Optional(Type.Integer({ minimum: 1 })),
-}, { additionalProperties: false })
+export const ModelCapabilities = Type.Object(
+  {
+    streaming: Type.Optional(Type.Boolean()),
+    tools: Type.Optional(Type.Boolean()),
+    vision: Type.Optional(Type.Boolean()),
+    /** `anthropic` = Claude extended thinking (budget_tokens); `effort` = reasoning_effort passed through; absent = none. */
+    reasoning: Type.Optional(Type.Union([Type.Literal('anthropic'), Type.Literal('effort'), Type.Literal('always')])),
+    promptCaching: Type.Optional(Type.Boolean()),
+    systemPrompt: Type.Optional(Type.Boolean()),
+    /** Embedding models: request body family. */
+    embeddingFormat: Type.Optional(
+      Type.Union([Type.Literal('titan-v2'), Type.Literal('cohere-v3'), Type.Literal('mock')]),
+    ),
+    dimensions: Type.Optional(Type.Array(Type.Integer())),
+    maxBatch: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  { additionalProperties: false },
+)
 
-export const ModelPricing = Type.Object({
-  inputPerMTok: Type.Number({ minimum: 0 }),
-  outputPerMTok: Type.Number({ minimum: 0 }),
-  cacheReadPerMTok: Type.Optional(Type.Number({ minimum: 0 })),
-  cacheWritePerMTok: Type.Optional(Type.Number({ minimum: 0 })),
-}, { additionalProperties: false })
+export const ModelPricing = Type.Object(
+  {
+    inputPerMTok: Type.Number({ minimum: 0 }),
+    outputPerMTok: Type.Number({ minimum: 0 }),
+    cacheReadPerMTok: Type.Optional(Type.Number({ minimum: 0 })),
+    cacheWritePerMTok: Type.Optional(Type.Number({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+)
 
-export const CatalogModel = Type.Object({
-  id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]*$' }),
-  aliases: Type.Optional(Type.Array(Type.String())),
-  provider: Type.Union([Type.Literal('bedrock'), Type.Literal('mock')]),
-  /** Bedrock model id or cross-region inference profile id (e.g. `us.anthropic.…`). */
-  upstreamId: Type.String({ minLength: 1 }),
-  kind: Type.Union([Type.Literal('chat'), Type.Literal('embedding')]),
-  ownedBy: Type.String(),
-  contextWindow: Type.Optional(Type.Integer({ minimum: 1 })),
-  maxOutputTokens: Type.Optional(Type.Integer({ minimum: 1 })),
-  capabilities: ModelCapabilities,
-  pricing: ModelPricing,
-}, { additionalProperties: false })
+export const CatalogModel = Type.Object(
+  {
+    id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]*$' }),
+    aliases: Type.Optional(Type.Array(Type.String())),
+    provider: Type.Union([Type.Literal('bedrock'), Type.Literal('mock')]),
+    /** Bedrock model id or cross-region inference profile id (e.g. `us.anthropic.…`). */
+    upstreamId: Type.String({ minLength: 1 }),
+    kind: Type.Union([Type.Literal('chat'), Type.Literal('embedding')]),
+    ownedBy: Type.String(),
+    contextWindow: Type.Optional(Type.Integer({ minimum: 1 })),
+    maxOutputTokens: Type.Optional(Type.Integer({ minimum: 1 })),
+    capabilities: ModelCapabilities,
+    pricing: ModelPricing,
+  },
+  { additionalProperties: false },
+)
 
-export const Catalog = Type.Object({
-  /** When the prices were taken from the provider's public price list (YYYY-MM-DD). */
-  pricesAsOf: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }),
-  pricesSource: Type.Optional(Type.String()),
-  models: Type.Array(CatalogModel, { minItems: 1 }),
-}, { additionalProperties: false })
+export const Catalog = Type.Object(
+  {
+    /** When the prices were taken from the provider's public price list (YYYY-MM-DD). */
+    pricesAsOf: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }),
+    pricesSource: Type.Optional(Type.String()),
+    models: Type.Array(CatalogModel, { minItems: 1 }),
+  },
+  { additionalProperties: false },
+)
 
 export type ModelCapabilities = Static<typeof ModelCapabilities>
 export type ModelPricing = Static<typeof ModelPricing>

@@ -93,10 +93,9 @@ export const ChatCompletionRequest = Type.Object({
   model: Type.String({ minLength: 1 }),
   messages: Type.Array(ChatMessage, { minItems: 1 }),
   stream: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),
-  stream_options: Type.Optional(Type.Union([
-    Type.Object({ include_usage: Type.Optional(Type.Boolean()) }),
-    Type.Null(),
-  ])),
+  stream_options: Type.Optional(
+    Type.Union([Type.Object({ include_usage: Type.Optional(Type.Boolean()) }), Type.Null()]),
+  ),
   max_tokens: NullableInteger({ minimum: 1 }),
   max_completion_tokens: NullableInteger({ minimum: 1 }),
   temperature: NullableNumber({ minimum: 0, maximum: 2 }),
@@ -107,9 +106,15 @@ export const ChatCompletionRequest = Type.Object({
   tool_choice: Type.Optional(ToolChoice),
   parallel_tool_calls: Type.Optional(Type.Boolean()),
   response_format: Type.Optional(ResponseFormat),
-  reasoning_effort: Type.Optional(Type.Union([
-    Type.Literal('minimal'), Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Null(),
-  ])),
+  reasoning_effort: Type.Optional(
+    Type.Union([
+      Type.Literal('minimal'),
+      Type.Literal('low'),
+      Type.Literal('medium'),
+      Type.Literal('high'),
+      Type.Null(),
+    ]),
+  ),
   user: Type.Optional(Type.String()),
   seed: NullableInteger(),
   logprobs: Type.Optional(Type.Union([Type.Boolean(), Type.Null()])),

@@ -25,7 +25,9 @@ export const EmbeddingsRequest = Type.Object({
   /** A string, an array of strings, or (refused: Bedrock takes text only) token arrays. */
   input: Type.Union([
     Type.String(),
-    Type.Array(Type.Union([Type.String(), Type.Integer(), Type.Array(Type.Integer())]), { maxItems: MAX_EMBEDDING_INPUTS }),
+    Type.Array(Type.Union([Type.String(), Type.Integer(), Type.Array(Type.Integer())]), {
+      maxItems: MAX_EMBEDDING_INPUTS,
+    }),
   ]),
   dimensions: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
   encoding_format: Type.Optional(Type.Union([Type.Literal('float'), Type.Literal('base64'), Type.Null()])),

@@ -22,22 +22,40 @@ const MessagesFields = {
   model: Type.String({ minLength: 1 }),
   messages: Type.Array(AnthropicMessage, { minItems: 1 }),
   system: Type.Optional(Type.Union([Type.String(), Type.Array(Block)])),
-  tools: Type.Optional(Type.Array(Type.Object({ name: Type.Optional(Type.String()), type: Type.Optional(Type.String()) }))),
-  tool_choice: Type.Optional(Type.Object({
-    type: Type.Union([Type.Literal('auto'), Type.Literal('any'), Type.Literal('tool'), Type.Literal('none')]),
-    name: Type.Optional(Type.String()),
-    disable_parallel_tool_use: Type.Optional(Type.Boolean()),
-  })),
-  thinking: Type.Optional(Type.Object({
-    type: Type.Union([Type.Literal('enabled'), Type.Literal('disabled'), Type.Literal('adaptive'), Type.Literal('between_tools')]),
-    budget_tokens: Type.Optional(Type.Integer({ minimum: 1 })),
-  })),
+  tools: Type.Optional(
+    Type.Array(Type.Object({ name: Type.Optional(Type.String()), type: Type.Optional(Type.String()) })),
+  ),
+  tool_choice: Type.Optional(
+    Type.Object({
+      type: Type.Union([Type.Literal('auto'), Type.Literal('any'), Type.Literal('tool'), Type.Literal('none')]),
+      name: Type.Optional(Type.String()),
+      disable_parallel_tool_use: Type.Optional(Type.Boolean()),
+    }),
+  ),
+  thinking: Type.Optional(
+    Type.Object({
+      type: Type.Union([
+        Type.Literal('enabled'),
+        Type.Literal('disabled'),
+        Type.Literal('adaptive'),
+        Type.Literal('between_tools'),
+      ]),
+      budget_tokens: Type.Optional(Type.Integer({ minimum: 1 })),
+    }),
+  ),
   /** Automatic prompt caching: a cache point after the last block of the conversation. */
   cache_control: Type.Optional(Type.Union([Type.Object({ type: Type.String() }), Type.Null()])),
   /** `format` (JSON output) is honoured; `effort` is ignored. */
-  output_config: Type.Optional(Type.Object({
-    format: Type.Optional(Type.Union([Type.Object({ type: Type.Literal('json_schema'), schema: Type.Record(Type.String(), Type.Unknown()) }), Type.Null()])),
-  })),
+  output_config: Type.Optional(
+    Type.Object({
+      format: Type.Optional(
+        Type.Union([
+          Type.Object({ type: Type.Literal('json_schema'), schema: Type.Record(Type.String(), Type.Unknown()) }),
+          Type.Null(),
+        ]),
+      ),
+    }),
+  ),
 }
 
 export const MessagesRequest = Type.Object({

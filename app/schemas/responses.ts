@@ -46,7 +46,6 @@ export interface ResponsesRequest extends Static<typeof Checked> {
 }
 export const ResponsesRequest = Type.Unsafe<ResponsesRequest>(Checked)
 
-
 /** GET /v1/responses/{id}/input_items query (cursor pagination as OpenAI's lists). */
 export const InputItemsQuery = Type.Object({
   after: Type.Optional(Type.String()),

@@ -8,12 +8,15 @@ import { Type } from '../lib/typebox.js'
 
 const Period = Type.String({ pattern: '^\\d{4}-\\d{2}(-\\d{2})?$' })
 
-export const UsageQuerystring = Type.Object({
-  granularity: Type.Optional(Type.Union([Type.Literal('day'), Type.Literal('month')], { default: 'day' })),
-  /** YYYY-MM-DD or YYYY-MM, inclusive. */
-  from: Type.Optional(Period),
-  to: Type.Optional(Period),
-}, { additionalProperties: false })
+export const UsageQuerystring = Type.Object(
+  {
+    granularity: Type.Optional(Type.Union([Type.Literal('day'), Type.Literal('month')], { default: 'day' })),
+    /** YYYY-MM-DD or YYYY-MM, inclusive. */
+    from: Type.Optional(Period),
+    to: Type.Optional(Period),
+  },
+  { additionalProperties: false },
+)
 export type UsageQuerystring = Static<typeof UsageQuerystring>
 
 const Counters = {
@@ -43,21 +46,32 @@ export const UsageResponse = Type.Object({
   totals: CountersObject,
   models: Type.Array(ModelRow),
   periods: Type.Array(Type.Object({ period: Type.String(), totals: CountersObject, models: Type.Array(ModelRow) })),
-  keys: Type.Optional(Type.Array(Type.Object({ key_id: Type.String(), owner: Type.String(), name: Type.Optional(Type.String()), totals: CountersObject }))),
-  budget: Type.Optional(Type.Object({
-    month: Type.String(),
-    spent_micro_usd: Type.Integer(),
-    spent_usd: Type.Number(),
-    reserved_micro_usd: Type.Integer(),
-    monthly_budget_micro_usd: NullableInt,
-    monthly_budget_usd: NullableNumber,
-    soft_budget_micro_usd: NullableInt,
-    soft_budget_usd: NullableNumber,
-    remaining_micro_usd: NullableInt,
-    remaining_usd: NullableNumber,
-    soft_reached: Type.Boolean(),
-    exceeded: Type.Boolean(),
-  })),
+  keys: Type.Optional(
+    Type.Array(
+      Type.Object({
+        key_id: Type.String(),
+        owner: Type.String(),
+        name: Type.Optional(Type.String()),
+        totals: CountersObject,
+      }),
+    ),
+  ),
+  budget: Type.Optional(
+    Type.Object({
+      month: Type.String(),
+      spent_micro_usd: Type.Integer(),
+      spent_usd: Type.Number(),
+      reserved_micro_usd: Type.Integer(),
+      monthly_budget_micro_usd: NullableInt,
+      monthly_budget_usd: NullableNumber,
+      soft_budget_micro_usd: NullableInt,
+      soft_budget_usd: NullableNumber,
+      remaining_micro_usd: NullableInt,
+      remaining_usd: NullableNumber,
+      soft_reached: Type.Boolean(),
+      exceeded: Type.Boolean(),
+    }),
+  ),
   rate_limits: Type.Optional(Type.Object({ rpm: NullableInt, tpm: NullableInt })),
 })
 export type UsageResponse = Static<typeof UsageResponse>

@@ -15,8 +15,10 @@ export function parseCatalog(doc: unknown, source: string): Catalog {
   // Compiled on first use: the bundled catalog is checked by tests, not on every cold start.
   validateCatalog ??= new Ajv({ allErrors: true, strict: false, validateSchema: false }).compile<Catalog>(Catalog)
   if (!validateCatalog(doc)) {
-    const problems = (validateCatalog.errors ?? []).slice(0, 5)
-      .map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')
+    const problems = (validateCatalog.errors ?? [])
+      .slice(0, 5)
+      .map((e) => `${e.instancePath || '/'} ${e.message}`)
+      .join('; ')
     throw new Error(`Invalid model catalog ${source}: ${problems}`)
   }
   return checkNames(doc, source)
@@ -68,14 +70,18 @@ export class ModelRegistry {
   /** Unix seconds reported as `created` for every model (the catalog's price date). */
   readonly created: number
 
-  constructor(readonly catalog: Catalog, options: RegistryOptions) {
+  constructor(
+    readonly catalog: Catalog,
+    options: RegistryOptions,
+  ) {
     const ids = new Set(catalog.models.map((m) => m.id))
     for (const id of options.models ?? []) {
       if (!ids.has(id)) throw new Error(`PENNYWORTH_MODELS names "${id}", which is not in the model catalog`)
     }
     const wanted = options.models ? new Set(options.models) : undefined
-    this.served = catalog.models.filter((m) =>
-      (m.provider !== 'mock' || options.mockModels) && (!wanted || wanted.has(m.id)))
+    this.served = catalog.models.filter(
+      (m) => (m.provider !== 'mock' || options.mockModels) && (!wanted || wanted.has(m.id)),
+    )
     for (const m of this.served) {
       for (const name of [m.id, ...(m.aliases ?? [])]) this.byName.set(name, m)
     }
@@ -100,8 +106,8 @@ export function costMicroUsd(model: CatalogModel, tokens: TokenUsage): number {
   const p = model.pricing
   return Math.round(
     tokens.inputTokens * p.inputPerMTok +
-    tokens.outputTokens * p.outputPerMTok +
-    tokens.cacheReadTokens * (p.cacheReadPerMTok ?? p.inputPerMTok) +
-    tokens.cacheWriteTokens * (p.cacheWritePerMTok ?? p.inputPerMTok),
+      tokens.outputTokens * p.outputPerMTok +
+      tokens.cacheReadTokens * (p.cacheReadPerMTok ?? p.inputPerMTok) +
+      tokens.cacheWriteTokens * (p.cacheWritePerMTok ?? p.inputPerMTok),
   )
 }

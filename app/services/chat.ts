@@ -27,7 +27,10 @@ export interface ChatServiceOptions {
 }
 
 /** A token count for a call: exact from the upstream, or this gateway's estimate. */
-export interface TokenCount { inputTokens: number; estimated: boolean }
+export interface TokenCount {
+  inputTokens: number
+  estimated: boolean
+}
 
 export class ChatService {
   private readonly now: () => number
@@ -40,7 +43,11 @@ export class ChatService {
     return resolveServedModel(this.options.registry, name, principal, 'chat')
   }
 
-  private async prepare(call: ChatCall, principal: KeyPrincipal, ctx: CallContext): Promise<{ provider: ChatProvider; permit: Permit }> {
+  private async prepare(
+    call: ChatCall,
+    principal: KeyPrincipal,
+    ctx: CallContext,
+  ): Promise<{ provider: ChatProvider; permit: Permit }> {
     const provider = providerFor(this.options.providers, call.model, call.model.id)
     // Last: nothing may throw between the admission and the call that settles it.
     const permit = await admitCall(this.options.limits, principal, call.model, estimateChat(call), ctx)
@@ -77,7 +84,8 @@ export class ChatService {
     try {
       for await (const event of provider.stream(call, ctx)) {
         if (event.type === 'usage') tokens = event.usage
-        else if (event.type === 'delta') outputChars += (event.text?.length ?? 0) + (event.reasoning?.length ?? 0) + (event.json?.length ?? 0)
+        else if (event.type === 'delta')
+          outputChars += (event.text?.length ?? 0) + (event.reasoning?.length ?? 0) + (event.json?.length ?? 0)
         yield event
       }
     } catch (err) {
@@ -106,10 +114,19 @@ export class ChatService {
   async countTokens(call: ChatCall, ctx: CallContext): Promise<TokenCount> {
     const provider = providerFor(this.options.providers, call.model, call.model.id)
     const exact = await provider.countTokens?.(call, ctx)
-    return exact !== undefined ? { inputTokens: exact, estimated: false } : { inputTokens: estimateInputTokens(call), estimated: true }
+    return exact !== undefined
+      ? { inputTokens: exact, estimated: false }
+      : { inputTokens: estimateInputTokens(call), estimated: true }
   }
 
-  private meter(model: CatalogModel, tokens: TokenUsage, principal: KeyPrincipal, ctx: CallContext, estimated: boolean, permit: Permit): void {
+  private meter(
+    model: CatalogModel,
+    tokens: TokenUsage,
+    principal: KeyPrincipal,
+    ctx: CallContext,
+    estimated: boolean,
+    permit: Permit,
+  ): void {
     meterCall(this.options.usage, { model, tokens, principal, ctx, at: this.now(), estimated, permit })
   }
 }

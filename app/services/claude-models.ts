@@ -24,7 +24,9 @@ const FAMILY = /^claude-(?:(opus|sonnet|haiku)-|\d+(?:-\d+)?-(opus|sonnet|haiku)
 
 /** `claude-<family>-<major>-<minor>` or `claude-<major>-<minor>-<family>` → [family, version]. */
 export function claudeFamily(id: string): { family: string; version: number } | undefined {
-  const m = /^claude-(opus|sonnet|haiku)-(\d+)(?:-(\d{1,2}))?(?:\b|$)/.exec(id) ?? /^claude-(\d+)(?:-(\d{1,2}))?-(opus|sonnet|haiku)/.exec(id)
+  const m =
+    /^claude-(opus|sonnet|haiku)-(\d+)(?:-(\d{1,2}))?(?:\b|$)/.exec(id) ??
+    /^claude-(\d+)(?:-(\d{1,2}))?-(opus|sonnet|haiku)/.exec(id)
   if (!m) return undefined
   if (/^\d/.test(m[1])) return { family: m[3], version: Number(m[1]) + Number(m[2] ?? 0) / 100 }
   return { family: m[1], version: Number(m[2]) + Number(m[3] ?? 0) / 100 }
@@ -35,14 +37,24 @@ export function claudeFamily(id: string): { family: string; version: number } | 
  * @param fallback serve the newest model of the family for unlisted `claude-<family>-…` ids.
  * @throws ApiError 404 (naming the served Claude ids when the fallback is off), 403, 400.
  */
-export function resolveClaudeModel(registry: ModelRegistry, name: string, principal: KeyPrincipal, fallback: boolean): ClaudeModel {
+export function resolveClaudeModel(
+  registry: ModelRegistry,
+  name: string,
+  principal: KeyPrincipal,
+  fallback: boolean,
+): ClaudeModel {
   let base = name
   let longContextDropped = false
   if (base.endsWith('[1m]')) {
     base = base.slice(0, -4)
     longContextDropped = true
   }
-  const candidates = [base, base.replace(/-\d{8}$/, ''), base.replace(/-latest$/, ''), base.replace(/-v\d+(:\d+)?$/, '')]
+  const candidates = [
+    base,
+    base.replace(/-\d{8}$/, ''),
+    base.replace(/-latest$/, ''),
+    base.replace(/-v\d+(:\d+)?$/, ''),
+  ]
   for (const candidate of candidates) {
     if (registry.resolve(candidate)) {
       const model = resolveServedModel(registry, candidate, principal, 'chat')
@@ -51,7 +63,8 @@ export function resolveClaudeModel(registry: ModelRegistry, name: string, princi
   }
   const wanted = FAMILY.test(base) ? claudeFamily(base) : undefined
   if (wanted && fallback) {
-    const newest = registry.list()
+    const newest = registry
+      .list()
       .filter((m) => m.kind === 'chat' && keyAllowsModel(principal, m.id))
       .map((m) => ({ m, f: claudeFamily(m.id) }))
       .filter((x) => x.f?.family === wanted.family)
@@ -59,8 +72,17 @@ export function resolveClaudeModel(registry: ModelRegistry, name: string, princi
     if (newest) return { model: newest.m, substitutedFor: name }
   }
   if (wanted) {
-    const served = registry.list().filter((m) => claudeFamily(m.id) && keyAllowsModel(principal, m.id)).map((m) => m.id)
-    throw new ApiError(404, `The model '${name}' is not served by this gateway. Served Claude models: ${served.join(', ') || 'none'}.`, 'not_found_error', 'model_not_found', 'model')
+    const served = registry
+      .list()
+      .filter((m) => claudeFamily(m.id) && keyAllowsModel(principal, m.id))
+      .map((m) => m.id)
+    throw new ApiError(
+      404,
+      `The model '${name}' is not served by this gateway. Served Claude models: ${served.join(', ') || 'none'}.`,
+      'not_found_error',
+      'model_not_found',
+      'model',
+    )
   }
   throw modelNotFound(name)
 }

@@ -13,9 +13,12 @@ import { estimateEmbedding, type LimitsService } from './limits.js'
 import { admitCall, meterCall, providerFor, resolveServedModel } from './model-calls.js'
 import type { UsageSink } from './usage-sink.js'
 
-const tokenInputsRefused = () => badRequest(
-  'Token-array inputs are not supported: the embedding models behind this gateway take text. Send a string or an array of strings.',
-  'input', 'token_input_not_supported')
+const tokenInputsRefused = () =>
+  badRequest(
+    'Token-array inputs are not supported: the embedding models behind this gateway take text. Send a string or an array of strings.',
+    'input',
+    'token_input_not_supported',
+  )
 
 /**
  * The request's `input` as a list of non-empty strings, in order.
@@ -40,7 +43,9 @@ export function embeddingInputs(input: EmbeddingsRequest['input']): string[] {
  */
 export function float32Base64(vector: readonly number[]): string {
   const buf = Buffer.allocUnsafe(vector.length * 4)
-  vector.forEach((x, i) => buf.writeFloatLE(x, i * 4))
+  vector.forEach((x, i) => {
+    buf.writeFloatLE(x, i * 4)
+  })
   return buf.toString('base64')
 }
 
@@ -68,18 +73,25 @@ export class EmbeddingService {
     const dimensions = body.dimensions ?? undefined
     const allowed = model.capabilities.dimensions
     if (dimensions !== undefined && allowed && !allowed.includes(dimensions)) {
-      throw badRequest(`Model '${model.id}' supports dimensions ${allowed.join(', ')}; got ${dimensions}.`, 'dimensions', 'unsupported_dimensions')
+      throw badRequest(
+        `Model '${model.id}' supports dimensions ${allowed.join(', ')}; got ${dimensions}.`,
+        'dimensions',
+        'unsupported_dimensions',
+      )
     }
 
     const permit = await admitCall(this.options.limits, principal, model, estimateEmbedding(inputs), ctx)
     let result: Awaited<ReturnType<EmbeddingProvider['embed']>>
     try {
-      result = await provider.embed({
-        model,
-        inputs,
-        ...(dimensions !== undefined ? { dimensions } : {}),
-        ...(body.input_type ? { inputType: body.input_type } : {}),
-      }, ctx)
+      result = await provider.embed(
+        {
+          model,
+          inputs,
+          ...(dimensions !== undefined ? { dimensions } : {}),
+          ...(body.input_type ? { inputType: body.input_type } : {}),
+        },
+        ctx,
+      )
     } catch (err) {
       permit.cancel()
       throw err

@@ -19,14 +19,20 @@ const MESSAGE_OVERHEAD_CHARS = 16
 
 function blockSize(b: Block): { chars: number; images: number } {
   switch (b.type) {
-    case 'text': return { chars: b.text.length, images: 0 }
-    case 'reasoning': return { chars: b.text.length, images: 0 }
-    case 'redacted_reasoning': return { chars: b.data.length, images: 0 }
-    case 'image': return { chars: 0, images: 1 }
-    case 'document': return b.text !== undefined
-      ? { chars: b.text.length, images: 0 }
-      : { chars: 0, images: Math.max(1, Math.ceil(b.data.byteLength / DOCUMENT_BYTES_PER_PAGE)) }
-    case 'tool_use': return { chars: b.name.length + JSON.stringify(b.input).length, images: 0 }
+    case 'text':
+      return { chars: b.text.length, images: 0 }
+    case 'reasoning':
+      return { chars: b.text.length, images: 0 }
+    case 'redacted_reasoning':
+      return { chars: b.data.length, images: 0 }
+    case 'image':
+      return { chars: 0, images: 1 }
+    case 'document':
+      return b.text !== undefined
+        ? { chars: b.text.length, images: 0 }
+        : { chars: 0, images: Math.max(1, Math.ceil(b.data.byteLength / DOCUMENT_BYTES_PER_PAGE)) }
+    case 'tool_use':
+      return { chars: b.name.length + JSON.stringify(b.input).length, images: 0 }
     case 'tool_result': {
       let chars = 0
       let images = 0
@@ -66,5 +72,9 @@ export function estimateInputTokens(call: ChatCall): number {
 export function estimateChat(call: ChatCall): CallEstimate {
   const requested = call.maxTokens ?? 0
   const cap = call.model.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS
-  return { inputTokens: estimateInputTokens(call), maxOutputTokens: requested > 0 ? requested : cap, requestedOutputTokens: requested }
+  return {
+    inputTokens: estimateInputTokens(call),
+    maxOutputTokens: requested > 0 ? requested : cap,
+    requestedOutputTokens: requested,
+  }
 }

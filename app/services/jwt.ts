@@ -11,11 +11,15 @@ import { ApiError, unauthorized } from '../errors.js'
 type Jose = typeof import('./jose.js')
 let jose: Promise<Jose> | undefined
 /** jose, loaded by the first token to verify (API-key requests never need it); a failed load is retried. */
-const loadJose = (): Promise<Jose> => (jose ??= import('./jose.js').catch((err: unknown) => { jose = undefined; throw err }))
+const loadJose = (): Promise<Jose> =>
+  (jose ??= import('./jose.js').catch((err: unknown) => {
+    jose = undefined
+    throw err
+  }))
 
 /** The Cognito groups pennyworth knows. Anyone else signed in is in neither and may do nothing. */
 export const GROUPS = ['admin', 'user'] as const
-export type Group = typeof GROUPS[number]
+export type Group = (typeof GROUPS)[number]
 
 /** Who is calling: a person signed in with Cognito. */
 export interface UserPrincipal {
@@ -44,7 +48,8 @@ export interface CognitoVerifierOptions {
   now?: () => number
 }
 
-const INVALID = 'Missing or invalid access token. Sign in with `pennyworth login` and send the access token as "Authorization: Bearer <token>".'
+const INVALID =
+  'Missing or invalid access token. Sign in with `pennyworth login` and send the access token as "Authorization: Bearer <token>".'
 
 /**
  * Verifies Cognito access tokens; one instance per app (it owns the JWKS cache). jose is loaded
@@ -70,7 +75,7 @@ export class CognitoVerifier {
     })
     let payload: JWTPayload
     try {
-      ({ payload } = await jwtVerify(token, this.keys, {
+      ;({ payload } = await jwtVerify(token, this.keys, {
         issuer: this.options.issuer,
         algorithms: ['RS256'],
         requiredClaims: ['exp', 'sub'],
@@ -78,9 +83,20 @@ export class CognitoVerifier {
         currentDate: new Date(this.now()),
       }))
     } catch (err) {
-      if (err instanceof errors.JWTExpired) throw unauthorized('The access token has expired; sign in again (the CLI refreshes it by itself).', 'token_expired')
+      if (err instanceof errors.JWTExpired)
+        throw unauthorized(
+          'The access token has expired; sign in again (the CLI refreshes it by itself).',
+          'token_expired',
+        )
       if (err instanceof errors.JWKSTimeout || !(err instanceof errors.JOSEError)) {
-        throw new ApiError(503, 'Sign-in tokens cannot be verified right now; try again shortly.', 'api_error', 'jwks_unavailable', null, { cause: err })
+        throw new ApiError(
+          503,
+          'Sign-in tokens cannot be verified right now; try again shortly.',
+          'api_error',
+          'jwks_unavailable',
+          null,
+          { cause: err },
+        )
       }
       throw unauthorized(INVALID, 'invalid_token')
     }

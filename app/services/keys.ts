@@ -102,7 +102,11 @@ export interface KeyServiceOptions {
   now?: () => number
 }
 
-interface CacheEntry { record: ApiKeyRecord | undefined; until: number; at: number }
+interface CacheEntry {
+  record: ApiKeyRecord | undefined
+  until: number
+  at: number
+}
 
 /** A wrong secret for a cached key re-reads it (a rotation elsewhere) at most this often. */
 const MISMATCH_REFRESH_MS = 1_000
@@ -119,14 +123,18 @@ export class KeyService {
   private readonly now: () => number
   private readonly maxEntries: number
 
-  constructor(private readonly store: KeyStore, private readonly options: KeyServiceOptions) {
+  constructor(
+    private readonly store: KeyStore,
+    private readonly options: KeyServiceOptions,
+  ) {
     this.now = options.now ?? Date.now
     this.maxEntries = options.cacheMaxEntries ?? 10_000
   }
 
   /** Creates a key; the returned `key` is the only time the secret exists outside the caller. */
-  async create(input: { name: string; owner: string; models?: string[]; expires?: string | null } & KeyLimits):
-  Promise<{ key: string; record: ApiKeyRecord }> {
+  async create(
+    input: { name: string; owner: string; models?: string[]; expires?: string | null } & KeyLimits,
+  ): Promise<{ key: string; record: ApiKeyRecord }> {
     const problem = invalidLimits(input)
     if (problem) throw new RangeError(problem)
     const { key, keyId, secretHash } = mintKey()
@@ -181,7 +189,8 @@ export class KeyService {
    * Only the latest replaced secret is kept: rotating again ends the previous grace period.
    */
   async rotate(current: ApiKeyRecord, graceMs: number): Promise<{ key: string; record: ApiKeyRecord }> {
-    if (!Number.isSafeInteger(graceMs) || graceMs < 0 || graceMs > MAX_ROTATION_GRACE_MS) throw new RangeError('grace period out of range')
+    if (!Number.isSafeInteger(graceMs) || graceMs < 0 || graceMs > MAX_ROTATION_GRACE_MS)
+      throw new RangeError('grace period out of range')
     const { key, secretHash } = mintKey(current.id)
     const now = this.now()
     const record = await this.store.rotate(current.id, {
@@ -218,7 +227,11 @@ export class KeyService {
     }
     const limits = pickLimits(record)
     return {
-      kind: 'api-key', keyId: record.id, owner: record.owner, name: record.name, models: record.models,
+      kind: 'api-key',
+      keyId: record.id,
+      owner: record.owner,
+      name: record.name,
+      models: record.models,
       ...(Object.keys(limits).length > 0 ? { limits } : {}),
     }
   }
@@ -226,8 +239,12 @@ export class KeyService {
   /** The current secret, or the replaced one while its grace period lasts. */
   private secretMatches(record: ApiKeyRecord, hash: string): boolean {
     if (sameHash(hash, record.secretHash)) return true
-    return record.previousSecretHash !== undefined && record.graceUntil !== undefined
-      && Date.parse(record.graceUntil) > this.now() && sameHash(hash, record.previousSecretHash)
+    return (
+      record.previousSecretHash !== undefined &&
+      record.graceUntil !== undefined &&
+      Date.parse(record.graceUntil) > this.now() &&
+      sameHash(hash, record.previousSecretHash)
+    )
   }
 
   /** Cached read; concurrent cold lookups of one id share a single DynamoDB call. */
@@ -237,19 +254,23 @@ export class KeyService {
     if (hit && hit.until > now) return hit.record
     const pending = this.inflight.get(keyId)
     if (pending) return pending
-    const p = this.store.get(keyId).catch((err: unknown) => {
-      // The key store cannot be reached: keys verified within the cache TTL keep working
-      // (above); others get a retryable 503, never a 500 and never a pass.
-      throw keyStoreUnavailable(err)
-    }).then((record) => {
-      const ttl = record ? this.options.cacheTtlMs : Math.min(NEGATIVE_TTL_MS, this.options.cacheTtlMs)
-      if (ttl > 0) {
-        if (this.cache.size >= this.maxEntries) this.evictExpired(now)
-        this.cache.delete(keyId)
-        this.cache.set(keyId, { record, until: this.now() + ttl, at: this.now() })
-      }
-      return record
-    }).finally(() => this.inflight.delete(keyId))
+    const p = this.store
+      .get(keyId)
+      .catch((err: unknown) => {
+        // The key store cannot be reached: keys verified within the cache TTL keep working
+        // (above); others get a retryable 503, never a 500 and never a pass.
+        throw keyStoreUnavailable(err)
+      })
+      .then((record) => {
+        const ttl = record ? this.options.cacheTtlMs : Math.min(NEGATIVE_TTL_MS, this.options.cacheTtlMs)
+        if (ttl > 0) {
+          if (this.cache.size >= this.maxEntries) this.evictExpired(now)
+          this.cache.delete(keyId)
+          this.cache.set(keyId, { record, until: this.now() + ttl, at: this.now() })
+        }
+        return record
+      })
+      .finally(() => this.inflight.delete(keyId))
     this.inflight.set(keyId, p)
     return p
   }
@@ -266,6 +287,12 @@ export class KeyService {
 
 /** 503 with retry-after for a key that cannot be checked because the key store is down. */
 function keyStoreUnavailable(cause: unknown): ApiError {
-  return new ApiError(503, 'API keys cannot be checked right now; please retry shortly.', 'api_error', 'keys_unavailable', null,
-    { headers: { 'retry-after': '1' }, cause })
+  return new ApiError(
+    503,
+    'API keys cannot be checked right now; please retry shortly.',
+    'api_error',
+    'keys_unavailable',
+    null,
+    { headers: { 'retry-after': '1' }, cause },
+  )
 }

@@ -43,11 +43,16 @@ const charsToTokens = (chars: number) => Math.ceil(chars / 4)
 
 /** Estimate of an embeddings call: its inputs' text, no output. */
 export function estimateEmbedding(inputs: readonly string[]): CallEstimate {
-  return { inputTokens: inputs.reduce((n, s) => n + charsToTokens(s.length), 0), maxOutputTokens: 0, requestedOutputTokens: 0 }
+  return {
+    inputTokens: inputs.reduce((n, s) => n + charsToTokens(s.length), 0),
+    maxOutputTokens: 0,
+    requestedOutputTokens: 0,
+  }
 }
 
 /** Tokens a finished call counts against TPM: every prompt token (cached too) and the output. */
-export const tpmTokens = (t: TokenUsage): number => t.inputTokens + t.cacheReadTokens + t.cacheWriteTokens + t.outputTokens
+export const tpmTokens = (t: TokenUsage): number =>
+  t.inputTokens + t.cacheReadTokens + t.cacheWriteTokens + t.outputTokens
 
 const usd = (micro: number) => `$${(micro / 1e6).toFixed(2)}`
 const resetIn = (ms: number) => `${Math.max(1, Math.ceil(ms / 1000))}s`
@@ -66,7 +71,9 @@ export class Permit {
     readonly headers: Readonly<Record<string, string>>,
     /** The budget reservation this call holds (released by its usage record). */
     readonly reservation: { month: string; microUsd: number } | undefined,
-    private readonly tokens: { window: number; charged: number; settle: ((window: number, delta: number) => void) } | undefined,
+    private readonly tokens:
+      | { window: number; charged: number; settle: (window: number, delta: number) => void }
+      | undefined,
     private readonly releaseBudget: (() => void) | undefined,
     private readonly now: () => number,
     /** The call's write-ahead record in the ledger (services/metering.ts); settled by its usage record. */
@@ -142,7 +149,13 @@ export class LimitsService {
    * write-ahead record in the ledger: keys with a budget wait for it (it is the reservation);
    * others may have their response held on it instead (`ctx.deferrable`).
    */
-  async admit(principal: KeyPrincipal, model: CatalogModel, estimate: CallEstimate, log: Pick<Logger, 'error'>, ctx: AdmitContext = {}): Promise<Permit> {
+  async admit(
+    principal: KeyPrincipal,
+    model: CatalogModel,
+    estimate: CallEstimate,
+    log: Pick<Logger, 'error'>,
+    ctx: AdmitContext = {},
+  ): Promise<Permit> {
     const limits = principal.limits
     const budget = limits?.monthlyBudgetMicroUsd ?? undefined
     const soft = limits?.softBudgetMicroUsd ?? undefined
@@ -154,15 +167,34 @@ export class LimitsService {
     const month = utcMonth(now)
     const window = windowStart(now)
     const estimateCost = costMicroUsd(model, {
-      inputTokens: estimate.inputTokens, outputTokens: estimate.maxOutputTokens, cacheReadTokens: 0, cacheWriteTokens: 0,
+      inputTokens: estimate.inputTokens,
+      outputTokens: estimate.maxOutputTokens,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
     })
     const reserve = budget === undefined ? 0 : estimateCost
     const charged = estimate.inputTokens + estimate.requestedOutputTokens
     const { ledger, rateLimits, background, gate } = this.options
-    const defer = ctx.deferrable === true && gate !== undefined && ctx.requestId !== undefined && budget === undefined && soft === undefined
+    const defer =
+      ctx.deferrable === true &&
+      gate !== undefined &&
+      ctx.requestId !== undefined &&
+      budget === undefined &&
+      soft === undefined
     const opening = ledger.open({
-      keyId, owner, modelId: model.id, reserveMicroUsd: reserve, limit: budget, defer, wantSpend: soft !== undefined, requestId: ctx.requestId,
-      estimate: { inputTokens: estimate.inputTokens, outputTokens: estimate.maxOutputTokens, costMicroUsd: estimateCost },
+      keyId,
+      owner,
+      modelId: model.id,
+      reserveMicroUsd: reserve,
+      limit: budget,
+      defer,
+      wantSpend: soft !== undefined,
+      requestId: ctx.requestId,
+      estimate: {
+        inputTokens: estimate.inputTokens,
+        outputTokens: estimate.maxOutputTokens,
+        costMicroUsd: estimateCost,
+      },
     })
     if (rpm === undefined && tpm === undefined && budget === undefined && soft === undefined) {
       const opened = await opening
@@ -173,13 +205,20 @@ export class LimitsService {
 
     const [spent, rate] = await Promise.allSettled([
       opening,
-      rpm !== undefined || tpm !== undefined ? rateLimits.admit({ keyId, window, tokens: charged, rpm, tpm }) : undefined,
+      rpm !== undefined || tpm !== undefined
+        ? rateLimits.admit({ keyId, window, tokens: charged, rpm, tpm })
+        : undefined,
     ])
     const call = spent.status === 'fulfilled' && spent.value.ok ? spent.value.call : undefined
     const admitted = rate.status === 'fulfilled' && rate.value?.ok === true
     const releaseBudget = call ? () => ledger.cancel(call) : undefined
     const refundRate = admitted
-      ? () => background.run({ label: 'ratelimit.refund', details: { keyId, window, tokens: charged }, run: () => rateLimits.adjust(keyId, window, { requests: -1, tokens: -charged }) })
+      ? () =>
+          background.run({
+            label: 'ratelimit.refund',
+            details: { keyId, window, tokens: charged },
+            run: () => rateLimits.adjust(keyId, window, { requests: -1, tokens: -charged }),
+          })
       : undefined
 
     if (spent.status === 'rejected') {
@@ -189,8 +228,14 @@ export class LimitsService {
     if (rate.status === 'rejected') {
       releaseBudget?.()
       log.error({ err: summary(rate.reason) }, 'limits check failed')
-      throw new ApiError(503, 'Usage limits cannot be checked right now; please retry shortly.', 'api_error', 'limits_unavailable', null,
-        { headers: { 'retry-after': '1' } })
+      throw new ApiError(
+        503,
+        'Usage limits cannot be checked right now; please retry shortly.',
+        'api_error',
+        'limits_unavailable',
+        null,
+        { headers: { 'retry-after': '1' } },
+      )
     }
     if (!spent.value.ok) {
       refundRate?.()
@@ -218,11 +263,15 @@ export class LimitsService {
         throw err
       }
     }
-    const settleTokens = tpm !== undefined && admitted
-      ? (w: number, delta: number) => background.run({
-        label: 'ratelimit.correct', details: { keyId, window: w, tokens: delta }, run: () => rateLimits.adjust(keyId, w, { tokens: delta }),
-      })
-      : undefined
+    const settleTokens =
+      tpm !== undefined && admitted
+        ? (w: number, delta: number) =>
+            background.run({
+              label: 'ratelimit.correct',
+              details: { keyId, window: w, tokens: delta },
+              run: () => rateLimits.adjust(keyId, w, { tokens: delta }),
+            })
+        : undefined
     return new Permit(
       headers,
       budget !== undefined && reserve > 0 ? { month, microUsd: reserve } : undefined,
@@ -235,7 +284,12 @@ export class LimitsService {
 }
 
 /** OpenAI's rate-limit headers for the limits the key has (others omitted). */
-function rateHeaders(counts: WindowCounts, rpm: number | undefined, tpm: number | undefined, reset: string): Record<string, string> {
+function rateHeaders(
+  counts: WindowCounts,
+  rpm: number | undefined,
+  tpm: number | undefined,
+  reset: string,
+): Record<string, string> {
   const h: Record<string, string> = {}
   if (rpm !== undefined) {
     h['x-ratelimit-limit-requests'] = String(rpm)
@@ -252,11 +306,17 @@ function rateHeaders(counts: WindowCounts, rpm: number | undefined, tpm: number 
 
 function rateLimited(counts: WindowCounts, rpm: number | undefined, tpm: number | undefined, reset: string): ApiError {
   const byRequests = rpm !== undefined && counts.requests >= rpm
-  const [what, limit, used] = byRequests ? ['requests per minute (RPM)', rpm, counts.requests] : ['tokens per minute (TPM)', tpm!, counts.tokens]
-  return new ApiError(429,
+  const [what, limit, used] = byRequests
+    ? ['requests per minute (RPM)', rpm, counts.requests]
+    : ['tokens per minute (TPM)', tpm!, counts.tokens]
+  return new ApiError(
+    429,
     `Rate limit reached for ${what} on this API key: limit ${limit}, used ${used}. Please try again in ${reset}.`,
-    'rate_limit_error', 'rate_limit_exceeded', null,
-    { headers: { 'retry-after': String(Number.parseInt(reset, 10)), ...rateHeaders(counts, rpm, tpm, reset) } })
+    'rate_limit_error',
+    'rate_limit_exceeded',
+    null,
+    { headers: { 'retry-after': String(Number.parseInt(reset, 10)), ...rateHeaders(counts, rpm, tpm, reset) } },
+  )
 }
 
 function budgetExceeded(budget: number, spend: SpendRecord, month: string): ApiError {
@@ -265,8 +325,9 @@ function budgetExceeded(budget: number, spend: SpendRecord, month: string): ApiE
   const message = exhausted
     ? `This API key has reached its monthly budget of ${usd(budget)} (${usd(spend.costMicroUsd)} spent in ${month}, UTC). It resets at the start of next month.`
     : `This API key's monthly budget of ${usd(budget)} is taken up by calls in flight (${usd(spend.costMicroUsd)} spent in ${month}, UTC). Retry when they finish.`
-  return new ApiError(429, message, 'rate_limit_error', 'budget_exceeded', null,
-    { headers: exhausted ? { 'x-should-retry': 'false' } : { 'retry-after': '2' } })
+  return new ApiError(429, message, 'rate_limit_error', 'budget_exceeded', null, {
+    headers: exhausted ? { 'x-should-retry': 'false' } : { 'retry-after': '2' },
+  })
 }
 
 function summary(err: unknown): object {

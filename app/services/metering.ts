@@ -58,15 +58,24 @@ export interface LedgerOptions {
   now?: () => number
 }
 
-interface QueuedOpen { call: OpenCall; resolve(): void; reject(err: unknown): void }
+interface QueuedOpen {
+  call: OpenCall
+  resolve(): void
+  reject(err: unknown): void
+}
 interface Lane {
-  keyId: string; owner: string; month: string; opens: QueuedOpen[]; settles: Settlement[]
+  keyId: string
+  owner: string
+  month: string
+  opens: QueuedOpen[]
+  settles: Settlement[]
   /** Settles that hold no reservation: they ride on the lane's next write (see SETTLE_LINGER_MS). */
   lingering: Settlement[]
   /** The lingering settles are due (their timer fired, or a flush): written even without an open. */
   due: boolean
   timer: NodeJS.Timeout | undefined
-  inFlight: number; scheduled: boolean
+  inFlight: number
+  scheduled: boolean
 }
 
 /** Open and settle records merged into one write at most (DynamoDB's 4 KB expression limit). */
@@ -87,10 +96,19 @@ const LANE_WRITES = 4
  */
 const SETTLE_LINGER_MS = 20
 
-export const storeUnavailable = () => new ApiError(503, 'Usage metering is unavailable right now; please retry shortly.', 'api_error', 'metering_unavailable', null,
-  { headers: { 'retry-after': '1' } })
-export const overloaded = () => new ApiError(503, 'The gateway is overloaded; please retry shortly.', 'api_error', 'overloaded', null,
-  { headers: { 'retry-after': '1' } })
+export const storeUnavailable = () =>
+  new ApiError(
+    503,
+    'Usage metering is unavailable right now; please retry shortly.',
+    'api_error',
+    'metering_unavailable',
+    null,
+    { headers: { 'retry-after': '1' } },
+  )
+export const overloaded = () =>
+  new ApiError(503, 'The gateway is overloaded; please retry shortly.', 'api_error', 'overloaded', null, {
+    headers: { 'retry-after': '1' },
+  })
 
 /** A unique, time-ordered call id (never the client's request id, which a client can repeat). */
 export const newCallId = (now: number) => `${now.toString(36)}${randomBytes(9).toString('base64url')}`
@@ -136,31 +154,49 @@ export class Ledger implements UsageSink {
    * @throws ApiError 503 when the queue is full or the store cannot be reached.
    */
   async open(req: {
-    keyId: string; owner: string; modelId: string; reserveMicroUsd: number
-    estimate: OpenCall['estimate']; limit?: number; defer: boolean; wantSpend?: boolean; requestId?: string
+    keyId: string
+    owner: string
+    modelId: string
+    reserveMicroUsd: number
+    estimate: OpenCall['estimate']
+    limit?: number
+    defer: boolean
+    wantSpend?: boolean
+    requestId?: string
   }): Promise<{ ok: true; call: LedgerCall; spend?: SpendRecord } | { ok: false; spend: SpendRecord }> {
     if (this.queued >= this.capacity) throw overloaded()
     const now = this.now()
     const month = utcMonth(now)
     const open: OpenCall = {
-      callId: newCallId(now), modelId: req.modelId, day: utcDay(now), leaseUntil: now + this.leaseMs,
-      reserveMicroUsd: req.reserveMicroUsd, estimate: req.estimate,
+      callId: newCallId(now),
+      modelId: req.modelId,
+      day: utcDay(now),
+      leaseUntil: now + this.leaseMs,
+      reserveMicroUsd: req.reserveMicroUsd,
+      estimate: req.estimate,
       // Only a safe request id goes into the record (the app accepts [A-Za-z0-9._:-]{1,128}).
       ...(req.requestId !== undefined && /^[\w.:-]{1,128}$/.test(req.requestId) ? { requestId: req.requestId } : {}),
     }
     this.lazyCheck(req.keyId, month)
     const base = { id: open.callId, keyId: req.keyId, owner: req.owner, month, open }
     if (req.limit !== undefined || req.wantSpend) {
-      const tryOnce = () => this.options.store.write(req.keyId, req.owner, month, { open: [open], limit: req.limit, returnSpend: true })
+      const tryOnce = () =>
+        this.options.store.write(req.keyId, req.owner, month, { open: [open], limit: req.limit, returnSpend: true })
       let out = await this.withStore(tryOnce)
-      if (!out.ok && await this.withStore(() => this.reconcileIfStale(req.keyId, month))) out = await this.withStore(tryOnce)
+      if (!out.ok && (await this.withStore(() => this.reconcileIfStale(req.keyId, month))))
+        out = await this.withStore(tryOnce)
       if (!out.ok) return { ok: false, spend: out.spend! }
       return { ok: true, call: { ...base, durable: Promise.resolve() }, spend: out.spend }
     }
-    const durable = new Promise<void>((resolve, reject) => this.enqueue(req.keyId, req.owner, month, { open: { call: open, resolve, reject } }))
+    const durable = new Promise<void>((resolve, reject) =>
+      this.enqueue(req.keyId, req.owner, month, { open: { call: open, resolve, reject } }),
+    )
     // A store that just failed is not trusted with deferred records: wait, and fail fast.
     if (!req.defer || this.storeDown) await durable
-    else durable.catch(() => { /* the holder of the call observes it */ })
+    else
+      durable.catch(() => {
+        /* the holder of the call observes it */
+      })
     return { ok: true, call: { ...base, durable } }
   }
 
@@ -173,19 +209,35 @@ export class Ledger implements UsageSink {
       return
     }
     const usage = { tokens: event.tokens, costMicroUsd: event.costMicroUsd, estimated: event.estimated === true }
-    this.settleAfterOpen(call, { callId: call.id, modelId: call.open.modelId, day: call.open.day, reserveMicroUsd: call.open.reserveMicroUsd, requestId: call.open.requestId, usage })
+    this.settleAfterOpen(call, {
+      callId: call.id,
+      modelId: call.open.modelId,
+      day: call.open.day,
+      reserveMicroUsd: call.open.reserveMicroUsd,
+      requestId: call.open.requestId,
+      usage,
+    })
   }
 
   /** The call failed unmetered: its record is removed and its reservation released. */
   cancel(call: LedgerCall): void {
-    this.settleAfterOpen(call, { callId: call.id, modelId: call.open.modelId, day: call.open.day, reserveMicroUsd: call.open.reserveMicroUsd })
+    this.settleAfterOpen(call, {
+      callId: call.id,
+      modelId: call.open.modelId,
+      day: call.open.day,
+      reserveMicroUsd: call.open.reserveMicroUsd,
+    })
   }
 
   private settleAfterOpen(call: LedgerCall, s: Settlement): void {
     // Only after the open record is written (same lane, so never merged before it); an open
     // that failed leaves nothing to settle.
     this.waiting++
-    call.durable.then(() => this.enqueue(call.keyId, call.owner, call.month, { settle: s }, s.reserveMicroUsd === 0), () => undefined)
+    call.durable
+      .then(
+        () => this.enqueue(call.keyId, call.owner, call.month, { settle: s }, s.reserveMicroUsd === 0),
+        () => undefined,
+      )
       .finally(() => {
         this.waiting--
         this.wake()
@@ -195,21 +247,56 @@ export class Ledger implements UsageSink {
   private direct(event: UsageEvent): void {
     const now = event.at
     const s: Settlement = {
-      callId: newCallId(now), modelId: event.modelId, day: utcDay(now), reserveMicroUsd: 0,
+      callId: newCallId(now),
+      modelId: event.modelId,
+      day: utcDay(now),
+      reserveMicroUsd: 0,
       usage: { tokens: event.tokens, costMicroUsd: event.costMicroUsd, estimated: event.estimated === true },
     }
     // Open and settle in sequence through the lane: the same exactly-once path as any call.
-    const open: OpenCall = { callId: s.callId, modelId: s.modelId, day: s.day, leaseUntil: now + this.leaseMs, reserveMicroUsd: 0,
-      estimate: { inputTokens: event.tokens.inputTokens, outputTokens: event.tokens.outputTokens, costMicroUsd: event.costMicroUsd } }
-    const durable = new Promise<void>((resolve, reject) => this.enqueue(event.keyId, event.owner, utcMonth(now), { open: { call: open, resolve, reject } }))
-    this.settleAfterOpen({ id: s.callId, keyId: event.keyId, owner: event.owner, month: utcMonth(now), open, durable }, s)
+    const open: OpenCall = {
+      callId: s.callId,
+      modelId: s.modelId,
+      day: s.day,
+      leaseUntil: now + this.leaseMs,
+      reserveMicroUsd: 0,
+      estimate: {
+        inputTokens: event.tokens.inputTokens,
+        outputTokens: event.tokens.outputTokens,
+        costMicroUsd: event.costMicroUsd,
+      },
+    }
+    const durable = new Promise<void>((resolve, reject) =>
+      this.enqueue(event.keyId, event.owner, utcMonth(now), { open: { call: open, resolve, reject } }),
+    )
+    this.settleAfterOpen(
+      { id: s.callId, keyId: event.keyId, owner: event.owner, month: utcMonth(now), open, durable },
+      s,
+    )
   }
 
-  private enqueue(keyId: string, owner: string, month: string, op: { open?: QueuedOpen; settle?: Settlement }, linger = false): void {
+  private enqueue(
+    keyId: string,
+    owner: string,
+    month: string,
+    op: { open?: QueuedOpen; settle?: Settlement },
+    linger = false,
+  ): void {
     const id = `${keyId}\u0000${month}`
     let lane = this.lanes.get(id)
     if (!lane) {
-      lane = { keyId, owner, month, opens: [], settles: [], lingering: [], due: false, timer: undefined, inFlight: 0, scheduled: false }
+      lane = {
+        keyId,
+        owner,
+        month,
+        opens: [],
+        settles: [],
+        lingering: [],
+        due: false,
+        timer: undefined,
+        inFlight: 0,
+        scheduled: false,
+      }
       this.lanes.set(id, lane)
     }
     if (op.open) lane.opens.push(op.open)
@@ -236,7 +323,10 @@ export class Ledger implements UsageSink {
 
   /** Starts writes of the lane's queued records while it has free write slots. */
   private kick(id: string, lane: Lane): void {
-    while ((lane.opens.length > 0 || lane.settles.length > 0 || (lane.due && lane.lingering.length > 0)) && lane.inFlight < LANE_WRITES) {
+    while (
+      (lane.opens.length > 0 || lane.settles.length > 0 || (lane.due && lane.lingering.length > 0)) &&
+      lane.inFlight < LANE_WRITES
+    ) {
       const opens = lane.opens.splice(0, MAX_OPS_PER_WRITE)
       const taken = lane.settles.splice(0, MAX_OPS_PER_WRITE - opens.length)
       // Lingering settles fill the rest of the write.
@@ -276,14 +366,24 @@ export class Ledger implements UsageSink {
 
   /** Drops an idle lane (nothing queued, in flight or waiting). */
   private retire(id: string, lane: Lane): void {
-    if (lane.inFlight === 0 && !lane.scheduled && lane.timer === undefined &&
-      lane.opens.length === 0 && lane.settles.length === 0 && lane.lingering.length === 0 && this.lanes.get(id) === lane) this.lanes.delete(id)
+    if (
+      lane.inFlight === 0 &&
+      !lane.scheduled &&
+      lane.timer === undefined &&
+      lane.opens.length === 0 &&
+      lane.settles.length === 0 &&
+      lane.lingering.length === 0 &&
+      this.lanes.get(id) === lane
+    )
+      this.lanes.delete(id)
   }
 
   private async writeLane(lane: Lane, opens: QueuedOpen[], settles: Settlement[]): Promise<void> {
     const { keyId, owner, month } = lane
     try {
-      await this.retrying('ledger.write', () => this.options.store.write(keyId, owner, month, { open: opens.map((o) => o.call), settle: settles }))
+      await this.retrying('ledger.write', () =>
+        this.options.store.write(keyId, owner, month, { open: opens.map((o) => o.call), settle: settles }),
+      )
       for (const o of opens) o.resolve()
       return
     } catch (err) {
@@ -295,7 +395,10 @@ export class Ledger implements UsageSink {
     // Some call in the batch was settled already (a retry whose first attempt landed, or the
     // sweep): write the opens alone, then each settle on its own; a conflict there is a no-op.
     try {
-      if (opens.length > 0) await this.retrying('ledger.write', () => this.options.store.write(keyId, owner, month, { open: opens.map((o) => o.call) }))
+      if (opens.length > 0)
+        await this.retrying('ledger.write', () =>
+          this.options.store.write(keyId, owner, month, { open: opens.map((o) => o.call) }),
+        )
       for (const o of opens) o.resolve()
     } catch (err) {
       this.lost(opens, [], err, lane)
@@ -315,10 +418,17 @@ export class Ledger implements UsageSink {
     if (opens.length > 0 || settles.length > 0) {
       // Open records never written: those calls are refused (503). Settles not written: the
       // calls stay open and are charged at their estimate when their lease ends.
-      this.options.log.error({
-        task: 'ledger.write', err: errorSummary(err), keyId: lane.keyId, month: lane.month,
-        refusedCalls: opens.map((o) => o.call.callId), unsettledCalls: settles.map((s) => s.callId),
-      }, 'ledger write failed after retries; unsettled calls will be reconciled at their estimate')
+      this.options.log.error(
+        {
+          task: 'ledger.write',
+          err: errorSummary(err),
+          keyId: lane.keyId,
+          month: lane.month,
+          refusedCalls: opens.map((o) => o.call.callId),
+          unsettledCalls: settles.map((s) => s.callId),
+        },
+        'ledger write failed after retries; unsettled calls will be reconciled at their estimate',
+      )
     }
   }
 
@@ -363,14 +473,21 @@ export class Ledger implements UsageSink {
       return
     }
     this.settledSinceFold.delete(id)
-    this.background(id, () => this.options.store.fold(lane.keyId, lane.owner, lane.month, {}, this.foldAt).then(() => undefined))
+    this.background(id, () =>
+      this.options.store.fold(lane.keyId, lane.owner, lane.month, {}, this.foldAt).then(() => undefined),
+    )
   }
 
   /** One background job per key and month at a time (a fold or a reconciliation); awaited by flush(). */
   private background(id: string, job: () => Promise<void>): void {
     if (this.folds.has(id)) return
     const p = job()
-      .catch((err) => this.options.log.warn({ task: 'ledger.fold', err: errorSummary(err) }, 'ledger fold failed; the next one will finish it'))
+      .catch((err) =>
+        this.options.log.warn(
+          { task: 'ledger.fold', err: errorSummary(err) },
+          'ledger fold failed; the next one will finish it',
+        ),
+      )
       .finally(() => {
         this.folds.delete(id)
         this.wake()
@@ -384,7 +501,9 @@ export class Ledger implements UsageSink {
     if (this.checked.has(id)) return
     if (this.checked.size >= 10_000) this.checked.clear()
     this.checked.add(id)
-    this.background(id, async () => { await this.reconcileIfStale(keyId, month) })
+    this.background(id, async () => {
+      await this.reconcileIfStale(keyId, month)
+    })
   }
 
   /** Reconciles the key's month if it holds expired open calls or an unfinished fold. True if it did anything. */
@@ -413,8 +532,21 @@ export class Ledger implements UsageSink {
     for (const c of item.open) {
       if (c.leaseUntil > now) continue
       const s: Settlement = {
-        callId: c.callId, modelId: c.modelId, day: c.day, reserveMicroUsd: c.reserveMicroUsd, requestId: c.requestId,
-        usage: { tokens: { inputTokens: c.estimate.inputTokens, outputTokens: c.estimate.outputTokens, cacheReadTokens: 0, cacheWriteTokens: 0 }, costMicroUsd: c.estimate.costMicroUsd, estimated: true },
+        callId: c.callId,
+        modelId: c.modelId,
+        day: c.day,
+        reserveMicroUsd: c.reserveMicroUsd,
+        requestId: c.requestId,
+        usage: {
+          tokens: {
+            inputTokens: c.estimate.inputTokens,
+            outputTokens: c.estimate.outputTokens,
+            cacheReadTokens: 0,
+            cacheWriteTokens: 0,
+          },
+          costMicroUsd: c.estimate.costMicroUsd,
+          estimated: true,
+        },
       }
       try {
         await store.write(keyId, owner, month, { settle: [s] })
@@ -423,7 +555,8 @@ export class Ledger implements UsageSink {
         if (!(err instanceof LedgerConflict)) throw err
       }
     }
-    if (charged > 0) this.options.log.info?.({ keyId, month, charged }, 'ledger: calls past their lease charged at their estimate')
+    if (charged > 0)
+      this.options.log.info?.({ keyId, month, charged }, 'ledger: calls past their lease charged at their estimate')
     if (opts.fold || item.folding) await store.fold(keyId, owner, month)
     return charged
   }
@@ -434,12 +567,14 @@ export class Ledger implements UsageSink {
     const months = [utcMonth(now), utcMonth(Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth(), 0))]
     let charged = 0
     let next = 0
-    await Promise.all(Array.from({ length: Math.min(concurrency, keys.length) }, async () => {
-      while (next < keys.length) {
-        const key = keys[next++]
-        for (const month of months) charged += await this.reconcile(key.id, month)
-      }
-    }))
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, keys.length) }, async () => {
+        while (next < keys.length) {
+          const key = keys[next++]
+          for (const month of months) charged += await this.reconcile(key.id, month)
+        }
+      }),
+    )
     return { keys: keys.length, charged }
   }
 

@@ -15,14 +15,22 @@ import type { UsageSink } from './usage-sink.js'
 const WRONG_KIND: Record<CatalogModel['kind'], { message: (name: string) => string; code: string }> = {
   // Asked for a chat model, got an embedding model.
   chat: { message: (name) => `The model '${name}' is an embedding model; use /v1/embeddings.`, code: 'model_not_chat' },
-  embedding: { message: (name) => `The model '${name}' is a chat model; use /v1/chat/completions.`, code: 'model_not_embedding' },
+  embedding: {
+    message: (name) => `The model '${name}' is a chat model; use /v1/chat/completions.`,
+    code: 'model_not_embedding',
+  },
 }
 
 /**
  * The served model called `name` (id or alias), of the wanted kind.
  * @throws ApiError 404 unknown (or not served), 403 the key may not use it, 400 wrong kind.
  */
-export function resolveServedModel(registry: ModelRegistry, name: string, principal: KeyPrincipal, kind: CatalogModel['kind']): CatalogModel {
+export function resolveServedModel(
+  registry: ModelRegistry,
+  name: string,
+  principal: KeyPrincipal,
+  kind: CatalogModel['kind'],
+): CatalogModel {
   const model = registry.resolve(name)
   if (!model) throw modelNotFound(name)
   assertModelAllowed(principal, model.id)
@@ -31,7 +39,11 @@ export function resolveServedModel(registry: ModelRegistry, name: string, princi
 }
 
 /** The provider serving `model` (a 404 when this gateway was built without it). */
-export function providerFor<P>(providers: Partial<Record<CatalogModel['provider'], P>>, model: CatalogModel, name: string): P {
+export function providerFor<P>(
+  providers: Partial<Record<CatalogModel['provider'], P>>,
+  model: CatalogModel,
+  name: string,
+): P {
   const provider = providers[model.provider]
   if (!provider) throw modelNotFound(name)
   return provider
@@ -42,25 +54,36 @@ export function providerFor<P>(providers: Partial<Record<CatalogModel['provider'
  * 503 otherwise); sends the x-ratelimit-* headers through the context. Report the call with
  * `meterCall(…, permit)`, or `permit.cancel()` if it fails unmetered.
  */
-export async function admitCall(limits: LimitsService, principal: KeyPrincipal, model: CatalogModel, estimate: CallEstimate,
-  ctx: Pick<CallContext, 'log' | 'setHeaders'> & Partial<Pick<CallContext, 'requestId'>>): Promise<Permit> {
+export async function admitCall(
+  limits: LimitsService,
+  principal: KeyPrincipal,
+  model: CatalogModel,
+  estimate: CallEstimate,
+  ctx: Pick<CallContext, 'log' | 'setHeaders'> & Partial<Pick<CallContext, 'requestId'>>,
+): Promise<Permit> {
   // A context that can still set headers has a response that has not started: the app's
   // response gate can hold it until the call's write-ahead record is durable.
-  const permit = await limits.admit(principal, model, estimate, ctx.log, { requestId: ctx.requestId, deferrable: ctx.setHeaders !== undefined })
+  const permit = await limits.admit(principal, model, estimate, ctx.log, {
+    requestId: ctx.requestId,
+    deferrable: ctx.setHeaders !== undefined,
+  })
   if (Object.keys(permit.headers).length > 0) ctx.setHeaders?.(permit.headers)
   return permit
 }
 
 /** Reports one finished call to the usage sink, priced from the catalog, and settles its permit. */
-export function meterCall(sink: UsageSink, call: {
-  model: CatalogModel
-  tokens: TokenUsage
-  principal: KeyPrincipal
-  ctx: Pick<CallContext, 'requestId'>
-  at: number
-  estimated?: boolean
-  permit?: Permit
-}): void {
+export function meterCall(
+  sink: UsageSink,
+  call: {
+    model: CatalogModel
+    tokens: TokenUsage
+    principal: KeyPrincipal
+    ctx: Pick<CallContext, 'requestId'>
+    at: number
+    estimated?: boolean
+    permit?: Permit
+  },
+): void {
   call.permit?.settle(call.tokens)
   sink.record({
     keyId: call.principal.keyId,

@@ -71,12 +71,17 @@ export class ResponsesService {
    */
   async history(previousId: string, principal: KeyPrincipal): Promise<History> {
     const previous = await this.record(previousId, principal, 'previous_response_id')
-    const earlier = previous.chain.length > 0 ? await this.options.store.getMany(previous.chain) : new Map<string, StoredResponse>()
+    const earlier =
+      previous.chain.length > 0 ? await this.options.store.getMany(previous.chain) : new Map<string, StoredResponse>()
     const items: Item[] = []
     for (const id of previous.chain) {
       const r = earlier.get(id)
       if (!this.visible(r, principal)) {
-        throw notFound(`Response '${previousId}' continues response '${id}', which no longer exists (deleted or expired).`, 'response_not_found', 'previous_response_id')
+        throw notFound(
+          `Response '${previousId}' continues response '${id}', which no longer exists (deleted or expired).`,
+          'response_not_found',
+          'previous_response_id',
+        )
       }
       items.push(...turnItems(r.body))
     }
@@ -88,33 +93,53 @@ export class ResponsesService {
    * `item_reference` items replaced by the stored items they name (item ids name their response:
    * `responseOf`). Unknown ids → 404.
    */
-  async resolveReferences(items: Item[], principal: KeyPrincipal, responseOf: (itemId: string) => string | undefined): Promise<Item[]> {
+  async resolveReferences(
+    items: Item[],
+    principal: KeyPrincipal,
+    responseOf: (itemId: string) => string | undefined,
+  ): Promise<Item[]> {
     if (!items.some((i) => i.type === 'item_reference')) return items
     const cache = new Map<string, Promise<StoredResponse>>()
-    return Promise.all(items.map(async (item, n) => {
-      if (item.type !== 'item_reference') return item
-      const id = String(item.id)
-      const owner = responseOf(id)
-      const notThere = notFound(`Item with id '${id}' not found.`, 'item_not_found', `input[${n}].id`)
-      if (!owner) throw notThere
-      let p = cache.get(owner)
-      if (!p) cache.set(owner, p = this.record(owner, principal, `input[${n}].id`))
-      const found = turnItems((await p.catch(() => { throw notThere })).body).find((i) => i.id === id)
-      if (!found) throw notThere
-      return found
-    }))
+    return Promise.all(
+      items.map(async (item, n) => {
+        if (item.type !== 'item_reference') return item
+        const id = String(item.id)
+        const owner = responseOf(id)
+        const notThere = notFound(`Item with id '${id}' not found.`, 'item_not_found', `input[${n}].id`)
+        if (!owner) throw notThere
+        let p = cache.get(owner)
+        if (!p) cache.set(owner, (p = this.record(owner, principal, `input[${n}].id`)))
+        const found = turnItems(
+          (
+            await p.catch(() => {
+              throw notThere
+            })
+          ).body,
+        ).find((i) => i.id === id)
+        if (!found) throw notThere
+        return found
+      }),
+    )
   }
 
   async save(record: { id: string; principal: KeyPrincipal; chain: string[]; body: StoredBody }): Promise<void> {
     const now = this.now()
     await this.options.store.put({
-      id: record.id, keyId: record.principal.keyId, createdAt: now,
-      expiresAt: Math.floor(now / 1000) + this.options.ttlSeconds, chain: record.chain, body: record.body,
+      id: record.id,
+      keyId: record.principal.keyId,
+      createdAt: now,
+      expiresAt: Math.floor(now / 1000) + this.options.ttlSeconds,
+      chain: record.chain,
+      body: record.body,
     })
   }
 
   /** A page of the response's input items (OpenAI's cursor pagination; newest first by default). */
-  async inputItems(id: string, principal: KeyPrincipal, q: { after?: string; limit?: number; order?: 'asc' | 'desc' }): Promise<ItemPage> {
+  async inputItems(
+    id: string,
+    principal: KeyPrincipal,
+    q: { after?: string; limit?: number; order?: 'asc' | 'desc' },
+  ): Promise<ItemPage> {
     const { input } = (await this.record(id, principal)).body
     const ordered = q.order === 'asc' ? input : [...input].reverse()
     let start = 0
@@ -126,7 +151,8 @@ export class ResponsesService {
     const limit = q.limit ?? 20
     const data = ordered.slice(start, start + limit)
     return {
-      object: 'list', data,
+      object: 'list',
+      data,
       first_id: (data[0]?.id as string | undefined) ?? null,
       last_id: (data.at(-1)?.id as string | undefined) ?? null,
       has_more: start + limit < ordered.length,

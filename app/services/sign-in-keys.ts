@@ -45,14 +45,24 @@ export class SignInKeys {
     const record = await this.record(user)
     if (record.owner !== user.sub) throw unauthorized('This sign-in cannot be used for model calls.', 'invalid_token')
     if (record.status !== 'active') {
-      throw forbidden('Your MCP sign-in key has been revoked; ask an administrator, or connect with an API key.', 'revoked_api_key')
+      throw forbidden(
+        'Your MCP sign-in key has been revoked; ask an administrator, or connect with an API key.',
+        'revoked_api_key',
+      )
     }
     if (record.expires !== null && Date.parse(record.expires) <= this.now()) {
-      throw forbidden('Your MCP sign-in key has expired; ask an administrator, or connect with an API key.', 'expired_api_key')
+      throw forbidden(
+        'Your MCP sign-in key has expired; ask an administrator, or connect with an API key.',
+        'expired_api_key',
+      )
     }
     const limits = pickLimits(record)
     return {
-      kind: 'api-key', keyId: record.id, owner: record.owner, name: record.name, models: record.models,
+      kind: 'api-key',
+      keyId: record.id,
+      owner: record.owner,
+      name: record.name,
+      models: record.models,
       ...(Object.keys(limits).length > 0 ? { limits } : {}),
     }
   }

@@ -7,7 +7,15 @@ import type { Static } from 'typebox'
 import { badRequest } from '../errors.js'
 import type { CountersObject, UsageResponse } from '../schemas/usage.js'
 import type { KeyLimits } from '../store/keys.js'
-import { COUNTER_FIELDS, utcMonth, zeroCounters, type Granularity, type UsageCounters, type UsageRow, type UsageStore } from '../store/usage.js'
+import {
+  COUNTER_FIELDS,
+  utcMonth,
+  zeroCounters,
+  type Granularity,
+  type UsageCounters,
+  type UsageRow,
+  type UsageStore,
+} from '../store/usage.js'
 
 export type { Granularity, UsageCounters } from '../store/usage.js'
 
@@ -107,7 +115,8 @@ const KEY_CONCURRENCY = 8
 function parsePeriod(value: string, param: string, edge: 'from' | 'to', granularity: Granularity): string {
   const m = DAY.exec(value)
   const month = m ? Number(m[2]) : 0
-  if (!m || month < 1 || month > 12) throw badRequest(`'${param}' must be a date YYYY-MM-DD or a month YYYY-MM; got '${value}'.`, param, 'invalid_value')
+  if (!m || month < 1 || month > 12)
+    throw badRequest(`'${param}' must be a date YYYY-MM-DD or a month YYYY-MM; got '${value}'.`, param, 'invalid_value')
   const last = new Date(Date.UTC(Number(m[1]), month, 0)).getUTCDate()
   if (m[3] !== undefined && (Number(m[3]) < 1 || Number(m[3]) > last)) {
     throw badRequest(`'${param}' is not a calendar date: '${value}'.`, param, 'invalid_value')
@@ -123,17 +132,32 @@ const monthOf = (index: number) => `${Math.floor(index / 12)}-${String((index % 
  * The query's inclusive range in periods of its granularity, defaults applied.
  * @throws ApiError 400 (param `from` / `to`) for malformed or impossible dates, from > to, or too long a range.
  */
-export function usageRange(q: Pick<UsageQuery, 'granularity' | 'from' | 'to'>, now: number, max = { days: 366, months: 120 }): { from: string; to: string } {
+export function usageRange(
+  q: Pick<UsageQuery, 'granularity' | 'from' | 'to'>,
+  now: number,
+  max = { days: 366, months: 120 },
+): { from: string; to: string } {
   const g = q.granularity
-  const to = q.to !== undefined ? parsePeriod(q.to, 'to', 'to', g) : g === 'day' ? new Date(now).toISOString().slice(0, 10) : utcMonth(now)
-  const from = q.from !== undefined ? parsePeriod(q.from, 'from', 'from', g)
-    : g === 'day' ? `${to.slice(0, 7)}-01` : monthOf(monthIndex(to) - 11)
+  const to =
+    q.to !== undefined
+      ? parsePeriod(q.to, 'to', 'to', g)
+      : g === 'day'
+        ? new Date(now).toISOString().slice(0, 10)
+        : utcMonth(now)
+  const from =
+    q.from !== undefined
+      ? parsePeriod(q.from, 'from', 'from', g)
+      : g === 'day'
+        ? `${to.slice(0, 7)}-01`
+        : monthOf(monthIndex(to) - 11)
   if (from > to) throw badRequest(`'from' (${from}) is after 'to' (${to}).`, 'from', 'invalid_value')
-  const span = g === 'day'
-    ? (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000 + 1
-    : monthIndex(to) - monthIndex(from) + 1
+  const span =
+    g === 'day'
+      ? (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000 + 1
+      : monthIndex(to) - monthIndex(from) + 1
   const limit = g === 'day' ? max.days : max.months
-  if (span > limit) throw badRequest(`The range is ${span} ${g}s; at most ${limit} are allowed per query.`, 'from', 'range_too_long')
+  if (span > limit)
+    throw badRequest(`The range is ${span} ${g}s; at most ${limit} are allowed per query.`, 'from', 'range_too_long')
   return { from, to }
 }
 
@@ -141,7 +165,8 @@ function add(into: UsageCounters, c: UsageCounters): void {
   for (const f of COUNTER_FIELDS) into[f] += c[f]
 }
 
-const byCostThenName = (a: ModelUsage, b: ModelUsage) => b.costMicroUsd - a.costMicroUsd || a.model.localeCompare(b.model)
+const byCostThenName = (a: ModelUsage, b: ModelUsage) =>
+  b.costMicroUsd - a.costMicroUsd || a.model.localeCompare(b.model)
 
 /** Aggregates stored rows into a report (totals, per model, per period). */
 export function aggregate(rows: readonly UsageRow[], granularity: Granularity, from: string, to: string): UsageReport {
@@ -152,19 +177,23 @@ export function aggregate(rows: readonly UsageRow[], granularity: Granularity, f
     const counters = Object.fromEntries(COUNTER_FIELDS.map((f) => [f, row[f]])) as unknown as UsageCounters
     add(totals, counters)
     let m = models.get(row.modelId)
-    if (!m) models.set(row.modelId, m = { model: row.modelId, ...zeroCounters() })
+    if (!m) models.set(row.modelId, (m = { model: row.modelId, ...zeroCounters() }))
     add(m, counters)
     let p = periods.get(row.period)
-    if (!p) periods.set(row.period, p = { totals: zeroCounters(), models: new Map() })
+    if (!p) periods.set(row.period, (p = { totals: zeroCounters(), models: new Map() }))
     add(p.totals, counters)
     let pm = p.models.get(row.modelId)
-    if (!pm) p.models.set(row.modelId, pm = { model: row.modelId, ...zeroCounters() })
+    if (!pm) p.models.set(row.modelId, (pm = { model: row.modelId, ...zeroCounters() }))
     add(pm, counters)
   }
   return {
-    granularity, from, to, totals,
+    granularity,
+    from,
+    to,
+    totals,
     models: [...models.values()].sort(byCostThenName),
-    periods: [...periods.entries()].sort(([a], [b]) => a.localeCompare(b))
+    periods: [...periods.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
       .map(([period, p]) => ({ period, totals: p.totals, models: [...p.models.values()].sort(byCostThenName) })),
   }
 }
@@ -180,7 +209,10 @@ export class UsageService {
    * period. @throws ApiError 400 for a bad range (see usageRange).
    */
   async query(q: UsageQuery): Promise<UsageReport> {
-    const { from, to } = usageRange(q, this.now(), { days: this.options.maxDays ?? 366, months: this.options.maxMonths ?? 120 })
+    const { from, to } = usageRange(q, this.now(), {
+      days: this.options.maxDays ?? 366,
+      months: this.options.maxMonths ?? 120,
+    })
     if (q.keyId !== undefined && q.owner === undefined) {
       await this.reconcile(q.keyId, from, to)
       return aggregate(await this.options.store.rows(q.keyId, q.granularity, from, to), q.granularity, from, to)
@@ -190,18 +222,30 @@ export class UsageService {
     const perKey: Array<{ key: (typeof keys)[number]; rows: UsageRow[] }> = []
     for (let i = 0; i < keys.length; i += KEY_CONCURRENCY) {
       const batch = keys.slice(i, i + KEY_CONCURRENCY)
-      perKey.push(...await Promise.all(batch.map(async (key) => {
-        await this.reconcile(key.id, from, to)
-        return { key, rows: await this.options.store.rows(key.id, q.granularity, from, to) }
-      })))
+      perKey.push(
+        ...(await Promise.all(
+          batch.map(async (key) => {
+            await this.reconcile(key.id, from, to)
+            return { key, rows: await this.options.store.rows(key.id, q.granularity, from, to) }
+          }),
+        )),
+      )
     }
-    const report = aggregate(perKey.flatMap((k) => k.rows), q.granularity, from, to)
+    const report = aggregate(
+      perKey.flatMap((k) => k.rows),
+      q.granularity,
+      from,
+      to,
+    )
     if (q.keyId === undefined) {
-      report.keys = perKey.filter((k) => k.rows.length > 0).map(({ key, rows }) => {
-        const totals = zeroCounters()
-        for (const r of rows) add(totals, r)
-        return { keyId: key.id, owner: key.owner, ...(key.name !== undefined ? { name: key.name } : {}), totals }
-      }).sort((a, b) => b.totals.costMicroUsd - a.totals.costMicroUsd || a.keyId.localeCompare(b.keyId))
+      report.keys = perKey
+        .filter((k) => k.rows.length > 0)
+        .map(({ key, rows }) => {
+          const totals = zeroCounters()
+          for (const r of rows) add(totals, r)
+          return { keyId: key.id, owner: key.owner, ...(key.name !== undefined ? { name: key.name } : {}), totals }
+        })
+        .sort((a, b) => b.totals.costMicroUsd - a.totals.costMicroUsd || a.keyId.localeCompare(b.keyId))
     }
     return report
   }
@@ -258,7 +302,10 @@ function wireCounters(c: UsageCounters): Static<typeof CountersObject> {
 const modelRow = (m: ModelUsage) => ({ model: m.model, ...wireCounters(m) })
 
 /** A usage report (plus, for one key, its budget and limits) in the wire shape. */
-export function usageBody(report: UsageReport, extra: { keyId?: string; owner?: string; budget?: BudgetStatus; limits?: KeyLimits } = {}): UsageResponse {
+export function usageBody(
+  report: UsageReport,
+  extra: { keyId?: string; owner?: string; budget?: BudgetStatus; limits?: KeyLimits } = {},
+): UsageResponse {
   const body: UsageResponse = {
     object: 'usage',
     ...(extra.keyId !== undefined ? { key_id: extra.keyId } : {}),
@@ -268,10 +315,19 @@ export function usageBody(report: UsageReport, extra: { keyId?: string; owner?: 
     to: report.to,
     totals: wireCounters(report.totals),
     models: report.models.map(modelRow),
-    periods: report.periods.map((p) => ({ period: p.period, totals: wireCounters(p.totals), models: p.models.map(modelRow) })),
+    periods: report.periods.map((p) => ({
+      period: p.period,
+      totals: wireCounters(p.totals),
+      models: p.models.map(modelRow),
+    })),
   }
   if (report.keys) {
-    body.keys = report.keys.map((k) => ({ key_id: k.keyId, owner: k.owner, ...(k.name !== undefined ? { name: k.name } : {}), totals: wireCounters(k.totals) }))
+    body.keys = report.keys.map((k) => ({
+      key_id: k.keyId,
+      owner: k.owner,
+      ...(k.name !== undefined ? { name: k.name } : {}),
+      totals: wireCounters(k.totals),
+    }))
   }
   if (extra.budget) {
     const b = extra.budget

@@ -35,13 +35,15 @@ export interface AuditRecord extends AuditEntry {
 }
 
 /** Field names that never reach the audit table, at any depth. */
-const SECRET_FIELDS = /^(key|apiKey|secret|secretHash|previousSecretHash|password|temporaryPassword|token|accessToken|refreshToken|idToken|authorization)$/i
+const SECRET_FIELDS =
+  /^(key|apiKey|secret|secretHash|previousSecretHash|password|temporaryPassword|token|accessToken|refreshToken|idToken|authorization)$/i
 
 export function withoutSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutSecrets)
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(value)) if (!SECRET_FIELDS.test(k) && v !== undefined) out[k] = withoutSecrets(v)
+    for (const [k, v] of Object.entries(value))
+      if (!SECRET_FIELDS.test(k) && v !== undefined) out[k] = withoutSecrets(v)
     return out
   }
   return value
@@ -50,21 +52,31 @@ export function withoutSecrets(value: unknown): unknown {
 const month = (iso: string) => iso.slice(0, 7)
 
 export class AuditStore {
-  constructor(private readonly doc: DynamoDBDocumentClient, private readonly tableName: string, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async write(entry: AuditEntry): Promise<AuditRecord> {
     const at = new Date(this.now()).toISOString()
     const record: AuditRecord = {
-      id: randomUUID(), at, who: entry.who, action: entry.action, target: entry.target,
+      id: randomUUID(),
+      at,
+      who: entry.who,
+      action: entry.action,
+      target: entry.target,
       details: withoutSecrets(entry.details ?? {}) as Record<string, unknown>,
       ...(entry.requestId ? { requestId: entry.requestId } : {}),
     }
     try {
-      await this.doc.send(new PutCommand({
-        TableName: this.tableName,
-        Item: { pk: `audit#${month(at)}`, sk: `${at}#${record.id}`, ...record },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }))
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `audit#${month(at)}`, sk: `${at}#${record.id}`, ...record },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      )
     } catch (err) {
       // A random UUID collided: astronomically unlikely, and never an overwrite.
       if (err instanceof ConditionalCheckFailedException) return this.write(entry)
@@ -79,14 +91,16 @@ export class AuditStore {
     for (let m = month(q.to); m >= month(q.from) && out.length < q.limit; m = previousMonth(m)) {
       let ExclusiveStartKey: Record<string, unknown> | undefined
       do {
-        const page = await this.doc.send(new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-          ExpressionAttributeValues: { ':pk': `audit#${m}`, ':from': q.from, ':to': `${q.to}~` },
-          ScanIndexForward: false,
-          Limit: q.limit - out.length,
-          ExclusiveStartKey,
-        }))
+        const page = await this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+            ExpressionAttributeValues: { ':pk': `audit#${m}`, ':from': q.from, ':to': `${q.to}~` },
+            ScanIndexForward: false,
+            Limit: q.limit - out.length,
+            ExclusiveStartKey,
+          }),
+        )
         for (const item of page.Items ?? []) {
           const { pk: _pk, sk: _sk, ...record } = item
           out.push(record as AuditRecord)

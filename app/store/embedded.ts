@@ -24,10 +24,11 @@ export async function startEmbeddedDynamo(path?: string, port = 0): Promise<Embe
   const bound = (server.address() as AddressInfo).port
   return {
     endpoint: `http://127.0.0.1:${bound}`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve())
-      // dynalite keeps idle keep-alive sockets open; drop them so close() returns promptly.
-      ;(server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.()
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        // dynalite keeps idle keep-alive sockets open; drop them so close() returns promptly.
+        ;(server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.()
+      }),
   }
 }

@@ -5,7 +5,11 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb'
 import {
-  GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb'
 import { KEYS_BY_OWNER_INDEX } from './tables.js'
@@ -66,16 +70,21 @@ export class KeyConflictError extends Error {
 }
 
 export class KeyStore {
-  constructor(private readonly doc: DynamoDBDocumentClient, private readonly tableName: string) {}
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
 
   /** Creates a key record; fails with KeyExistsError rather than overwrite an id. */
   async create(record: ApiKeyRecord): Promise<void> {
     try {
-      await this.doc.send(new PutCommand({
-        TableName: this.tableName,
-        Item: record,
-        ConditionExpression: 'attribute_not_exists(id)',
-      }))
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: record,
+          ConditionExpression: 'attribute_not_exists(id)',
+        }),
+      )
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) throw new KeyExistsError(`key id ${record.id} exists`)
       throw err
@@ -92,16 +101,19 @@ export class KeyStore {
     const items: ApiKeyRecord[] = []
     let ExclusiveStartKey: Record<string, unknown> | undefined
     do {
-      const out = owner === undefined
-        ? await this.doc.send(new ScanCommand({ TableName: this.tableName, ExclusiveStartKey }))
-        : await this.doc.send(new QueryCommand({
-          TableName: this.tableName,
-          IndexName: KEYS_BY_OWNER_INDEX,
-          KeyConditionExpression: '#owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':owner': owner },
-          ExclusiveStartKey,
-        }))
+      const out =
+        owner === undefined
+          ? await this.doc.send(new ScanCommand({ TableName: this.tableName, ExclusiveStartKey }))
+          : await this.doc.send(
+              new QueryCommand({
+                TableName: this.tableName,
+                IndexName: KEYS_BY_OWNER_INDEX,
+                KeyConditionExpression: '#owner = :owner',
+                ExpressionAttributeNames: { '#owner': 'owner' },
+                ExpressionAttributeValues: { ':owner': owner },
+                ExclusiveStartKey,
+              }),
+            )
       items.push(...(out.Items as ApiKeyRecord[]))
       ExclusiveStartKey = out.LastEvaluatedKey
     } while (ExclusiveStartKey)
@@ -128,18 +140,21 @@ export class KeyStore {
       }
     }
     try {
-      const out = await this.doc.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: { id },
-        UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
-        ConditionExpression: 'attribute_exists(id) AND #status = :active',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-      }))
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+          ConditionExpression: 'attribute_exists(id) AND #status = :active',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      )
       return out.Attributes as ApiKeyRecord
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) throw new KeyConflictError(`key ${id} does not exist or is revoked`)
+      if (err instanceof ConditionalCheckFailedException)
+        throw new KeyConflictError(`key ${id} does not exist or is revoked`)
       throw err
     }
   }
@@ -149,26 +164,37 @@ export class KeyStore {
    * (none when graceUntil is undefined). Conditional on the secret still being `expectedHash`, so
    * two concurrent rotations cannot both succeed. KeyConflictError otherwise.
    */
-  async rotate(id: string, r: { expectedHash: string; newHash: string; graceUntil: string | undefined; at: string }): Promise<ApiKeyRecord> {
-    const values: Record<string, unknown> = { ':active': 'active', ':expected': r.expectedHash, ':new': r.newHash, ':at': r.at }
+  async rotate(
+    id: string,
+    r: { expectedHash: string; newHash: string; graceUntil: string | undefined; at: string },
+  ): Promise<ApiKeyRecord> {
+    const values: Record<string, unknown> = {
+      ':active': 'active',
+      ':expected': r.expectedHash,
+      ':new': r.newHash,
+      ':at': r.at,
+    }
     let update = 'SET secretHash = :new, rotatedAt = :at, updatedAt = :at'
     if (r.graceUntil !== undefined) {
       update += ', previousSecretHash = :expected, graceUntil = :grace'
       values[':grace'] = r.graceUntil
     } else update += ' REMOVE previousSecretHash, graceUntil'
     try {
-      const out = await this.doc.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: { id },
-        UpdateExpression: update,
-        ConditionExpression: 'attribute_exists(id) AND #status = :active AND secretHash = :expected',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-      }))
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression: update,
+          ConditionExpression: 'attribute_exists(id) AND #status = :active AND secretHash = :expected',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      )
       return out.Attributes as ApiKeyRecord
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) throw new KeyConflictError(`key ${id} changed, does not exist or is revoked`)
+      if (err instanceof ConditionalCheckFailedException)
+        throw new KeyConflictError(`key ${id} changed, does not exist or is revoked`)
       throw err
     }
   }
@@ -176,15 +202,17 @@ export class KeyStore {
   /** Marks a key revoked; returns the updated record, or undefined if there is no such key. */
   async revoke(id: string, at: string): Promise<ApiKeyRecord | undefined> {
     try {
-      const out = await this.doc.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: { id },
-        UpdateExpression: 'SET #status = :revoked, revokedAt = if_not_exists(revokedAt, :at)',
-        ConditionExpression: 'attribute_exists(id)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':revoked': 'revoked', ':at': at },
-        ReturnValues: 'ALL_NEW',
-      }))
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression: 'SET #status = :revoked, revokedAt = if_not_exists(revokedAt, :at)',
+          ConditionExpression: 'attribute_exists(id)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':revoked': 'revoked', ':at': at },
+          ReturnValues: 'ALL_NEW',
+        }),
+      )
       return out.Attributes as ApiKeyRecord
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) return undefined

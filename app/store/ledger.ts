@@ -73,7 +73,10 @@ export interface LedgerItem {
 }
 
 /** Bucket sort key → counters to add, under the fold's sequence number. */
-export interface FoldBatch { seq: number; buckets: Record<string, UsageCounters & { period: string; modelId: string }> }
+export interface FoldBatch {
+  seq: number
+  buckets: Record<string, UsageCounters & { period: string; modelId: string }>
+}
 
 /** Thrown by a conditional write whose condition failed; a normal outcome, not an error. */
 export class LedgerConflict extends Error {
@@ -91,29 +94,61 @@ const SETTLED = 's:'
 export const FOLD_BATCH = 100
 
 const encodeOpen = (c: OpenCall) =>
-  [c.modelId, c.day, c.leaseUntil, c.reserveMicroUsd, c.estimate.inputTokens, c.estimate.outputTokens, c.estimate.costMicroUsd, c.requestId ?? ''].join('|')
+  [
+    c.modelId,
+    c.day,
+    c.leaseUntil,
+    c.reserveMicroUsd,
+    c.estimate.inputTokens,
+    c.estimate.outputTokens,
+    c.estimate.costMicroUsd,
+    c.requestId ?? '',
+  ].join('|')
 
 function decodeOpen(callId: string, v: string): OpenCall {
   const [modelId, day, lease, reserve, inTok, outTok, cost, requestId] = v.split('|')
   return {
-    callId, modelId, day, leaseUntil: Number(lease), reserveMicroUsd: Number(reserve),
+    callId,
+    modelId,
+    day,
+    leaseUntil: Number(lease),
+    reserveMicroUsd: Number(reserve),
     estimate: { inputTokens: Number(inTok), outputTokens: Number(outTok), costMicroUsd: Number(cost) },
     ...(requestId ? { requestId } : {}),
   }
 }
 
-const SETTLED_FIELDS = ['inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'costMicroUsd', 'estimatedRequests'] as const
+const SETTLED_FIELDS = [
+  'inputTokens',
+  'outputTokens',
+  'cacheReadTokens',
+  'cacheWriteTokens',
+  'costMicroUsd',
+  'estimatedRequests',
+] as const
 
 function encodeSettled(s: Settlement & { usage: NonNullable<Settlement['usage']> }): string {
   const t = s.usage.tokens
-  return [s.modelId, s.day, t.inputTokens, t.outputTokens, t.cacheReadTokens, t.cacheWriteTokens, s.usage.costMicroUsd, s.usage.estimated ? 1 : 0, s.requestId ?? ''].join('|')
+  return [
+    s.modelId,
+    s.day,
+    t.inputTokens,
+    t.outputTokens,
+    t.cacheReadTokens,
+    t.cacheWriteTokens,
+    s.usage.costMicroUsd,
+    s.usage.estimated ? 1 : 0,
+    s.requestId ?? '',
+  ].join('|')
 }
 
 function decodeSettled(callId: string, v: string): SettledCall {
   const [modelId, day, ...nums] = v.split('|')
   const counters = zeroCounters()
   counters.requests = 1
-  SETTLED_FIELDS.forEach((f, i) => { counters[f] = Number(nums[i] ?? 0) })
+  SETTLED_FIELDS.forEach((f, i) => {
+    counters[f] = Number(nums[i] ?? 0)
+  })
   const requestId = nums[SETTLED_FIELDS.length]
   return { callId, modelId, day, counters, ...(requestId ? { requestId } : {}) }
 }
@@ -129,7 +164,10 @@ function base(keyId: string, owner: string, month: string) {
 }
 
 export class LedgerStore {
-  constructor(private readonly doc: DynamoDBDocumentClient, private readonly tableName: string) {}
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
 
   /**
    * One write for a key's month: opens `open` (write-ahead records) and settles `settle`.
@@ -138,8 +176,12 @@ export class LedgerStore {
    * their open record: if any is gone (settled already), nothing is written and
    * LedgerConflict is thrown — the caller retries them one by one.
    */
-  async write(keyId: string, owner: string, month: string, ops: { open?: readonly OpenCall[]; settle?: readonly Settlement[]; limit?: number; returnSpend?: boolean }):
-  Promise<{ ok: boolean; spend?: SpendRecord }> {
+  async write(
+    keyId: string,
+    owner: string,
+    month: string,
+    ops: { open?: readonly OpenCall[]; settle?: readonly Settlement[]; limit?: number; returnSpend?: boolean },
+  ): Promise<{ ok: boolean; spend?: SpendRecord }> {
     const b = base(keyId, owner, month)
     const removes: string[] = []
     const conditions: string[] = []
@@ -178,15 +220,17 @@ export class LedgerStore {
     b.values[':cost'] = cost
     const expression = `SET ${b.sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''} ADD committedMicroUsd :committed, costMicroUsd :cost`
     try {
-      const out = await this.doc.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: b.Key,
-        UpdateExpression: expression,
-        ...(conditions.length ? { ConditionExpression: conditions.join(' AND ') } : {}),
-        ExpressionAttributeNames: b.names,
-        ExpressionAttributeValues: b.values,
-        ReturnValues: ops.returnSpend ? 'UPDATED_NEW' : 'NONE',
-      }))
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: b.Key,
+          UpdateExpression: expression,
+          ...(conditions.length ? { ConditionExpression: conditions.join(' AND ') } : {}),
+          ExpressionAttributeNames: b.names,
+          ExpressionAttributeValues: b.values,
+          ReturnValues: ops.returnSpend ? 'UPDATED_NEW' : 'NONE',
+        }),
+      )
       return { ok: true, ...(ops.returnSpend ? { spend: toSpend(out.Attributes) } : {}) }
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err
@@ -200,7 +244,9 @@ export class LedgerStore {
 
   /** The ledger item of a key's month, parsed (strongly consistent), or undefined. */
   async read(keyId: string, month: string): Promise<LedgerItem | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: pkOf(keyId), sk: skOf(month) }, ConsistentRead: true }))
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: pkOf(keyId), sk: skOf(month) }, ConsistentRead: true }),
+    )
     const item = out.Item
     if (!item) return undefined
     const open: OpenCall[] = []
@@ -210,8 +256,12 @@ export class LedgerStore {
       else if (name.startsWith(SETTLED)) settled.push(decodeSettled(name.slice(SETTLED.length), String(v)))
     }
     return {
-      owner: String(item.owner ?? ''), spend: toSpend(item), open, settled, foldSeq: Number(item.foldSeq ?? 0),
-      folding: typeof item.folding === 'string' ? JSON.parse(item.folding) as FoldBatch : undefined,
+      owner: String(item.owner ?? ''),
+      spend: toSpend(item),
+      open,
+      settled,
+      foldSeq: Number(item.foldSeq ?? 0),
+      folding: typeof item.folding === 'string' ? (JSON.parse(item.folding) as FoldBatch) : undefined,
     }
   }
 
@@ -236,24 +286,31 @@ export class LedgerStore {
       const seq = item.foldSeq + 1
       const folding: FoldBatch = { seq, buckets: {} }
       for (const s of batch) {
-        for (const [g, period] of [['day', s.day], ['month', month]] as const) {
+        for (const [g, period] of [
+          ['day', s.day],
+          ['month', month],
+        ] as const) {
           const sk = `${g}#${period}#${s.modelId}`
-          const into = folding.buckets[sk] ??= { ...zeroCounters(), period, modelId: s.modelId }
+          const into = (folding.buckets[sk] ??= { ...zeroCounters(), period, modelId: s.modelId })
           for (const f of COUNTER_FIELDS) into[f] += s.counters[f]
         }
       }
       const names: Record<string, string> = { '#folding': 'folding', '#seq': 'foldSeq' }
-      batch.forEach((s, i) => { names[`#s${i}`] = SETTLED + s.callId })
+      batch.forEach((s, i) => {
+        names[`#s${i}`] = SETTLED + s.callId
+      })
       try {
         // Move the batch out of the settled set and into `folding`, only if nobody else folded meanwhile.
-        await this.doc.send(new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: pkOf(keyId), sk: skOf(month) },
-          UpdateExpression: `SET #folding = :folding, #seq = :seq REMOVE ${batch.map((_, i) => `#s${i}`).join(', ')}`,
-          ConditionExpression: 'attribute_not_exists(#folding) AND (attribute_not_exists(#seq) OR #seq = :prev)',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ':folding': JSON.stringify(folding), ':seq': seq, ':prev': item.foldSeq },
-        }))
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: pkOf(keyId), sk: skOf(month) },
+            UpdateExpression: `SET #folding = :folding, #seq = :seq REMOVE ${batch.map((_, i) => `#s${i}`).join(', ')}`,
+            ConditionExpression: 'attribute_not_exists(#folding) AND (attribute_not_exists(#seq) OR #seq = :prev)',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: { ':folding': JSON.stringify(folding), ':seq': seq, ':prev': item.foldSeq },
+          }),
+        )
       } catch (err) {
         if (err instanceof ConditionalCheckFailedException) continue
         throw err
@@ -265,39 +322,61 @@ export class LedgerStore {
     return folded
   }
 
-  private async finishFold(keyId: string, owner: string, month: string, batch: FoldBatch, hooks: FoldHooks): Promise<void> {
+  private async finishFold(
+    keyId: string,
+    owner: string,
+    month: string,
+    batch: FoldBatch,
+    hooks: FoldHooks,
+  ): Promise<void> {
     for (const [sk, c] of Object.entries(batch.buckets)) {
-      const names: Record<string, string> = { '#keyId': 'keyId', '#owner': 'owner', '#modelId': 'modelId', '#period': 'period', '#seq': 'seq' }
-      const values: Record<string, unknown> = { ':keyId': keyId, ':owner': owner, ':modelId': c.modelId, ':period': c.period, ':seq': batch.seq }
+      const names: Record<string, string> = {
+        '#keyId': 'keyId',
+        '#owner': 'owner',
+        '#modelId': 'modelId',
+        '#period': 'period',
+        '#seq': 'seq',
+      }
+      const values: Record<string, unknown> = {
+        ':keyId': keyId,
+        ':owner': owner,
+        ':modelId': c.modelId,
+        ':period': c.period,
+        ':seq': batch.seq,
+      }
       const adds = COUNTER_FIELDS.map((f) => {
         names[`#${f}`] = f
         values[`:${f}`] = c[f]
         return `#${f} :${f}`
       })
       try {
-        await this.doc.send(new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: pkOf(keyId), sk },
-          UpdateExpression: `ADD ${adds.join(', ')} SET #keyId = :keyId, #owner = :owner, #modelId = :modelId, #period = :period, #seq = :seq`,
-          // Each bucket takes a fold once: a retry, or another instance finishing it, is a no-op.
-          ConditionExpression: 'attribute_not_exists(#seq) OR #seq < :seq',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }))
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: pkOf(keyId), sk },
+            UpdateExpression: `ADD ${adds.join(', ')} SET #keyId = :keyId, #owner = :owner, #modelId = :modelId, #period = :period, #seq = :seq`,
+            // Each bucket takes a fold once: a retry, or another instance finishing it, is a no-op.
+            ConditionExpression: 'attribute_not_exists(#seq) OR #seq < :seq',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          }),
+        )
       } catch (err) {
         if (!(err instanceof ConditionalCheckFailedException)) throw err
       }
       await hooks.afterBucket?.(sk)
     }
     try {
-      await this.doc.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: pkOf(keyId), sk: skOf(month) },
-        UpdateExpression: 'REMOVE #folding',
-        ConditionExpression: '#seq = :seq AND attribute_exists(#folding)',
-        ExpressionAttributeNames: { '#folding': 'folding', '#seq': 'foldSeq' },
-        ExpressionAttributeValues: { ':seq': batch.seq },
-      }))
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: pkOf(keyId), sk: skOf(month) },
+          UpdateExpression: 'REMOVE #folding',
+          ConditionExpression: '#seq = :seq AND attribute_exists(#folding)',
+          ExpressionAttributeNames: { '#folding': 'folding', '#seq': 'foldSeq' },
+          ExpressionAttributeValues: { ':seq': batch.seq },
+        }),
+      )
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err
     }

@@ -16,7 +16,10 @@ export const WINDOW_MS = 60_000
 export const windowStart = (ms: number): number => Math.floor(ms / WINDOW_MS) * WINDOW_MS
 
 /** Counts of one window. */
-export interface WindowCounts { requests: number; tokens: number }
+export interface WindowCounts {
+  requests: number
+  tokens: number
+}
 
 /** What one admission asks for. */
 export interface AdmitRequest {
@@ -35,7 +38,10 @@ const skOf = (window: number) => `minute#${new Date(window).toISOString().slice(
 const pkOf = (keyId: string) => `key#${keyId}`
 
 export class RateLimitStore {
-  constructor(private readonly doc: DynamoDBDocumentClient, private readonly tableName: string) {}
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
 
   /**
    * Counts one request and its estimated tokens into the window if it is under both limits.
@@ -44,7 +50,9 @@ export class RateLimitStore {
   async admit(req: AdmitRequest): Promise<{ ok: boolean; counts: WindowCounts }> {
     const conditions: string[] = []
     const values: Record<string, unknown> = {
-      ':one': 1, ':tokens': req.tokens, ':expires': Math.floor((req.window + 3 * WINDOW_MS) / 1000),
+      ':one': 1,
+      ':tokens': req.tokens,
+      ':expires': Math.floor((req.window + 3 * WINDOW_MS) / 1000),
     }
     if (req.rpm !== undefined) {
       conditions.push('(attribute_not_exists(requests) OR requests < :rpm)')
@@ -55,15 +63,17 @@ export class RateLimitStore {
       values[':tpm'] = req.tpm
     }
     try {
-      const out = await this.doc.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: pkOf(req.keyId), sk: skOf(req.window) },
-        UpdateExpression: 'ADD requests :one, tokens :tokens SET #ttl = if_not_exists(#ttl, :expires)',
-        ...(conditions.length ? { ConditionExpression: conditions.join(' AND ') } : {}),
-        ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_NEW',
-      }))
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: pkOf(req.keyId), sk: skOf(req.window) },
+          UpdateExpression: 'ADD requests :one, tokens :tokens SET #ttl = if_not_exists(#ttl, :expires)',
+          ...(conditions.length ? { ConditionExpression: conditions.join(' AND ') } : {}),
+          ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      )
       return { ok: true, counts: toCounts(out.Attributes) }
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err
@@ -73,21 +83,29 @@ export class RateLimitStore {
 
   /** Adds (possibly negative) corrections to a window: estimate → actual tokens, refunds. */
   async adjust(keyId: string, window: number, delta: Partial<WindowCounts>): Promise<void> {
-    await this.doc.send(new UpdateCommand({
-      TableName: this.tableName,
-      Key: { pk: pkOf(keyId), sk: skOf(window) },
-      UpdateExpression: 'ADD requests :r, tokens :t SET #ttl = if_not_exists(#ttl, :expires)',
-      ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
-      ExpressionAttributeValues: {
-        ':r': delta.requests ?? 0, ':t': delta.tokens ?? 0, ':expires': Math.floor((window + 3 * WINDOW_MS) / 1000),
-      },
-    }))
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: pkOf(keyId), sk: skOf(window) },
+        UpdateExpression: 'ADD requests :r, tokens :t SET #ttl = if_not_exists(#ttl, :expires)',
+        ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+        ExpressionAttributeValues: {
+          ':r': delta.requests ?? 0,
+          ':t': delta.tokens ?? 0,
+          ':expires': Math.floor((window + 3 * WINDOW_MS) / 1000),
+        },
+      }),
+    )
   }
 
   async get(keyId: string, window: number): Promise<WindowCounts> {
-    const out = await this.doc.send(new GetCommand({
-      TableName: this.tableName, Key: { pk: pkOf(keyId), sk: skOf(window) }, ConsistentRead: true,
-    }))
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: pkOf(keyId), sk: skOf(window) },
+        ConsistentRead: true,
+      }),
+    )
     return toCounts(out.Item)
   }
 }

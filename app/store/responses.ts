@@ -54,7 +54,10 @@ interface MetaItem {
 }
 
 export class ResponseStore {
-  constructor(private readonly doc: DynamoDBDocumentClient, private readonly tableName: string) {}
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
 
   async put(record: StoredResponse): Promise<void> {
     const data = gzipSync(JSON.stringify(record.body))
@@ -63,20 +66,34 @@ export class ResponseStore {
       for (let at = 0; at < data.byteLength; at += PART_BYTES) parts.push(data.subarray(at, at + PART_BYTES))
     }
     // One part per write: 25 parts of 300 KB would exceed BatchWrite's 16 MB request limit anyway.
-    await Promise.all(parts.map((part, n) => this.doc.send(new PutCommand({
-      TableName: this.tableName,
-      Item: { pk: pk(record.id), sk: partKey(n), data: part, [TTL_ATTRIBUTE]: record.expiresAt },
-    }))))
+    await Promise.all(
+      parts.map((part, n) =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { pk: pk(record.id), sk: partKey(n), data: part, [TTL_ATTRIBUTE]: record.expiresAt },
+          }),
+        ),
+      ),
+    )
     const meta: MetaItem = {
-      pk: pk(record.id), sk: META, keyId: record.keyId, createdAt: record.createdAt, expiresAt: record.expiresAt,
-      chain: record.chain, parts: parts.length, ...(parts.length === 0 ? { data } : {}),
+      pk: pk(record.id),
+      sk: META,
+      keyId: record.keyId,
+      createdAt: record.createdAt,
+      expiresAt: record.expiresAt,
+      chain: record.chain,
+      parts: parts.length,
+      ...(parts.length === 0 ? { data } : {}),
     }
     await this.doc.send(new PutCommand({ TableName: this.tableName, Item: meta }))
   }
 
   /** The record, or undefined (expiry is the caller's check). */
   async get(id: string): Promise<StoredResponse | undefined> {
-    const out = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: pk(id), sk: META }, ConsistentRead: true }))
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: pk(id), sk: META }, ConsistentRead: true }),
+    )
     return out.Item && !out.Item.deleted ? this.load(id, out.Item as MetaItem) : undefined
   }
 
@@ -105,9 +122,23 @@ export class ResponseStore {
    * than DeleteItem keep DeleteItem's SDK command out of the Lambda's cold start.
    */
   async delete(id: string, expiresAt: number): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: pk(id), sk: META, deleted: true, [TTL_ATTRIBUTE]: expiresAt } }))
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: pk(id), sk: META, deleted: true, [TTL_ATTRIBUTE]: expiresAt },
+      }),
+    )
     const parts = await this.partItems(id, true)
-    await Promise.all(parts.map((p) => this.doc.send(new PutCommand({ TableName: this.tableName, Item: { pk: pk(id), sk: p.sk, deleted: true, [TTL_ATTRIBUTE]: expiresAt } }))))
+    await Promise.all(
+      parts.map((p) =>
+        this.doc.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { pk: pk(id), sk: p.sk, deleted: true, [TTL_ATTRIBUTE]: expiresAt },
+          }),
+        ),
+      ),
+    )
   }
 
   private async load(id: string, meta: MetaItem): Promise<StoredResponse> {
@@ -118,7 +149,11 @@ export class ResponseStore {
       data = Buffer.concat(parts.map((p) => p.data!))
     } else data = meta.data!
     return {
-      id, keyId: meta.keyId, createdAt: meta.createdAt, expiresAt: meta.expiresAt, chain: meta.chain ?? [],
+      id,
+      keyId: meta.keyId,
+      createdAt: meta.createdAt,
+      expiresAt: meta.expiresAt,
+      chain: meta.chain ?? [],
       body: JSON.parse(gunzipSync(data).toString('utf8')) as StoredBody,
     }
   }
@@ -127,15 +162,20 @@ export class ResponseStore {
     const items: Array<{ sk: string; data?: Uint8Array }> = []
     let start: Record<string, unknown> | undefined
     do {
-      const out = await this.doc.send(new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :part)',
-        ExpressionAttributeValues: { ':pk': pk(id), ':part': 'part#' },
-        ...(keysOnly ? { ProjectionExpression: '#s, #d', ExpressionAttributeNames: { '#s': 'sk', '#d': 'deleted' } } : {}),
-        ExclusiveStartKey: start,
-        ConsistentRead: true,
-      }))
-      for (const item of (out.Items ?? []) as Array<{ sk: string; data?: Uint8Array; deleted?: boolean }>) if (!item.deleted) items.push(item)
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :part)',
+          ExpressionAttributeValues: { ':pk': pk(id), ':part': 'part#' },
+          ...(keysOnly
+            ? { ProjectionExpression: '#s, #d', ExpressionAttributeNames: { '#s': 'sk', '#d': 'deleted' } }
+            : {}),
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
+      )
+      for (const item of (out.Items ?? []) as Array<{ sk: string; data?: Uint8Array; deleted?: boolean }>)
+        if (!item.deleted) items.push(item)
       start = out.LastEvaluatedKey
     } while (start)
     return items

@@ -1,5 +1,10 @@
 /** Creates missing tables (local mode and tests; in AWS the tables come from infra/data.ts). */
-import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, ResourceNotFoundException } from '@aws-sdk/client-dynamodb'
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceInUseException,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { tableDefinitions, type TableNames } from './tables.js'
 

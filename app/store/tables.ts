@@ -54,14 +54,16 @@ export function tableDefinitions(names: TableNames): Record<keyof TableNames, Cr
         { AttributeName: 'createdAt', AttributeType: 'S' },
       ],
       KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      GlobalSecondaryIndexes: [{
-        IndexName: KEYS_BY_OWNER_INDEX,
-        KeySchema: [
-          { AttributeName: 'owner', KeyType: 'HASH' },
-          { AttributeName: 'createdAt', KeyType: 'RANGE' },
-        ],
-        Projection: { ProjectionType: 'ALL' },
-      }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: KEYS_BY_OWNER_INDEX,
+          KeySchema: [
+            { AttributeName: 'owner', KeyType: 'HASH' },
+            { AttributeName: 'createdAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
     },
     usage: pkSk(names.usage),
     rateLimits: pkSk(names.rateLimits),

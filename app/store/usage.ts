@@ -36,11 +36,24 @@ export interface UsageCounters {
 }
 
 export const COUNTER_FIELDS = [
-  'requests', 'inputTokens', 'outputTokens', 'cacheReadTokens', 'cacheWriteTokens', 'costMicroUsd', 'estimatedRequests',
+  'requests',
+  'inputTokens',
+  'outputTokens',
+  'cacheReadTokens',
+  'cacheWriteTokens',
+  'costMicroUsd',
+  'estimatedRequests',
 ] as const satisfies ReadonlyArray<keyof UsageCounters>
 
-export const zeroCounters = (): UsageCounters =>
-  ({ requests: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costMicroUsd: 0, estimatedRequests: 0 })
+export const zeroCounters = (): UsageCounters => ({
+  requests: 0,
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheReadTokens: 0,
+  cacheWriteTokens: 0,
+  costMicroUsd: 0,
+  estimatedRequests: 0,
+})
 
 /** One stored per-model bucket. */
 export interface UsageRow extends UsageCounters {
@@ -94,7 +107,10 @@ const pkOf = (keyId: string) => `key#${keyId}`
 const RANGE_END = '~'
 
 export class UsageStore {
-  constructor(private readonly doc: DynamoDBDocumentClient, private readonly tableName: string) {}
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
 
   /** The writes that record one call: day bucket, month bucket, month spend (and reservation release). */
   writes(inc: UsageIncrement): UsageWrite[] {
@@ -107,7 +123,7 @@ export class UsageStore {
       cacheReadTokens: inc.tokens.cacheReadTokens,
       cacheWriteTokens: inc.tokens.cacheWriteTokens,
       costMicroUsd: inc.costMicroUsd,
-      estimatedRequests: inc.estimatedRequests ?? (inc.estimated ? inc.requests ?? 1 : 0),
+      estimatedRequests: inc.estimatedRequests ?? (inc.estimated ? (inc.requests ?? 1) : 0),
     }
     const bucket = (granularity: Granularity, period: string): UsageWrite => {
       const sk = `${granularity}#${period}#${inc.modelId}`
@@ -120,41 +136,72 @@ export class UsageStore {
       bucket('month', month),
       {
         sk: `spend#${month}`,
-        run: () => this.addSpend(inc.keyId, inc.owner, month, inc.costMicroUsd, inc.costMicroUsd - (sameMonth ? reserved.microUsd : 0)),
+        run: () =>
+          this.addSpend(
+            inc.keyId,
+            inc.owner,
+            month,
+            inc.costMicroUsd,
+            inc.costMicroUsd - (sameMonth ? reserved.microUsd : 0),
+          ),
       },
     ]
     // A call that straddled a month end releases its reservation in the month that holds it.
     if (reserved && !sameMonth && reserved.microUsd !== 0) {
-      writes.push({ sk: `spend#${reserved.month}`, run: () => this.release(inc.keyId, reserved.month, reserved.microUsd) })
+      writes.push({
+        sk: `spend#${reserved.month}`,
+        run: () => this.release(inc.keyId, reserved.month, reserved.microUsd),
+      })
     }
     return writes
   }
 
   private async addCounters(inc: UsageIncrement, sk: string, period: string, c: UsageCounters): Promise<void> {
-    const names: Record<string, string> = { '#keyId': 'keyId', '#owner': 'owner', '#modelId': 'modelId', '#period': 'period' }
-    const values: Record<string, unknown> = { ':keyId': inc.keyId, ':owner': inc.owner, ':modelId': inc.modelId, ':period': period }
+    const names: Record<string, string> = {
+      '#keyId': 'keyId',
+      '#owner': 'owner',
+      '#modelId': 'modelId',
+      '#period': 'period',
+    }
+    const values: Record<string, unknown> = {
+      ':keyId': inc.keyId,
+      ':owner': inc.owner,
+      ':modelId': inc.modelId,
+      ':period': period,
+    }
     const adds = COUNTER_FIELDS.map((f) => {
       names[`#${f}`] = f
       values[`:${f}`] = c[f]
       return `#${f} :${f}`
     })
-    await this.doc.send(new UpdateCommand({
-      TableName: this.tableName,
-      Key: { pk: pkOf(inc.keyId), sk },
-      UpdateExpression: `ADD ${adds.join(', ')} SET #keyId = :keyId, #owner = :owner, #modelId = :modelId, #period = :period`,
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    }))
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: pkOf(inc.keyId), sk },
+        UpdateExpression: `ADD ${adds.join(', ')} SET #keyId = :keyId, #owner = :owner, #modelId = :modelId, #period = :period`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    )
   }
 
   private async addSpend(keyId: string, owner: string, month: string, cost: number, committed: number): Promise<void> {
-    await this.doc.send(new UpdateCommand({
-      TableName: this.tableName,
-      Key: { pk: pkOf(keyId), sk: `spend#${month}` },
-      UpdateExpression: 'ADD costMicroUsd :cost, committedMicroUsd :committed SET keyId = :keyId, #owner = :owner, period = :month',
-      ExpressionAttributeNames: { '#owner': 'owner' },
-      ExpressionAttributeValues: { ':cost': cost, ':committed': committed, ':keyId': keyId, ':owner': owner, ':month': month },
-    }))
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: pkOf(keyId), sk: `spend#${month}` },
+        UpdateExpression:
+          'ADD costMicroUsd :cost, committedMicroUsd :committed SET keyId = :keyId, #owner = :owner, period = :month',
+        ExpressionAttributeNames: { '#owner': 'owner' },
+        ExpressionAttributeValues: {
+          ':cost': cost,
+          ':committed': committed,
+          ':keyId': keyId,
+          ':owner': owner,
+          ':month': month,
+        },
+      }),
+    )
   }
 
   /**
@@ -162,16 +209,30 @@ export class UsageStore {
    * below `limit` (no limit: always). Returns the committed spend after the reservation, or
    * `ok: false` with the current spend when the budget is used up.
    */
-  async reserve(keyId: string, month: string, microUsd: number, limit?: number): Promise<{ ok: boolean; spend: SpendRecord }> {
+  async reserve(
+    keyId: string,
+    month: string,
+    microUsd: number,
+    limit?: number,
+  ): Promise<{ ok: boolean; spend: SpendRecord }> {
     try {
-      const out = await this.doc.send(new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: pkOf(keyId), sk: `spend#${month}` },
-        UpdateExpression: 'ADD committedMicroUsd :r SET keyId = :keyId, period = :month',
-        ...(limit === undefined ? {} : { ConditionExpression: 'attribute_not_exists(committedMicroUsd) OR committedMicroUsd < :limit' }),
-        ExpressionAttributeValues: { ':r': microUsd, ':keyId': keyId, ':month': month, ...(limit === undefined ? {} : { ':limit': limit }) },
-        ReturnValues: 'ALL_NEW',
-      }))
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: pkOf(keyId), sk: `spend#${month}` },
+          UpdateExpression: 'ADD committedMicroUsd :r SET keyId = :keyId, period = :month',
+          ...(limit === undefined
+            ? {}
+            : { ConditionExpression: 'attribute_not_exists(committedMicroUsd) OR committedMicroUsd < :limit' }),
+          ExpressionAttributeValues: {
+            ':r': microUsd,
+            ':keyId': keyId,
+            ':month': month,
+            ...(limit === undefined ? {} : { ':limit': limit }),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      )
       return { ok: true, spend: toSpend(out.Attributes) }
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err
@@ -181,19 +242,25 @@ export class UsageStore {
 
   /** Gives back a reservation (a call that failed before it could be recorded). */
   async release(keyId: string, month: string, microUsd: number): Promise<void> {
-    await this.doc.send(new UpdateCommand({
-      TableName: this.tableName,
-      Key: { pk: pkOf(keyId), sk: `spend#${month}` },
-      UpdateExpression: 'ADD committedMicroUsd :r',
-      ExpressionAttributeValues: { ':r': -microUsd },
-    }))
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: pkOf(keyId), sk: `spend#${month}` },
+        UpdateExpression: 'ADD committedMicroUsd :r',
+        ExpressionAttributeValues: { ':r': -microUsd },
+      }),
+    )
   }
 
   /** The month's spend of a key, or undefined when nothing was recorded or reserved. */
   async spend(keyId: string, month: string): Promise<SpendRecord | undefined> {
-    const out = await this.doc.send(new GetCommand({
-      TableName: this.tableName, Key: { pk: pkOf(keyId), sk: `spend#${month}` }, ConsistentRead: true,
-    }))
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: pkOf(keyId), sk: `spend#${month}` },
+        ConsistentRead: true,
+      }),
+    )
     return out.Item ? toSpend(out.Item) : undefined
   }
 
@@ -202,14 +269,25 @@ export class UsageStore {
     const rows: UsageRow[] = []
     let ExclusiveStartKey: Record<string, unknown> | undefined
     do {
-      const out = await this.doc.send(new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': pkOf(keyId), ':from': `${granularity}#${from}#`, ':to': `${granularity}#${to}#${RANGE_END}` },
-        ExclusiveStartKey,
-      }))
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':pk': pkOf(keyId),
+            ':from': `${granularity}#${from}#`,
+            ':to': `${granularity}#${to}#${RANGE_END}`,
+          },
+          ExclusiveStartKey,
+        }),
+      )
       for (const item of out.Items ?? []) {
-        const row = { keyId: String(item.keyId ?? keyId), modelId: String(item.modelId), period: String(item.period), ...zeroCounters() }
+        const row = {
+          keyId: String(item.keyId ?? keyId),
+          modelId: String(item.modelId),
+          period: String(item.period),
+          ...zeroCounters(),
+        }
         for (const f of COUNTER_FIELDS) row[f] = Number(item[f] ?? 0)
         rows.push(row)
       }

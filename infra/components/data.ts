@@ -33,11 +33,23 @@ export const TABLE_SPECS: Record<TableKey, TableSpec> = {
   },
   // Usage and audit records are kept (billing, forensics); rate-limit windows expire.
   usage: { suffix: 'usage', hashKey: 'pk', rangeKey: 'sk', attributes: ['pk', 'sk'] },
-  rateLimits: { suffix: 'rate-limits', hashKey: 'pk', rangeKey: 'sk', attributes: ['pk', 'sk'], ttlAttribute: TTL_ATTRIBUTE },
+  rateLimits: {
+    suffix: 'rate-limits',
+    hashKey: 'pk',
+    rangeKey: 'sk',
+    attributes: ['pk', 'sk'],
+    ttlAttribute: TTL_ATTRIBUTE,
+  },
   audit: { suffix: 'audit', hashKey: 'pk', rangeKey: 'sk', attributes: ['pk', 'sk'] },
   // Stored OpenAI Responses (`store: true`, `previous_response_id`): expire after their
   // retention (the app sets `expiresAt`; it also checks expiry itself, TTL only cleans up).
-  responses: { suffix: 'responses', hashKey: 'pk', rangeKey: 'sk', attributes: ['pk', 'sk'], ttlAttribute: TTL_ATTRIBUTE },
+  responses: {
+    suffix: 'responses',
+    hashKey: 'pk',
+    rangeKey: 'sk',
+    attributes: ['pk', 'sk'],
+    ttlAttribute: TTL_ATTRIBUTE,
+  },
 }
 
 /**
@@ -79,29 +91,33 @@ export class Data extends pulumi.ComponentResource {
     const tables = {} as Record<TableKey, aws.dynamodb.Table>
     for (const key of TABLE_KEYS) {
       const spec = TABLE_SPECS[key]
-      tables[key] = new aws.dynamodb.Table(`${name}-${spec.suffix}`, {
-        name: `${args.namePrefix}-${spec.suffix}`,
-        billingMode: 'PAY_PER_REQUEST',
-        hashKey: spec.hashKey,
-        rangeKey: spec.rangeKey,
-        attributes: spec.attributes.map((attr) => ({ name: attr, type: 'S' })),
-        globalSecondaryIndexes: spec.globalSecondaryIndexes?.map((gsi) => ({
-          name: gsi.name,
-          keySchemas: [
-            { attributeName: gsi.hashKey, keyType: 'HASH' },
-            ...(gsi.rangeKey ? [{ attributeName: gsi.rangeKey, keyType: 'RANGE' }] : []),
-          ],
-          projectionType: gsi.projectionType,
-        })),
-        pointInTimeRecovery: { enabled: true },
-        deletionProtectionEnabled: true,
-        // KMS encryption at rest with the AWS managed key (aws/dynamodb): no key to administer,
-        // key use visible in CloudTrail.
-        serverSideEncryption: { enabled: true },
-        ttl: spec.ttlAttribute ? { attributeName: spec.ttlAttribute, enabled: true } : undefined,
-        // Cost Explorer can tell the tables apart (storage, PITR and requests per table).
-        tags: componentTags(`table-${spec.suffix}`),
-      }, { parent: this, protect: args.protect ?? true, retainOnDelete: true })
+      tables[key] = new aws.dynamodb.Table(
+        `${name}-${spec.suffix}`,
+        {
+          name: `${args.namePrefix}-${spec.suffix}`,
+          billingMode: 'PAY_PER_REQUEST',
+          hashKey: spec.hashKey,
+          rangeKey: spec.rangeKey,
+          attributes: spec.attributes.map((attr) => ({ name: attr, type: 'S' })),
+          globalSecondaryIndexes: spec.globalSecondaryIndexes?.map((gsi) => ({
+            name: gsi.name,
+            keySchemas: [
+              { attributeName: gsi.hashKey, keyType: 'HASH' },
+              ...(gsi.rangeKey ? [{ attributeName: gsi.rangeKey, keyType: 'RANGE' }] : []),
+            ],
+            projectionType: gsi.projectionType,
+          })),
+          pointInTimeRecovery: { enabled: true },
+          deletionProtectionEnabled: true,
+          // KMS encryption at rest with the AWS managed key (aws/dynamodb): no key to administer,
+          // key use visible in CloudTrail.
+          serverSideEncryption: { enabled: true },
+          ttl: spec.ttlAttribute ? { attributeName: spec.ttlAttribute, enabled: true } : undefined,
+          // Cost Explorer can tell the tables apart (storage, PITR and requests per table).
+          tags: componentTags(`table-${spec.suffix}`),
+        },
+        { parent: this, protect: args.protect ?? true, retainOnDelete: true },
+      )
     }
     this.tables = tables
     this.tableNames = mapValues(tables, (t) => t.name)

@@ -13,7 +13,13 @@
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
 import { createHash } from 'node:crypto'
-import { apiGatewayLoggingPolicy, lambdaExecutionPolicy, logGroupArn, serviceTrustPolicy, type AccountContext } from '../iam.js'
+import {
+  apiGatewayLoggingPolicy,
+  lambdaExecutionPolicy,
+  logGroupArn,
+  serviceTrustPolicy,
+  type AccountContext,
+} from '../iam.js'
 import { componentTags } from '../tags.js'
 
 /** Lambda's hard maximum, and what streamed chat completions may need. */
@@ -103,7 +109,10 @@ export function edgeNames(namePrefix: string) {
  * The roles the edge creates and hands to AWS services: what the deploy role may pass (each
  * only to its service) and write (only with the boundary).
  */
-export function edgePassRoles(names: ReturnType<typeof edgeNames>, manageApiGatewayAccount: boolean): { name: string; service: string }[] {
+export function edgePassRoles(
+  names: ReturnType<typeof edgeNames>,
+  manageApiGatewayAccount: boolean,
+): { name: string; service: string }[] {
   return [
     { name: names.executionRole, service: 'lambda.amazonaws.com' },
     ...(manageApiGatewayAccount ? [{ name: names.apiGatewayLogsRole, service: 'apigateway.amazonaws.com' }] : []),
@@ -150,208 +159,315 @@ export class Edge extends pulumi.ComponentResource {
     const parent = { parent: this }
 
     // --- Lambda ---------------------------------------------------------------------------
-    const logGroup = new aws.cloudwatch.LogGroup(`${name}-fn-logs`, {
-      name: names.functionLogGroup,
-      retentionInDays,
-      tags: componentTags('function'),
-    }, parent)
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-fn-logs`,
+      {
+        name: names.functionLogGroup,
+        retentionInDays,
+        tags: componentTags('function'),
+      },
+      parent,
+    )
 
-    const role = new aws.iam.Role(`${name}-fn-role`, {
-      name: names.executionRole,
-      description: `Execution role of ${names.function}`,
-      assumeRolePolicy: JSON.stringify(serviceTrustPolicy('lambda.amazonaws.com')),
-      permissionsBoundary: args.permissionsBoundaryArn,
-      tags: componentTags('function'),
-    }, parent)
+    const role = new aws.iam.Role(
+      `${name}-fn-role`,
+      {
+        name: names.executionRole,
+        description: `Execution role of ${names.function}`,
+        assumeRolePolicy: JSON.stringify(serviceTrustPolicy('lambda.amazonaws.com')),
+        permissionsBoundary: args.permissionsBoundaryArn,
+        tags: componentTags('function'),
+      },
+      parent,
+    )
 
-    const rolePolicy = new aws.iam.RolePolicy(`${name}-fn-policy`, {
-      name: 'execution',
-      role: role.name,
-      policy: pulumi.all([account, args.bedrockResourceArns, pulumi.output(args.tableArns), args.userPoolArn]).apply(([ctx, bedrockArns, tableArns, userPoolArn]) =>
-        JSON.stringify(lambdaExecutionPolicy({
-          bedrockArns,
-          tableArns,
-          userPoolArn,
-          logGroupArn: logGroupArn(ctx, names.functionLogGroup),
-        }))),
-    }, parent)
+    const rolePolicy = new aws.iam.RolePolicy(
+      `${name}-fn-policy`,
+      {
+        name: 'execution',
+        role: role.name,
+        policy: pulumi
+          .all([account, args.bedrockResourceArns, pulumi.output(args.tableArns), args.userPoolArn])
+          .apply(([ctx, bedrockArns, tableArns, userPoolArn]) =>
+            JSON.stringify(
+              lambdaExecutionPolicy({
+                bedrockArns,
+                tableArns,
+                userPoolArn,
+                logGroupArn: logGroupArn(ctx, names.functionLogGroup),
+              }),
+            ),
+          ),
+      },
+      parent,
+    )
 
-    const fn = new aws.lambda.Function(`${name}-fn`, {
-      name: names.function,
-      description: 'Pennyworth OpenAI-compatible gateway',
-      role: role.arn,
-      runtime: 'nodejs22.x',
-      architectures: ['arm64'],
-      handler: 'index.handler',
-      code: args.code,
-      memorySize: args.memoryMb,
-      timeout: LAMBDA_TIMEOUT_SECONDS,
-      reservedConcurrentExecutions: args.reservedConcurrency,
-      environment: { variables: args.environment },
-      loggingConfig: { logFormat: 'Text', logGroup: logGroup.name },
-      tags: componentTags('function'),
-    }, { parent: this, dependsOn: [logGroup, rolePolicy] })
+    const fn = new aws.lambda.Function(
+      `${name}-fn`,
+      {
+        name: names.function,
+        description: 'Pennyworth OpenAI-compatible gateway',
+        role: role.arn,
+        runtime: 'nodejs22.x',
+        architectures: ['arm64'],
+        handler: 'index.handler',
+        code: args.code,
+        memorySize: args.memoryMb,
+        timeout: LAMBDA_TIMEOUT_SECONDS,
+        reservedConcurrentExecutions: args.reservedConcurrency,
+        environment: { variables: args.environment },
+        loggingConfig: { logFormat: 'Text', logGroup: logGroup.name },
+        tags: componentTags('function'),
+      },
+      { parent: this, dependsOn: [logGroup, rolePolicy] },
+    )
 
     // --- REST API: ANY / and ANY /{proxy+} → the function, streamed -------------------------
-    const api = new aws.apigateway.RestApi(`${name}-api`, {
-      name: names.restApi,
-      description: 'Pennyworth: OpenAI-compatible API and MCP',
-      endpointConfiguration: { types: 'REGIONAL' },
-      disableExecuteApiEndpoint: args.disableExecuteApiEndpoint ?? true,
-      tags: componentTags('api'),
-    }, parent)
+    const api = new aws.apigateway.RestApi(
+      `${name}-api`,
+      {
+        name: names.restApi,
+        description: 'Pennyworth: OpenAI-compatible API and MCP',
+        endpointConfiguration: { types: 'REGIONAL' },
+        disableExecuteApiEndpoint: args.disableExecuteApiEndpoint ?? true,
+        tags: componentTags('api'),
+      },
+      parent,
+    )
 
-    const proxyResource = new aws.apigateway.Resource(`${name}-proxy`, {
-      restApi: api.id,
-      parentId: api.rootResourceId,
-      pathPart: '{proxy+}',
-    }, parent)
+    const proxyResource = new aws.apigateway.Resource(
+      `${name}-proxy`,
+      {
+        restApi: api.id,
+        parentId: api.rootResourceId,
+        pathPart: '{proxy+}',
+      },
+      parent,
+    )
 
     const routes = [
       { key: 'root', resourceId: api.rootResourceId },
       { key: 'proxy', resourceId: proxyResource.id },
     ].map(({ key, resourceId }) => {
-      const method = new aws.apigateway.Method(`${name}-${key}-any`, {
-        restApi: api.id,
-        resourceId,
-        httpMethod: 'ANY',
-        // The app authenticates (API keys, Cognito JWTs) and denies by default.
-        authorization: 'NONE',
-      }, parent)
-      const integration = new aws.apigateway.Integration(`${name}-${key}-lambda`, {
-        restApi: api.id,
-        resourceId,
-        httpMethod: method.httpMethod,
-        type: 'AWS_PROXY',
-        integrationHttpMethod: 'POST',
-        uri: fn.responseStreamingInvokeArn,
-        responseTransferMode: 'STREAM',
-        timeoutMilliseconds: INTEGRATION_TIMEOUT_MS,
-      }, parent)
+      const method = new aws.apigateway.Method(
+        `${name}-${key}-any`,
+        {
+          restApi: api.id,
+          resourceId,
+          httpMethod: 'ANY',
+          // The app authenticates (API keys, Cognito JWTs) and denies by default.
+          authorization: 'NONE',
+        },
+        parent,
+      )
+      const integration = new aws.apigateway.Integration(
+        `${name}-${key}-lambda`,
+        {
+          restApi: api.id,
+          resourceId,
+          httpMethod: method.httpMethod,
+          type: 'AWS_PROXY',
+          integrationHttpMethod: 'POST',
+          uri: fn.responseStreamingInvokeArn,
+          responseTransferMode: 'STREAM',
+          timeoutMilliseconds: INTEGRATION_TIMEOUT_MS,
+        },
+        parent,
+      )
       return { method, integration }
     })
 
     // A new deployment whenever what the stage serves changes.
-    const redeployHash = pulumi.all(routes.flatMap(({ method, integration }): pulumi.Output<unknown>[] => [
-      method.id, integration.id, integration.uri, integration.responseTransferMode, integration.timeoutMilliseconds,
-    ])).apply((parts) => createHash('sha256').update(JSON.stringify(parts)).digest('hex'))
+    const redeployHash = pulumi
+      .all(
+        routes.flatMap(({ method, integration }): pulumi.Output<unknown>[] => [
+          method.id,
+          integration.id,
+          integration.uri,
+          integration.responseTransferMode,
+          integration.timeoutMilliseconds,
+        ]),
+      )
+      .apply((parts) => createHash('sha256').update(JSON.stringify(parts)).digest('hex'))
 
-    const deployment = new aws.apigateway.Deployment(`${name}-deployment`, {
-      restApi: api.id,
-      description: 'Managed by Pulumi',
-      triggers: { redeployment: redeployHash },
-    }, { parent: this, dependsOn: routes.flatMap(({ method, integration }) => [method, integration]) })
+    const deployment = new aws.apigateway.Deployment(
+      `${name}-deployment`,
+      {
+        restApi: api.id,
+        description: 'Managed by Pulumi',
+        triggers: { redeployment: redeployHash },
+      },
+      { parent: this, dependsOn: routes.flatMap(({ method, integration }) => [method, integration]) },
+    )
 
-    const accessLogs = new aws.cloudwatch.LogGroup(`${name}-access-logs`, {
-      name: names.accessLogGroup,
-      retentionInDays,
-      tags: componentTags('api'),
-    }, parent)
+    const accessLogs = new aws.cloudwatch.LogGroup(
+      `${name}-access-logs`,
+      {
+        name: names.accessLogGroup,
+        retentionInDays,
+        tags: componentTags('api'),
+      },
+      parent,
+    )
 
     const stageDeps: pulumi.Resource[] = []
     if (args.manageApiGatewayAccount ?? true) {
-      const cwRole = new aws.iam.Role(`${name}-apigw-logs-role`, {
-        name: names.apiGatewayLogsRole,
-        description: 'API Gateway (account setting) writes access and execution logs',
-        assumeRolePolicy: JSON.stringify(serviceTrustPolicy('apigateway.amazonaws.com')),
-        permissionsBoundary: args.permissionsBoundaryArn,
-        tags: componentTags('api'),
-      }, parent)
-      const cwPolicy = new aws.iam.RolePolicy(`${name}-apigw-logs-policy`, {
-        name: 'logs',
-        role: cwRole.name,
-        policy: account.apply((ctx) => JSON.stringify(apiGatewayLoggingPolicy(ctx, names.accessLogGroup))),
-      }, parent)
-      stageDeps.push(new aws.apigateway.Account(`${name}-apigw-account`, {
-        cloudwatchRoleArn: cwRole.arn,
-      }, { parent: this, dependsOn: [cwPolicy] }))
+      const cwRole = new aws.iam.Role(
+        `${name}-apigw-logs-role`,
+        {
+          name: names.apiGatewayLogsRole,
+          description: 'API Gateway (account setting) writes access and execution logs',
+          assumeRolePolicy: JSON.stringify(serviceTrustPolicy('apigateway.amazonaws.com')),
+          permissionsBoundary: args.permissionsBoundaryArn,
+          tags: componentTags('api'),
+        },
+        parent,
+      )
+      const cwPolicy = new aws.iam.RolePolicy(
+        `${name}-apigw-logs-policy`,
+        {
+          name: 'logs',
+          role: cwRole.name,
+          policy: account.apply((ctx) => JSON.stringify(apiGatewayLoggingPolicy(ctx, names.accessLogGroup))),
+        },
+        parent,
+      )
+      stageDeps.push(
+        new aws.apigateway.Account(
+          `${name}-apigw-account`,
+          {
+            cloudwatchRoleArn: cwRole.arn,
+          },
+          { parent: this, dependsOn: [cwPolicy] },
+        ),
+      )
     }
 
-    const stage = new aws.apigateway.Stage(`${name}-stage`, {
-      restApi: api.id,
-      deployment: deployment.id,
-      stageName,
-      accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT },
-      tags: componentTags('api'),
-    }, { parent: this, dependsOn: stageDeps })
-
-    new aws.apigateway.MethodSettings(`${name}-throttling`, {
-      restApi: api.id,
-      stageName: stage.stageName,
-      methodPath: '*/*',
-      settings: {
-        throttlingRateLimit: args.throttle.rateLimit,
-        throttlingBurstLimit: args.throttle.burstLimit,
-        // Per-method detailed metrics are billed as custom metrics; the alarms use the free stage metrics.
-        metricsEnabled: false,
-        loggingLevel: 'OFF',
-        dataTraceEnabled: false,
+    const stage = new aws.apigateway.Stage(
+      `${name}-stage`,
+      {
+        restApi: api.id,
+        deployment: deployment.id,
+        stageName,
+        accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT },
+        tags: componentTags('api'),
       },
-    }, parent)
+      { parent: this, dependsOn: stageDeps },
+    )
 
-    new aws.lambda.Permission(`${name}-invoke`, {
-      action: 'lambda:InvokeFunction',
-      function: fn.name,
-      principal: 'apigateway.amazonaws.com',
-      // This API's stage only (method and path free).
-      sourceArn: pulumi.interpolate`${api.executionArn}/${stageName}/*/*`,
-    }, parent)
+    new aws.apigateway.MethodSettings(
+      `${name}-throttling`,
+      {
+        restApi: api.id,
+        stageName: stage.stageName,
+        methodPath: '*/*',
+        settings: {
+          throttlingRateLimit: args.throttle.rateLimit,
+          throttlingBurstLimit: args.throttle.burstLimit,
+          // Per-method detailed metrics are billed as custom metrics; the alarms use the free stage metrics.
+          metricsEnabled: false,
+          loggingLevel: 'OFF',
+          dataTraceEnabled: false,
+        },
+      },
+      parent,
+    )
+
+    new aws.lambda.Permission(
+      `${name}-invoke`,
+      {
+        action: 'lambda:InvokeFunction',
+        function: fn.name,
+        principal: 'apigateway.amazonaws.com',
+        // This API's stage only (method and path free).
+        sourceArn: pulumi.interpolate`${api.executionArn}/${stageName}/*/*`,
+      },
+      parent,
+    )
 
     // --- Custom domain ----------------------------------------------------------------------
-    const cert = new aws.acm.Certificate(`${name}-cert`, {
-      domainName: args.apiDomain,
-      validationMethod: 'DNS',
-      tags: componentTags('domain'),
-    }, parent)
+    const cert = new aws.acm.Certificate(
+      `${name}-cert`,
+      {
+        domainName: args.apiDomain,
+        validationMethod: 'DNS',
+        tags: componentTags('domain'),
+      },
+      parent,
+    )
     const dvo = cert.domainValidationOptions.apply((options) => {
       const option = options.find((o) => o.domainName === args.apiDomain) ?? options[0]
       if (!option) throw new Error(`ACM returned no DNS validation option for ${args.apiDomain}`)
       return option
     })
-    const validationRecord = new aws.route53.Record(`${name}-cert-validation`, {
-      zoneId: args.hostedZoneId,
-      name: dvo.resourceRecordName,
-      type: dvo.resourceRecordType,
-      records: [dvo.resourceRecordValue],
-      ttl: 300,
-      allowOverwrite: true,
-    }, parent)
-    const validation = new aws.acm.CertificateValidation(`${name}-cert-validation`, {
-      certificateArn: cert.arn,
-      validationRecordFqdns: [validationRecord.fqdn],
-    }, parent)
+    const validationRecord = new aws.route53.Record(
+      `${name}-cert-validation`,
+      {
+        zoneId: args.hostedZoneId,
+        name: dvo.resourceRecordName,
+        type: dvo.resourceRecordType,
+        records: [dvo.resourceRecordValue],
+        ttl: 300,
+        allowOverwrite: true,
+      },
+      parent,
+    )
+    const validation = new aws.acm.CertificateValidation(
+      `${name}-cert-validation`,
+      {
+        certificateArn: cert.arn,
+        validationRecordFqdns: [validationRecord.fqdn],
+      },
+      parent,
+    )
 
-    const domain = new aws.apigateway.DomainName(`${name}-domain`, {
-      domainName: args.apiDomain,
-      regionalCertificateArn: validation.certificateArn,
-      endpointConfiguration: { types: 'REGIONAL', ipAddressType: 'dualstack' },
-      securityPolicy: 'TLS_1_2',
-      tags: componentTags('domain'),
-    }, parent)
+    const domain = new aws.apigateway.DomainName(
+      `${name}-domain`,
+      {
+        domainName: args.apiDomain,
+        regionalCertificateArn: validation.certificateArn,
+        endpointConfiguration: { types: 'REGIONAL', ipAddressType: 'dualstack' },
+        securityPolicy: 'TLS_1_2',
+        tags: componentTags('domain'),
+      },
+      parent,
+    )
 
-    new aws.apigateway.BasePathMapping(`${name}-mapping`, {
-      restApi: api.id,
-      stageName: stage.stageName,
-      domainName: domain.domainName,
-    }, parent)
+    new aws.apigateway.BasePathMapping(
+      `${name}-mapping`,
+      {
+        restApi: api.id,
+        stageName: stage.stageName,
+        domainName: domain.domainName,
+      },
+      parent,
+    )
 
     for (const type of ['A', 'AAAA'] as const) {
-      new aws.route53.Record(`${name}-alias-${type.toLowerCase()}`, {
-        zoneId: args.hostedZoneId,
-        name: args.apiDomain,
-        type,
-        aliases: [{ name: domain.regionalDomainName, zoneId: domain.regionalZoneId, evaluateTargetHealth: false }],
-      }, parent)
+      new aws.route53.Record(
+        `${name}-alias-${type.toLowerCase()}`,
+        {
+          zoneId: args.hostedZoneId,
+          name: args.apiDomain,
+          type,
+          aliases: [{ name: domain.regionalDomainName, zoneId: domain.regionalZoneId, evaluateTargetHealth: false }],
+        },
+        parent,
+      )
     }
 
     // --- Alarms -----------------------------------------------------------------------------
     const topic = new aws.sns.Topic(`${name}-alarms`, { name: names.alarmTopic, tags: componentTags('alarms') }, parent)
     if (args.alarmEmail !== undefined) {
-      new aws.sns.TopicSubscription(`${name}-alarm-email`, {
-        topic: topic.arn,
-        protocol: 'email',
-        endpoint: args.alarmEmail,
-      }, parent)
+      new aws.sns.TopicSubscription(
+        `${name}-alarm-email`,
+        {
+          topic: topic.arn,
+          protocol: 'email',
+          endpoint: args.alarmEmail,
+        },
+        parent,
+      )
     }
     const alarmDefaults = {
       period: 300,
@@ -362,65 +478,89 @@ export class Edge extends pulumi.ComponentResource {
       tags: componentTags('alarms'),
     }
     const alarms = args.alarms ?? {}
-    new aws.cloudwatch.MetricAlarm(`${name}-5xx-rate`, {
-      ...alarmDefaults,
-      name: names.alarm5xx,
-      alarmDescription: 'Share of API requests answered 5xx over 5 minutes',
-      namespace: 'AWS/ApiGateway',
-      metricName: '5XXError',
-      dimensions: { ApiName: api.name, Stage: stage.stageName },
-      // 5XXError is 0/1 per request: its average is the 5xx rate.
-      statistic: 'Average',
-      comparisonOperator: 'GreaterThanThreshold',
-      threshold: alarms.fiveXxRate ?? 0.05,
-    }, parent)
-    new aws.cloudwatch.MetricAlarm(`${name}-lambda-errors`, {
-      ...alarmDefaults,
-      name: names.alarmErrors,
-      alarmDescription: 'Lambda invocation errors over 5 minutes',
-      namespace: 'AWS/Lambda',
-      metricName: 'Errors',
-      dimensions: { FunctionName: fn.name },
-      statistic: 'Sum',
-      comparisonOperator: 'GreaterThanOrEqualToThreshold',
-      threshold: alarms.lambdaErrors ?? 5,
-    }, parent)
-    new aws.cloudwatch.MetricAlarm(`${name}-lambda-throttles`, {
-      ...alarmDefaults,
-      name: names.alarmThrottles,
-      alarmDescription: 'Lambda throttled invocations over 5 minutes',
-      namespace: 'AWS/Lambda',
-      metricName: 'Throttles',
-      dimensions: { FunctionName: fn.name },
-      statistic: 'Sum',
-      comparisonOperator: 'GreaterThanOrEqualToThreshold',
-      threshold: alarms.lambdaThrottles ?? 1,
-    }, parent)
+    new aws.cloudwatch.MetricAlarm(
+      `${name}-5xx-rate`,
+      {
+        ...alarmDefaults,
+        name: names.alarm5xx,
+        alarmDescription: 'Share of API requests answered 5xx over 5 minutes',
+        namespace: 'AWS/ApiGateway',
+        metricName: '5XXError',
+        dimensions: { ApiName: api.name, Stage: stage.stageName },
+        // 5XXError is 0/1 per request: its average is the 5xx rate.
+        statistic: 'Average',
+        comparisonOperator: 'GreaterThanThreshold',
+        threshold: alarms.fiveXxRate ?? 0.05,
+      },
+      parent,
+    )
+    new aws.cloudwatch.MetricAlarm(
+      `${name}-lambda-errors`,
+      {
+        ...alarmDefaults,
+        name: names.alarmErrors,
+        alarmDescription: 'Lambda invocation errors over 5 minutes',
+        namespace: 'AWS/Lambda',
+        metricName: 'Errors',
+        dimensions: { FunctionName: fn.name },
+        statistic: 'Sum',
+        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        threshold: alarms.lambdaErrors ?? 5,
+      },
+      parent,
+    )
+    new aws.cloudwatch.MetricAlarm(
+      `${name}-lambda-throttles`,
+      {
+        ...alarmDefaults,
+        name: names.alarmThrottles,
+        alarmDescription: 'Lambda throttled invocations over 5 minutes',
+        namespace: 'AWS/Lambda',
+        metricName: 'Throttles',
+        dimensions: { FunctionName: fn.name },
+        statistic: 'Sum',
+        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        threshold: alarms.lambdaThrottles ?? 1,
+      },
+      parent,
+    )
 
     // --- Reconcile schedule: the standard scheduled event, every five minutes ----------------
     // An EventBridge rule (not EventBridge Scheduler): it sends exactly the documented
     // "Scheduled Event" shape and needs no IAM role, only this function permission scoped to
     // the rule. Scheduled rules on the default bus cost nothing; each run is one short
     // invocation (8,640 a month).
-    const reconcileRule = new aws.cloudwatch.EventRule(`${name}-reconcile`, {
-      name: names.reconcileRule,
-      description: `Every 5 minutes: ${names.function} reconciles expired metering leases`,
-      scheduleExpression: RECONCILE_SCHEDULE,
-      tags: componentTags('reconcile'),
-    }, parent)
-    new aws.lambda.Permission(`${name}-reconcile-invoke`, {
-      action: 'lambda:InvokeFunction',
-      function: fn.name,
-      principal: 'events.amazonaws.com',
-      sourceArn: reconcileRule.arn,
-    }, parent)
-    new aws.cloudwatch.EventTarget(`${name}-reconcile-target`, {
-      rule: reconcileRule.name,
-      arn: fn.arn,
-      // No `input`: the function receives the rule's own scheduled event. A run older than
-      // the next one is pointless, so EventBridge gives up after 5 minutes.
-      retryPolicy: { maximumEventAgeInSeconds: 300, maximumRetryAttempts: 2 },
-    }, parent)
+    const reconcileRule = new aws.cloudwatch.EventRule(
+      `${name}-reconcile`,
+      {
+        name: names.reconcileRule,
+        description: `Every 5 minutes: ${names.function} reconciles expired metering leases`,
+        scheduleExpression: RECONCILE_SCHEDULE,
+        tags: componentTags('reconcile'),
+      },
+      parent,
+    )
+    new aws.lambda.Permission(
+      `${name}-reconcile-invoke`,
+      {
+        action: 'lambda:InvokeFunction',
+        function: fn.name,
+        principal: 'events.amazonaws.com',
+        sourceArn: reconcileRule.arn,
+      },
+      parent,
+    )
+    new aws.cloudwatch.EventTarget(
+      `${name}-reconcile-target`,
+      {
+        rule: reconcileRule.name,
+        arn: fn.arn,
+        // No `input`: the function receives the rule's own scheduled event. A run older than
+        // the next one is pointless, so EventBridge gives up after 5 minutes.
+        retryPolicy: { maximumEventAgeInSeconds: 300, maximumRetryAttempts: 2 },
+      },
+      parent,
+    )
 
     this.functionName = fn.name
     this.functionArn = fn.arn

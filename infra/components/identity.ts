@@ -61,87 +61,119 @@ export class Identity extends pulumi.ComponentResource {
     const names = identityNames(args.namePrefix)
     const validity = args.tokenValidity ?? DEFAULT_TOKEN_VALIDITY
 
-    const pool = new aws.cognito.UserPool(`${name}-users`, {
-      name: `${args.namePrefix}-users`,
-      // Only an admin creates users (AdminCreateUser); nobody signs up.
-      adminCreateUserConfig: { allowAdminCreateUserOnly: true },
-      usernameAttributes: ['email'],
-      autoVerifiedAttributes: ['email'],
-      passwordPolicy: {
-        minimumLength: 12,
-        requireLowercase: true,
-        requireUppercase: true,
-        requireNumbers: true,
-        requireSymbols: true,
-        temporaryPasswordValidityDays: 3,
+    const pool = new aws.cognito.UserPool(
+      `${name}-users`,
+      {
+        name: `${args.namePrefix}-users`,
+        // Only an admin creates users (AdminCreateUser); nobody signs up.
+        adminCreateUserConfig: { allowAdminCreateUserOnly: true },
+        usernameAttributes: ['email'],
+        autoVerifiedAttributes: ['email'],
+        passwordPolicy: {
+          minimumLength: 12,
+          requireLowercase: true,
+          requireUppercase: true,
+          requireNumbers: true,
+          requireSymbols: true,
+          temporaryPasswordValidityDays: 3,
+        },
+        // TOTP (authenticator app) for everyone; no SMS.
+        mfaConfiguration: 'ON',
+        softwareTokenMfaConfiguration: { enabled: true },
+        accountRecoverySetting: { recoveryMechanisms: [{ name: 'verified_email', priority: 1 }] },
+        deletionProtection: 'ACTIVE',
+        tags: componentTags('users'),
       },
-      // TOTP (authenticator app) for everyone; no SMS.
-      mfaConfiguration: 'ON',
-      softwareTokenMfaConfiguration: { enabled: true },
-      accountRecoverySetting: { recoveryMechanisms: [{ name: 'verified_email', priority: 1 }] },
-      deletionProtection: 'ACTIVE',
-      tags: componentTags('users'),
-    }, { parent: this, protect: args.protect ?? true, retainOnDelete: true })
+      { parent: this, protect: args.protect ?? true, retainOnDelete: true },
+    )
 
     for (const [group, precedence, description] of [
       ['admin', 0, 'Manages keys, users and usage through the admin API'],
       ['user', 10, 'Manages their own API keys'],
     ] as const) {
-      new aws.cognito.UserGroup(`${name}-group-${group}`, {
-        userPoolId: pool.id,
-        name: group,
-        precedence,
-        description,
-      }, { parent: this })
+      new aws.cognito.UserGroup(
+        `${name}-group-${group}`,
+        {
+          userPoolId: pool.id,
+          name: group,
+          precedence,
+          description,
+        },
+        { parent: this },
+      )
     }
 
-    const client = new aws.cognito.UserPoolClient(`${name}-cli`, {
-      name: `${args.namePrefix}-cli`,
-      userPoolId: pool.id,
-      // A CLI cannot keep a secret.
-      generateSecret: false,
-      explicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
-      accessTokenValidity: validity.accessTokenMinutes,
-      idTokenValidity: validity.idTokenMinutes,
-      refreshTokenValidity: validity.refreshTokenDays,
-      tokenValidityUnits: { accessToken: 'minutes', idToken: 'minutes', refreshToken: 'days' },
-      authSessionValidity: 3,
-      preventUserExistenceErrors: 'ENABLED',
-      enableTokenRevocation: true,
-    }, { parent: this })
+    const client = new aws.cognito.UserPoolClient(
+      `${name}-cli`,
+      {
+        name: `${args.namePrefix}-cli`,
+        userPoolId: pool.id,
+        // A CLI cannot keep a secret.
+        generateSecret: false,
+        explicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+        accessTokenValidity: validity.accessTokenMinutes,
+        idTokenValidity: validity.idTokenMinutes,
+        refreshTokenValidity: validity.refreshTokenDays,
+        tokenValidityUnits: { accessToken: 'minutes', idToken: 'minutes', refreshToken: 'days' },
+        authSessionValidity: 3,
+        preventUserExistenceErrors: 'ENABLED',
+        enableTokenRevocation: true,
+      },
+      { parent: this },
+    )
 
     const oidcProviderArn = args.existingOidcProviderArn
       ? pulumi.output(args.existingOidcProviderArn)
-      : new aws.iam.OpenIdConnectProvider(`${name}-github-oidc`, {
-        url: `https://${GITHUB_OIDC_HOST}`,
-        clientIdLists: [GITHUB_OIDC_AUDIENCE],
+      : new aws.iam.OpenIdConnectProvider(
+          `${name}-github-oidc`,
+          {
+            url: `https://${GITHUB_OIDC_HOST}`,
+            clientIdLists: [GITHUB_OIDC_AUDIENCE],
+            tags: componentTags('ci'),
+          },
+          { parent: this },
+        ).arn
+
+    const boundary = new aws.iam.Policy(
+      `${name}-workload-boundary`,
+      {
+        name: names.boundaryPolicy,
+        description: 'Permissions boundary of every role the deploy role may create or change',
+        policy: args.workloadBoundaryPolicy,
         tags: componentTags('ci'),
-      }, { parent: this }).arn
+      },
+      { parent: this },
+    )
 
-    const boundary = new aws.iam.Policy(`${name}-workload-boundary`, {
-      name: names.boundaryPolicy,
-      description: 'Permissions boundary of every role the deploy role may create or change',
-      policy: args.workloadBoundaryPolicy,
-      tags: componentTags('ci'),
-    }, { parent: this })
+    const deployRole = new aws.iam.Role(
+      `${name}-deploy-role`,
+      {
+        name: names.deployRole,
+        description: `GitHub Actions deploy role for ${args.namePrefix} (OIDC, ${args.deployBranch ?? 'main'} only)`,
+        assumeRolePolicy: oidcProviderArn.apply((arn) =>
+          JSON.stringify(
+            githubTrustPolicy({
+              oidcProviderArn: arn,
+              repo: args.githubRepo,
+              branch: args.deployBranch ?? 'main',
+            }),
+          ),
+        ),
+        maxSessionDuration: 3600,
+        tags: componentTags('ci'),
+      },
+      { parent: this },
+    )
 
-    const deployRole = new aws.iam.Role(`${name}-deploy-role`, {
-      name: names.deployRole,
-      description: `GitHub Actions deploy role for ${args.namePrefix} (OIDC, ${args.deployBranch ?? 'main'} only)`,
-      assumeRolePolicy: oidcProviderArn.apply((arn) => JSON.stringify(githubTrustPolicy({
-        oidcProviderArn: arn,
-        repo: args.githubRepo,
-        branch: args.deployBranch ?? 'main',
-      }))),
-      maxSessionDuration: 3600,
-      tags: componentTags('ci'),
-    }, { parent: this })
-
-    new aws.iam.RolePolicy(`${name}-deploy-policy`, {
-      name: 'deploy',
-      role: deployRole.name,
-      policy: args.deployPolicy,
-    }, { parent: this })
+    new aws.iam.RolePolicy(
+      `${name}-deploy-policy`,
+      {
+        name: 'deploy',
+        role: deployRole.name,
+        policy: args.deployPolicy,
+      },
+      { parent: this },
+    )
 
     this.userPoolId = pool.id
     this.userPoolArn = pool.arn

@@ -8,7 +8,11 @@ import { startProgram, type DataOutputs } from '../program.js'
 
 const { cfg, provider, account } = await startProgram('data')
 
-const data = new Data('data', { namePrefix: cfg.namePrefix, protect: cfg.protectData }, { providers: { aws: provider } })
+const data = new Data(
+  'data',
+  { namePrefix: cfg.namePrefix, protect: cfg.protectData },
+  { providers: { aws: provider } },
+)
 
 export const awsRegion: DataOutputs['awsRegion'] = account.region
 export const namePrefix: DataOutputs['namePrefix'] = cfg.namePrefix

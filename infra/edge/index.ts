@@ -11,7 +11,13 @@ import { bedrockResourceArns, readCatalog, selectBedrockModels } from '../catalo
 import { TABLE_ENV_VARS, TABLE_KEYS } from '../components/data.js'
 import { Edge } from '../components/edge.js'
 import {
-  DATA_OUTPUT_KEYS, IDENTITY_OUTPUT_KEYS, lookupZone, referencedOutputs, startProgram, type DataOutputs, type IdentityOutputs,
+  DATA_OUTPUT_KEYS,
+  IDENTITY_OUTPUT_KEYS,
+  lookupZone,
+  referencedOutputs,
+  startProgram,
+  type DataOutputs,
+  type IdentityOutputs,
 } from '../program.js'
 import { stackName } from '../stacks.js'
 
@@ -22,10 +28,14 @@ const zone = await lookupZone(cfg, provider)
 const expect = { region: account.region, namePrefix: cfg.namePrefix }
 const identity = referencedOutputs<IdentityOutputs>(
   new pulumi.StackReference('identity-stack', { name: stackName('identity', cfg.stack, cfg.stackOrganization) }),
-  IDENTITY_OUTPUT_KEYS, expect)
+  IDENTITY_OUTPUT_KEYS,
+  expect,
+)
 const data = referencedOutputs<DataOutputs>(
   new pulumi.StackReference('data-stack', { name: stackName('data', cfg.stack, cfg.stackOrganization) }),
-  DATA_OUTPUT_KEYS, expect)
+  DATA_OUTPUT_KEYS,
+  expect,
+)
 
 // --- What the Lambda may invoke: derived from the catalog file -----------------------------
 const models = selectBedrockModels(readCatalog(cfg.catalogPath), cfg.allowedModels)
@@ -44,27 +54,31 @@ const environment: Record<string, pulumi.Input<string>> = {
 }
 if (cfg.allowedModels.length > 0) environment.PENNYWORTH_MODELS = cfg.allowedModels.join(',')
 
-const edge = new Edge('edge', {
-  namePrefix: cfg.namePrefix,
-  account,
-  code,
-  memoryMb: cfg.lambdaMemoryMb,
-  reservedConcurrency: cfg.reservedConcurrency,
-  environment,
-  bedrockResourceArns: bedrockArns,
-  tableArns: data.apply((d) => TABLE_KEYS.map((key) => d.tableArns[key])),
-  userPoolArn: identity.userPoolArn,
-  permissionsBoundaryArn: identity.workloadBoundaryArn,
-  apiDomain: cfg.apiDomain,
-  hostedZoneId: zone.zoneId,
-  stageName: cfg.stageName,
-  throttle: cfg.throttle,
-  logRetentionDays: cfg.logRetentionDays,
-  alarmEmail: cfg.alarmEmail,
-  alarms: cfg.alarms,
-  manageApiGatewayAccount: cfg.manageApiGatewayAccount,
-  disableExecuteApiEndpoint: cfg.disableExecuteApiEndpoint,
-}, { providers: { aws: provider } })
+const edge = new Edge(
+  'edge',
+  {
+    namePrefix: cfg.namePrefix,
+    account,
+    code,
+    memoryMb: cfg.lambdaMemoryMb,
+    reservedConcurrency: cfg.reservedConcurrency,
+    environment,
+    bedrockResourceArns: bedrockArns,
+    tableArns: data.apply((d) => TABLE_KEYS.map((key) => d.tableArns[key])),
+    userPoolArn: identity.userPoolArn,
+    permissionsBoundaryArn: identity.workloadBoundaryArn,
+    apiDomain: cfg.apiDomain,
+    hostedZoneId: zone.zoneId,
+    stageName: cfg.stageName,
+    throttle: cfg.throttle,
+    logRetentionDays: cfg.logRetentionDays,
+    alarmEmail: cfg.alarmEmail,
+    alarms: cfg.alarms,
+    manageApiGatewayAccount: cfg.manageApiGatewayAccount,
+    disableExecuteApiEndpoint: cfg.disableExecuteApiEndpoint,
+  },
+  { providers: { aws: provider } },
+)
 
 export const apiUrl = edge.apiUrl
 export const awsRegion = account.region

@@ -16,29 +16,39 @@ const zone = await lookupZone(cfg, provider)
 const idNames = identityNames(cfg.namePrefix)
 const edge = stateKeys('edge', cfg.stack)
 
-const identity = new Identity('identity', {
-  namePrefix: cfg.namePrefix,
-  githubRepo: cfg.githubRepo,
-  existingOidcProviderArn: cfg.githubOidcProviderArn,
-  protect: cfg.protectData,
-  workloadBoundaryPolicy: JSON.stringify(workloadBoundaryPolicy(account, cfg.namePrefix)),
-  // What `pulumi up` of the edge needs, nothing of identity or data.
-  deployPolicy: JSON.stringify(deployPolicy({
-    ...account,
+const identity = new Identity(
+  'identity',
+  {
     namePrefix: cfg.namePrefix,
-    hostedZoneId: zone.zoneId,
-    apiDomain: cfg.apiDomain,
-    stateBucket: stateBucketName(cfg, account),
-    state: {
-      ownCheckpoint: edge.checkpoint,
-      ownPrefixes: edge.prefixes,
-      // `*`: the backend also probes `<env>.json.gz` (HEAD needs s3:GetObject; a 403 would fail the reference).
-      readOnly: [STATE_META_KEY, `${stateKeys('identity', cfg.stack).checkpoint}*`, `${stateKeys('data', cfg.stack).checkpoint}*`],
-    },
-    passRoles: edgePassRoles(edgeNames(cfg.namePrefix), cfg.manageApiGatewayAccount),
-    boundaryPolicyArn: policyArn(account, idNames.boundaryPolicy),
-  })),
-}, { providers: { aws: provider } })
+    githubRepo: cfg.githubRepo,
+    existingOidcProviderArn: cfg.githubOidcProviderArn,
+    protect: cfg.protectData,
+    workloadBoundaryPolicy: JSON.stringify(workloadBoundaryPolicy(account, cfg.namePrefix)),
+    // What `pulumi up` of the edge needs, nothing of identity or data.
+    deployPolicy: JSON.stringify(
+      deployPolicy({
+        ...account,
+        namePrefix: cfg.namePrefix,
+        hostedZoneId: zone.zoneId,
+        apiDomain: cfg.apiDomain,
+        stateBucket: stateBucketName(cfg, account),
+        state: {
+          ownCheckpoint: edge.checkpoint,
+          ownPrefixes: edge.prefixes,
+          // `*`: the backend also probes `<env>.json.gz` (HEAD needs s3:GetObject; a 403 would fail the reference).
+          readOnly: [
+            STATE_META_KEY,
+            `${stateKeys('identity', cfg.stack).checkpoint}*`,
+            `${stateKeys('data', cfg.stack).checkpoint}*`,
+          ],
+        },
+        passRoles: edgePassRoles(edgeNames(cfg.namePrefix), cfg.manageApiGatewayAccount),
+        boundaryPolicyArn: policyArn(account, idNames.boundaryPolicy),
+      }),
+    ),
+  },
+  { providers: { aws: provider } },
+)
 
 export const awsRegion: IdentityOutputs['awsRegion'] = account.region
 export const namePrefix: IdentityOutputs['namePrefix'] = cfg.namePrefix

@@ -29,18 +29,28 @@ export async function buildPolicyPack(outdir = resolve(ROOT, 'dist/policy-pack')
     external: ['@pulumi/policy', '@pulumi/pulumi'],
     logLevel: 'warning',
   })
-  await writeFile(join(outdir, 'package.json'), `${JSON.stringify({
-    name: 'pennyworth-policy-pack',
-    version: '1.0.0',
-    private: true,
-    type: 'commonjs',
-    main: 'index.js',
-  }, null, 2)}\n`)
-  await writeFile(join(outdir, 'PulumiPolicy.yaml'), [
-    'description: Pennyworth infrastructure rules (built from infra/policy by infra/policy/build.ts)',
-    'runtime: nodejs',
-    '',
-  ].join('\n'))
+  await writeFile(
+    join(outdir, 'package.json'),
+    `${JSON.stringify(
+      {
+        name: 'pennyworth-policy-pack',
+        version: '1.0.0',
+        private: true,
+        type: 'commonjs',
+        main: 'index.js',
+      },
+      null,
+      2,
+    )}\n`,
+  )
+  await writeFile(
+    join(outdir, 'PulumiPolicy.yaml'),
+    [
+      'description: Pennyworth infrastructure rules (built from infra/policy by infra/policy/build.ts)',
+      'runtime: nodejs',
+      '',
+    ].join('\n'),
+  )
   await symlink(relative(outdir, resolve(ROOT, 'node_modules')), join(outdir, 'node_modules'), 'dir')
   return outdir
 }

@@ -6,7 +6,8 @@ import { PolicyPack } from '@pulumi/policy'
 import { allPolicies } from './rules.js'
 
 new PolicyPack('pennyworth', {
-  description: 'Pennyworth infrastructure rules: least-privilege IAM, protected data, bounded logs, throttled stages, Lambda limits',
+  description:
+    'Pennyworth infrastructure rules: least-privilege IAM, protected data, bounded logs, throttled stages, Lambda limits',
   enforcementLevel: 'mandatory',
   policies: allPolicies,
 })

@@ -57,7 +57,10 @@ function parseDocument(value: unknown): { Statement?: PolicyStatement | PolicySt
 }
 
 /** Every IAM policy document a resource carries (identity policies and trust policies). */
-export function policyDocuments(type: string, props: Record<string, any>): { where: string; statements: PolicyStatement[] }[] {
+export function policyDocuments(
+  type: string,
+  props: Record<string, any>,
+): { where: string; statements: PolicyStatement[] }[] {
   const found: { where: string; statements: PolicyStatement[] }[] = []
   const add = (where: string, value: unknown) => {
     const doc = parseDocument(value)
@@ -66,7 +69,8 @@ export function policyDocuments(type: string, props: Record<string, any>): { whe
   switch (type) {
     case T.role:
       add('assumeRolePolicy', props.assumeRolePolicy)
-      for (const [i, p] of list<{ policy?: unknown }>(props.inlinePolicies).entries()) add(`inlinePolicies[${i}]`, p.policy)
+      for (const [i, p] of list<{ policy?: unknown }>(props.inlinePolicies).entries())
+        add(`inlinePolicies[${i}]`, p.policy)
       break
     case T.rolePolicy:
     case T.policy:
@@ -104,7 +108,8 @@ function resourceRule(
     name,
     description,
     enforcementLevel: 'mandatory',
-    validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => check(args.type, args.props, (m) => reportViolation(m)),
+    validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) =>
+      check(args.type, args.props, (m) => reportViolation(m)),
   }
 }
 
@@ -115,7 +120,8 @@ export const noWildcardActions = resourceRule(
     for (const { where, statements } of policyDocuments(type, props)) {
       statements.forEach((s, i) => {
         for (const action of list(s.Action)) {
-          if (typeof action === 'string' && action.includes('*')) report(`${where} ${label(s, i)}: wildcard action "${action}"`)
+          if (typeof action === 'string' && action.includes('*'))
+            report(`${where} ${label(s, i)}: wildcard action "${action}"`)
         }
         if (s.NotAction !== undefined) report(`${where} ${label(s, i)}: NotAction allows everything else`)
       })
@@ -145,13 +151,21 @@ export const passRoleScoped = resourceRule(
   (type, props, report) => {
     for (const { where, statements } of policyDocuments(type, props)) {
       statements.forEach((s, i) => {
-        if (s.Effect !== 'Allow' || !list(s.Action).some((a) => typeof a === 'string' && a.toLowerCase() === 'iam:passrole')) return
+        if (
+          s.Effect !== 'Allow' ||
+          !list(s.Action).some((a) => typeof a === 'string' && a.toLowerCase() === 'iam:passrole')
+        )
+          return
         const resources = list(s.Resource)
-        if (resources.length === 0 || s.NotResource !== undefined) report(`${where} ${label(s, i)}: PassRole without named resources`)
+        if (resources.length === 0 || s.NotResource !== undefined)
+          report(`${where} ${label(s, i)}: PassRole without named resources`)
         for (const r of resources) {
-          if (typeof r !== 'string' || !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(r)) report(`${where} ${label(s, i)}: PassRole on "${String(r)}" (not one named role)`)
+          if (typeof r !== 'string' || !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(r))
+            report(`${where} ${label(s, i)}: PassRole on "${String(r)}" (not one named role)`)
         }
-        const passedTo = Object.values(s.Condition ?? {}).some((block) => Object.keys(block).some((k) => k.toLowerCase() === 'iam:passedtoservice'))
+        const passedTo = Object.values(s.Condition ?? {}).some((block) =>
+          Object.keys(block).some((k) => k.toLowerCase() === 'iam:passedtoservice'),
+        )
         if (!passedTo) report(`${where} ${label(s, i)}: PassRole without an iam:PassedToService condition`)
       })
     }
@@ -197,9 +211,14 @@ export const stageThrottling: StackValidationPolicy = {
   validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
     const settings = args.resources.filter((r) => r.type === T.methodSettings).map((r) => r.props)
     for (const stage of args.resources.filter((r) => r.type === T.stage)) {
-      const throttled = settings.some((m) =>
-        m.restApi === stage.props.restApi && m.stageName === stage.props.stageName && m.methodPath === '*/*'
-        && m.settings?.throttlingRateLimit > 0 && m.settings?.throttlingBurstLimit > 0)
+      const throttled = settings.some(
+        (m) =>
+          m.restApi === stage.props.restApi &&
+          m.stageName === stage.props.stageName &&
+          m.methodPath === '*/*' &&
+          m.settings?.throttlingRateLimit > 0 &&
+          m.settings?.throttlingBurstLimit > 0,
+      )
       if (!throttled) reportViolation(`stage "${stage.props.stageName}" has no "*/*" throttling`, stage.urn)
     }
   },
@@ -235,18 +254,27 @@ export const UNTAGGABLE_TYPES: ReadonlySet<string> = new Set([
 
 function tagMap(value: unknown): Record<string, unknown> {
   if (typeof value === 'string') {
-    try { return tagMap(JSON.parse(value)) } catch { return {} }
+    try {
+      return tagMap(JSON.parse(value))
+    } catch {
+      return {}
+    }
   }
   return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {}
 }
 
 /** The provider's `defaultTags.tags` (provider properties may arrive JSON-encoded). */
-export function providerDefaultTags(provider: { props?: Record<string, unknown> } | undefined): Record<string, unknown> {
+export function providerDefaultTags(
+  provider: { props?: Record<string, unknown> } | undefined,
+): Record<string, unknown> {
   return tagMap(tagMap(provider?.props?.defaultTags).tags)
 }
 
 /** The tags a resource ends up with: provider defaults, overridden by its own `tags` (or `tagsAll` when known). */
-export function effectiveTags(props: Record<string, any>, provider?: { props?: Record<string, unknown> }): Record<string, unknown> {
+export function effectiveTags(
+  props: Record<string, any>,
+  provider?: { props?: Record<string, unknown> },
+): Record<string, unknown> {
   return { ...providerDefaultTags(provider), ...tagMap(props.tags), ...tagMap(props.tagsAll) }
 }
 
@@ -257,34 +285,67 @@ export const costAllocationTags: ResourceValidationPolicy = {
   validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
     if (args.type === T.awsProvider) {
       const missing = TAG_KEYS.filter((k) => !providerDefaultTags({ props: args.props })[k])
-      if (missing.length > 0) reportViolation(`AWS provider without defaultTags ${missing.join(', ')}: resources it creates would be untagged`)
+      if (missing.length > 0)
+        reportViolation(
+          `AWS provider without defaultTags ${missing.join(', ')}: resources it creates would be untagged`,
+        )
       return
     }
     if (!args.type.startsWith('aws:') || UNTAGGABLE_TYPES.has(args.type)) return
     const tags = effectiveTags(args.props, args.provider as PolicyProviderResource | undefined)
     const missing = TAG_KEYS.filter((k) => typeof tags[k] !== 'string' || tags[k] === '')
-    if (missing.length > 0) reportViolation(`missing cost-allocation tags ${missing.join(', ')} (create it with the program's tagged provider)`)
-    else if (!(PROGRAMS as readonly string[]).includes(String(tags.Stack))) reportViolation(`tag Stack is "${String(tags.Stack)}", not one of ${PROGRAMS.join(', ')}`)
+    if (missing.length > 0)
+      reportViolation(
+        `missing cost-allocation tags ${missing.join(', ')} (create it with the program's tagged provider)`,
+      )
+    else if (!(PROGRAMS as readonly string[]).includes(String(tags.Stack)))
+      reportViolation(`tag Stack is "${String(tags.Stack)}", not one of ${PROGRAMS.join(', ')}`)
   },
 }
 
 // --- The CI deploy role manages the edge only ------------------------------------------------
 
 /** Services the edge deploy role must have no action of at all (identity and data management). */
-export const FORBIDDEN_DEPLOY_SERVICES = ['cognito-idp', 'cognito-identity', 'dynamodb', 'kms', 'sts', 'organizations', 'account', 'secretsmanager'] as const
+export const FORBIDDEN_DEPLOY_SERVICES = [
+  'cognito-idp',
+  'cognito-identity',
+  'dynamodb',
+  'kms',
+  'sts',
+  'organizations',
+  'account',
+  'secretsmanager',
+] as const
 
 /** IAM role writes the deploy role may have on the edge's own named roles. */
 const ROLE_WRITES = new Set([
-  'iam:createrole', 'iam:putrolepolicy', 'iam:deleterolepolicy', 'iam:putrolepermissionsboundary', 'iam:attachrolepolicy', 'iam:detachrolepolicy',
-  'iam:updaterole', 'iam:updateroledescription', 'iam:updateassumerolepolicy', 'iam:deleterole', 'iam:tagrole', 'iam:untagrole',
+  'iam:createrole',
+  'iam:putrolepolicy',
+  'iam:deleterolepolicy',
+  'iam:putrolepermissionsboundary',
+  'iam:attachrolepolicy',
+  'iam:detachrolepolicy',
+  'iam:updaterole',
+  'iam:updateroledescription',
+  'iam:updateassumerolepolicy',
+  'iam:deleterole',
+  'iam:tagrole',
+  'iam:untagrole',
 ])
 /** …of which these give a role permissions: only with the `iam:PermissionsBoundary` condition. */
-const ROLE_GRANTS = new Set(['iam:createrole', 'iam:putrolepolicy', 'iam:putrolepermissionsboundary', 'iam:attachrolepolicy'])
+const ROLE_GRANTS = new Set([
+  'iam:createrole',
+  'iam:putrolepolicy',
+  'iam:putrolepermissionsboundary',
+  'iam:attachrolepolicy',
+])
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/([\w+=,.@-]+)$/
 
 const hasCondition = (s: PolicyStatement, key: string) =>
-  Object.values(s.Condition ?? {}).some((block) => Object.keys(block).some((k) => k.toLowerCase() === key.toLowerCase()))
+  Object.values(s.Condition ?? {}).some((block) =>
+    Object.keys(block).some((k) => k.toLowerCase() === key.toLowerCase()),
+  )
 
 /**
  * Why one action of an Allow statement in a CI role's policy reaches beyond the edge (empty =
@@ -294,12 +355,18 @@ export function deployActionViolations(action: string, s: PolicyStatement, ciRol
   const a = action.toLowerCase()
   const [service = '', name = ''] = a.split(':')
   const resources = list(s.Resource).map(String)
-  if (a === '*' || service.includes('*')) return [`"${action}" grants every service, identity and data management included`]
-  if ((FORBIDDEN_DEPLOY_SERVICES as readonly string[]).includes(service)) return [`"${action}": the edge deploy role needs no ${service} action (identity/data are deployed by an admin)`]
+  if (a === '*' || service.includes('*'))
+    return [`"${action}" grants every service, identity and data management included`]
+  if ((FORBIDDEN_DEPLOY_SERVICES as readonly string[]).includes(service))
+    return [`"${action}": the edge deploy role needs no ${service} action (identity/data are deployed by an admin)`]
   if (service === 'iam') {
-    if (name.includes('*') || name.includes('?')) return [`"${action}": IAM wildcard (would include role, policy, user and OIDC-provider management)`]
+    if (name.includes('*') || name.includes('?'))
+      return [`"${action}": IAM wildcard (would include role, policy, user and OIDC-provider management)`]
     if (name === 'passrole' || name.startsWith('get') || name.startsWith('list')) return []
-    if (!ROLE_WRITES.has(a)) return [`"${action}": IAM management beyond the edge's own roles (policies, users, OIDC providers, boundaries are identity's)`]
+    if (!ROLE_WRITES.has(a))
+      return [
+        `"${action}": IAM management beyond the edge's own roles (policies, users, OIDC providers, boundaries are identity's)`,
+      ]
     const out: string[] = []
     for (const r of resources) {
       const m = ROLE_ARN.exec(r)
@@ -307,14 +374,17 @@ export function deployActionViolations(action: string, s: PolicyStatement, ciRol
       else if (ciRoleNames.includes(m[1]!)) out.push(`"${action}" on the CI role "${m[1]}" itself`)
     }
     if (s.NotResource !== undefined) out.push(`"${action}" with NotResource`)
-    if (ROLE_GRANTS.has(a) && !hasCondition(s, 'iam:PermissionsBoundary')) out.push(`"${action}" without an iam:PermissionsBoundary condition`)
+    if (ROLE_GRANTS.has(a) && !hasCondition(s, 'iam:PermissionsBoundary'))
+      out.push(`"${action}" without an iam:PermissionsBoundary condition`)
     return out
   }
   if (service === 's3') {
-    if (/^(put|delete)bucket|^createbucket|^deletebucket/.test(name)) return [`"${action}": the state bucket itself is the admin's`]
+    if (/^(put|delete)bucket|^createbucket|^deletebucket/.test(name))
+      return [`"${action}": the state bucket itself is the admin's`]
     if (/^(putobject|deleteobject|restoreobject)/.test(name)) {
       const reaching = resources.filter((r) => writesOtherStacksState(r))
-      if (reaching.length > 0) return [`"${action}" on ${reaching.join(', ')}: would let CI rewrite the identity and data stacks' state`]
+      if (reaching.length > 0)
+        return [`"${action}" on ${reaching.join(', ')}: would let CI rewrite the identity and data stacks' state`]
     }
   }
   return []
@@ -322,7 +392,8 @@ export function deployActionViolations(action: string, s: PolicyStatement, ciRol
 
 /** State-bucket key prefixes of the stacks CI must only read (any environment). */
 const PROTECTED_STATE_PREFIXES = ['stacks', 'history', 'backups', 'locks'].flatMap((dir) =>
-  PROGRAMS.filter((p) => p !== 'edge').map((p) => `.pulumi/${dir}/${projectName(p)}/`))
+  PROGRAMS.filter((p) => p !== 'edge').map((p) => `.pulumi/${dir}/${projectName(p)}/`),
+)
 
 /**
  * Whether an S3 object ARN pattern can match a key of the identity or data stacks: its literal
@@ -337,44 +408,64 @@ export function writesOtherStacksState(resource: string): boolean {
   const key = m[1]!
   const wild = key.search(/[*?]/)
   const literal = wild < 0 ? key : key.slice(0, wild)
-  return PROTECTED_STATE_PREFIXES.some((prefix) => literal.startsWith(prefix) || (wild >= 0 && prefix.startsWith(literal)))
+  return PROTECTED_STATE_PREFIXES.some(
+    (prefix) => literal.startsWith(prefix) || (wild >= 0 && prefix.startsWith(literal)),
+  )
 }
 
 function trustsWebIdentity(assumeRolePolicy: unknown): boolean {
   const doc = parseDocument(assumeRolePolicy)
-  return list(doc?.Statement).some((s: PolicyStatement & { Principal?: { Federated?: unknown } }) =>
-    s.Effect === 'Allow' && list(s.Action).some((a) => typeof a === 'string' && a.toLowerCase() === 'sts:assumerolewithwebidentity') && s.Principal?.Federated !== undefined)
+  return list(doc?.Statement).some(
+    (s: PolicyStatement & { Principal?: { Federated?: unknown } }) =>
+      s.Effect === 'Allow' &&
+      list(s.Action).some((a) => typeof a === 'string' && a.toLowerCase() === 'sts:assumerolewithwebidentity') &&
+      s.Principal?.Federated !== undefined,
+  )
 }
 
 export const ciRoleEdgeOnly: StackValidationPolicy = {
   name: 'ci-role-edge-only',
-  description: 'A role CI assumes through OIDC (AssumeRoleWithWebIdentity) may manage the edge only: no Cognito, DynamoDB, KMS or STS action, IAM writes only on named non-CI roles (grants only with the permissions-boundary condition), no rewrite of other stacks\' state, no managed policies that cannot be checked.',
+  description:
+    "A role CI assumes through OIDC (AssumeRoleWithWebIdentity) may manage the edge only: no Cognito, DynamoDB, KMS or STS action, IAM writes only on named non-CI roles (grants only with the permissions-boundary condition), no rewrite of other stacks' state, no managed policies that cannot be checked.",
   enforcementLevel: 'mandatory',
   validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
     const ciRoles = args.resources.filter((r) => r.type === T.role && trustsWebIdentity(r.props.assumeRolePolicy))
     const ciRoleNames = ciRoles.map((r) => String(r.props.name ?? r.name))
     for (const role of ciRoles) {
       const roleName = String(role.props.name ?? role.name)
-      const docs: { where: string; statements: PolicyStatement[] }[] = policyDocuments(T.role, role.props).filter((d) => d.where !== 'assumeRolePolicy')
+      const docs: { where: string; statements: PolicyStatement[] }[] = policyDocuments(T.role, role.props).filter(
+        (d) => d.where !== 'assumeRolePolicy',
+      )
       for (const rp of args.resources.filter((r) => r.type === T.rolePolicy && r.props.role === roleName)) {
         docs.push(...policyDocuments(T.rolePolicy, rp.props).map((d) => ({ ...d, where: `role policy ${rp.name}` })))
       }
       const attached = [
         ...list<string>(role.props.managedPolicyArns),
-        ...args.resources.filter((r) => r.type === T.rolePolicyAttachment && r.props.role === roleName).map((r) => String(r.props.policyArn)),
+        ...args.resources
+          .filter((r) => r.type === T.rolePolicyAttachment && r.props.role === roleName)
+          .map((r) => String(r.props.policyArn)),
       ]
       for (const arn of attached) {
         const managed = args.resources.find((r) => r.type === T.policy && r.props.arn === arn)
-        if (!managed) reportViolation(`CI role "${roleName}": managed policy ${arn} cannot be checked (use an inline policy)`, role.urn)
-        else docs.push(...policyDocuments(T.policy, managed.props).map((d) => ({ ...d, where: `managed policy ${managed.name}` })))
+        if (!managed)
+          reportViolation(
+            `CI role "${roleName}": managed policy ${arn} cannot be checked (use an inline policy)`,
+            role.urn,
+          )
+        else
+          docs.push(
+            ...policyDocuments(T.policy, managed.props).map((d) => ({ ...d, where: `managed policy ${managed.name}` })),
+          )
       }
       for (const { where, statements } of docs) {
         statements.forEach((s, i) => {
           if (s.Effect !== 'Allow') return
-          if (s.NotAction !== undefined) reportViolation(`CI role "${roleName}" ${where} ${label(s, i)}: NotAction`, role.urn)
+          if (s.NotAction !== undefined)
+            reportViolation(`CI role "${roleName}" ${where} ${label(s, i)}: NotAction`, role.urn)
           for (const action of list(s.Action)) {
             if (typeof action !== 'string') continue
-            for (const v of deployActionViolations(action, s, ciRoleNames)) reportViolation(`CI role "${roleName}" ${where} ${label(s, i)}: ${v}`, role.urn)
+            for (const v of deployActionViolations(action, s, ciRoleNames))
+              reportViolation(`CI role "${roleName}" ${where} ${label(s, i)}: ${v}`, role.urn)
           }
         })
       }

@@ -56,7 +56,12 @@ export interface MockHarness {
 
 /** Resolves an Output's value (mocks resolve everything, including secrets). */
 export function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
-  return new Promise((resolve) => pulumi.output(output).apply((v) => { resolve(v as T); return v }))
+  return new Promise((resolve) =>
+    pulumi.output(output).apply((v) => {
+      resolve(v as T)
+      return v
+    }),
+  )
 }
 
 export async function setupMocks(options: MockOptions = {}): Promise<MockHarness> {
@@ -81,9 +86,16 @@ export async function setupMocks(options: MockOptions = {}): Promise<MockHarness
         }
       }
       case 'aws:apigateway/restApi:RestApi':
-        return { rootResourceId: `${id}-root`, executionArn: `arn:aws:execute-api:${region}:${acct}:${id}`, arn: `arn:aws:apigateway:${region}::/restapis/${id}` }
+        return {
+          rootResourceId: `${id}-root`,
+          executionArn: `arn:aws:execute-api:${region}:${acct}:${id}`,
+          arn: `arn:aws:apigateway:${region}::/restapis/${id}`,
+        }
       case 'aws:apigateway/stage:Stage':
-        return { arn: `arn:aws:apigateway:${region}::/restapis/${inputs.restApi}/stages/${inputs.stageName}`, invokeUrl: `https://${inputs.restApi}.execute-api.${region}.amazonaws.com/${inputs.stageName}` }
+        return {
+          arn: `arn:aws:apigateway:${region}::/restapis/${inputs.restApi}/stages/${inputs.stageName}`,
+          invokeUrl: `https://${inputs.restApi}.execute-api.${region}.amazonaws.com/${inputs.stageName}`,
+        }
       case 'aws:apigateway/domainName:DomainName':
         return {
           arn: `arn:aws:apigateway:${region}::/domainnames/${inputs.domainName}`,
@@ -93,12 +105,14 @@ export async function setupMocks(options: MockOptions = {}): Promise<MockHarness
       case 'aws:acm/certificate:Certificate':
         return {
           arn: `arn:aws:acm:${region}:${acct}:certificate/${id}`,
-          domainValidationOptions: [{
-            domainName: inputs.domainName,
-            resourceRecordName: `_0123456789abcdef.${inputs.domainName}.`,
-            resourceRecordType: 'CNAME',
-            resourceRecordValue: '_fedcba9876543210.mock.acm-validations.aws.',
-          }],
+          domainValidationOptions: [
+            {
+              domainName: inputs.domainName,
+              resourceRecordName: `_0123456789abcdef.${inputs.domainName}.`,
+              resourceRecordType: 'CNAME',
+              resourceRecordValue: '_fedcba9876543210.mock.acm-validations.aws.',
+            },
+          ],
         }
       case 'aws:acm/certificateValidation:CertificateValidation':
         return { certificateArn: inputs.certificateArn }
@@ -113,7 +127,10 @@ export async function setupMocks(options: MockOptions = {}): Promise<MockHarness
       case 'aws:iam/openIdConnectProvider:OpenIdConnectProvider':
         return { arn: `arn:aws:iam::${acct}:oidc-provider/${String(inputs.url).replace(/^https:\/\//, '')}` }
       case 'aws:cognito/userPool:UserPool':
-        return { arn: `arn:aws:cognito-idp:${region}:${acct}:userpool/${id}`, endpoint: `cognito-idp.${region}.amazonaws.com/${id}` }
+        return {
+          arn: `arn:aws:cognito-idp:${region}:${acct}:userpool/${id}`,
+          endpoint: `cognito-idp.${region}.amazonaws.com/${id}`,
+        }
       case 'aws:cloudwatch/logGroup:LogGroup':
         return { arn: `arn:aws:logs:${region}:${acct}:log-group:${physical}` }
       case 'aws:sns/topic:Topic':
@@ -129,50 +146,71 @@ export async function setupMocks(options: MockOptions = {}): Promise<MockHarness
 
   const idFor = (type: string, name: string): string => {
     switch (type) {
-      case 'aws:cognito/userPool:UserPool': return `${region}_MockPool`
-      case 'aws:apigateway/restApi:RestApi': return 'mockapi123'
-      default: return `${name}-id`
+      case 'aws:cognito/userPool:UserPool':
+        return `${region}_MockPool`
+      case 'aws:apigateway/restApi:RestApi':
+        return 'mockapi123'
+      default:
+        return `${name}-id`
     }
   }
 
-  await pulumi.runtime.setMocks({
-    newResource(args: pulumi.runtime.MockResourceArgs) {
-      if (args.type === 'pulumi:pulumi:StackReference') {
-        // A StackReference is read with its name as id; its state carries the other stack's outputs.
-        const name = String(args.inputs.name)
-        const outputs = options.stackOutputs?.[name]
-        if (!outputs) unknownStackReferences.push(name)
-        const state = { name, outputs: outputs ?? {}, secretOutputNames: [] }
-        resources.push({ type: args.type, name: args.name, id: name, inputs: args.inputs, state })
-        lastRegistration = Date.now()
-        return { id: name, state }
-      }
-      const id = idFor(args.type, args.name)
-      const state = { ...args.inputs, ...computed(args.type, args.name, args.inputs, id) }
-      resources.push({ type: args.type, name: args.name, id, inputs: args.inputs, state, provider: args.provider || undefined })
-      lastRegistration = Date.now()
-      return { id, state }
-    },
-    call(args: pulumi.runtime.MockCallArgs) {
-      calls.push(args.token)
-      switch (args.token) {
-        case 'aws:index/getCallerIdentity:getCallerIdentity':
-          return { accountId: acct, arn: `arn:aws:iam::${acct}:user/mock`, userId: 'AIDAMOCK', id: acct }
-        case 'aws:index/getRegion:getRegion':
-          return { region, name: region, id: region, description: 'mock', endpoint: `ec2.${region}.amazonaws.com` }
-        case 'aws:index/getPartition:getPartition':
-          return { partition: 'aws', dnsSuffix: 'amazonaws.com', id: 'aws', reverseDnsPrefix: 'com.amazonaws' }
-        case 'aws:route53/getZone:getZone': {
-          const name = options.zoneName ?? args.inputs.name ?? 'example.com'
-          return { zoneId: args.inputs.zoneId ?? MOCK_ZONE_ID, id: args.inputs.zoneId ?? MOCK_ZONE_ID, name, privateZone: false, arn: `arn:aws:route53:::hostedzone/${MOCK_ZONE_ID}` }
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args: pulumi.runtime.MockResourceArgs) {
+        if (args.type === 'pulumi:pulumi:StackReference') {
+          // A StackReference is read with its name as id; its state carries the other stack's outputs.
+          const name = String(args.inputs.name)
+          const outputs = options.stackOutputs?.[name]
+          if (!outputs) unknownStackReferences.push(name)
+          const state = { name, outputs: outputs ?? {}, secretOutputNames: [] }
+          resources.push({ type: args.type, name: args.name, id: name, inputs: args.inputs, state })
+          lastRegistration = Date.now()
+          return { id: name, state }
         }
-        default:
-          // Never throw here: a throwing call mock leaves outputs unresolved and the test hangs.
-          unknownCalls.push(args.token)
-          return {}
-      }
+        const id = idFor(args.type, args.name)
+        const state = { ...args.inputs, ...computed(args.type, args.name, args.inputs, id) }
+        resources.push({
+          type: args.type,
+          name: args.name,
+          id,
+          inputs: args.inputs,
+          state,
+          provider: args.provider || undefined,
+        })
+        lastRegistration = Date.now()
+        return { id, state }
+      },
+      call(args: pulumi.runtime.MockCallArgs) {
+        calls.push(args.token)
+        switch (args.token) {
+          case 'aws:index/getCallerIdentity:getCallerIdentity':
+            return { accountId: acct, arn: `arn:aws:iam::${acct}:user/mock`, userId: 'AIDAMOCK', id: acct }
+          case 'aws:index/getRegion:getRegion':
+            return { region, name: region, id: region, description: 'mock', endpoint: `ec2.${region}.amazonaws.com` }
+          case 'aws:index/getPartition:getPartition':
+            return { partition: 'aws', dnsSuffix: 'amazonaws.com', id: 'aws', reverseDnsPrefix: 'com.amazonaws' }
+          case 'aws:route53/getZone:getZone': {
+            const name = options.zoneName ?? args.inputs.name ?? 'example.com'
+            return {
+              zoneId: args.inputs.zoneId ?? MOCK_ZONE_ID,
+              id: args.inputs.zoneId ?? MOCK_ZONE_ID,
+              name,
+              privateZone: false,
+              arn: `arn:aws:route53:::hostedzone/${MOCK_ZONE_ID}`,
+            }
+          }
+          default:
+            // Never throw here: a throwing call mock leaves outputs unresolved and the test hangs.
+            unknownCalls.push(args.token)
+            return {}
+        }
+      },
     },
-  }, options.project ?? 'pennyworth', options.stack ?? 'prod', false)
+    options.project ?? 'pennyworth',
+    options.stack ?? 'prod',
+    false,
+  )
 
   const config: Record<string, string> = { 'aws:region': region }
   for (const [key, value] of Object.entries(options.config ?? {})) {
@@ -192,11 +230,18 @@ export async function setupMocks(options: MockOptions = {}): Promise<MockHarness
     providerOf(resource) {
       if (!resource.provider) return undefined
       const id = resource.provider.slice(resource.provider.lastIndexOf('::') + 2)
-      return resources.find((r) => r.type.startsWith('pulumi:providers:') && r.id === id && resource.provider!.startsWith(`urn:pulumi:`) && resource.provider!.includes(`::${r.type}::${r.name}::`))
+      return resources.find(
+        (r) =>
+          r.type.startsWith('pulumi:providers:') &&
+          r.id === id &&
+          resource.provider!.startsWith(`urn:pulumi:`) &&
+          resource.provider!.includes(`::${r.type}::${r.name}::`),
+      )
     },
     one(type, nameIncludes) {
       const found = ofType(type).filter((r) => nameIncludes === undefined || r.name.includes(nameIncludes))
-      if (found.length !== 1) throw new Error(`expected one ${type}${nameIncludes ? ` named *${nameIncludes}*` : ''}, found ${found.length}`)
+      if (found.length !== 1)
+        throw new Error(`expected one ${type}${nameIncludes ? ` named *${nameIncludes}*` : ''}, found ${found.length}`)
       return found[0]!
     },
     async settle(quietMs = 150) {

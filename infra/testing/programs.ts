@@ -42,7 +42,10 @@ const modules: Record<ProgramName, () => Promise<Record<string, unknown>>> = {
 export function stubBundleDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'pennyworth-bundle-'))
   mkdirSync(join(dir, 'chunks'))
-  writeFileSync(join(dir, 'index.mjs'), "import { ok } from './chunks/stub-AAAA.mjs'\nexport const handler = async () => ({ statusCode: ok })\n")
+  writeFileSync(
+    join(dir, 'index.mjs'),
+    "import { ok } from './chunks/stub-AAAA.mjs'\nexport const handler = async () => ({ statusCode: ok })\n",
+  )
   writeFileSync(join(dir, 'index.mjs.map'), '{"version":3,"sources":[],"mappings":""}\n')
   writeFileSync(join(dir, 'chunks', 'stub-AAAA.mjs'), 'export const ok = 200\n')
   writeFileSync(join(dir, 'chunks', 'stub-AAAA.mjs.map'), '{"version":3,"sources":[],"mappings":""}\n')
@@ -53,11 +56,15 @@ export function stubBundleDir(): string {
  * Runs one program under mocks. Each program module can run once per process (ES modules are
  * cached), so a test file loads each program at most once.
  */
-export async function loadProgram(program: ProgramName, options: { env?: string; stackOutputs?: Record<string, Record<string, unknown>> } = {}): Promise<LoadedProgram> {
+export async function loadProgram(
+  program: ProgramName,
+  options: { env?: string; stackOutputs?: Record<string, Record<string, unknown>> } = {},
+): Promise<LoadedProgram> {
   const env = options.env ?? 'prod'
   const config = readStackFile(env)
   const overlay = { 'pennyworth:lambdaBundleDir': stubBundleDir(), 'pennyworth:alarmEmail': 'ops@example.com' }
-  for (const key of Object.keys(overlay)) if (key in config) throw new Error(`test overlay would override ${key} from Pulumi.${env}.yaml`)
+  for (const key of Object.keys(overlay))
+    if (key in config) throw new Error(`test overlay would override ${key} from Pulumi.${env}.yaml`)
   const mocks = await setupMocks({
     project: projectName(program),
     stack: env,

@@ -15,42 +15,66 @@ import { Agent } from 'node:http'
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
 const N = Number(process.env.BENCH_REQUESTS ?? 1500)
-const child = spawn(process.execPath, ['--import', 'tsx', new URL('./upstream-process.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] })
+const child = spawn(process.execPath, ['--import', 'tsx', new URL('./upstream-process.ts', import.meta.url).pathname], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+})
 const endpoint = String((await once(child.stdout!, 'data'))[0]).trim()
 const base = { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' } }
 const clients: Record<string, BedrockRuntimeClient> = {
   'HTTP/2, session per request (SDK default)': new BedrockRuntimeClient(base),
-  'HTTP/1.1 keep-alive': new BedrockRuntimeClient({ ...base, requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: 256 }) }) }),
-  'HTTP/2, one reused session': new BedrockRuntimeClient({ ...base, requestHandler: new NodeHttp2Handler({ disableConcurrentStreams: false }) }),
+  'HTTP/1.1 keep-alive': new BedrockRuntimeClient({
+    ...base,
+    requestHandler: new NodeHttpHandler({ httpAgent: new Agent({ keepAlive: true, maxSockets: 256 }) }),
+  }),
+  'HTTP/2, one reused session': new BedrockRuntimeClient({
+    ...base,
+    requestHandler: new NodeHttp2Handler({ disableConcurrentStreams: false }),
+  }),
 }
-const input = { modelId: 'anthropic.claude-haiku', messages: [{ role: 'user' as const, content: [{ text: 'hi' }] }], inferenceConfig: { maxTokens: 64 } }
+const input = {
+  modelId: 'anthropic.claude-haiku',
+  messages: [{ role: 'user' as const, content: [{ text: 'hi' }] }],
+  inferenceConfig: { maxTokens: 64 },
+}
 
 async function throughput(client: BedrockRuntimeClient, c: number): Promise<number> {
   let next = 0
   const t0 = performance.now()
-  await Promise.all(Array.from({ length: c }, async () => { while (next++ < N) await client.send(new ConverseCommand(input)) }))
+  await Promise.all(
+    Array.from({ length: c }, async () => {
+      while (next++ < N) await client.send(new ConverseCommand(input))
+    }),
+  )
   return N / ((performance.now() - t0) / 1000)
 }
 
 async function firstContent(client: BedrockRuntimeClient, c: number): Promise<number> {
   const times: number[] = []
   let next = 0
-  await Promise.all(Array.from({ length: c }, async () => {
-    while (next++ < N / 4) {
-      const t0 = performance.now()
-      const res = await client.send(new ConverseStreamCommand(input))
-      let first = true
-      for await (const ev of res.stream!) {
-        if (first && ev.contentBlockDelta) { times.push(performance.now() - t0); first = false }
+  await Promise.all(
+    Array.from({ length: c }, async () => {
+      while (next++ < N / 4) {
+        const t0 = performance.now()
+        const res = await client.send(new ConverseStreamCommand(input))
+        let first = true
+        for await (const ev of res.stream!) {
+          if (first && ev.contentBlockDelta) {
+            times.push(performance.now() - t0)
+            first = false
+          }
+        }
       }
-    }
-  }))
+    }),
+  )
   times.sort((a, b) => a - b)
   return times[Math.floor(times.length / 2)]
 }
 
 const results: Record<string, number[][]> = {}
-for (const name of Object.keys(clients)) { await throughput(clients[name], 16); results[name] = [[], [], []] }
+for (const name of Object.keys(clients)) {
+  await throughput(clients[name], 16)
+  results[name] = [[], [], []]
+}
 for (let round = 0; round < 3; round++) {
   for (const [name, client] of Object.entries(clients)) {
     results[name][0].push(await throughput(client, 16))
@@ -59,8 +83,11 @@ for (let round = 0; round < 3; round++) {
   }
 }
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]
-console.log(`Bedrock client HTTP handlers, ${N} calls per cell, medians of 3 interleaved rounds, Node ${process.version}`)
+console.log(
+  `Bedrock client HTTP handlers, ${N} calls per cell, medians of 3 interleaved rounds, Node ${process.version}`,
+)
 console.log('| handler | req/s, 16 | req/s, 64 | stream first content p50, 16 |\n| --- | --- | --- | --- |')
-for (const [name, r] of Object.entries(results)) console.log(`| ${name} | ${med(r[0]).toFixed(0)} | ${med(r[1]).toFixed(0)} | ${med(r[2]).toFixed(1)} ms |`)
+for (const [name, r] of Object.entries(results))
+  console.log(`| ${name} | ${med(r[0]).toFixed(0)} | ${med(r[1]).toFixed(0)} | ${med(r[2]).toFixed(1)} ms |`)
 for (const c of Object.values(clients)) c.destroy()
 child.kill('SIGTERM')

@@ -16,7 +16,6 @@
 import '../../app/lib/sdk-node-warning.js' // first: before any AWS SDK client exists
 import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { createRequire } from 'node:module'
@@ -34,14 +33,37 @@ const credentials = { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' }
 const here = (f: string) => new URL(f, import.meta.url).pathname
 const children: ChildProcess[] = []
 let stderrLines = 0
-const stopAll = () => { for (const c of children) if (c.exitCode === null) c.kill('SIGTERM') }
-process.on('uncaughtException', (err) => { console.error(err); stopAll(); process.exit(1) })
-process.on('unhandledRejection', (err) => { console.error(err); stopAll(); process.exit(1) })
+const stopAll = () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM')
+}
+process.on('uncaughtException', (err) => {
+  console.error(err)
+  stopAll()
+  process.exit(1)
+})
+process.on('unhandledRejection', (err) => {
+  console.error(err)
+  stopAll()
+  process.exit(1)
+})
 
 /** Starts a child and resolves with the first stdout line matching `ready`. */
-async function child(args: string[], env: NodeJS.ProcessEnv, ready: RegExp, quietStderr = false): Promise<{ proc: ChildProcess; match: RegExpExecArray }> {
-  const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', quietStderr ? 'pipe' : 'inherit', 'ipc'] })
-  if (quietStderr) proc.stderr!.on('data', (d: Buffer) => { stderrLines += String(d).split('\n').filter((l) => l.startsWith('Error')).length })
+async function child(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+  quietStderr = false,
+): Promise<{ proc: ChildProcess; match: RegExpExecArray }> {
+  const proc = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', quietStderr ? 'pipe' : 'inherit', 'ipc'],
+  })
+  if (quietStderr)
+    proc.stderr!.on('data', (d: Buffer) => {
+      stderrLines += String(d)
+        .split('\n')
+        .filter((l) => l.startsWith('Error')).length
+    })
   children.push(proc)
   let out = ''
   return new Promise((resolve, reject) => {
@@ -59,11 +81,21 @@ const store = await child(['--import', 'tsx', here('./dynamo-process.ts')], {}, 
 const dynamo = store.match[1]
 // BENCH_PW_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, profiles the pennyworth process.
 const pwArgs = (process.env.BENCH_PW_NODE_ARGS ?? '').split(' ').filter(Boolean)
-const pw = await child([...pwArgs, '--import', 'tsx', here('./pennyworth-process.ts')], { BENCH_UPSTREAM: upstream, BENCH_DYNAMO: dynamo }, /READY (\S+) (\S+)\n/)
+const pw = await child(
+  [...pwArgs, '--import', 'tsx', here('./pennyworth-process.ts')],
+  { BENCH_UPSTREAM: upstream, BENCH_DYNAMO: dynamo },
+  /READY (\S+) (\S+)\n/,
+)
 const [pwUrl, pwKey] = [pw.match[1], pw.match[2]]
 const portkeyEntry = createRequire(import.meta.url).resolve('@portkey-ai/gateway/build/start-server.js')
-const pk = await child(['--require', here('./portkey-preload.cjs'), portkeyEntry, '--headless', '--port=0'], { NODE_ENV: 'production' }, /BOUND (\S+) (\d+)\n/, true)
-if (pk.match[1] !== '127.0.0.1') throw new Error(`Portkey bound ${pk.match[1]}, not 127.0.0.1: refusing to send traffic`)
+const pk = await child(
+  ['--require', here('./portkey-preload.cjs'), portkeyEntry, '--headless', '--port=0'],
+  { NODE_ENV: 'production' },
+  /BOUND (\S+) (\d+)\n/,
+  true,
+)
+if (pk.match[1] !== '127.0.0.1')
+  throw new Error(`Portkey bound ${pk.match[1]}, not 127.0.0.1: refusing to send traffic`)
 const pkUrl = `http://127.0.0.1:${pk.match[2]}`
 
 const MODEL = 'claude-haiku-4-5'
@@ -72,13 +104,20 @@ const messages = [{ role: 'user' as const, content: 'Say hello in five words.' }
 const agent = new Agent({ connections: 64, pipelining: 1 })
 
 /** One call; resolves with ms to the first content (streams) when asked. */
-type Call = (stream: boolean) => Promise<number | void>
+type Call = (stream: boolean) => Promise<number | undefined>
 
 function sdkTarget(client: BedrockRuntimeClient): Call {
-  const input = { modelId: UPSTREAM_ID, messages: [{ role: 'user' as const, content: [{ text: messages[0].content }] }], inferenceConfig: { maxTokens: 64 } }
+  const input = {
+    modelId: UPSTREAM_ID,
+    messages: [{ role: 'user' as const, content: [{ text: messages[0].content }] }],
+    inferenceConfig: { maxTokens: 64 },
+  }
   return async (stream) => {
     const t0 = performance.now()
-    if (!stream) { await client.send(new ConverseCommand(input)); return }
+    if (!stream) {
+      await client.send(new ConverseCommand(input))
+      return
+    }
     const res = await client.send(new ConverseStreamCommand(input))
     let first: number | undefined
     for await (const ev of res.stream!) if (first === undefined && ev.contentBlockDelta) first = performance.now() - t0
@@ -90,7 +129,9 @@ function httpTarget(url: string, headers: Record<string, string>, model: string)
   return async (stream) => {
     const t0 = performance.now()
     const res = await request(`${url}/v1/chat/completions`, {
-      method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json', ...headers },
+      method: 'POST',
+      dispatcher: agent,
+      headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify({ model, messages, max_tokens: 64, stream }),
     })
     if (!stream) {
@@ -104,7 +145,8 @@ function httpTarget(url: string, headers: Record<string, string>, model: string)
       text += chunk
       if (first === undefined && text.includes('"content":"w')) first = performance.now() - t0
     }
-    if (res.statusCode !== 200 || !text.includes('data: [DONE]')) throw new Error(`${url} stream ${res.statusCode}: ${text.slice(0, 300)}`)
+    if (res.statusCode !== 200 || !text.includes('data: [DONE]'))
+      throw new Error(`${url} stream ${res.statusCode}: ${text.slice(0, 300)}`)
     return first
   }
 }
@@ -114,7 +156,8 @@ function messagesTarget(url: string, key: string, model: string): Call {
   return async (stream) => {
     const t0 = performance.now()
     const res = await request(`${url}/v1/messages`, {
-      method: 'POST', dispatcher: agent,
+      method: 'POST',
+      dispatcher: agent,
       headers: { 'x-api-key': key, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
       body: JSON.stringify({ model, messages, max_tokens: 64, stream }),
     })
@@ -141,10 +184,15 @@ function responsesTarget(url: string, key: string, model: string, opts: { previo
     const previous = opts.previous ? await opts.previous() : undefined
     const t0 = performance.now()
     const res = await request(`${url}/v1/responses`, {
-      method: 'POST', dispatcher: agent,
+      method: 'POST',
+      dispatcher: agent,
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: JSON.stringify({
-        model, input: messages[0].content, max_output_tokens: 64, stream, store: false,
+        model,
+        input: messages[0].content,
+        max_output_tokens: 64,
+        stream,
+        store: false,
         ...(previous ? { previous_response_id: previous } : {}),
       }),
     })
@@ -163,41 +211,73 @@ function responsesTarget(url: string, key: string, model: string, opts: { previo
 
 /** A stored 3-turn chain to continue (made once, on first use). */
 let chain: Promise<string> | undefined
-const storedChain = (url: string, key: string, model: string) => (chain ??= (async () => {
-  let previous: string | undefined
-  for (let turn = 0; turn < 3; turn++) {
-    const res = await request(`${url}/v1/responses`, {
-      method: 'POST', dispatcher: agent,
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model, input: messages[0].content, max_output_tokens: 64, ...(previous ? { previous_response_id: previous } : {}) }),
-    })
-    const body = await res.body.text()
-    if (res.statusCode !== 200) throw new Error(`${url} responses ${res.statusCode}: ${body.slice(0, 300)}`)
-    previous = (JSON.parse(body) as { id: string }).id
-  }
-  return previous!
-})())
+const storedChain = (url: string, key: string, model: string) =>
+  (chain ??= (async () => {
+    let previous: string | undefined
+    for (let turn = 0; turn < 3; turn++) {
+      const res = await request(`${url}/v1/responses`, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model,
+          input: messages[0].content,
+          max_output_tokens: 64,
+          ...(previous ? { previous_response_id: previous } : {}),
+        }),
+      })
+      const body = await res.body.text()
+      if (res.statusCode !== 200) throw new Error(`${url} responses ${res.statusCode}: ${body.slice(0, 300)}`)
+      previous = (JSON.parse(body) as { id: string }).id
+    }
+    return previous!
+  })())
 
 /** A target that meters through the store: its store process's CPU and DynamoDB commands are counted too. */
-interface Target { name: string; call: Call; pid?: number; store?: boolean }
+interface Target {
+  name: string
+  call: Call
+  pid?: number
+  store?: boolean
+}
 const sdkDefault = new BedrockRuntimeClient({ endpoint: upstream, region: 'us-east-1', credentials })
 const sdkOurs = createBedrockClient({ endpoint: upstream, region: 'us-east-1', credentials })
 const targets: Target[] = [
   { name: 'SDK direct (default handler)', call: sdkTarget(sdkDefault) },
   { name: "SDK direct (pennyworth's handler)", call: sdkTarget(sdkOurs) },
-  { name: 'pennyworth (default settings)', call: httpTarget(pwUrl, { authorization: `Bearer ${pwKey}` }, MODEL), pid: pw.proc.pid, store: true },
-  { name: 'pennyworth Messages door', call: messagesTarget(pwUrl, pwKey, MODEL), pid: pw.proc.pid, store: true },
-  { name: 'pennyworth Responses door (store: false)', call: responsesTarget(pwUrl, pwKey, MODEL, {}), pid: pw.proc.pid, store: true },
   {
-    name: 'pennyworth Responses door (continuing a stored 3-turn chain)', pid: pw.proc.pid, store: true,
+    name: 'pennyworth (default settings)',
+    call: httpTarget(pwUrl, { authorization: `Bearer ${pwKey}` }, MODEL),
+    pid: pw.proc.pid,
+    store: true,
+  },
+  { name: 'pennyworth Messages door', call: messagesTarget(pwUrl, pwKey, MODEL), pid: pw.proc.pid, store: true },
+  {
+    name: 'pennyworth Responses door (store: false)',
+    call: responsesTarget(pwUrl, pwKey, MODEL, {}),
+    pid: pw.proc.pid,
+    store: true,
+  },
+  {
+    name: 'pennyworth Responses door (continuing a stored 3-turn chain)',
+    pid: pw.proc.pid,
+    store: true,
     call: responsesTarget(pwUrl, pwKey, MODEL, { previous: () => storedChain(pwUrl, pwKey, MODEL) }),
   },
   {
-    name: 'Portkey gateway 1.15.2 (Bedrock provider)', pid: pk.proc.pid,
-    call: httpTarget(pkUrl, {
-      'x-portkey-provider': 'bedrock', 'x-portkey-custom-host': upstream, 'x-portkey-aws-region': 'us-east-1',
-      'x-portkey-aws-access-key-id': credentials.accessKeyId, 'x-portkey-aws-secret-access-key': credentials.secretAccessKey,
-    }, UPSTREAM_ID),
+    name: 'Portkey gateway 1.15.2 (Bedrock provider)',
+    pid: pk.proc.pid,
+    call: httpTarget(
+      pkUrl,
+      {
+        'x-portkey-provider': 'bedrock',
+        'x-portkey-custom-host': upstream,
+        'x-portkey-aws-region': 'us-east-1',
+        'x-portkey-aws-access-key-id': credentials.accessKeyId,
+        'x-portkey-aws-secret-access-key': credentials.secretAccessKey,
+      },
+      UPSTREAM_ID,
+    ),
   },
 ]
 
@@ -211,15 +291,32 @@ function proc(pid: number): { cpu: number; peakMb: number } {
   return { cpu: ticks / 100, peakMb: Number(hwm) / 1024 }
 }
 
-interface Cell { p50: number; p99: number; rps: number; firstP50?: number; cpuMsPerReq?: number; storeCpuMsPerReq?: number; writesPerCall?: number }
+interface Cell {
+  p50: number
+  p99: number
+  rps: number
+  firstP50?: number
+  cpuMsPerReq?: number
+  storeCpuMsPerReq?: number
+  writesPerCall?: number
+}
 
 /** DynamoDB commands pennyworth has sent so far (UpdateItem = writes), from its process. */
-const pwStats = () => new Promise<Record<string, number>>((resolve) => {
-  const on = (m: { stats?: Record<string, number> }) => { if (m.stats) { pw.proc.off('message', on); resolve(m.stats) } }
-  pw.proc.on('message', on)
-  pw.proc.send('stats')
-})
-const writes = (s: Record<string, number>) => Object.entries(s).filter(([k]) => /^(Update|Put|Delete)(Item)?Command$/.test(k)).reduce((n, [, v]) => n + v, 0)
+const pwStats = () =>
+  new Promise<Record<string, number>>((resolve) => {
+    const on = (m: { stats?: Record<string, number> }) => {
+      if (m.stats) {
+        pw.proc.off('message', on)
+        resolve(m.stats)
+      }
+    }
+    pw.proc.on('message', on)
+    pw.proc.send('stats')
+  })
+const writes = (s: Record<string, number>) =>
+  Object.entries(s)
+    .filter(([k]) => /^(Update|Put|Delete)(Item)?Command$/.test(k))
+    .reduce((n, [, v]) => n + v, 0)
 
 async function measure(target: Target, concurrency: number, stream: boolean, n: number): Promise<Cell> {
   const times: number[] = []
@@ -229,16 +326,19 @@ async function measure(target: Target, concurrency: number, stream: boolean, n: 
   const storeCpu0 = target.store ? proc(store.proc.pid!).cpu : 0
   const writes0 = target.store ? writes(await pwStats()) : 0
   const start = performance.now()
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next++ < n) {
-      const t0 = performance.now()
-      const first = await target.call(stream)
-      times.push(performance.now() - t0)
-      if (typeof first === 'number') firsts.push(first)
-    }
-  }))
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < n) {
+        const t0 = performance.now()
+        const first = await target.call(stream)
+        times.push(performance.now() - t0)
+        if (typeof first === 'number') firsts.push(first)
+      }
+    }),
+  )
   const elapsed = (performance.now() - start) / 1000
-  const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]
+  const q = (xs: number[], p: number) =>
+    [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]
   const cell: Cell = { p50: q(times, 0.5), p99: q(times, 0.99), rps: times.length / elapsed }
   if (firsts.length) cell.firstP50 = q(firsts, 0.5)
   if (target.pid) cell.cpuMsPerReq = ((proc(target.pid).cpu - cpu0) * 1000) / times.length
@@ -253,7 +353,12 @@ async function measure(target: Target, concurrency: number, stream: boolean, n: 
 
 function backlog(): Promise<number> {
   return new Promise<number>((resolve) => {
-    const on = (m: { backlog?: number }) => { if (m.backlog !== undefined) { pw.proc.off('message', on); resolve(m.backlog) } }
+    const on = (m: { backlog?: number }) => {
+      if (m.backlog !== undefined) {
+        pw.proc.off('message', on)
+        resolve(m.backlog)
+      }
+    }
     pw.proc.on('message', on)
     pw.proc.send('backlog')
   })
@@ -263,7 +368,10 @@ const cells = ['c1', 'c16', 'c64', 's16'] as const
 const results = new Map<string, Record<(typeof cells)[number], Cell[]>>()
 for (const t of targets) {
   results.set(t.name, { c1: [], c16: [], c64: [], s16: [] })
-  for (let i = 0; i < 100; i++) { await t.call(false); await t.call(true) } // warm-up
+  for (let i = 0; i < 100; i++) {
+    await t.call(false)
+    await t.call(true)
+  } // warm-up
 }
 const load0 = loadavg()[0]
 const began = Date.now()
@@ -277,11 +385,25 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 const backlogAfter = await backlog()
-const median = (xs: number[]) => xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const m = (name: string, cell: (typeof cells)[number], f: (c: Cell) => number | undefined) => median(results.get(name)![cell].map((c) => f(c) ?? NaN))
+const median = (xs: number[]) => (xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)])
+const m = (name: string, cell: (typeof cells)[number], f: (c: Cell) => number | undefined) =>
+  median(results.get(name)![cell].map((c) => f(c) ?? NaN))
 
 const base = targets[0].name
-const rows: string[][] = [['target', 'p50 c=1', 'added p50 c=1', 'req/s c=16', 'req/s c=64 (p99)', 'stream first content p50, 16', 'CPU ms/req (c=16)', 'store CPU ms/req (c=16)', 'store writes/call (c=1 / 16 / 64)', 'peak RSS']]
+const rows: string[][] = [
+  [
+    'target',
+    'p50 c=1',
+    'added p50 c=1',
+    'req/s c=16',
+    'req/s c=64 (p99)',
+    'stream first content p50, 16',
+    'CPU ms/req (c=16)',
+    'store CPU ms/req (c=16)',
+    'store writes/call (c=1 / 16 / 64)',
+    'peak RSS',
+  ],
+]
 for (const t of targets) {
   const peak = t.pid ? `${proc(t.pid).peakMb.toFixed(0)} MB` : '—'
   rows.push([
@@ -293,27 +415,40 @@ for (const t of targets) {
     `${m(t.name, 's16', (c) => c.firstP50).toFixed(1)} ms`,
     t.pid ? m(t.name, 'c16', (c) => c.cpuMsPerReq).toFixed(2) : '—',
     t.store ? m(t.name, 'c16', (c) => c.storeCpuMsPerReq).toFixed(2) : '—',
-    t.store ? (['c1', 'c16', 'c64'] as const).map((k) => m(t.name, k, (c) => c.writesPerCall).toFixed(2)).join(' / ') : '—',
+    t.store
+      ? (['c1', 'c16', 'c64'] as const).map((k) => m(t.name, k, (c) => c.writesPerCall).toFixed(2)).join(' / ')
+      : '—',
     peak,
   ])
 }
-console.log(`pennyworth bench ${new Date(began).toISOString().slice(0, 16)}Z: ${N} requests per cell (c=1 and streams: ${Math.floor(N / 4)}), ${ROUNDS} interleaved rounds, medians; Node ${process.version}, ${cpus().length} × ${cpus()[0].model}; load average at start ${load0.toFixed(2)}, at end ${loadavg()[0].toFixed(2)}`)
+console.log(
+  `pennyworth bench ${new Date(began).toISOString().slice(0, 16)}Z: ${N} requests per cell (c=1 and streams: ${Math.floor(N / 4)}), ${ROUNDS} interleaved rounds, medians; Node ${process.version}, ${cpus().length} × ${cpus()[0].model}; load average at start ${load0.toFixed(2)}, at end ${loadavg()[0].toFixed(2)}`,
+)
 console.log(`| ${rows[0].join(' | ')} |\n|${rows[0].map(() => ' --- ').join('|')}|`)
 for (const r of rows.slice(1)) console.log(`| ${r.join(' | ')} |`)
-console.log(`metering backlog once the load stopped: ${backlogAfter}; Portkey printed ${stderrLines} errors of its own to stderr (its stream log processing; every stream still ended with [DONE])`)
+console.log(
+  `metering backlog once the load stopped: ${backlogAfter}; Portkey printed ${stderrLines} errors of its own to stderr (its stream log processing; every stream still ended with [DONE])`,
+)
 
 const pwName = 'pennyworth (default settings)'
 const pkName = targets.find((t) => t.name.startsWith('Portkey'))?.name
-const checks: Array<[string, boolean]> = !pkName || !results.has(pwName) ? [] : [
-  ['throughput c=16 ≥ Portkey', m(pwName, 'c16', (c) => c.rps) >= m(pkName, 'c16', (c) => c.rps)],
-  ['throughput c=64 ≥ Portkey', m(pwName, 'c64', (c) => c.rps) >= m(pkName, 'c64', (c) => c.rps)],
-  ['added p50 c=1 < 1 ms', m(pwName, 'c1', (c) => c.p50) - m(base, 'c1', (c) => c.p50) < 1],
-  ['stream first content p50 ≤ Portkey', m(pwName, 's16', (c) => c.firstP50) <= m(pkName, 's16', (c) => c.firstP50)],
-  ['peak RSS ≤ 300 MB', proc(pw.proc.pid!).peakMb <= 300],
-  ['no backlog after the load', backlogAfter === 0],
-]
+const checks: Array<[string, boolean]> =
+  !pkName || !results.has(pwName)
+    ? []
+    : [
+        ['throughput c=16 ≥ Portkey', m(pwName, 'c16', (c) => c.rps) >= m(pkName, 'c16', (c) => c.rps)],
+        ['throughput c=64 ≥ Portkey', m(pwName, 'c64', (c) => c.rps) >= m(pkName, 'c64', (c) => c.rps)],
+        ['added p50 c=1 < 1 ms', m(pwName, 'c1', (c) => c.p50) - m(base, 'c1', (c) => c.p50) < 1],
+        [
+          'stream first content p50 ≤ Portkey',
+          m(pwName, 's16', (c) => c.firstP50) <= m(pkName, 's16', (c) => c.firstP50),
+        ],
+        ['peak RSS ≤ 300 MB', proc(pw.proc.pid!).peakMb <= 300],
+        ['no backlog after the load', backlogAfter === 0],
+      ]
 for (const [what, ok] of checks) console.log(`${ok ? 'met    ' : 'NOT MET'}  ${what}`)
 
 await agent.close()
-sdkDefault.destroy(); sdkOurs.destroy()
+sdkDefault.destroy()
+sdkOurs.destroy()
 stopAll()

@@ -13,18 +13,29 @@ import { loadCatalog } from '../../app/services/catalog.js'
 import { ensureTables } from '../../app/store/setup.js'
 
 const credentials = { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' }
-const config = loadConfig({ PENNYWORTH_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' }, { mockModels: false, lambdaStreaming: false })
+const config = loadConfig(
+  { PENNYWORTH_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info' },
+  { mockModels: false, lambdaStreaming: false },
+)
 // Logs are produced (pino runs) but not printed, so the terminal is not the bottleneck.
-const sink = new Writable({ write(_c, _e, cb) { cb() } })
+const sink = new Writable({
+  write(_c, _e, cb) {
+    cb()
+  },
+})
 const dynamo = createDocumentClient({ endpoint: process.env.BENCH_DYNAMO, region: 'us-east-1', credentials })
 const commands: Record<string, number> = {}
-dynamo.middlewareStack.add((next, context) => (args) => {
-  commands[context.commandName ?? '?'] = (commands[context.commandName ?? '?'] ?? 0) + 1
-  return next(args)
-}, { step: 'initialize', name: 'benchCountCommands' })
+dynamo.middlewareStack.add(
+  (next, context) => (args) => {
+    commands[context.commandName ?? '?'] = (commands[context.commandName ?? '?'] ?? 0) + 1
+    return next(args)
+  },
+  { step: 'initialize', name: 'benchCountCommands' },
+)
 await ensureTables(dynamo, config.tables)
 const app = await buildApp({
-  config, catalog: loadCatalog(),
+  config,
+  catalog: loadCatalog(),
   clients: {
     dynamo,
     bedrock: createBedrockClient({ endpoint: process.env.BENCH_UPSTREAM, region: 'us-east-1', credentials }),

@@ -6,8 +6,10 @@
 import { converseTextResponse, startBedrockServer, textStreamFrames } from '../../test/helpers/bedrock-server.js'
 
 const pieces = Array.from({ length: 200 }, (_, i) => `w${i} `)
-const server = await startBedrockServer((call) => call.operation === 'converse-stream'
-  ? { frames: textStreamFrames(pieces) }
-  : { json: converseTextResponse('Hello there, nice to meet you.') })
+const server = await startBedrockServer((call) =>
+  call.operation === 'converse-stream'
+    ? { frames: textStreamFrames(pieces) }
+    : { json: converseTextResponse('Hello there, nice to meet you.') },
+)
 process.stdout.write(`${server.url}\n`)
 process.on('SIGTERM', () => void server.close().then(() => process.exit(0)))

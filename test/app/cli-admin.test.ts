@@ -6,7 +6,9 @@
  */
 import t from 'tap'
 import {
-  AssociateSoftwareTokenCommand, SetUserMFAPreferenceCommand, VerifySoftwareTokenCommand,
+  AssociateSoftwareTokenCommand,
+  SetUserMFAPreferenceCommand,
+  VerifySoftwareTokenCommand,
 } from '@aws-sdk/client-cognito-identity-provider'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
@@ -29,13 +31,27 @@ delete baseEnv.PENNYWORTH_API_URL
 
 // The gateway: local mode with the pool configured; its Admin* calls are signed with dummy keys.
 const server: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'app/server.ts'], {
-  env: { ...baseEnv, ...cognito.env, PENNYWORTH_DATA_DIR: dataDir, PORT: '0', PENNYWORTH_LOG_LEVEL: 'warn', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' },
+  env: {
+    ...baseEnv,
+    ...cognito.env,
+    PENNYWORTH_DATA_DIR: dataDir,
+    PORT: '0',
+    PENNYWORTH_LOG_LEVEL: 'warn',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  },
   stdio: ['ignore', 'pipe', 'pipe'],
 })
-t.teardown(() => { if (server.exitCode === null) server.kill('SIGKILL') })
+t.teardown(() => {
+  if (server.exitCode === null) server.kill('SIGKILL')
+})
 let serverOut = ''
-server.stdout!.on('data', (d) => { serverOut += d })
-server.stderr!.on('data', (d) => { serverOut += d })
+server.stdout!.on('data', (d) => {
+  serverOut += d
+})
+server.stderr!.on('data', (d) => {
+  serverOut += d
+})
 const deadline = Date.now() + 30_000
 while (!/listening on (\S+)\/v1/.test(serverOut)) {
   if (Date.now() > deadline || server.exitCode !== null) throw new Error(`server did not start: ${serverOut}`)
@@ -45,7 +61,16 @@ const apiUrl = /listening on (\S+)\/v1/.exec(serverOut)![1]
 
 /** Runs the CLI as `home`'s person; `input` answers its prompts, one per line. */
 function cli(home: string, args: string[], input = '', env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return runCli(args, { AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognito.endpoint, PENNYWORTH_HOME: home, PENNYWORTH_API_URL: apiUrl, ...env }, input)
+  return runCli(
+    args,
+    {
+      AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: cognito.endpoint,
+      PENNYWORTH_HOME: home,
+      PENNYWORTH_API_URL: apiUrl,
+      ...env,
+    },
+    input,
+  )
 }
 const homeOf = (name: string) => mkdtempSync(join(tmpdir(), `pennyworth-home-${name}-`))
 const adminHome = homeOf('admin')
@@ -63,7 +88,11 @@ t.test('admin signs in (SRP is unavailable on cognito-local: password flow); tok
   t.equal(statSync(adminHome).mode & 0o777, 0o700, 'directory 0700')
   const cached = JSON.parse(readFileSync(file, 'utf8'))
   t.equal(cached.current, apiUrl)
-  t.match(cached.sessions[apiUrl], { username: admin.username, userPoolId: cognito.userPoolId, clientId: cognito.clientId })
+  t.match(cached.sessions[apiUrl], {
+    username: admin.username,
+    userPoolId: cognito.userPoolId,
+    clientId: cognito.clientId,
+  })
   t.notMatch(readFileSync(file, 'utf8'), admin.password, 'the password is not cached')
 
   const me = json(await cli(adminHome, ['whoami', '--json']))
@@ -73,35 +102,91 @@ t.test('admin signs in (SRP is unavailable on cognito-local: password flow); tok
   const wrong = await cli(homeOf('x'), ['login', '--username', admin.username, '--json'], 'not-the-password\n')
   t.equal(wrong.code, 3, 'wrong password: exit 3')
   t.match(wrong.stderr, /sign-in failed/)
-  const srpOnly = await cli(homeOf('y'), ['login', '--username', admin.username, '--flow', 'srp'], `${admin.password}\n`)
+  const srpOnly = await cli(
+    homeOf('y'),
+    ['login', '--username', admin.username, '--flow', 'srp'],
+    `${admin.password}\n`,
+  )
   t.equal(srpOnly.code, 1, '--flow srp does not fall back')
 })
 
 t.test('admin adds a user; the user sets a new password at first sign-in and manages keys', async (t) => {
-  const added = await cli(adminHome, ['users', 'add', 'dave@example.com', '--group', 'user', '--no-invite', '--set-password', '--json'], 'Dave-Temp-Pass1!\n')
+  const added = await cli(
+    adminHome,
+    ['users', 'add', 'dave@example.com', '--group', 'user', '--no-invite', '--set-password', '--json'],
+    'Dave-Temp-Pass1!\n',
+  )
   t.match(json(added), { email: 'dave@example.com', groups: ['user'], status: 'FORCE_CHANGE_PASSWORD' })
-  const login = await cli(daveHome, ['login', '--username', 'dave@example.com'], 'Dave-Temp-Pass1!\nDave-New-Pass2!\nDave-New-Pass2!\n')
+  const login = await cli(
+    daveHome,
+    ['login', '--username', 'dave@example.com'],
+    'Dave-Temp-Pass1!\nDave-New-Pass2!\nDave-New-Pass2!\n',
+  )
   t.equal(login.code, 0, login.stderr)
   t.match(login.stderr, /a new password is required/)
   t.match(login.stdout, /as dave@example.com \(user\)/)
   const relogin = await cli(homeOf('d2'), ['login', '--username', 'dave@example.com', '--json'], 'Dave-New-Pass2!\n')
   t.equal(relogin.code, 0, 'the new password works')
 
-  const created = json(await cli(daveHome, ['keys', 'create', '--name', 'laptop', '--models', 'pennyworth-mock', '--budget-usd', '5', '--rpm', '60', '--expires', '30d', '--json']))
-  t.match(created, { name: 'laptop', models: ['pennyworth-mock'], monthlyBudgetMicroUsd: 5_000_000, rpm: 60, status: 'active' })
+  const created = json(
+    await cli(daveHome, [
+      'keys',
+      'create',
+      '--name',
+      'laptop',
+      '--models',
+      'pennyworth-mock',
+      '--budget-usd',
+      '5',
+      '--rpm',
+      '60',
+      '--expires',
+      '30d',
+      '--json',
+    ]),
+  )
+  t.match(created, {
+    name: 'laptop',
+    models: ['pennyworth-mock'],
+    monthlyBudgetMicroUsd: 5_000_000,
+    rpm: 60,
+    status: 'active',
+  })
   t.match(created.key, /^pw-[a-z2-9]{12}-/)
   const client = new OpenAI({ apiKey: created.key, baseURL: `${apiUrl}/v1`, maxRetries: 0 })
-  t.equal((await client.chat.completions.create({ model: 'pennyworth-mock', messages: [{ role: 'user', content: 'hi' }] })).choices[0].message.content, 'You said: hi')
+  t.equal(
+    (await client.chat.completions.create({ model: 'pennyworth-mock', messages: [{ role: 'user', content: 'hi' }] }))
+      .choices[0].message.content,
+    'You said: hi',
+  )
 
   const human = await cli(daveHome, ['keys', 'create', '--name', 'other'])
   t.match(human.stdout, /API key \(shown once, store it now\): pw-/)
   const listed = json(await cli(daveHome, ['keys', 'list', '--json']))
   t.same(listed.map((k: { name: string }) => k.name).sort(), ['laptop', 'other'])
-  t.notOk(listed.some((k: Record<string, unknown>) => 'key' in k || 'secretHash' in k), 'no secrets in lists')
+  t.notOk(
+    listed.some((k: Record<string, unknown>) => 'key' in k || 'secretHash' in k),
+    'no secrets in lists',
+  )
   t.match((await cli(daveHome, ['keys', 'list'])).stdout, /ID\s+NAME\s+OWNER\s+STATUS/)
   t.match((await cli(daveHome, ['keys', 'show', created.id])).stdout, /limits\s+budget \$5\.00\/month, 60 rpm/)
 
-  const updated = json(await cli(daveHome, ['keys', 'update', created.id, '--name', 'laptop-2', '--rpm', 'none', '--tpm', '10000', '--expires', 'never', '--json']))
+  const updated = json(
+    await cli(daveHome, [
+      'keys',
+      'update',
+      created.id,
+      '--name',
+      'laptop-2',
+      '--rpm',
+      'none',
+      '--tpm',
+      '10000',
+      '--expires',
+      'never',
+      '--json',
+    ]),
+  )
   t.match(updated, { name: 'laptop-2', tpm: 10000, expires: null })
   t.notOk('rpm' in updated)
 
@@ -109,11 +194,17 @@ t.test('admin adds a user; the user sets a new password at first sign-in and man
   t.not(rotated.key, created.key)
   t.ok(Date.parse(rotated.graceUntil) > Date.now() + 3_500_000)
   for (const key of [created.key, rotated.key]) {
-    t.ok((await new OpenAI({ apiKey: key, baseURL: `${apiUrl}/v1`, maxRetries: 0 }).models.list()).data.length > 0, 'old and new key during the grace period')
+    t.ok(
+      (await new OpenAI({ apiKey: key, baseURL: `${apiUrl}/v1`, maxRetries: 0 }).models.list()).data.length > 0,
+      'old and new key during the grace period',
+    )
   }
   const revoked = await cli(daveHome, ['keys', 'revoke', created.id])
   t.match(revoked.stdout, /Revoked key/)
-  await t.rejects(new OpenAI({ apiKey: rotated.key, baseURL: `${apiUrl}/v1`, maxRetries: 0 }).models.list(), { status: 401, code: 'revoked_api_key' })
+  await t.rejects(new OpenAI({ apiKey: rotated.key, baseURL: `${apiUrl}/v1`, maxRetries: 0 }).models.list(), {
+    status: 401,
+    code: 'revoked_api_key',
+  })
 
   // Readable errors and exit codes.
   const denied = await cli(daveHome, ['users', 'list'])
@@ -128,7 +219,7 @@ t.test('admin adds a user; the user sets a new password at first sign-in and man
   t.equal((await cli(daveHome, ['keys', 'rotate', created.id, '--grace', 'soon'])).code, 2)
   t.equal((await cli(daveHome, ['keys', 'frobnicate'])).code, 2)
   const othersKey = json(await cli(adminHome, ['keys', 'create', '--name', 'admins', '--json']))
-  t.equal((await cli(daveHome, ['keys', 'revoke', othersKey.id])).code, 5, 'someone else\'s key is not found')
+  t.equal((await cli(daveHome, ['keys', 'revoke', othersKey.id])).code, 5, "someone else's key is not found")
 })
 
 t.test('usage: table and bar chart by default, JSON for scripts; admins see anyone', async (t) => {
@@ -158,7 +249,12 @@ t.test('users list and disable (admin)', async (t) => {
   const disabled = await cli(adminHome, ['users', 'disable', 'dave@example.com'])
   t.equal(disabled.code, 0, disabled.stderr)
   t.match(disabled.stdout, /Disabled dave@example.com/)
-  t.equal(json(await cli(adminHome, ['users', 'list', '--json'])).find((u: { email: string }) => u.email === 'dave@example.com').enabled, false)
+  t.equal(
+    json(await cli(adminHome, ['users', 'list', '--json'])).find(
+      (u: { email: string }) => u.email === 'dave@example.com',
+    ).enabled,
+    false,
+  )
 })
 
 t.test('tokens refresh by themselves; a dead refresh token asks for login; logout forgets', async (t) => {
@@ -174,7 +270,14 @@ t.test('tokens refresh by themselves; a dead refresh token asks for login; logou
   t.equal(statSync(file).mode & 0o777, 0o600, 'still 0600 after the refresh')
 
   const broken = homeOf('broken')
-  writeFileSync(join(broken, 'credentials.json'), JSON.stringify({ current: apiUrl, sessions: { [apiUrl]: { ...after, expiresAt: 0, refreshToken: 'not-a-token' } } }), { mode: 0o644 })
+  writeFileSync(
+    join(broken, 'credentials.json'),
+    JSON.stringify({
+      current: apiUrl,
+      sessions: { [apiUrl]: { ...after, expiresAt: 0, refreshToken: 'not-a-token' } },
+    }),
+    { mode: 0o644 },
+  )
   const dead = await cli(broken, ['keys', 'list'])
   t.equal(dead.code, 3)
   t.match(dead.stderr, /run: pennyworth login/)
@@ -193,7 +296,12 @@ t.test('TOTP MFA at sign-in', async (t) => {
   const { accessToken } = await cognito.signIn(username, password)
   const { SecretCode } = await cognito.client.send(new AssociateSoftwareTokenCommand({ AccessToken: accessToken }))
   await cognito.client.send(new VerifySoftwareTokenCommand({ AccessToken: accessToken, UserCode: totp(SecretCode!) }))
-  await cognito.client.send(new SetUserMFAPreferenceCommand({ AccessToken: accessToken, SoftwareTokenMfaSettings: { Enabled: true, PreferredMfa: true } }))
+  await cognito.client.send(
+    new SetUserMFAPreferenceCommand({
+      AccessToken: accessToken,
+      SoftwareTokenMfaSettings: { Enabled: true, PreferredMfa: true },
+    }),
+  )
   const home = homeOf('erin')
   const bad = await cli(home, ['login', '--username', username], `${password}\n000000\n`)
   t.equal(bad.code, 3, 'a wrong code is refused')

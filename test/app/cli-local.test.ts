@@ -13,24 +13,64 @@ import { json, runCli } from '../helpers/cli.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'pw-cli-local-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-const env = { PENNYWORTH_DATA_DIR: dir, PENNYWORTH_LOG_LEVEL: 'silent', USER: 'tester', PENNYWORTH_HOME: join(dir, 'home') }
+const env = {
+  PENNYWORTH_DATA_DIR: dir,
+  PENNYWORTH_LOG_LEVEL: 'silent',
+  USER: 'tester',
+  PENNYWORTH_HOME: join(dir, 'home'),
+}
 const cli = (...args: string[]) => runCli(args, env)
 
 const ISO_SECOND = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/
 
 t.test('limits are stored on the key', async (t) => {
-  const created = json(await cli('keys', 'create', '--local', '--json', '--name', 'capped', '--budget-usd', '12.345678', '--soft-budget-usd', '10', '--rpm', '60', '--tpm', '90000'))
-  t.match(created, { name: 'capped', owner: 'tester', monthlyBudgetMicroUsd: 12_345_678, softBudgetMicroUsd: 10_000_000, rpm: 60, tpm: 90_000 })
+  const created = json(
+    await cli(
+      'keys',
+      'create',
+      '--local',
+      '--json',
+      '--name',
+      'capped',
+      '--budget-usd',
+      '12.345678',
+      '--soft-budget-usd',
+      '10',
+      '--rpm',
+      '60',
+      '--tpm',
+      '90000',
+    ),
+  )
+  t.match(created, {
+    name: 'capped',
+    owner: 'tester',
+    monthlyBudgetMicroUsd: 12_345_678,
+    softBudgetMicroUsd: 10_000_000,
+    rpm: 60,
+    tpm: 90_000,
+  })
   t.notOk('secretHash' in created)
   const human = await cli('keys', 'create', '--local', '--name', 'h', '--budget-usd', '5', '--rpm', '10')
   t.equal(human.code, 0, human.stderr)
-  t.match(human.stdout, /^Created key [a-z2-9]{12} \(h\) for tester; models: \*; expires: never; limits: budget \$5\.00\/month, 10 rpm$/m)
+  t.match(
+    human.stdout,
+    /^Created key [a-z2-9]{12} \(h\) for tester; models: \*; expires: never; limits: budget \$5\.00\/month, 10 rpm$/m,
+  )
   t.match(human.stdout, /^API key \(shown once, store it now\): pw-/m)
 })
 
 t.test('bad values are usage errors: the error, then one line pointing at --help', async (t) => {
-  for (const args of [['--budget-usd', '-1'], ['--budget-usd', '1.2345678'], ['--budget-usd', 'ten'], ['--rpm', '0'], ['--tpm', '1.5'],
-    ['--budget-usd', '5', '--soft-budget-usd', '6'], ['--expires', 'yesterday'], ['--models', 'gpt-17']]) {
+  for (const args of [
+    ['--budget-usd', '-1'],
+    ['--budget-usd', '1.2345678'],
+    ['--budget-usd', 'ten'],
+    ['--rpm', '0'],
+    ['--tpm', '1.5'],
+    ['--budget-usd', '5', '--soft-budget-usd', '6'],
+    ['--expires', 'yesterday'],
+    ['--models', 'gpt-17'],
+  ]) {
     const res = await cli('keys', 'create', '--local', '--name', 'bad', ...args)
     t.equal(res.code, 2, args.join(' '))
     t.equal(res.stdout, '', 'nothing on stdout')
@@ -39,7 +79,14 @@ t.test('bad values are usage errors: the error, then one line pointing at --help
     t.match(lines[0], /^pennyworth: --|^pennyworth: .*budget/)
     t.equal(lines[1], HELP_POINTER)
   }
-  for (const args of [['frobnicate'], ['keys'], ['keys', 'frobnicate'], ['--no-such-flag'], ['whoami', 'extra'], ['keys', 'create', '--local']]) {
+  for (const args of [
+    ['frobnicate'],
+    ['keys'],
+    ['keys', 'frobnicate'],
+    ['--no-such-flag'],
+    ['whoami', 'extra'],
+    ['keys', 'create', '--local'],
+  ]) {
     const res = await cli(...args)
     t.equal(res.code, 2, args.join(' '))
     t.same(res.stderr.split('\n').slice(1), [HELP_POINTER], `${args.join(' ')}: ${res.stderr}`)
@@ -59,22 +106,35 @@ t.test('an unknown key is "not found": exit 5', async (t) => {
 })
 
 t.test('commands the local store cannot run say so', async (t) => {
-  for (const args of [['keys', 'show', 'x'], ['keys', 'rotate', 'x'], ['keys', 'update', 'x', '--rpm', '5']]) {
+  for (const args of [
+    ['keys', 'show', 'x'],
+    ['keys', 'rotate', 'x'],
+    ['keys', 'update', 'x', '--rpm', '5'],
+  ]) {
     for (const flag of ['--local', '--direct']) {
       const res = await cli(...args, flag)
       t.equal(res.code, 2, `${args.join(' ')} ${flag}`)
-      t.match(res.stderr, new RegExp(`^pennyworth: keys ${args[1]} does not work with ${flag}: only keys create, list, revoke do`))
+      t.match(
+        res.stderr,
+        new RegExp(`^pennyworth: keys ${args[1]} does not work with ${flag}: only keys create, list, revoke do`),
+      )
     }
   }
   for (const group of ['usage', 'whoami', 'login', 'logout', 'users']) {
     const res = await cli(group, '--local')
     t.equal(res.code, 2, group)
-    t.match(res.stderr, new RegExp(`^pennyworth: ${group} does not work with --local: only keys create, list and revoke do`), group)
+    t.match(
+      res.stderr,
+      new RegExp(`^pennyworth: ${group} does not work with --local: only keys create, list and revoke do`),
+      group,
+    )
   }
 })
 
 t.test('times look the same in every column and message', async (t) => {
-  const created = json(await cli('keys', 'create', '--local', '--json', '--name', 'dated', '--expires', '2099-01-02T03:04:05.678Z'))
+  const created = json(
+    await cli('keys', 'create', '--local', '--json', '--name', 'dated', '--expires', '2099-01-02T03:04:05.678Z'),
+  )
   const human = await cli('keys', 'create', '--local', '--name', 'dated2', '--expires', '2099-01-02T03:04:05.678Z')
   t.match(human.stdout, /expires: 2099-01-02T03:04:05Z;/)
   const listing = (await cli('keys', 'list', '--local')).stdout.split('\n')
@@ -84,5 +144,8 @@ t.test('times look the same in every column and message', async (t) => {
   t.match(row[header.indexOf('CREATED')], ISO_SECOND)
   t.equal(row[header.indexOf('EXPIRES')], '2099-01-02T03:04:05Z')
   const revoked = await cli('keys', 'revoke', created.id, '--local')
-  t.match(revoked.stdout, new RegExp(`^Revoked key ${created.id} \\(dated\\)\\. Running gateways stop accepting it within \\d+ s\\.$`))
+  t.match(
+    revoked.stdout,
+    new RegExp(`^Revoked key ${created.id} \\(dated\\)\\. Running gateways stop accepting it within \\d+ s\\.$`),
+  )
 })

@@ -16,8 +16,12 @@ function bin(args: string[], input = ''): Promise<{ code: number; stdout: string
   // A newcomer's environment: no test switches, nothing pointing at AWS.
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, PENNYWORTH_DATA_DIR: dir, USER: 'smoke' }
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, ['app/cli/bin.js', ...args], { env, timeout: 60_000 },
-      (err, stdout, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr }))
+    const child = execFile(
+      process.execPath,
+      ['app/cli/bin.js', ...args],
+      { env, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    )
     child.stdin!.end(input)
   })
 }
@@ -28,6 +32,14 @@ t.test('bin.js: a command through the store, its output, its exit code', async (
   t.match(JSON.parse(created.stdout), { name: 'smoke', owner: 'smoke', key: /^pw-/ })
   const missing = await bin(['keys', 'revoke', 'nokey2345678', '--local'])
   t.equal(missing.code, 5, 'the exit code reaches the shell')
-  t.equal(missing.stderr, 'pennyworth: No API key with id nokey2345678.\n', 'one line: no AWS SDK Node-version warning before it')
-  t.equal(created.stderr, '', 'nothing on stderr, although the DynamoDB client ran (the SDK warns on Node 20 unless told not to)')
+  t.equal(
+    missing.stderr,
+    'pennyworth: No API key with id nokey2345678.\n',
+    'one line: no AWS SDK Node-version warning before it',
+  )
+  t.equal(
+    created.stderr,
+    '',
+    'nothing on stderr, although the DynamoDB client ran (the SDK warns on Node 20 unless told not to)',
+  )
 })

@@ -22,14 +22,35 @@ const { user } = cognito.users
 const poolName = cognito.userPoolId.split('_')[1]
 
 const seen: string[] = []
-const pending = new Map<string, { A: bigint; b: bigint; B: bigint; v: bigint; secretBlock: string; userId: string; password: string }>()
+const pending = new Map<
+  string,
+  { A: bigint; b: bigint; B: bigint; v: bigint; secretBlock: string; userId: string; password: string }
+>()
 
-function signature(s: { b: bigint; B: bigint; v: bigint; secretBlock: string; userId: string }, A: bigint, timestamp: string): string {
+function signature(
+  s: { b: bigint; B: bigint; v: bigint; secretBlock: string; userId: string },
+  A: bigint,
+  timestamp: string,
+): string {
   const u = BigInt(`0x${hexHash(padHex(A) + padHex(s.B))}`)
   const S = modPow(A * modPow(s.v, u, N), s.b, N)
-  const prk = createHmac('sha256', Buffer.from(padHex(u), 'hex')).update(Buffer.from(padHex(S), 'hex')).digest()
-  const key = createHmac('sha256', prk).update(Buffer.concat([Buffer.from('Caldera Derived Key'), Buffer.from([1])])).digest().subarray(0, 16)
-  return createHmac('sha256', key).update(Buffer.concat([Buffer.from(poolName), Buffer.from(s.userId), Buffer.from(s.secretBlock, 'base64'), Buffer.from(timestamp)])).digest('base64')
+  const prk = createHmac('sha256', Buffer.from(padHex(u), 'hex'))
+    .update(Buffer.from(padHex(S), 'hex'))
+    .digest()
+  const key = createHmac('sha256', prk)
+    .update(Buffer.concat([Buffer.from('Caldera Derived Key'), Buffer.from([1])]))
+    .digest()
+    .subarray(0, 16)
+  return createHmac('sha256', key)
+    .update(
+      Buffer.concat([
+        Buffer.from(poolName),
+        Buffer.from(s.userId),
+        Buffer.from(s.secretBlock, 'base64'),
+        Buffer.from(timestamp),
+      ]),
+    )
+    .digest('base64')
 }
 
 const proxy = createServer(async (req, res) => {
@@ -45,33 +66,64 @@ const proxy = createServer(async (req, res) => {
   }
   if (target === 'InitiateAuth' && body.AuthFlow === 'USER_SRP_AUTH') {
     // The "stored verifier" of the one person this proxy knows.
-    if (body.AuthParameters.USERNAME !== user.username) return reply(400, { __type: 'NotAuthorizedException', message: 'Incorrect username or password.' })
+    if (body.AuthParameters.USERNAME !== user.username)
+      return reply(400, { __type: 'NotAuthorizedException', message: 'Incorrect username or password.' })
     const salt = randomBytes(16).toString('hex')
     const v = modPow(G, passwordX(poolName, user.cognitoUsername, user.password, salt), N)
     const b = BigInt(`0x${randomBytes(128).toString('hex')}`) % N
     const B = (K * v + modPow(G, b, N)) % N
     const secretBlock = randomBytes(64).toString('base64')
     const session = randomUUID()
-    pending.set(session, { A: BigInt(`0x${body.AuthParameters.SRP_A}`), b, B, v, secretBlock, userId: user.cognitoUsername, password: user.password })
+    pending.set(session, {
+      A: BigInt(`0x${body.AuthParameters.SRP_A}`),
+      b,
+      B,
+      v,
+      secretBlock,
+      userId: user.cognitoUsername,
+      password: user.password,
+    })
     return reply(200, {
-      ChallengeName: 'PASSWORD_VERIFIER', Session: session,
-      ChallengeParameters: { USER_ID_FOR_SRP: user.cognitoUsername, USERNAME: user.cognitoUsername, SALT: salt, SRP_B: B.toString(16), SECRET_BLOCK: secretBlock },
+      ChallengeName: 'PASSWORD_VERIFIER',
+      Session: session,
+      ChallengeParameters: {
+        USER_ID_FOR_SRP: user.cognitoUsername,
+        USERNAME: user.cognitoUsername,
+        SALT: salt,
+        SRP_B: B.toString(16),
+        SECRET_BLOCK: secretBlock,
+      },
     })
   }
   if (target === 'RespondToAuthChallenge' && body.ChallengeName === 'PASSWORD_VERIFIER') {
     const s = pending.get(body.Session)
     const r = body.ChallengeResponses
-    if (!s || r.PASSWORD_CLAIM_SIGNATURE !== signature(s, s.A, r.TIMESTAMP) || r.PASSWORD_CLAIM_SECRET_BLOCK !== s.secretBlock) {
+    if (
+      !s ||
+      r.PASSWORD_CLAIM_SIGNATURE !== signature(s, s.A, r.TIMESTAMP) ||
+      r.PASSWORD_CLAIM_SECRET_BLOCK !== s.secretBlock
+    ) {
       return reply(400, { __type: 'NotAuthorizedException', message: 'Incorrect username or password.' })
     }
-    const out = await cognito.client.send(new AdminInitiateAuthCommand({
-      UserPoolId: cognito.userPoolId, ClientId: cognito.clientId, AuthFlow: 'ADMIN_USER_PASSWORD_AUTH',
-      AuthParameters: { USERNAME: user.username, PASSWORD: s.password },
-    }))
+    const out = await cognito.client.send(
+      new AdminInitiateAuthCommand({
+        UserPoolId: cognito.userPoolId,
+        ClientId: cognito.clientId,
+        AuthFlow: 'ADMIN_USER_PASSWORD_AUTH',
+        AuthParameters: { USERNAME: user.username, PASSWORD: s.password },
+      }),
+    )
     return reply(200, { AuthenticationResult: out.AuthenticationResult, ChallengeParameters: {} })
   }
   // Anything else: cognito-local itself.
-  const upstream = await fetch(cognito.endpoint, { method: 'POST', headers: { 'content-type': String(req.headers['content-type']), 'x-amz-target': String(req.headers['x-amz-target']) }, body: raw })
+  const upstream = await fetch(cognito.endpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': String(req.headers['content-type']),
+      'x-amz-target': String(req.headers['x-amz-target']),
+    },
+    body: raw,
+  })
   res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' })
   res.end(await upstream.text())
 })
@@ -81,7 +133,11 @@ const proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}
 
 function cli(args: string[], input: string) {
   const home = mkdtempSync(join(tmpdir(), 'pennyworth-srp-'))
-  return runCli(args, { PENNYWORTH_HOME: home, PENNYWORTH_API_URL: gw.url, AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: proxyUrl }, input)
+  return runCli(
+    args,
+    { PENNYWORTH_HOME: home, PENNYWORTH_API_URL: gw.url, AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: proxyUrl },
+    input,
+  )
 }
 
 t.test('login uses SRP where the pool offers it; the password never leaves the machine', async (t) => {
@@ -89,8 +145,14 @@ t.test('login uses SRP where the pool offers it; the password never leaves the m
   t.equal(ok.code, 0, ok.stderr)
   t.notMatch(ok.stderr, /USER_PASSWORD_AUTH/, 'no fallback')
   t.match(JSON.parse(ok.stdout), { username: user.username, groups: ['user'] })
-  t.ok(seen.some((r) => r.includes('USER_SRP_AUTH')), 'SRP was used')
-  t.notOk(seen.some((r) => r.includes(user.password)), 'no request carried the password')
+  t.ok(
+    seen.some((r) => r.includes('USER_SRP_AUTH')),
+    'SRP was used',
+  )
+  t.notOk(
+    seen.some((r) => r.includes(user.password)),
+    'no request carried the password',
+  )
 
   const wrong = await cli(['login', '--username', user.username], 'Wrong-Password-1!\n')
   t.equal(wrong.code, 3)

@@ -14,7 +14,13 @@ t.test('defaults', async (t) => {
 })
 
 t.test('values are parsed', async (t) => {
-  const c = loadConfig({ PORT: '9000', PENNYWORTH_MODELS: 'a, b,,', PENNYWORTH_MOCK_MODELS: 'yes', PENNYWORTH_KEY_CACHE_TTL_MS: '0', PENNYWORTH_PUBLIC_URL: 'https://api.example.com/' })
+  const c = loadConfig({
+    PORT: '9000',
+    PENNYWORTH_MODELS: 'a, b,,',
+    PENNYWORTH_MOCK_MODELS: 'yes',
+    PENNYWORTH_KEY_CACHE_TTL_MS: '0',
+    PENNYWORTH_PUBLIC_URL: 'https://api.example.com/',
+  })
   t.equal(c.port, 9000)
   t.same(c.models, ['a', 'b'])
   t.equal(c.mockModels, true)
@@ -38,6 +44,10 @@ t.test('a bad value stops start-up naming the variable', async (t) => {
   ]
   for (const [env, name] of bad) {
     t.throws(() => loadConfig(env), new ConfigError(name, '').constructor, name)
-    try { loadConfig(env) } catch (err) { t.match((err as Error).message, new RegExp(`^Invalid configuration: ${name} `), name) }
+    try {
+      loadConfig(env)
+    } catch (err) {
+      t.match((err as Error).message, new RegExp(`^Invalid configuration: ${name} `), name)
+    }
   }
 })

@@ -2,17 +2,30 @@ import t from 'tap'
 import { textStreamFrames, converseTextResponse } from '../helpers/bedrock-server.js'
 import { installAwsLambdaShim, prepareLambdaEnv, restProxyEvent } from '../helpers/lambda.js'
 
-const { key, bedrock } = await prepareLambdaEnv(t, (call) => call.operation === 'converse-stream'
-  ? { frames: textStreamFrames(['one ', 'two ', 'three'], { delayMs: 100 }) }
-  : { json: converseTextResponse('buffered answer') }, { PENNYWORTH_LAMBDA_STREAMING: 'true' })
+const { key, bedrock } = await prepareLambdaEnv(
+  t,
+  (call) =>
+    call.operation === 'converse-stream'
+      ? { frames: textStreamFrames(['one ', 'two ', 'three'], { delayMs: 100 }) }
+      : { json: converseTextResponse('buffered answer') },
+  { PENNYWORTH_LAMBDA_STREAMING: 'true' },
+)
 const runtime = installAwsLambdaShim()
 const { handler } = await import('../../app/lambda.js')
-t.teardown(() => { delete (globalThis as Record<string, unknown>).awslambda })
+t.teardown(() => {
+  delete (globalThis as Record<string, unknown>).awslambda
+})
 
 t.test('streamed SSE leaves incrementally with status and headers first', async (t) => {
   t.equal(typeof handler, 'function')
-  const res = await runtime.invoke(restProxyEvent('POST', '/v1/chat/completions', { Authorization: `Bearer ${key}` },
-    { model: 'claude-haiku-4-5', stream: true, messages: [{ role: 'user', content: 'count' }] }))
+  const res = await runtime.invoke(
+    restProxyEvent(
+      'POST',
+      '/v1/chat/completions',
+      { Authorization: `Bearer ${key}` },
+      { model: 'claude-haiku-4-5', stream: true, messages: [{ role: 'user', content: 'count' }] },
+    ),
+  )
   t.equal(res.meta?.statusCode, 200)
   t.match(res.meta?.headers['content-type'], /^text\/event-stream/)
   t.notOk('transfer-encoding' in (res.meta?.headers ?? {}), 'hop-by-hop headers stripped')
@@ -26,8 +39,19 @@ t.test('streamed SSE leaves incrementally with status and headers first', async 
 })
 
 t.test('the Messages door streams on Lambda too: event/data framing, incremental, message_stop last', async (t) => {
-  const res = await runtime.invoke(restProxyEvent('POST', '/v1/messages', { 'x-api-key': key, 'anthropic-version': '2023-06-01' },
-    { model: 'claude-haiku-4-5-20251001', max_tokens: 50, stream: true, messages: [{ role: 'user', content: 'count' }] }))
+  const res = await runtime.invoke(
+    restProxyEvent(
+      'POST',
+      '/v1/messages',
+      { 'x-api-key': key, 'anthropic-version': '2023-06-01' },
+      {
+        model: 'claude-haiku-4-5-20251001',
+        max_tokens: 50,
+        stream: true,
+        messages: [{ role: 'user', content: 'count' }],
+      },
+    ),
+  )
   t.equal(res.meta?.statusCode, 200)
   t.match(res.meta?.headers['content-type'], /^text\/event-stream/)
   const textWrites = res.writes.filter((w) => w.data.includes('"text_delta"'))
@@ -35,16 +59,28 @@ t.test('the Messages door streams on Lambda too: event/data framing, incremental
   t.ok(textWrites.at(-1)!.at - textWrites[0].at >= 150, 'not buffered')
   t.match(res.body, /^event: message_start\ndata: /)
   t.match(res.body, /event: message_stop\ndata: \{"type":"message_stop"\}\n\n$/)
-  const unauthorized = await runtime.invoke(restProxyEvent('POST', '/v1/messages', { 'anthropic-version': '2023-06-01' },
-    { model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }))
+  const unauthorized = await runtime.invoke(
+    restProxyEvent(
+      'POST',
+      '/v1/messages',
+      { 'anthropic-version': '2023-06-01' },
+      { model: 'claude-haiku-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] },
+    ),
+  )
   t.equal(unauthorized.meta?.statusCode, 401)
   t.same(JSON.parse(unauthorized.body).error.type, 'authentication_error')
   t.equal(JSON.parse(unauthorized.body).type, 'error', 'Anthropic error shape')
 })
 
 t.test('non-stream requests and errors through the streaming handler', async (t) => {
-  const ok = await runtime.invoke(restProxyEvent('POST', '/v1/chat/completions', { 'x-api-key': key },
-    { model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'q' }] }))
+  const ok = await runtime.invoke(
+    restProxyEvent(
+      'POST',
+      '/v1/chat/completions',
+      { 'x-api-key': key },
+      { model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'q' }] },
+    ),
+  )
   t.equal(ok.meta?.statusCode, 200)
   t.equal(JSON.parse(ok.body).choices[0].message.content, 'buffered answer')
   const denied = await runtime.invoke(restProxyEvent('GET', '/v1/models'))
@@ -56,10 +92,22 @@ t.test('non-stream requests and errors through the streaming handler', async (t)
 
 t.test('a client that hangs up mid-stream aborts the Bedrock call on Lambda too', async (t) => {
   const before = bedrock.calls.length
-  bedrock.setHandler(() => ({ frames: textStreamFrames(Array.from({ length: 40 }, (_, i) => `w${i} `), { delayMs: 50 }) }))
+  bedrock.setHandler(() => ({
+    frames: textStreamFrames(
+      Array.from({ length: 40 }, (_, i) => `w${i} `),
+      { delayMs: 50 },
+    ),
+  }))
   const started = Date.now()
-  await runtime.invoke(restProxyEvent('POST', '/v1/chat/completions', { Authorization: `Bearer ${key}` },
-    { model: 'claude-haiku-4-5', stream: true, messages: [{ role: 'user', content: 'long' }] }), { hangUpAfterWrites: 3 })
+  await runtime.invoke(
+    restProxyEvent(
+      'POST',
+      '/v1/chat/completions',
+      { Authorization: `Bearer ${key}` },
+      { model: 'claude-haiku-4-5', stream: true, messages: [{ role: 'user', content: 'long' }] },
+    ),
+    { hangUpAfterWrites: 3 },
+  )
   await bedrock.idle()
   t.equal(bedrock.calls.length, before + 1)
   t.equal(bedrock.calls.at(-1)!.aborted, true, 'the upstream stream was cancelled')

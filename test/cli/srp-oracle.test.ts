@@ -14,14 +14,24 @@ import { cognitoTimestamp, N, SrpClient } from '../../app/cli/srp.js'
 const require = createRequire(import.meta.url)
 const pkg = require.resolve('amazon-cognito-identity-js/package.json')
 const fromPkg = createRequire(pkg)
-interface BigInteger { toString(radix: number): string }
+interface BigInteger {
+  toString(radix: number): string
+}
 type BigIntegerClass = new (hex: string, radix: number) => BigInteger
 const BigIntegerAws: BigIntegerClass = fromPkg('./lib/BigInteger.js').default
-const AuthenticationHelper: new (poolName: string) => {
+const AuthenticationHelper: new (
+  poolName: string,
+) => {
   smallAValue: BigInteger
   largeAValue: BigInteger | undefined
   getLargeAValue(cb: (err: unknown, A: BigInteger) => void): void
-  getPasswordAuthenticationKey(user: string, password: string, B: BigInteger, salt: BigInteger, cb: (err: unknown, hkdf: Buffer) => void): void
+  getPasswordAuthenticationKey(
+    user: string,
+    password: string,
+    B: BigInteger,
+    salt: BigInteger,
+    cb: (err: unknown, hkdf: Buffer) => void,
+  ): void
 } = fromPkg('./lib/AuthenticationHelper.js').default
 const DateHelper: new () => { getNowString(): string } = fromPkg('./lib/DateHelper.js').default
 // The hash CognitoUser signs with: @aws-crypto/sha256-js, resolved from the package itself.
@@ -39,10 +49,23 @@ function atTime<T>(at: Date, fn: () => T): T {
     }
   }
   globalThis.Date = FrozenDate as DateConstructor
-  try { return fn() } finally { globalThis.Date = RealDate }
+  try {
+    return fn()
+  } finally {
+    globalThis.Date = RealDate
+  }
 }
 
-interface Case { userPoolId: string; userId: string; password: string; salt: string; secretBlock: string; a: bigint; B: bigint; now: Date }
+interface Case {
+  userPoolId: string
+  userId: string
+  password: string
+  salt: string
+  secretBlock: string
+  a: bigint
+  B: bigint
+  now: Date
+}
 
 /** AWS's answer to PASSWORD_VERIFIER, step by step as CognitoUser.authenticateUserDefaultAuth does it. */
 function awsAnswer(c: Case): { A: string; timestamp: string; signature: string } {
@@ -51,21 +74,41 @@ function awsAnswer(c: Case): { A: string; timestamp: string; signature: string }
   helper.smallAValue = new BigIntegerAws(c.a.toString(16), 16)
   helper.largeAValue = undefined
   let A = ''
-  helper.getLargeAValue((err, value) => { if (err) throw err; A = value.toString(16) })
-  let hkdf: Buffer | undefined
-  helper.getPasswordAuthenticationKey(c.userId, c.password, new BigIntegerAws(c.B.toString(16), 16), new BigIntegerAws(c.salt, 16), (err, key) => {
+  helper.getLargeAValue((err, value) => {
     if (err) throw err
-    hkdf = key
+    A = value.toString(16)
   })
+  let hkdf: Buffer | undefined
+  helper.getPasswordAuthenticationKey(
+    c.userId,
+    c.password,
+    new BigIntegerAws(c.B.toString(16), 16),
+    new BigIntegerAws(c.salt, 16),
+    (err, key) => {
+      if (err) throw err
+      hkdf = key
+    },
+  )
   const timestamp = atTime(c.now, () => new DateHelper().getNowString())
   const hash = new Sha256(hkdf!)
-  hash.update(Buffer.concat([Buffer.from(poolName, 'utf8'), Buffer.from(c.userId, 'utf8'), Buffer.from(c.secretBlock, 'base64'), Buffer.from(timestamp, 'utf8')]))
+  hash.update(
+    Buffer.concat([
+      Buffer.from(poolName, 'utf8'),
+      Buffer.from(c.userId, 'utf8'),
+      Buffer.from(c.secretBlock, 'base64'),
+      Buffer.from(timestamp, 'utf8'),
+    ]),
+  )
   return { A, timestamp, signature: Buffer.from(hash.digestSync()).toString('base64') }
 }
 
 function ours(c: Case): { A: string; timestamp: string; signature: string } {
   const client = new SrpClient(c.userPoolId, c.a)
-  const r = client.answer({ USER_ID_FOR_SRP: c.userId, SRP_B: c.B.toString(16), SALT: c.salt, SECRET_BLOCK: c.secretBlock }, c.password, c.now)
+  const r = client.answer(
+    { USER_ID_FOR_SRP: c.userId, SRP_B: c.B.toString(16), SALT: c.salt, SECRET_BLOCK: c.secretBlock },
+    c.password,
+    c.now,
+  )
   return { A: client.srpA, timestamp: r.TIMESTAMP, signature: r.PASSWORD_CLAIM_SIGNATURE }
 }
 
@@ -84,7 +127,7 @@ const randomCase = (over: Partial<Case> = {}): Case => ({
 
 t.test('random sign-ins: the same A, timestamp and signature as AWS computes', async (t) => {
   for (let i = 0; i < 3; i++) {
-    const c = randomCase({ now: new Date(Date.UTC(2024 + (i % 4), i % 12, 1 + i, i, 7 * i % 60, 3 * i % 60)) })
+    const c = randomCase({ now: new Date(Date.UTC(2024 + (i % 4), i % 12, 1 + i, i, (7 * i) % 60, (3 * i) % 60)) })
     t.same(ours(c), awsAnswer(c), `case ${i}`)
   }
 })
@@ -112,7 +155,11 @@ t.test('the timestamp is DateHelper.getNowString() at the same instant', async (
   for (let i = 0; i < 40; i++) dates.push(Date.UTC(2000, 0, 1) + Number(random(6) % 3_000_000_000_000n))
   for (const ms of dates) {
     const at = new Date(ms)
-    t.equal(cognitoTimestamp(at), atTime(at, () => new DateHelper().getNowString()), at.toISOString())
+    t.equal(
+      cognitoTimestamp(at),
+      atTime(at, () => new DateHelper().getNowString()),
+      at.toISOString(),
+    )
   }
 })
 

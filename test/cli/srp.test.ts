@@ -19,10 +19,22 @@ function server(poolName: string, userId: string, password: string) {
     expectedSignature(A: bigint, timestamp: string): string {
       const u = BigInt(`0x${hexHash(padHex(A) + padHex(B))}`)
       const S = modPow(A * modPow(v, u, N), b, N) // (A · v^u)^b
-      const prk = createHmac('sha256', Buffer.from(padHex(u), 'hex')).update(Buffer.from(padHex(S), 'hex')).digest()
-      const key = createHmac('sha256', prk).update(Buffer.concat([Buffer.from('Caldera Derived Key'), Buffer.from([1])])).digest().subarray(0, 16)
+      const prk = createHmac('sha256', Buffer.from(padHex(u), 'hex'))
+        .update(Buffer.from(padHex(S), 'hex'))
+        .digest()
+      const key = createHmac('sha256', prk)
+        .update(Buffer.concat([Buffer.from('Caldera Derived Key'), Buffer.from([1])]))
+        .digest()
+        .subarray(0, 16)
       return createHmac('sha256', key)
-        .update(Buffer.concat([Buffer.from(poolName), Buffer.from(userId), Buffer.from(secretBlock, 'base64'), Buffer.from(timestamp)]))
+        .update(
+          Buffer.concat([
+            Buffer.from(poolName),
+            Buffer.from(userId),
+            Buffer.from(secretBlock, 'base64'),
+            Buffer.from(timestamp),
+          ]),
+        )
         .digest('base64')
     },
   }
@@ -30,7 +42,7 @@ function server(poolName: string, userId: string, password: string) {
 
 t.test('the signature matches the server side for the right password only', async (t) => {
   for (let i = 0; i < 5; i++) {
-    const srv = server('AbCdEf123', '3f1c6a2e-0000-4000-8000-00000000000' + i, 'Corr3ct-Horse!')
+    const srv = server('AbCdEf123', `3f1c6a2e-0000-4000-8000-00000000000${i}`, 'Corr3ct-Horse!')
     const client = new SrpClient('us-west-2_AbCdEf123')
     const answer = client.answer(srv.params, 'Corr3ct-Horse!')
     t.equal(answer.PASSWORD_CLAIM_SIGNATURE, srv.expectedSignature(client.A, answer.TIMESTAMP), `round ${i}`)
@@ -52,5 +64,9 @@ t.test('Cognito formats', async (t) => {
   t.equal(N.toString(16).length, 768, '3072-bit group')
   t.equal(modPow(3n, 200n, 1000007n), 3n ** 200n % 1000007n)
   // B ≡ 0 (mod N) would make the key predictable: refused.
-  t.throws(() => new SrpClient('p_x').answer({ USER_ID_FOR_SRP: 'u', SRP_B: N.toString(16), SALT: '00', SECRET_BLOCK: '' }, 'p'), /invalid B/)
+  t.throws(
+    () =>
+      new SrpClient('p_x').answer({ USER_ID_FOR_SRP: 'u', SRP_B: N.toString(16), SALT: '00', SECRET_BLOCK: '' }, 'p'),
+    /invalid B/,
+  )
 })

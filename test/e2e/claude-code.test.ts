@@ -17,7 +17,12 @@ import { join } from 'node:path'
 import { createRequire } from 'node:module'
 import { startGateway } from '../helpers/app.js'
 import { runAgent, type AgentRun } from '../helpers/run-agent.js'
-import { textStreamFrames, toolUseStreamFrames, type BedrockCall, type BedrockHandler } from '../helpers/bedrock-server.js'
+import {
+  textStreamFrames,
+  toolUseStreamFrames,
+  type BedrockCall,
+  type BedrockHandler,
+} from '../helpers/bedrock-server.js'
 
 const require = createRequire(import.meta.url)
 const WRAPPER = require.resolve('@anthropic-ai/claude-code/cli-wrapper.cjs')
@@ -25,7 +30,10 @@ const SECRET = `pennyworth-${Math.random().toString(36).slice(2, 10)}`
 
 const work = mkdtempSync(join(tmpdir(), 'pw-claude-'))
 const home = mkdtempSync(join(tmpdir(), 'pw-claude-home-'))
-t.teardown(() => { rmSync(work, { recursive: true, force: true }); rmSync(home, { recursive: true, force: true }) })
+t.teardown(() => {
+  rmSync(work, { recursive: true, force: true })
+  rmSync(home, { recursive: true, force: true })
+})
 const file = join(work, 'note.txt')
 writeFileSync(file, `The secret word is ${SECRET}.\n`)
 
@@ -40,7 +48,10 @@ function toolResults(call: BedrockCall): string[] {
   return out
 }
 
-const toolNames = (call: BedrockCall): string[] => (call.body?.toolConfig?.tools ?? []).flatMap((x: { toolSpec?: { name: string } }) => (x.toolSpec ? [x.toolSpec.name] : []))
+const toolNames = (call: BedrockCall): string[] =>
+  (call.body?.toolConfig?.tools ?? []).flatMap((x: { toolSpec?: { name: string } }) =>
+    x.toolSpec ? [x.toolSpec.name] : [],
+  )
 
 /** The scripted model: Read the file when the Read tool is offered and not used yet, else answer. */
 const handler: BedrockHandler = (call) => {
@@ -48,7 +59,9 @@ const handler: BedrockHandler = (call) => {
   const results = toolResults(call)
   let frames
   if (toolNames(call).includes('Read') && results.length === 0) {
-    frames = toolUseStreamFrames([{ toolUseId: 'tooluse_read1', name: 'Read', input: { file_path: file } }], { text: ['I will read the file.'] })
+    frames = toolUseStreamFrames([{ toolUseId: 'tooluse_read1', name: 'Read', input: { file_path: file } }], {
+      text: ['I will read the file.'],
+    })
   } else {
     const seen = results.join(' ').match(/secret word is (\S+?)\./)?.[1] ?? 'nothing'
     frames = textStreamFrames([`The file says the secret word is `, `${seen}.`])
@@ -76,15 +89,27 @@ function runClaude(prompt: string): Promise<AgentRun> {
 
 t.test('claude -p completes a prompt with a Read tool round trip', { timeout: 120_000 }, async (t) => {
   const res = await runClaude(`Read the file ${file} and tell me the secret word.`)
-  t.comment(`upstream calls: ${gw.bedrock.calls.map((c) => `${c.operation} ${c.modelId} tools=${toolNames(c).length} results=${toolResults(c).length}`).join('; ')}`)
+  t.comment(
+    `upstream calls: ${gw.bedrock.calls.map((c) => `${c.operation} ${c.modelId} tools=${toolNames(c).length} results=${toolResults(c).length}`).join('; ')}`,
+  )
   t.equal(res.code, 0, `exit code 0 (stderr: ${res.stderr.slice(0, 500)})`)
   let out: { type?: string; is_error?: boolean; result?: string } = {}
-  try { out = JSON.parse(res.stdout) } catch { t.fail(`stdout is not JSON: ${res.stdout.slice(0, 500)}`) }
+  try {
+    out = JSON.parse(res.stdout)
+  } catch {
+    t.fail(`stdout is not JSON: ${res.stdout.slice(0, 500)}`)
+  }
   t.equal(out.is_error, false, 'the prompt completed')
   t.match(out.result, new RegExp(`secret word is ${SECRET}`), 'the answer carries what the tool read')
   const withResult = gw.bedrock.calls.find((c) => toolResults(c).some((r) => r.includes(SECRET)))
   t.ok(withResult, 'the Read tool result (the file content) reached Bedrock as a toolResult')
   t.ok(gw.usage.events.length >= 2, `both model calls metered (${gw.usage.events.length})`)
-  t.ok(gw.bedrock.calls.every((c) => c.modelId === 'us.anthropic.claude-opus-4-6-v1'), 'its default model id was served by the newest Opus')
-  t.ok(gw.bedrock.calls.every((c) => c.body.additionalModelRequestFields?.thinking?.type === 'enabled'), 'adaptive thinking → a thinking budget')
+  t.ok(
+    gw.bedrock.calls.every((c) => c.modelId === 'us.anthropic.claude-opus-4-6-v1'),
+    'its default model id was served by the newest Opus',
+  )
+  t.ok(
+    gw.bedrock.calls.every((c) => c.body.additionalModelRequestFields?.thinking?.type === 'enabled'),
+    'adaptive thinking → a thinking budget',
+  )
 })

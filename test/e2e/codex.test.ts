@@ -17,7 +17,12 @@ import { join } from 'node:path'
 import { createRequire } from 'node:module'
 import { startGateway } from '../helpers/app.js'
 import { runAgent, type AgentRun } from '../helpers/run-agent.js'
-import { textStreamFrames, toolUseStreamFrames, type BedrockCall, type BedrockHandler } from '../helpers/bedrock-server.js'
+import {
+  textStreamFrames,
+  toolUseStreamFrames,
+  type BedrockCall,
+  type BedrockHandler,
+} from '../helpers/bedrock-server.js'
 
 const require = createRequire(import.meta.url)
 const CODEX = require.resolve('@openai/codex/bin/codex.js')
@@ -25,12 +30,23 @@ const SECRET = `pennyworth-${Math.random().toString(36).slice(2, 10)}`
 
 const work = mkdtempSync(join(tmpdir(), 'pw-codex-work-'))
 const home = mkdtempSync(join(tmpdir(), 'pw-codex-home-'))
-t.teardown(() => { rmSync(work, { recursive: true, force: true }); rmSync(home, { recursive: true, force: true }) })
+t.teardown(() => {
+  rmSync(work, { recursive: true, force: true })
+  rmSync(home, { recursive: true, force: true })
+})
 writeFileSync(join(work, 'note.txt'), `The secret word is ${SECRET}.\n`)
 
-const toolResults = (call: BedrockCall): string[] => (call.body?.messages ?? []).flatMap((m: { content?: Array<{ toolResult?: { content?: Array<{ text?: string }> } }> }) =>
-  (m.content ?? []).flatMap((b) => (b.toolResult ? [(b.toolResult.content ?? []).map((c) => c.text ?? '').join('')] : [])))
-const toolNames = (call: BedrockCall): string[] => (call.body?.toolConfig?.tools ?? []).flatMap((x: { toolSpec?: { name: string } }) => (x.toolSpec ? [x.toolSpec.name] : []))
+const toolResults = (call: BedrockCall): string[] =>
+  (call.body?.messages ?? []).flatMap(
+    (m: { content?: Array<{ toolResult?: { content?: Array<{ text?: string }> } }> }) =>
+      (m.content ?? []).flatMap((b) =>
+        b.toolResult ? [(b.toolResult.content ?? []).map((c) => c.text ?? '').join('')] : [],
+      ),
+  )
+const toolNames = (call: BedrockCall): string[] =>
+  (call.body?.toolConfig?.tools ?? []).flatMap((x: { toolSpec?: { name: string } }) =>
+    x.toolSpec ? [x.toolSpec.name] : [],
+  )
 const lastUser = (call: BedrockCall): string => {
   const users = (call.body?.messages ?? []).filter((m: { role: string }) => m.role === 'user')
   return JSON.stringify(users.at(-1)?.content ?? [])
@@ -38,33 +54,51 @@ const lastUser = (call: BedrockCall): string => {
 
 /** The scripted model: for "read the note", run `cat note.txt` through exec_command, then quote it. */
 const handler: BedrockHandler = (call) => {
-  if (call.operation !== 'converse-stream') return { error: { type: 'ValidationException', message: 'scripted server: streaming only' } }
+  if (call.operation !== 'converse-stream')
+    return { error: { type: 'ValidationException', message: 'scripted server: streaming only' } }
   const results = toolResults(call)
-  if (/read the note/.test(JSON.stringify(call.body.messages)) && toolNames(call).includes('exec_command') && results.length === 0) {
-    return { frames: toolUseStreamFrames([{ toolUseId: 'tooluse_sh1', name: 'exec_command', input: { cmd: 'cat note.txt' } }], { text: ['Reading the note.'] }) }
+  if (
+    /read the note/.test(JSON.stringify(call.body.messages)) &&
+    toolNames(call).includes('exec_command') &&
+    results.length === 0
+  ) {
+    return {
+      frames: toolUseStreamFrames(
+        [{ toolUseId: 'tooluse_sh1', name: 'exec_command', input: { cmd: 'cat note.txt' } }],
+        { text: ['Reading the note.'] },
+      ),
+    }
   }
   if (results.length > 0) {
     const seen = results.join(' ').match(/secret word is (\S+?)\./)?.[1] ?? 'nothing'
     return { frames: textStreamFrames(['The note says the secret word is ', `${seen}.`]) }
   }
-  return { frames: textStreamFrames(['Hello ', `from pennyworth (${lastUser(call).length > 2 ? 'got the prompt' : 'no prompt'}).`]) }
+  return {
+    frames: textStreamFrames([
+      'Hello ',
+      `from pennyworth (${lastUser(call).length > 2 ? 'got the prompt' : 'no prompt'}).`,
+    ]),
+  }
 }
 
 const gw = await startGateway(t, { bedrockHandler: handler })
-writeFileSync(join(home, 'config.toml'), [
-  'model = "claude-sonnet-4-5"',
-  'model_provider = "pennyworth"',
-  'approval_policy = "never"',
-  'sandbox_mode = "danger-full-access"',
-  'web_search = "disabled"',
-  '',
-  '[model_providers.pennyworth]',
-  'name = "pennyworth"',
-  `base_url = "${gw.url}/v1"`,
-  'env_key = "PENNYWORTH_API_KEY"',
-  'wire_api = "responses"',
-  '',
-].join('\n'))
+writeFileSync(
+  join(home, 'config.toml'),
+  [
+    'model = "claude-sonnet-4-5"',
+    'model_provider = "pennyworth"',
+    'approval_policy = "never"',
+    'sandbox_mode = "danger-full-access"',
+    'web_search = "disabled"',
+    '',
+    '[model_providers.pennyworth]',
+    'name = "pennyworth"',
+    `base_url = "${gw.url}/v1"`,
+    'env_key = "PENNYWORTH_API_KEY"',
+    'wire_api = "responses"',
+    '',
+  ].join('\n'),
+)
 
 function codex(prompt: string): Promise<AgentRun> {
   return runAgent([CODEX, 'exec', '--skip-git-repo-check', prompt], {
@@ -81,8 +115,14 @@ t.test('codex exec completes a prompt through the gateway', async (t) => {
   t.match(r.stdout, /Hello from pennyworth \(got the prompt\)\./)
   const calls = gw.bedrock.calls.slice(before)
   t.ok(calls.length >= 1)
-  t.ok(toolNames(calls[0]).includes('exec_command'), 'Codex\'s function tools reach the model (namespaced ones flattened)')
-  t.ok(gw.usage.events.some((e) => e.modelId === 'claude-sonnet-4-5'), 'metered')
+  t.ok(
+    toolNames(calls[0]).includes('exec_command'),
+    "Codex's function tools reach the model (namespaced ones flattened)",
+  )
+  t.ok(
+    gw.usage.events.some((e) => e.modelId === 'claude-sonnet-4-5'),
+    'metered',
+  )
 })
 
 t.test('codex exec runs a shell tool call and the model sees its output', async (t) => {
@@ -94,7 +134,13 @@ t.test('codex exec runs a shell tool call and the model sees its output', async 
   const calls = gw.bedrock.calls.slice(before)
   t.ok(calls.length >= 2, `${calls.length} model calls`)
   const last = calls.at(-1)!
-  t.match(toolResults(last).join(' '), SECRET, 'the command\'s output went upstream as a toolResult')
-  const assistant = last.body.messages.find((m: { role: string; content: Array<{ toolUse?: object }> }) => m.role === 'assistant' && m.content.some((b) => b.toolUse))
-  t.match(assistant.content.find((b: { toolUse?: object }) => b.toolUse), { toolUse: { toolUseId: 'tooluse_sh1', name: 'exec_command', input: { cmd: 'cat note.txt' } } })
+  t.match(toolResults(last).join(' '), SECRET, "the command's output went upstream as a toolResult")
+  const assistant = last.body.messages.find(
+    (m: { role: string; content: Array<{ toolUse?: object }> }) =>
+      m.role === 'assistant' && m.content.some((b) => b.toolUse),
+  )
+  t.match(
+    assistant.content.find((b: { toolUse?: object }) => b.toolUse),
+    { toolUse: { toolUseId: 'tooluse_sh1', name: 'exec_command', input: { cmd: 'cat note.txt' } } },
+  )
 })

@@ -82,7 +82,13 @@ for (const protocol of ['h2', 'http/1.1'] as const) {
     )
     t.equal(out.output?.message?.content?.[0]?.text, 'Hello there')
     t.equal(out.stopReason, 'end_turn')
-    t.same(out.usage, { inputTokens: 12, outputTokens: 3, totalTokens: 15, cacheReadInputTokens: 5, cacheWriteInputTokens: 0 })
+    t.same(out.usage, {
+      inputTokens: 12,
+      outputTokens: 3,
+      totalTokens: 15,
+      cacheReadInputTokens: 5,
+      cacheWriteInputTokens: 0,
+    })
     t.equal(out.$metadata.httpStatusCode, 200)
     t.match(out.$metadata.requestId, /^[0-9a-f-]{36}$/)
 
@@ -114,12 +120,26 @@ for (const protocol of ['h2', 'http/1.1'] as const) {
     t.equal(error, undefined)
     t.same(
       events.map((e) => e.type),
-      ['messageStart', 'contentBlockDelta', 'contentBlockDelta', 'contentBlockDelta', 'contentBlockStop', 'messageStop', 'metadata'],
+      [
+        'messageStart',
+        'contentBlockDelta',
+        'contentBlockDelta',
+        'contentBlockDelta',
+        'contentBlockStop',
+        'messageStop',
+        'metadata',
+      ],
     )
     t.same(events[0].value, { role: 'assistant' })
     // The `p` padding the real service adds is dropped by the SDK, as with the real service.
     t.same(events[1].value, { contentBlockIndex: 0, delta: { text: 'Hel' } })
-    t.same(events.slice(1, 4).map((e) => e.value.delta.text).join(''), 'Hello world')
+    t.same(
+      events
+        .slice(1, 4)
+        .map((e) => e.value.delta.text)
+        .join(''),
+      'Hello world',
+    )
     t.same(events[4].value, { contentBlockIndex: 0 })
     t.same(events[5].value, { stopReason: 'end_turn' })
     t.same(events[6].value.usage, { inputTokens: 7, outputTokens: 3, totalTokens: 10, cacheReadInputTokens: 2 })
@@ -140,7 +160,10 @@ for (const protocol of ['h2', 'http/1.1'] as const) {
     }))
     const out = await client.send(new ConverseStreamCommand({ modelId: MODEL, messages: [user('Hi')] }))
     const { events, error } = await drain(out.stream)
-    t.same(events.map((e) => e.type), ['messageStart', 'contentBlockDelta'])
+    t.same(
+      events.map((e) => e.type),
+      ['messageStart', 'contentBlockDelta'],
+    )
     t.ok(error instanceof ThrottlingException, 'ThrottlingException')
     t.equal((error as ThrottlingException).name, 'ThrottlingException')
     t.equal((error as ThrottlingException).message, 'Too many tokens, please wait.')
@@ -227,10 +250,15 @@ for (const protocol of ['h2', 'http/1.1'] as const) {
 
   t.test(`${protocol}: a reset frame cuts the stream and the SDK raises an error`, async (t) => {
     const { server, client } = await setup(t, handler())
-    server.setHandler(() => ({ frames: [...textStreamFrames(['a', 'b']).slice(0, 2), { delayMs: 20 }, { reset: true }] }))
+    server.setHandler(() => ({
+      frames: [...textStreamFrames(['a', 'b']).slice(0, 2), { delayMs: 20 }, { reset: true }],
+    }))
     const out = await client.send(new ConverseStreamCommand({ modelId: MODEL, messages: [user('Hi')] }))
     const { events, error } = await drain(out.stream)
-    t.same(events.map((e) => e.type), ['messageStart', 'contentBlockDelta'])
+    t.same(
+      events.map((e) => e.type),
+      ['messageStart', 'contentBlockDelta'],
+    )
     t.match(error, protocol === 'h2' ? { code: 'ERR_HTTP2_STREAM_ERROR' } : { code: 'ECONNRESET' })
     await server.idle()
     t.equal(server.calls[0].aborted, false, 'cut by the server, not aborted by the client')
@@ -252,7 +280,10 @@ for (const protocol of ['h2', 'http/1.1'] as const) {
     await server.close()
     t.ok(performance.now() - started < 500, 'closed promptly')
     const { events, error } = await consumed
-    t.same(events.map((e) => e.type), ['messageStart'])
+    t.same(
+      events.map((e) => e.type),
+      ['messageStart'],
+    )
     if (protocol === 'h2') {
       // Observed SDK behaviour worth knowing: over HTTP/2 a dropped connection (no RST_STREAM)
       // ends the event stream WITHOUT an error; only the missing messageStop/metadata tells.
@@ -272,12 +303,18 @@ t.test('model ids with `:` and `/` (ARNs) are URL-decoded', async (t) => {
     'arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc123',
   ]
   for (const modelId of ids) await client.send(new ConverseCommand({ modelId, messages: [user('Hi')] }))
-  t.same(server.calls.map((c) => c.modelId), ids)
-  t.same(server.calls.map((c) => c.headers[':path']), [
-    '/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse',
-    '/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse',
-    '/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Aapplication-inference-profile%2Fabc123/converse',
-  ])
+  t.same(
+    server.calls.map((c) => c.modelId),
+    ids,
+  )
+  t.same(
+    server.calls.map((c) => c.headers[':path']),
+    [
+      '/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse',
+      '/model/us.anthropic.claude-sonnet-4-5-20250929-v1%3A0/converse',
+      '/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Aapplication-inference-profile%2Fabc123/converse',
+    ],
+  )
 })
 
 t.test('InvokeModel round-trips a JSON body (embeddings-style)', async (t) => {
@@ -355,7 +392,10 @@ t.test('a frame iterator that throws mid-stream becomes an internalServerExcepti
   }))
   const out = await client.send(new ConverseStreamCommand({ modelId: MODEL, messages: [user('Hi')] }))
   const { events, error } = await drain(out.stream)
-  t.same(events.map((e) => e.type), ['messageStart'])
+  t.same(
+    events.map((e) => e.type),
+    ['messageStart'],
+  )
   t.ok(error instanceof InternalServerException)
   t.match((error as Error).message, /generator boom/)
 })
@@ -396,13 +436,27 @@ t.test('tool use: stream frames and Converse response parse in the SDK', async (
   const out = await client.send(new ConverseStreamCommand({ modelId: MODEL, messages: [user('Weather?')] }))
   const { events, error } = await drain(out.stream)
   t.equal(error, undefined)
-  t.same(events.map((e) => e.type), [
-    'messageStart',
-    'contentBlockDelta', 'contentBlockDelta', 'contentBlockStop',
-    'contentBlockStart', 'contentBlockDelta', 'contentBlockDelta', 'contentBlockDelta', 'contentBlockStop',
-    'contentBlockStart', 'contentBlockDelta', 'contentBlockDelta', 'contentBlockDelta', 'contentBlockStop',
-    'messageStop', 'metadata',
-  ])
+  t.same(
+    events.map((e) => e.type),
+    [
+      'messageStart',
+      'contentBlockDelta',
+      'contentBlockDelta',
+      'contentBlockStop',
+      'contentBlockStart',
+      'contentBlockDelta',
+      'contentBlockDelta',
+      'contentBlockDelta',
+      'contentBlockStop',
+      'contentBlockStart',
+      'contentBlockDelta',
+      'contentBlockDelta',
+      'contentBlockDelta',
+      'contentBlockStop',
+      'messageStop',
+      'metadata',
+    ],
+  )
   t.same(events[4].value, { contentBlockIndex: 1, start: { toolUse: { toolUseId: 'tooluse_1', name: 'get_weather' } } })
   const input1 = events.slice(5, 8).map((e) => e.value.delta.toolUse.input)
   t.equal(input1[0], '', 'the first partial input is empty, as with the real service')
@@ -412,11 +466,7 @@ t.test('tool use: stream frames and Converse response parse in the SDK', async (
   server.setHandler(() => ({ json: converseToolUseResponse(tools, { text: 'Let me check.' }) }))
   const res = await client.send(new ConverseCommand({ modelId: MODEL, messages: [user('Weather?')] }))
   t.equal(res.stopReason, 'tool_use')
-  t.same(res.output?.message?.content, [
-    { text: 'Let me check.' },
-    { toolUse: tools[0] },
-    { toolUse: tools[1] },
-  ])
+  t.same(res.output?.message?.content, [{ text: 'Let me check.' }, { toolUse: tools[0] }, { toolUse: tools[1] }])
 })
 
 t.test('wire level: event-stream message headers, JSON body with `p` padding, exception frames', async (t) => {
@@ -439,14 +489,16 @@ t.test('wire level: event-stream message headers, JSON body with `p` padding, ex
   }
   t.equal(messages.length, 2)
   const [event, exception] = messages
-  t.same(
-    Object.fromEntries(Object.entries(event.headers).map(([k, v]) => [k, v.value])),
-    { ':event-type': 'messageStart', ':content-type': 'application/json', ':message-type': 'event' },
-  )
+  t.same(Object.fromEntries(Object.entries(event.headers).map(([k, v]) => [k, v.value])), {
+    ':event-type': 'messageStart',
+    ':content-type': 'application/json',
+    ':message-type': 'event',
+  })
   t.match(JSON.parse(toUtf8(event.body)), { role: 'assistant', p: /^[a-zA-Z0-9]+$/ })
-  t.same(
-    Object.fromEntries(Object.entries(exception.headers).map(([k, v]) => [k, v.value])),
-    { ':exception-type': 'modelStreamErrorException', ':content-type': 'application/json', ':message-type': 'exception' },
-  )
+  t.same(Object.fromEntries(Object.entries(exception.headers).map(([k, v]) => [k, v.value])), {
+    ':exception-type': 'modelStreamErrorException',
+    ':content-type': 'application/json',
+    ':message-type': 'exception',
+  })
   t.same(JSON.parse(toUtf8(exception.body)), { message: 'model broke' })
 })

@@ -26,10 +26,14 @@ export const TEST_CREDENTIALS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'tes
 /** A usage sink that keeps what it is given, for assertions. */
 export class MemoryUsageSink implements UsageSink {
   readonly events: UsageEvent[] = []
-  record(event: UsageEvent): void { this.events.push(event) }
+  record(event: UsageEvent): void {
+    this.events.push(event)
+  }
 }
 
-interface Teardown { teardown(fn: () => unknown): void }
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
 
 export interface TestGateway {
   app: FastifyInstance
@@ -71,11 +75,23 @@ export async function startGateway(t: Teardown, options: GatewayOptions = {}): P
   const bedrock = await startBedrockServer(options.bedrockHandler)
   t.teardown(() => bedrock.close())
 
-  const config = loadConfig({ PENNYWORTH_LOG_LEVEL: 'silent', ...options.cognito?.env, ...options.env }, { mockModels: true, lambdaStreaming: false })
-  const dynamo = createDocumentClient({ endpoint: dynamoServer.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS })
+  const config = loadConfig(
+    { PENNYWORTH_LOG_LEVEL: 'silent', ...options.cognito?.env, ...options.env },
+    { mockModels: true, lambdaStreaming: false },
+  )
+  const dynamo = createDocumentClient({
+    endpoint: dynamoServer.endpoint,
+    region: 'us-east-1',
+    credentials: TEST_CREDENTIALS,
+  })
   t.teardown(() => dynamo.destroy())
   await ensureTables(dynamo, config.tables)
-  const bedrockClient = new BedrockRuntimeClient({ endpoint: bedrock.url, region: 'us-east-1', credentials: TEST_CREDENTIALS, maxAttempts: 1 })
+  const bedrockClient = new BedrockRuntimeClient({
+    endpoint: bedrock.url,
+    region: 'us-east-1',
+    credentials: TEST_CREDENTIALS,
+    maxAttempts: 1,
+  })
   t.teardown(() => bedrockClient.destroy())
 
   const usage = new MemoryUsageSink()
@@ -97,7 +113,13 @@ export async function startGateway(t: Teardown, options: GatewayOptions = {}): P
   })
   const { key } = await app.keys.create({ name: 'test', owner: 'tester', models: ['*'] })
   return {
-    app, url, key, bedrock, usage, dynamoEndpoint: dynamoServer.endpoint,
-    openai: (k = key, opts = {}) => new OpenAI({ apiKey: k, baseURL: `${url}/v1`, maxRetries: 0, timeout: 20_000, ...opts }),
+    app,
+    url,
+    key,
+    bedrock,
+    usage,
+    dynamoEndpoint: dynamoServer.endpoint,
+    openai: (k = key, opts = {}) =>
+      new OpenAI({ apiKey: k, baseURL: `${url}/v1`, maxRetries: 0, timeout: 20_000, ...opts }),
   }
 }

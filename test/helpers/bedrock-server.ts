@@ -197,7 +197,10 @@ export interface ToolUse {
  * `tool_use`, metadata.
  * @see https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html
  */
-export function toolUseStreamFrames(tools: ToolUse[], opts: TextReplyOptions & { text?: string[] } = {}): StreamFrame[] {
+export function toolUseStreamFrames(
+  tools: ToolUse[],
+  opts: TextReplyOptions & { text?: string[] } = {},
+): StreamFrame[] {
   const text = opts.text ?? []
   const base = textStreamFrames(text, { ...opts, stopReason: opts.stopReason ?? 'tool_use' })
   // base = messageStart, [delay,] delta…, contentBlockStop, messageStop, metadata.
@@ -314,8 +317,14 @@ function nextOrAbort<T>(it: AsyncIterator<T>, signal: AbortSignal): Promise<Iter
     const onAbort = () => resolve(undefined)
     signal.addEventListener('abort', onAbort, { once: true })
     it.next().then(
-      (r) => (signal.removeEventListener('abort', onAbort), resolve(r)),
-      (e) => (signal.removeEventListener('abort', onAbort), reject(e)),
+      (r) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(r)
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(e)
+      },
     )
   })
 }
@@ -370,9 +379,14 @@ export async function startBedrockServer(handler: BedrockHandler = echoHandler):
   }
 
   const sendError = (res: Res, type: string, message: string, status?: number) =>
-    sendJson(res, status ?? ERROR_STATUS[type] ?? 400, { message }, {
-      'x-amzn-errortype': `${type}:${ERROR_NAMESPACE}`,
-    })
+    sendJson(
+      res,
+      status ?? ERROR_STATUS[type] ?? 400,
+      { message },
+      {
+        'x-amzn-errortype': `${type}:${ERROR_NAMESPACE}`,
+      },
+    )
 
   /**
    * Writes frames one by one, honouring backpressure and delays; stops once `signal` aborts.
@@ -391,9 +405,13 @@ export async function startBedrockServer(handler: BedrockHandler = echoHandler):
       // InvokeModelWithResponseStream reports the model's content type in this header.
       ...(operation === 'invoke-stream' ? { 'x-amzn-bedrock-content-type': 'application/json' } : {}),
     })
-    const it = (Symbol.asyncIterator in frames ? frames : (async function* () { yield* frames })())[
-      Symbol.asyncIterator
-    ]()
+    const it = (
+      Symbol.asyncIterator in frames
+        ? frames
+        : (async function* () {
+            yield* frames
+          })()
+    )[Symbol.asyncIterator]()
     try {
       for (;;) {
         const next = await nextOrAbort(it, signal)
@@ -409,7 +427,11 @@ export async function startBedrockServer(handler: BedrockHandler = echoHandler):
         }
         if (!res.write(encode(frame))) {
           const drained = new Promise<void>((resolve) => {
-            const done = () => (res.off('drain', done), signal.removeEventListener('abort', done), resolve())
+            const done = () => {
+              res.off('drain', done)
+              signal.removeEventListener('abort', done)
+              resolve()
+            }
             res.on('drain', done)
             signal.addEventListener('abort', done, { once: true })
           })

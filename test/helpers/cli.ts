@@ -7,12 +7,20 @@ import { main } from '../../app/cli/main.js'
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true'
 
-export interface CliResult { code: number; stdout: string; stderr: string }
+export interface CliResult {
+  code: number
+  stdout: string
+  stderr: string
+}
 
 export async function runCli(args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<CliResult> {
   const out: string[] = []
   const err: string[] = []
-  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s), input: Readable.from([input]) }, env)
+  const code = await main(
+    args,
+    { out: (s) => out.push(s), err: (s) => err.push(s), input: Readable.from([input]) },
+    env,
+  )
   return { code, stdout: out.join('\n'), stderr: err.join('\n') }
 }
 

@@ -6,8 +6,14 @@
  * t.teardown. Tokens are real RS256 JWTs signed by cognito-local's key.
  */
 import {
-  AdminAddUserToGroupCommand, AdminCreateUserCommand, AdminSetUserPasswordCommand, CognitoIdentityProviderClient,
-  CreateGroupCommand, CreateUserPoolClientCommand, CreateUserPoolCommand, InitiateAuthCommand,
+  AdminAddUserToGroupCommand,
+  AdminCreateUserCommand,
+  AdminSetUserPasswordCommand,
+  CognitoIdentityProviderClient,
+  CreateGroupCommand,
+  CreateUserPoolClientCommand,
+  CreateUserPoolCommand,
+  InitiateAuthCommand,
 } from '@aws-sdk/client-cognito-identity-provider'
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -22,9 +28,15 @@ const START = resolve('node_modules/cognito-local/lib/bin/start.js')
 export const COGNITO_REGION = 'us-east-1'
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' }
 
-interface Teardown { teardown(fn: () => unknown): void }
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
 
-export interface Tokens { accessToken: string; idToken: string; refreshToken: string }
+export interface Tokens {
+  accessToken: string
+  idToken: string
+  refreshToken: string
+}
 
 export interface TestUser {
   /** What the person signs in with (an e-mail: the pool signs in by e-mail, like infra's). */
@@ -50,7 +62,10 @@ export interface TestCognito {
   /** An SDK client pointed at it (for the app's user admin and for test set-up). */
   client: CognitoIdentityProviderClient
   users: Record<'admin' | 'user' | 'other' | 'nobody', TestUser>
-  createUser(username: string, opts?: { group?: string; password?: string; permanent?: boolean }): Promise<{ username: string; password: string }>
+  createUser(
+    username: string,
+    opts?: { group?: string; password?: string; permanent?: boolean },
+  ): Promise<{ username: string; password: string }>
   signIn(username: string, password: string): Promise<Tokens>
 }
 
@@ -69,13 +84,24 @@ async function startProcess(t: Teardown): Promise<string> {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort()
     const cwd = mkdtempSync(join(tmpdir(), 'pennyworth-cognito-'))
-    const child = spawn(process.execPath, [START], { cwd, env: { ...process.env, HOST: '127.0.0.1', PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [START], {
+      cwd,
+      env: { ...process.env, HOST: '127.0.0.1', PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let out = ''
-    child.stdout!.on('data', (d) => { out += d })
-    child.stderr!.on('data', (d) => { out += d })
+    child.stdout!.on('data', (d) => {
+      out += d
+    })
+    child.stderr!.on('data', (d) => {
+      out += d
+    })
     const exited = new Promise<void>((ok) => child.once('exit', () => ok()))
     t.teardown(async () => {
-      if (child.exitCode === null) { child.kill('SIGTERM'); await exited }
+      if (child.exitCode === null) {
+        child.kill('SIGTERM')
+        await exited
+      }
       rmSync(cwd, { recursive: true, force: true })
     })
     const deadline = Date.now() + 20_000
@@ -91,47 +117,107 @@ async function startProcess(t: Teardown): Promise<string> {
 
 export async function startCognito(t: Teardown, opts: { accessTokenMinutes?: number } = {}): Promise<TestCognito> {
   const endpoint = await startProcess(t)
-  const client = new CognitoIdentityProviderClient({ endpoint, region: COGNITO_REGION, credentials: CREDENTIALS, maxAttempts: 1 })
+  const client = new CognitoIdentityProviderClient({
+    endpoint,
+    region: COGNITO_REGION,
+    credentials: CREDENTIALS,
+    maxAttempts: 1,
+  })
   t.teardown(() => client.destroy())
-  const pool = await client.send(new CreateUserPoolCommand({ PoolName: 'pennyworth-test', MfaConfiguration: 'OPTIONAL' }))
+  const pool = await client.send(
+    new CreateUserPoolCommand({ PoolName: 'pennyworth-test', MfaConfiguration: 'OPTIONAL' }),
+  )
   const userPoolId = pool.UserPool!.Id!
-  const app = await client.send(new CreateUserPoolClientCommand({
-    UserPoolId: userPoolId, ClientName: 'cli', GenerateSecret: false,
-    ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
-    AccessTokenValidity: opts.accessTokenMinutes ?? 60, IdTokenValidity: 60, RefreshTokenValidity: 7,
-    TokenValidityUnits: { AccessToken: 'minutes', IdToken: 'minutes', RefreshToken: 'days' },
-  }))
+  const app = await client.send(
+    new CreateUserPoolClientCommand({
+      UserPoolId: userPoolId,
+      ClientName: 'cli',
+      GenerateSecret: false,
+      ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+      AccessTokenValidity: opts.accessTokenMinutes ?? 60,
+      IdTokenValidity: 60,
+      RefreshTokenValidity: 7,
+      TokenValidityUnits: { AccessToken: 'minutes', IdToken: 'minutes', RefreshToken: 'days' },
+    }),
+  )
   const clientId = app.UserPoolClient!.ClientId!
-  for (const GroupName of ['admin', 'user']) await client.send(new CreateGroupCommand({ UserPoolId: userPoolId, GroupName }))
+  for (const GroupName of ['admin', 'user'])
+    await client.send(new CreateGroupCommand({ UserPoolId: userPoolId, GroupName }))
 
   let n = 0
   const createUser: TestCognito['createUser'] = async (username, o = {}) => {
     const password = o.password ?? `Pw-${++n}-${Math.random().toString(36).slice(2)}A!`
-    await client.send(new AdminCreateUserCommand({
-      UserPoolId: userPoolId, Username: username, MessageAction: 'SUPPRESS', TemporaryPassword: password,
-      UserAttributes: [{ Name: 'email', Value: username.includes('@') ? username : `${username}@example.com` }, { Name: 'email_verified', Value: 'true' }],
-    }))
-    if (o.permanent !== false) await client.send(new AdminSetUserPasswordCommand({ UserPoolId: userPoolId, Username: username, Password: password, Permanent: true }))
-    if (o.group) await client.send(new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: username, GroupName: o.group }))
+    await client.send(
+      new AdminCreateUserCommand({
+        UserPoolId: userPoolId,
+        Username: username,
+        MessageAction: 'SUPPRESS',
+        TemporaryPassword: password,
+        UserAttributes: [
+          { Name: 'email', Value: username.includes('@') ? username : `${username}@example.com` },
+          { Name: 'email_verified', Value: 'true' },
+        ],
+      }),
+    )
+    if (o.permanent !== false)
+      await client.send(
+        new AdminSetUserPasswordCommand({
+          UserPoolId: userPoolId,
+          Username: username,
+          Password: password,
+          Permanent: true,
+        }),
+      )
+    if (o.group)
+      await client.send(
+        new AdminAddUserToGroupCommand({ UserPoolId: userPoolId, Username: username, GroupName: o.group }),
+      )
     return { username, password }
   }
   const signIn: TestCognito['signIn'] = async (username, password) => {
-    const out = await client.send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: username, PASSWORD: password } }))
+    const out = await client.send(
+      new InitiateAuthCommand({
+        ClientId: clientId,
+        AuthFlow: 'USER_PASSWORD_AUTH',
+        AuthParameters: { USERNAME: username, PASSWORD: password },
+      }),
+    )
     const r = out.AuthenticationResult
     if (!r?.AccessToken) throw new Error(`sign-in of ${username} did not finish: ${out.ChallengeName}`)
     return { accessToken: r.AccessToken, idToken: r.IdToken!, refreshToken: r.RefreshToken! }
   }
   const users = {} as TestCognito['users']
-  for (const [name, group] of [['admin', 'admin'], ['user', 'user'], ['other', 'user'], ['nobody', undefined]] as const) {
+  for (const [name, group] of [
+    ['admin', 'admin'],
+    ['user', 'user'],
+    ['other', 'user'],
+    ['nobody', undefined],
+  ] as const) {
     const { username, password } = await createUser(`${name}@example.com`, { group })
     const tokens = await signIn(username, password)
     const claims = decodeJwt(tokens.accessToken)
-    users[name] = { username, password, tokens, sub: claims.sub!, cognitoUsername: String(claims.username), groups: group ? [group] : [] }
+    users[name] = {
+      username,
+      password,
+      tokens,
+      sub: claims.sub!,
+      cognitoUsername: String(claims.username),
+      groups: group ? [group] : [],
+    }
   }
   const issuer = `${endpoint}/${userPoolId}`
   const jwksUrl = `${issuer}/.well-known/jwks.json`
   return {
-    endpoint, region: COGNITO_REGION, userPoolId, clientId, issuer, jwksUrl, client, users, createUser, signIn,
+    endpoint,
+    region: COGNITO_REGION,
+    userPoolId,
+    clientId,
+    issuer,
+    jwksUrl,
+    client,
+    users,
+    createUser,
+    signIn,
     env: {
       PENNYWORTH_COGNITO_USER_POOL_ID: userPoolId,
       PENNYWORTH_COGNITO_CLIENT_ID: clientId,

@@ -62,8 +62,17 @@ export const RULES: Rule[] = [
   {
     name: 'the neutral core imports no layer',
     from: ['app/core/**'],
-    forbid: ['app/routes/**', 'app/services/**', 'app/providers/**', 'app/store/**', 'app/doors/**', 'app/plugins/**', 'app/mcp/**',
-      'pkg:@aws-sdk/*', ...FASTIFY],
+    forbid: [
+      'app/routes/**',
+      'app/services/**',
+      'app/providers/**',
+      'app/store/**',
+      'app/doors/**',
+      'app/plugins/**',
+      'app/mcp/**',
+      'pkg:@aws-sdk/*',
+      ...FASTIFY,
+    ],
     why: 'every layer depends on the call model; it depends on none of them',
   },
   {
@@ -86,7 +95,8 @@ export const RULES: Rule[] = [
  * Format: `<from> -> <specifier>`.
  */
 export const KNOWN_VIOLATIONS: Record<string, string> = {
-  'app/routes/admin/keys.ts -> ./access.js': 'the admin access declarations (SIGNED_IN, ADMINS) belong beside plugins/auth or in a non-route module',
+  'app/routes/admin/keys.ts -> ./access.js':
+    'the admin access declarations (SIGNED_IN, ADMINS) belong beside plugins/auth or in a non-route module',
   'app/routes/admin/usage.ts -> ./access.js': 'as above',
   'app/routes/admin/users.ts -> ./access.js': 'as above',
   'app/routes/oauth-metadata.ts -> ./mcp.js': 'publicBase / MCP_PATH into a small public-URL module (issue 16)',

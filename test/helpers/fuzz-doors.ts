@@ -25,9 +25,18 @@ const handler: BedrockHandler = (call) => {
   if (call.operation === 'invoke') {
     const body = call.body ?? {}
     if (Array.isArray(body.texts)) {
-      return { json: { id: 'e', response_type: 'embeddings_floats', texts: body.texts, embeddings: body.texts.map(() => [0.1, 0.2, 0.3]) } }
+      return {
+        json: {
+          id: 'e',
+          response_type: 'embeddings_floats',
+          texts: body.texts,
+          embeddings: body.texts.map(() => [0.1, 0.2, 0.3]),
+        },
+      }
     }
-    return { json: { embedding: Array.from({ length: Number(body.dimensions) || 1024 }, () => 0.01), inputTextTokenCount: 1 } }
+    return {
+      json: { embedding: Array.from({ length: Number(body.dimensions) || 1024 }, () => 0.01), inputTextTokenCount: 1 },
+    }
   }
   if (call.operation === 'converse' && JSON.stringify(call.body).includes('tool')) {
     return { json: converseTextResponse('ok') }
@@ -42,29 +51,76 @@ const chatValid = (model: string) => ({
   model,
   messages: [
     { role: 'system', content: 'be brief' },
-    { role: 'user', content: [{ type: 'text', text: 'hi' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } }] },
-    { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{"a":"x"}' } }] },
+    {
+      role: 'user',
+      content: [
+        { type: 'text', text: 'hi' },
+        { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } },
+      ],
+    },
+    {
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{"a":"x"}' } }],
+    },
     { role: 'tool', tool_call_id: 'c1', content: 'ok' },
     { role: 'user', content: 'and now?' },
   ],
-  tools: [{ type: 'function', function: { name: 'f', description: 'd', parameters: { type: 'object', properties: { a: { type: 'string' } } } } }],
+  tools: [
+    {
+      type: 'function',
+      function: { name: 'f', description: 'd', parameters: { type: 'object', properties: { a: { type: 'string' } } } },
+    },
+  ],
   tool_choice: 'auto',
   max_tokens: 50,
   stop: ['zz'],
   stream: false,
   stream_options: { include_usage: true },
   // Each model gets what it supports: reasoning on Claude, an output schema elsewhere.
-  ...(model.startsWith('claude') ? { reasoning_effort: 'low' } : { temperature: 0.5, response_format: { type: 'json_schema', json_schema: { name: 's', schema: { type: 'object', properties: { n: { type: 'number' } } } } } }),
+  ...(model.startsWith('claude')
+    ? { reasoning_effort: 'low' }
+    : {
+        temperature: 0.5,
+        response_format: {
+          type: 'json_schema',
+          json_schema: { name: 's', schema: { type: 'object', properties: { n: { type: 'number' } } } },
+        },
+      }),
 })
-const embeddingsValid = (model: string) => ({ model, input: ['a', 'b c'], ...(model.startsWith('cohere') ? {} : { dimensions: 256 }), encoding_format: 'float', input_type: 'search_document' })
+const embeddingsValid = (model: string) => ({
+  model,
+  input: ['a', 'b c'],
+  ...(model.startsWith('cohere') ? {} : { dimensions: 256 }),
+  encoding_format: 'float',
+  input_type: 'search_document',
+})
 const messagesValid = (model: string) => ({
   model,
   max_tokens: 2048,
   system: [{ type: 'text', text: 'be brief', cache_control: { type: 'ephemeral' } }],
   messages: [
-    { role: 'user', content: [{ type: 'text', text: 'hi' }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG } }] },
-    { role: 'assistant', content: [{ type: 'text', text: 'calling' }, { type: 'tool_use', id: 't1', name: 'f', input: { a: 1 } }] },
-    { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: 'ok' }, { type: 'text', text: 'and now?' }] },
+    {
+      role: 'user',
+      content: [
+        { type: 'text', text: 'hi' },
+        { type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG } },
+      ],
+    },
+    {
+      role: 'assistant',
+      content: [
+        { type: 'text', text: 'calling' },
+        { type: 'tool_use', id: 't1', name: 'f', input: { a: 1 } },
+      ],
+    },
+    {
+      role: 'user',
+      content: [
+        { type: 'tool_result', tool_use_id: 't1', content: 'ok' },
+        { type: 'text', text: 'and now?' },
+      ],
+    },
   ],
   tools: [{ name: 'f', description: 'd', input_schema: { type: 'object', properties: { a: { type: 'number' } } } }],
   tool_choice: { type: 'auto' },
@@ -78,29 +134,81 @@ const responsesValid = (model: string) => ({
   model,
   instructions: 'be brief',
   input: [
-    { role: 'user', content: [{ type: 'input_text', text: 'hi' }, { type: 'input_image', image_url: `data:image/png;base64,${PNG}` }] },
+    {
+      role: 'user',
+      content: [
+        { type: 'input_text', text: 'hi' },
+        { type: 'input_image', image_url: `data:image/png;base64,${PNG}` },
+      ],
+    },
     { type: 'function_call', call_id: 'c1', name: 'f', arguments: '{"a":"x"}' },
     { type: 'function_call_output', call_id: 'c1', output: 'ok' },
     { role: 'user', content: 'and now?' },
   ],
-  tools: [{ type: 'function', name: 'f', description: 'd', parameters: { type: 'object', properties: { a: { type: 'string' } } }, strict: false }],
+  tools: [
+    {
+      type: 'function',
+      name: 'f',
+      description: 'd',
+      parameters: { type: 'object', properties: { a: { type: 'string' } } },
+      strict: false,
+    },
+  ],
   tool_choice: 'auto',
   max_output_tokens: 2048,
   store: false,
   stream: false,
   metadata: { m: 'v' },
-  ...(model.startsWith('claude') ? { reasoning: { effort: 'low' } } : { temperature: 0.5, text: { format: { type: 'json_schema', name: 's', schema: { type: 'object', properties: { n: { type: 'number' } } } } } }),
+  ...(model.startsWith('claude')
+    ? { reasoning: { effort: 'low' } }
+    : {
+        temperature: 0.5,
+        text: {
+          format: { type: 'json_schema', name: 's', schema: { type: 'object', properties: { n: { type: 'number' } } } },
+        },
+      }),
 })
 const countValid = (model: string) => {
-  const { max_tokens: _m, stream: _s, metadata: _d, temperature: _t, stop_sequences: _q, ...rest } = messagesValid(model)
+  const {
+    max_tokens: _m,
+    stream: _s,
+    metadata: _d,
+    temperature: _t,
+    stop_sequences: _q,
+    ...rest
+  } = messagesValid(model)
   return rest
 }
 const mcpValid = (model: string) => [
-  { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'chat', arguments: { model, prompt: 'hi', system: 's', max_tokens: 10, temperature: 0.2 } } },
-  { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'chat', arguments: { model, messages: [{ role: 'user', content: 'hi' }] }, _meta: { progressToken: 'p' } } },
-  { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'embed', arguments: { model: 'pennyworth-mock-embed', input: ['a'] } } },
+  {
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'tools/call',
+    params: { name: 'chat', arguments: { model, prompt: 'hi', system: 's', max_tokens: 10, temperature: 0.2 } },
+  },
+  {
+    jsonrpc: '2.0',
+    id: 2,
+    method: 'tools/call',
+    params: {
+      name: 'chat',
+      arguments: { model, messages: [{ role: 'user', content: 'hi' }] },
+      _meta: { progressToken: 'p' },
+    },
+  },
+  {
+    jsonrpc: '2.0',
+    id: 3,
+    method: 'tools/call',
+    params: { name: 'embed', arguments: { model: 'pennyworth-mock-embed', input: ['a'] } },
+  },
   { jsonrpc: '2.0', id: 4, method: 'tools/list', params: {} },
-  { jsonrpc: '2.0', id: 5, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } },
+  {
+    jsonrpc: '2.0',
+    id: 5,
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } },
+  },
   { jsonrpc: '2.0', id: 6, method: 'tools/call', params: { name: 'usage', arguments: {} } },
 ]
 
@@ -114,30 +222,69 @@ const deepMarker = (levels: number, kind: 'obj' | 'arr') => `\u0000deep:${kind}:
 function serialize(body: unknown): string {
   return (JSON.stringify(body) ?? '').replace(/"\\u0000deep:(obj|arr):(\d+)\\u0000"/g, (_, kind: string, n: string) => {
     const levels = Number(n)
-    return kind === 'obj' ? `${'{"a":'.repeat(levels)}0${'}'.repeat(levels)}` : `${'['.repeat(levels)}0${']'.repeat(levels)}`
+    return kind === 'obj'
+      ? `${'{"a":'.repeat(levels)}0${'}'.repeat(levels)}`
+      : `${'['.repeat(levels)}0${']'.repeat(levels)}`
   })
 }
 
 /** Strings that have broken parsers and translators: lone surrogates, NULs, BOMs, RTL, emoji, huge. */
 const edgeString = fc.oneof(
-  fc.constantFrom('', ' ', '\u0000', '\ud800', '\udfff', '\ufeff', '\u202e', '👩‍👩‍👧‍👦', 'e\u0301', '\n\r\t', '"}', '\\', '__proto__', 'constructor', 'toString', 'data: [DONE]\n\n', `pw-${'x'.repeat(40)}`),
+  fc.constantFrom(
+    '',
+    ' ',
+    '\u0000',
+    '\ud800',
+    '\udfff',
+    '\ufeff',
+    '\u202e',
+    '👩‍👩‍👧‍👦',
+    'e\u0301',
+    '\n\r\t',
+    '"}',
+    '\\',
+    '__proto__',
+    'constructor',
+    'toString',
+    'data: [DONE]\n\n',
+    `pw-${'x'.repeat(40)}`,
+  ),
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.noBias(fc.integer({ min: 1_000, max: 100_000 })).map((n) => 'x'.repeat(n)),
 )
 const anyValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
   { weight: 3, arbitrary: edgeString },
-  { weight: 1, arbitrary: fc.constantFrom(null, true, false, 0, -1, 1e308, -0, 0.5, 2 ** 53, [], {}, [null], { type: null }) },
-  { weight: 1, arbitrary: fc.tuple(fc.oneof(fc.constantFrom(63, 64, 65, 10_000), fc.noBias(fc.integer({ min: 30, max: 20_000 }))), fc.constantFrom('obj' as const, 'arr' as const)).map(([n, k]) => deepMarker(n, k)) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(null, true, false, 0, -1, 1e308, -0, 0.5, 2 ** 53, [], {}, [null], { type: null }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(
+        fc.oneof(fc.constantFrom(63, 64, 65, 10_000), fc.noBias(fc.integer({ min: 30, max: 20_000 }))),
+        fc.constantFrom('obj' as const, 'arr' as const),
+      )
+      .map(([n, k]) => deepMarker(n, k)),
+  },
 )
 
 type Mutation = { kind: 'delete' | 'replace' | 'wrap'; at: number; value: unknown }
-const mutation: fc.Arbitrary<Mutation> = fc.record({ kind: fc.constantFrom('delete' as const, 'replace' as const, 'replace' as const, 'wrap' as const), at: fc.nat(), value: anyValue })
+const mutation: fc.Arbitrary<Mutation> = fc.record({
+  kind: fc.constantFrom('delete' as const, 'replace' as const, 'replace' as const, 'wrap' as const),
+  at: fc.nat(),
+  value: anyValue,
+})
 
 /** Every path (as key lists) in a JSON value. */
-function paths(v: unknown, prefix: Array<string | number> = [], out: Array<Array<string | number>> = []): Array<Array<string | number>> {
+function paths(
+  v: unknown,
+  prefix: Array<string | number> = [],
+  out: Array<Array<string | number>> = [],
+): Array<Array<string | number>> {
   out.push(prefix)
-  if (Array.isArray(v)) v.forEach((c, i) => paths(c, [...prefix, i], out))
+  if (Array.isArray(v)) for (const [i, c] of v.entries()) paths(c, [...prefix, i], out)
   else if (v && typeof v === 'object') for (const [k, c] of Object.entries(v)) paths(c, [...prefix, k], out)
   return out
 }
@@ -146,7 +293,10 @@ function mutate(body: unknown, mutations: Mutation[]): unknown {
   for (const m of mutations) {
     const all = paths(root)
     const path = all[m.at % all.length]
-    if (path.length === 0) { root = m.kind === 'delete' ? undefined : m.value; continue }
+    if (path.length === 0) {
+      root = m.kind === 'delete' ? undefined : m.value
+      continue
+    }
     const parent = path.slice(0, -1).reduce((o: any, k) => o[k], root) as any
     const key = path[path.length - 1]
     if (m.kind === 'delete') {
@@ -161,48 +311,99 @@ function mutate(body: unknown, mutations: Mutation[]): unknown {
 /** Members whose value the schemas leave open (JSON Schemas, tool inputs, MCP arguments). */
 const FREE_FORM = new Set(['parameters', 'schema', 'input_schema', 'input', 'arguments'])
 
-interface Sent { payload: string; contentType: string | undefined }
+interface Sent {
+  payload: string
+  contentType: string | undefined
+}
 /** Bodies for a door: random JSON, mutated valid requests, raw text, wrong content types. */
 function bodies(valid: (model: string) => unknown, models: string[]): fc.Arbitrary<Sent> {
-  const json = (a: fc.Arbitrary<unknown>) => a.map((b) => ({ payload: serialize(b), contentType: 'application/json' as string | undefined }))
+  const json = (a: fc.Arbitrary<unknown>) =>
+    a.map((b) => ({ payload: serialize(b), contentType: 'application/json' as string | undefined }))
   const seeds = models.flatMap((m) => {
     const v = valid(m)
     return Array.isArray(v) ? v : [v]
   })
   return fc.oneof(
     { weight: 2, arbitrary: json(fc.jsonValue()) },
-    { weight: 6, arbitrary: json(fc.tuple(fc.constantFrom(...seeds), fc.oneof(fc.constant([] as Mutation[]), fc.array(mutation, { minLength: 1, maxLength: 1 }), fc.array(mutation, { minLength: 1, maxLength: 3 })), fc.boolean())
-      .map(([seed, ms, stream]) => {
-        const b = mutate(seed, ms)
-        if (stream && b && typeof b === 'object' && !Array.isArray(b) && !('jsonrpc' in b)) (b as Record<string, unknown>).stream = true
-        return b
-      })) },
+    {
+      weight: 6,
+      arbitrary: json(
+        fc
+          .tuple(
+            fc.constantFrom(...seeds),
+            fc.oneof(
+              fc.constant([] as Mutation[]),
+              fc.array(mutation, { minLength: 1, maxLength: 1 }),
+              fc.array(mutation, { minLength: 1, maxLength: 3 }),
+            ),
+            fc.boolean(),
+          )
+          .map(([seed, ms, stream]) => {
+            const b = mutate(seed, ms)
+            if (stream && b && typeof b === 'object' && !Array.isArray(b) && !('jsonrpc' in b))
+              (b as Record<string, unknown>).stream = true
+            return b
+          }),
+      ),
+    },
     // Deep nesting where the schemas accept anything (tool schemas, output schemas, tool inputs):
     // the rest of the request stays valid, so it reaches the translators and estimates.
-    { weight: 1, arbitrary: json(fc.tuple(fc.constantFrom(...seeds), fc.nat(), fc.constantFrom(65, 1_000, 10_000, 20_000))
-      .map(([seed, at, levels]) => {
-        const b = structuredClone(seed)
-        const free = paths(b).filter((p) => FREE_FORM.has(String(p[p.length - 1])))
-        if (free.length === 0) return b
-        const path = free[at % free.length]
-        const parent = path.slice(0, -1).reduce((o: any, k) => o[k], b) as any
-        parent[path[path.length - 1]] = { type: 'object', properties: { a: deepMarker(levels, 'obj') } }
-        return b
-      })) },
-    { weight: 1, arbitrary: fc.tuple(fc.string({ unit: 'binary', maxLength: 200 }), fc.constantFrom('application/json', 'text/plain', undefined, 'application/json; charset=latin1', 'multipart/form-data'))
-      .map(([payload, contentType]) => ({ payload, contentType })) },
+    {
+      weight: 1,
+      arbitrary: json(
+        fc
+          .tuple(fc.constantFrom(...seeds), fc.nat(), fc.constantFrom(65, 1_000, 10_000, 20_000))
+          .map(([seed, at, levels]) => {
+            const b = structuredClone(seed)
+            const free = paths(b).filter((p) => FREE_FORM.has(String(p[p.length - 1])))
+            if (free.length === 0) return b
+            const path = free[at % free.length]
+            const parent = path.slice(0, -1).reduce((o: any, k) => o[k], b) as any
+            parent[path[path.length - 1]] = { type: 'object', properties: { a: deepMarker(levels, 'obj') } }
+            return b
+          }),
+      ),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(
+          fc.string({ unit: 'binary', maxLength: 200 }),
+          fc.constantFrom(
+            'application/json',
+            'text/plain',
+            undefined,
+            'application/json; charset=latin1',
+            'multipart/form-data',
+          ),
+        )
+        .map(([payload, contentType]) => ({ payload, contentType })),
+    },
   )
 }
 
 // ---------- what every answer must look like ----------
 
 type Shape = 'openai' | 'anthropic' | 'mcp'
-export const isOpenAIError = (b: any) => b && typeof b.error === 'object' && typeof b.error.message === 'string' && typeof b.error.type === 'string'
-  && 'param' in b.error && 'code' in b.error
-export const isAnthropicError = (b: any) => b && b.type === 'error' && typeof b.error?.type === 'string' && typeof b.error?.message === 'string'
-const isJsonRpc = (b: any) => b && b.jsonrpc === '2.0' && ('result' in b || (typeof b.error?.code === 'number' && typeof b.error?.message === 'string'))
+export const isOpenAIError = (b: any) =>
+  b &&
+  typeof b.error === 'object' &&
+  typeof b.error.message === 'string' &&
+  typeof b.error.type === 'string' &&
+  'param' in b.error &&
+  'code' in b.error
+export const isAnthropicError = (b: any) =>
+  b && b.type === 'error' && typeof b.error?.type === 'string' && typeof b.error?.message === 'string'
+const isJsonRpc = (b: any) =>
+  b &&
+  b.jsonrpc === '2.0' &&
+  ('result' in b || (typeof b.error?.code === 'number' && typeof b.error?.message === 'string'))
 
-function check(shape: Shape, errorLogs: string[], res: { statusCode: number; body: string; headers: Record<string, unknown> }): string | undefined {
+function check(
+  shape: Shape,
+  errorLogs: string[],
+  res: { statusCode: number; body: string; headers: Record<string, unknown> },
+): string | undefined {
   const what = `${res.statusCode} ${res.body.slice(0, 300)}`
   if (res.statusCode >= 500) return `5xx: ${what}`
   if (res.body.includes('internal_error')) return `internal error inside the answer: ${what}`
@@ -210,45 +411,115 @@ function check(shape: Shape, errorLogs: string[], res: { statusCode: number; bod
   const sse = String(res.headers['content-type'] ?? '').startsWith('text/event-stream')
   if (res.statusCode >= 400) {
     let body: any
-    try { body = JSON.parse(res.body) } catch { return `error body is not JSON: ${what}` }
+    try {
+      body = JSON.parse(res.body)
+    } catch {
+      return `error body is not JSON: ${what}`
+    }
     // The MCP endpoint answers in JSON-RPC; the shared plumbing (auth, 404, 413, 415) keeps OpenAI's shape there.
-    const ok = shape === 'openai' ? isOpenAIError(body) : shape === 'anthropic' ? isAnthropicError(body) : isJsonRpc(body) || isOpenAIError(body)
+    const ok =
+      shape === 'openai'
+        ? isOpenAIError(body)
+        : shape === 'anthropic'
+          ? isAnthropicError(body)
+          : isJsonRpc(body) || isOpenAIError(body)
     if (!ok) return `error not in the ${shape} shape: ${what}`
   } else if (shape === 'mcp' && res.statusCode === 200) {
     const messages = sse
-      ? res.body.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)))
+      ? res.body
+          .split('\n')
+          .filter((l) => l.startsWith('data: '))
+          .map((l) => JSON.parse(l.slice(6)))
       : [JSON.parse(res.body)].flat()
     if (!messages.every((m) => m.jsonrpc === '2.0')) return `not JSON-RPC: ${what}`
   } else if (sse && shape !== 'mcp') {
     for (const line of res.body.split('\n')) {
       if (!line.startsWith('data: ') || line === 'data: [DONE]') continue
       const event = JSON.parse(line.slice(6))
-      if (shape === 'openai' && event.error && !isOpenAIError(event)) return `stream error not in the OpenAI shape: ${line}`
-      if (shape === 'anthropic' && event.type === 'error' && !isAnthropicError(event)) return `stream error not in the Anthropic shape: ${line}`
+      if (shape === 'openai' && event.error && !isOpenAIError(event))
+        return `stream error not in the OpenAI shape: ${line}`
+      if (shape === 'anthropic' && event.type === 'error' && !isAnthropicError(event))
+        return `stream error not in the Anthropic shape: ${line}`
     }
   }
   return undefined
 }
 
 export type DoorName = 'chat' | 'embeddings' | 'messages' | 'count_tokens' | 'responses' | 'mcp'
-interface Door { name: string; url: string; shape: Shape; headers: Record<string, string>; arb: fc.Arbitrary<Sent>; valid: unknown; seeds: unknown[] }
+interface Door {
+  name: string
+  url: string
+  shape: Shape
+  headers: Record<string, string>
+  arb: fc.Arbitrary<Sent>
+  valid: unknown
+  seeds: unknown[]
+}
 
 function door(name: DoorName, key: string): Door {
   const auth = { authorization: `Bearer ${key}` }
   const anthropic = { 'x-api-key': key, 'anthropic-version': '2023-06-01' }
   switch (name) {
-    case 'chat': return { name: 'OpenAI chat', url: '/v1/chat/completions', shape: 'openai', headers: auth, arb: bodies(chatValid, CHAT_MODELS),
-      valid: { model: 'mock', messages: [{ role: 'user', content: 'hi' }] }, seeds: ['mock', 'claude-sonnet-4-5', 'nova-lite'].map(chatValid) }
-    case 'embeddings': return { name: 'embeddings', url: '/v1/embeddings', shape: 'openai', headers: auth, arb: bodies(embeddingsValid, EMBED_MODELS),
-      valid: { model: 'pennyworth-mock-embed', input: 'hi' }, seeds: ['pennyworth-mock-embed', 'titan-embed-text-v2', 'cohere-embed-english-v3'].map(embeddingsValid) }
-    case 'messages': return { name: 'Anthropic Messages', url: '/v1/messages', shape: 'anthropic', headers: anthropic, arb: bodies(messagesValid, CHAT_MODELS),
-      valid: { model: 'mock', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }, seeds: ['mock', 'claude-sonnet-4-5'].map(messagesValid) }
-    case 'count_tokens': return { name: 'Anthropic count_tokens', url: '/v1/messages/count_tokens', shape: 'anthropic', headers: anthropic, arb: bodies(countValid, CHAT_MODELS),
-      valid: { model: 'mock', messages: [{ role: 'user', content: 'hi' }] }, seeds: ['mock', 'claude-sonnet-4-5'].map(countValid) }
-    case 'responses': return { name: 'OpenAI Responses', url: '/v1/responses', shape: 'openai', headers: auth, arb: bodies(responsesValid, CHAT_MODELS),
-      valid: { model: 'mock', input: 'hi', store: false }, seeds: ['mock', 'claude-sonnet-4-5', 'nova-lite'].map(responsesValid) }
-    case 'mcp': return { name: 'MCP tools', url: '/v1/mcp', shape: 'mcp', headers: { ...auth, accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' },
-      arb: bodies(mcpValid, ['mock', 'claude-sonnet-4-5', 'nope']), valid: mcpValid('mock')[0], seeds: mcpValid('mock') }
+    case 'chat':
+      return {
+        name: 'OpenAI chat',
+        url: '/v1/chat/completions',
+        shape: 'openai',
+        headers: auth,
+        arb: bodies(chatValid, CHAT_MODELS),
+        valid: { model: 'mock', messages: [{ role: 'user', content: 'hi' }] },
+        seeds: ['mock', 'claude-sonnet-4-5', 'nova-lite'].map(chatValid),
+      }
+    case 'embeddings':
+      return {
+        name: 'embeddings',
+        url: '/v1/embeddings',
+        shape: 'openai',
+        headers: auth,
+        arb: bodies(embeddingsValid, EMBED_MODELS),
+        valid: { model: 'pennyworth-mock-embed', input: 'hi' },
+        seeds: ['pennyworth-mock-embed', 'titan-embed-text-v2', 'cohere-embed-english-v3'].map(embeddingsValid),
+      }
+    case 'messages':
+      return {
+        name: 'Anthropic Messages',
+        url: '/v1/messages',
+        shape: 'anthropic',
+        headers: anthropic,
+        arb: bodies(messagesValid, CHAT_MODELS),
+        valid: { model: 'mock', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] },
+        seeds: ['mock', 'claude-sonnet-4-5'].map(messagesValid),
+      }
+    case 'count_tokens':
+      return {
+        name: 'Anthropic count_tokens',
+        url: '/v1/messages/count_tokens',
+        shape: 'anthropic',
+        headers: anthropic,
+        arb: bodies(countValid, CHAT_MODELS),
+        valid: { model: 'mock', messages: [{ role: 'user', content: 'hi' }] },
+        seeds: ['mock', 'claude-sonnet-4-5'].map(countValid),
+      }
+    case 'responses':
+      return {
+        name: 'OpenAI Responses',
+        url: '/v1/responses',
+        shape: 'openai',
+        headers: auth,
+        arb: bodies(responsesValid, CHAT_MODELS),
+        valid: { model: 'mock', input: 'hi', store: false },
+        seeds: ['mock', 'claude-sonnet-4-5', 'nova-lite'].map(responsesValid),
+      }
+    case 'mcp':
+      return {
+        name: 'MCP tools',
+        url: '/v1/mcp',
+        shape: 'mcp',
+        headers: { ...auth, accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-06-18' },
+        arb: bodies(mcpValid, ['mock', 'claude-sonnet-4-5', 'nope']),
+        valid: mcpValid('mock')[0],
+        seeds: mcpValid('mock'),
+      }
   }
 }
 
@@ -258,12 +529,23 @@ export async function fuzzDoor(t: Test, name: DoorName): Promise<void> {
   const gw: TestGateway = await startGateway(t, {
     bedrockHandler: handler,
     mockDelayMs: 0,
-    logger: { level: 'error', stream: { write: (line: string) => { errorLogs.push(line) } } },
+    logger: {
+      level: 'error',
+      stream: {
+        write: (line: string) => {
+          errorLogs.push(line)
+        },
+      },
+    },
   })
   const d = door(name, gw.key)
-  const post = (payload: string, contentType: string | undefined) => gw.app.inject({
-    method: 'POST', url: d.url, payload, headers: { ...d.headers, ...(contentType ? { 'content-type': contentType } : {}) },
-  })
+  const post = (payload: string, contentType: string | undefined) =>
+    gw.app.inject({
+      method: 'POST',
+      url: d.url,
+      payload,
+      headers: { ...d.headers, ...(contentType ? { 'content-type': contentType } : {}) },
+    })
 
   await t.test('every seed the mutations start from is served as is', async (t) => {
     for (const body of d.seeds) {
@@ -277,16 +559,21 @@ export async function fuzzDoor(t: Test, name: DoorName): Promise<void> {
     const statuses = new Map<number, number>()
     // Bodies go in batches sent at once: the served ones wait on the store and the upstream,
     // and a closed loop would spend most of its time idle.
-    await fc.assert(fc.asyncProperty(fc.array(d.arb, { minLength: BATCH, maxLength: BATCH }), async (batch) => {
-      errorLogs = []
-      const answers = await Promise.all(batch.map((sent) => post(sent.payload, sent.contentType)))
-      answers.forEach((res, i) => {
-        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1)
-        const problem = check(d.shape, errorLogs, res)
-        if (problem) throw new Error(`${problem}\nbody sent: ${batch[i].payload.slice(0, 500)}`)
-      })
-    }), { numRuns: Math.ceil(RUNS / BATCH), seed: SEED, endOnFailure: true })
-    t.comment(`${d.name}: ${RUNS} bodies in ${Date.now() - started} ms; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`)
+    await fc.assert(
+      fc.asyncProperty(fc.array(d.arb, { minLength: BATCH, maxLength: BATCH }), async (batch) => {
+        errorLogs = []
+        const answers = await Promise.all(batch.map((sent) => post(sent.payload, sent.contentType)))
+        answers.forEach((res, i) => {
+          statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1)
+          const problem = check(d.shape, errorLogs, res)
+          if (problem) throw new Error(`${problem}\nbody sent: ${batch[i].payload.slice(0, 500)}`)
+        })
+      }),
+      { numRuns: Math.ceil(RUNS / BATCH), seed: SEED, endOnFailure: true },
+    )
+    t.comment(
+      `${d.name}: ${RUNS} bodies in ${Date.now() - started} ms; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`,
+    )
     t.ok(statuses.size > 2, 'the bodies reached more than one outcome')
     t.ok(statuses.has(200), 'some mutated bodies were still valid and served')
   })
@@ -295,7 +582,9 @@ export async function fuzzDoor(t: Test, name: DoorName): Promise<void> {
     t.equal((await gw.app.inject({ method: 'GET', url: '/health' })).statusCode, 200)
     const ok = await post(JSON.stringify(d.valid), 'application/json')
     t.equal(ok.statusCode, 200, ok.body.slice(0, 200))
-    const res = await gw.openai().chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'still there?' }] })
+    const res = await gw
+      .openai()
+      .chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'still there?' }] })
     t.equal(res.choices[0].message.content, 'echo: still there?')
   })
 }

@@ -45,13 +45,20 @@ export interface Rule {
   why: string
 }
 
-export interface Violation { rule: string; edge: Edge }
+export interface Violation {
+  rule: string
+  edge: Edge
+}
 
 const SOURCE = /\.(ts|mts|cts|js|mjs)$/
 
 function walk(dir: string): string[] {
   let entries: string[]
-  try { entries = readdirSync(dir) } catch { return [] }
+  try {
+    entries = readdirSync(dir)
+  } catch {
+    return []
+  }
   return entries.flatMap((name) => {
     const path = join(dir, name)
     if (name === 'node_modules' || name.startsWith('.')) return []
@@ -71,9 +78,19 @@ export function packageName(specifier: string): string {
 /** A relative specifier → the file it names (`./x.js` is `./x.ts` in this repo). */
 function resolveRelative(root: string, fromFile: string, specifier: string): string {
   const target = posix(relative(root, join(dirname(join(root, fromFile)), specifier)))
-  const candidates = [target, target.replace(/\.js$/, '.ts'), target.replace(/\.mjs$/, '.mts'), `${target}.ts`, `${target}/index.ts`]
+  const candidates = [
+    target,
+    target.replace(/\.js$/, '.ts'),
+    target.replace(/\.mjs$/, '.mts'),
+    `${target}.ts`,
+    `${target}/index.ts`,
+  ]
   for (const c of candidates) {
-    try { if (statSync(join(root, c)).isFile()) return c } catch { /* next */ }
+    try {
+      if (statSync(join(root, c)).isFile()) return c
+    } catch {
+      /* next */
+    }
   }
   return target.replace(/\.js$/, '.ts')
 }
@@ -81,29 +98,57 @@ function resolveRelative(root: string, fromFile: string, specifier: string): str
 /** Every import, export-from, import() and import('x').T of one file. */
 export function importsOf(root: string, file: string): Edge[] {
   const text = readFileSync(join(root, file), 'utf8')
-  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, file.endsWith('.js') ? ts.ScriptKind.JS : ts.ScriptKind.TS)
+  const source = ts.createSourceFile(
+    file,
+    text,
+    ts.ScriptTarget.Latest,
+    true,
+    file.endsWith('.js') ? ts.ScriptKind.JS : ts.ScriptKind.TS,
+  )
   const edges: Edge[] = []
   const add = (node: ts.Node, specifier: string, kind: EdgeKind) => {
     if (specifier.startsWith('node:')) return
     const to = specifier.startsWith('.') ? resolveRelative(root, file, specifier) : packageName(specifier)
-    edges.push({ from: file, to, specifier, kind, line: source.getLineAndCharacterOfPosition(node.getStart()).line + 1 })
+    edges.push({
+      from: file,
+      to,
+      specifier,
+      kind,
+      line: source.getLineAndCharacterOfPosition(node.getStart()).line + 1,
+    })
   }
   const visit = (node: ts.Node) => {
     if (ts.isImportDeclaration(node) && ts.isStringLiteral(node.moduleSpecifier)) {
       const clause = node.importClause
-      const typeOnly = clause !== undefined && (clause.isTypeOnly || (!clause.name && clause.namedBindings !== undefined
-        && ts.isNamedImports(clause.namedBindings) && clause.namedBindings.elements.length > 0
-        && clause.namedBindings.elements.every((e) => e.isTypeOnly)))
+      const typeOnly =
+        clause !== undefined &&
+        (clause.isTypeOnly ||
+          (!clause.name &&
+            clause.namedBindings !== undefined &&
+            ts.isNamedImports(clause.namedBindings) &&
+            clause.namedBindings.elements.length > 0 &&
+            clause.namedBindings.elements.every((e) => e.isTypeOnly)))
       add(node, node.moduleSpecifier.text, typeOnly ? 'type' : 'static')
     } else if (ts.isExportDeclaration(node) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
       add(node, node.moduleSpecifier.text, node.isTypeOnly ? 'type' : 'static')
-    } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)
-      && ts.isStringLiteral(node.moduleReference.expression)) {
+    } else if (
+      ts.isImportEqualsDeclaration(node) &&
+      ts.isExternalModuleReference(node.moduleReference) &&
+      ts.isStringLiteral(node.moduleReference.expression)
+    ) {
       add(node, node.moduleReference.expression.text, node.isTypeOnly ? 'type' : 'static')
-    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword
-      && node.arguments.length > 0 && ts.isStringLiteralLike(node.arguments[0])) {
+    } else if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments.length > 0 &&
+      ts.isStringLiteralLike(node.arguments[0])
+    ) {
       add(node, node.arguments[0].text, 'dynamic')
-    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
+    } else if (
+      ts.isImportTypeNode(node) &&
+      ts.isLiteralTypeNode(node.argument) &&
+      ts.isStringLiteral(node.argument.literal)
+    ) {
       add(node, node.argument.literal.text, 'type')
     }
     ts.forEachChild(node, visit)
@@ -114,7 +159,11 @@ export function importsOf(root: string, file: string): Edge[] {
 
 /** The graph of every source file under `dirs` (relative to `root`). */
 export function importGraph(root: string, dirs: string[]): Edge[] {
-  return dirs.flatMap((d) => walk(join(root, d))).map((f) => posix(relative(root, f))).sort().flatMap((f) => importsOf(root, f))
+  return dirs
+    .flatMap((d) => walk(join(root, d)))
+    .map((f) => posix(relative(root, f)))
+    .sort()
+    .flatMap((f) => importsOf(root, f))
 }
 
 /** Does `target` (a file path or a package name) match `pattern`? */
@@ -136,7 +185,8 @@ export function violations(edges: Edge[], rules: Rule[]): Violation[] {
       if (rule.except?.some((p) => matches(p, edge.from))) continue
       if (rule.types === false && edge.kind === 'type') continue
       if (!rule.forbid.some((p) => matches(p, edge.to))) continue
-      if (rule.allowIndexOfOwnFolder && /(^|\/)index\.ts$/.test(edge.from) && dirname(edge.to) === dirname(edge.from)) continue
+      if (rule.allowIndexOfOwnFolder && /(^|\/)index\.ts$/.test(edge.from) && dirname(edge.to) === dirname(edge.from))
+        continue
       if (rule.allowOwnLazyHandlers && edge.to === edge.from.replace(/\.ts$/, '-handlers.ts')) continue
       out.push({ rule: rule.name, edge })
     }
@@ -164,16 +214,25 @@ export function cycles(edges: Edge[], kinds: EdgeKind[] = ['static']): string[][
   const onStack = new Set<string>()
   const found: string[][] = []
   const strong = (v: string) => {
-    idx.set(v, index); low.set(v, index); index++
-    stack.push(v); onStack.add(v)
+    idx.set(v, index)
+    low.set(v, index)
+    index++
+    stack.push(v)
+    onStack.add(v)
     for (const w of next.get(v) ?? []) {
-      if (!idx.has(w)) { strong(w); low.set(v, Math.min(low.get(v)!, low.get(w)!)) }
-      else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, idx.get(w)!))
+      if (!idx.has(w)) {
+        strong(w)
+        low.set(v, Math.min(low.get(v)!, low.get(w)!))
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, idx.get(w)!))
     }
     if (low.get(v) === idx.get(v)) {
       const component: string[] = []
       let w: string
-      do { w = stack.pop()!; onStack.delete(w); component.push(w) } while (w !== v)
+      do {
+        w = stack.pop()!
+        onStack.delete(w)
+        component.push(w)
+      } while (w !== v)
       if (component.length > 1 || next.get(v)?.has(v)) found.push(component.sort())
     }
   }
@@ -182,4 +241,5 @@ export function cycles(edges: Edge[], kinds: EdgeKind[] = ['static']): string[][
 }
 
 /** One line per violation, for a failure message a person can act on. */
-export const describe = (v: Violation) => `${v.rule}: ${v.edge.from}:${v.edge.line} imports ${v.edge.specifier}${v.edge.kind === 'static' ? '' : ` (${v.edge.kind})`}`
+export const describe = (v: Violation) =>
+  `${v.rule}: ${v.edge.from}:${v.edge.line} imports ${v.edge.specifier}${v.edge.kind === 'static' ? '' : ` (${v.edge.kind})`}`

@@ -12,7 +12,9 @@ import { ensureTables } from '../../app/store/setup.js'
 import { startBedrockServer, type BedrockHandler, type BedrockTestServer } from './bedrock-server.js'
 import { TEST_CREDENTIALS } from './app.js'
 
-interface Teardown { teardown(fn: () => unknown): void }
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
 
 /** What the shimmed runtime saw of one streamed response. */
 export interface StreamedResponse {
@@ -23,10 +25,15 @@ export interface StreamedResponse {
 }
 
 /** A shim of `awslambda.streamifyResponse` / `HttpResponseStream.from` that records writes. */
-export function installAwsLambdaShim(): { invoke(event: object, options?: { hangUpAfterWrites?: number }): Promise<StreamedResponse> } {
+export function installAwsLambdaShim(): {
+  invoke(event: object, options?: { hangUpAfterWrites?: number }): Promise<StreamedResponse>
+} {
   let handler: ((event: unknown, stream: Writable, context: object) => Promise<void>) | undefined
   ;(globalThis as Record<string, unknown>).awslambda = {
-    streamifyResponse: (h: typeof handler) => { handler = h; return h },
+    streamifyResponse: (h: typeof handler) => {
+      handler = h
+      return h
+    },
     HttpResponseStream: {
       from(stream: Writable & { meta?: StreamedResponse['meta'] }, meta: StreamedResponse['meta']) {
         stream.meta = meta
@@ -42,7 +49,8 @@ export function installAwsLambdaShim(): { invoke(event: object, options?: { hang
         write(chunk, _enc, cb) {
           result.writes.push({ at: Date.now() - start, data: String(chunk) })
           // The runtime's response stream fails when the client has gone away.
-          if (options.hangUpAfterWrites !== undefined && result.writes.length >= options.hangUpAfterWrites) cb(new Error('client hung up'))
+          if (options.hangUpAfterWrites !== undefined && result.writes.length >= options.hangUpAfterWrites)
+            cb(new Error('client hung up'))
           else cb()
         },
       }) as Writable & { meta?: StreamedResponse['meta'] }
@@ -59,17 +67,39 @@ export function installAwsLambdaShim(): { invoke(event: object, options?: { hang
 /** An API Gateway REST API proxy event (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html). */
 export function restProxyEvent(method: string, path: string, headers: Record<string, string> = {}, body?: object) {
   return {
-    resource: '/{proxy+}', path, httpMethod: method,
-    headers: { Host: 'api.example.com', 'X-Forwarded-Proto': 'https', ...(body ? { 'Content-Type': 'application/json' } : {}), ...headers },
-    multiValueHeaders: null, queryStringParameters: null, multiValueQueryStringParameters: null,
-    pathParameters: { proxy: path.slice(1) }, stageVariables: null,
-    requestContext: { resourcePath: '/{proxy+}', httpMethod: method, path: `/prod${path}`, stage: 'prod', requestId: 'apigw-req-1', identity: { sourceIp: '203.0.113.9' } },
-    body: body ? JSON.stringify(body) : null, isBase64Encoded: false,
+    resource: '/{proxy+}',
+    path,
+    httpMethod: method,
+    headers: {
+      Host: 'api.example.com',
+      'X-Forwarded-Proto': 'https',
+      ...(body ? { 'Content-Type': 'application/json' } : {}),
+      ...headers,
+    },
+    multiValueHeaders: null,
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: { proxy: path.slice(1) },
+    stageVariables: null,
+    requestContext: {
+      resourcePath: '/{proxy+}',
+      httpMethod: method,
+      path: `/prod${path}`,
+      stage: 'prod',
+      requestId: 'apigw-req-1',
+      identity: { sourceIp: '203.0.113.9' },
+    },
+    body: body ? JSON.stringify(body) : null,
+    isBase64Encoded: false,
   }
 }
 
 /** Environment as infra sets it, pointed at local stand-ins; returns a key and the Bedrock server. */
-export async function prepareLambdaEnv(t: Teardown, bedrockHandler: BedrockHandler, extra: Record<string, string>): Promise<{ key: string; bedrock: BedrockTestServer }> {
+export async function prepareLambdaEnv(
+  t: Teardown,
+  bedrockHandler: BedrockHandler,
+  extra: Record<string, string>,
+): Promise<{ key: string; bedrock: BedrockTestServer }> {
   const dynamo = await startEmbeddedDynamo()
   t.teardown(() => dynamo.close())
   const bedrock = await startBedrockServer(bedrockHandler)
@@ -89,6 +119,9 @@ export async function prepareLambdaEnv(t: Teardown, bedrockHandler: BedrockHandl
   const doc = createDocumentClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS })
   t.teardown(() => doc.destroy())
   await ensureTables(doc, config.tables)
-  const { key } = await new KeyService(new KeyStore(doc, config.tables.keys), { cacheTtlMs: 0 }).create({ name: 'lambda', owner: 'tester' })
+  const { key } = await new KeyService(new KeyStore(doc, config.tables.keys), { cacheTtlMs: 0 }).create({
+    name: 'lambda',
+    owner: 'tester',
+  })
   return { key, bedrock }
 }

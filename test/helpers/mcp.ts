@@ -6,7 +6,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import http from 'node:http'
 
-interface Teardown { teardown(fn: () => unknown): void }
+interface Teardown {
+  teardown(fn: () => unknown): void
+}
 
 /** An SDK client connected (initialize done) to `<url>/v1/mcp` with these headers. */
 export async function connect(t: Teardown, url: string, headers: Record<string, string>): Promise<Client> {
@@ -27,21 +29,35 @@ export interface RawResponse {
 }
 
 /** One HTTP request with exactly these headers (Host included), body sent as given. */
-export function raw(url: string, method: string, path: string, headers: Record<string, string>, body?: string | object): Promise<RawResponse> {
+export function raw(
+  url: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string | object,
+): Promise<RawResponse> {
   const u = new URL(url)
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
   return new Promise((resolve, reject) => {
     const req = http.request({ host: u.hostname, port: u.port, method, path, headers, agent: false }, (res) => {
       let text = ''
       res.setEncoding('utf8')
-      res.on('data', (d: string) => { text += d })
-      res.on('end', () => resolve({
-        status: res.statusCode!,
-        headers: res.headers,
-        text,
-        json: () => JSON.parse(text),
-        events: () => text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6))),
-      }))
+      res.on('data', (d: string) => {
+        text += d
+      })
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode!,
+          headers: res.headers,
+          text,
+          json: () => JSON.parse(text),
+          events: () =>
+            text
+              .split('\n')
+              .filter((l) => l.startsWith('data: '))
+              .map((l) => JSON.parse(l.slice(6))),
+        }),
+      )
       res.on('error', reject)
     })
     req.on('error', reject)
@@ -58,6 +74,8 @@ export const mcpHeaders = (url: string, extra: Record<string, string> = {}): Rec
 })
 
 export const initializeRequest = (protocolVersion = '2025-11-25', id: number | string = 1) => ({
-  jsonrpc: '2.0', id, method: 'initialize',
+  jsonrpc: '2.0',
+  id,
+  method: 'initialize',
   params: { protocolVersion, capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
 })

@@ -4,16 +4,35 @@
  * translation tests written against that shape run unchanged through door + provider, which is
  * what proves the OpenAI wire behaviour was kept exactly.
  */
-import type { ConverseCommandOutput, ConverseStreamOutput, StopReason, TokenUsage as BedrockUsage } from '@aws-sdk/client-bedrock-runtime'
+import type {
+  ConverseCommandOutput,
+  ConverseStreamOutput,
+  StopReason,
+  TokenUsage as BedrockUsage,
+} from '@aws-sdk/client-bedrock-runtime'
 import type { ChatEvent } from '../../app/core/events.js'
 import { decodeChatRequest } from '../../app/doors/openai-chat/decode.js'
 import { encodeChunks, encodeCompletion, finishReason, toOpenAIUsage } from '../../app/doors/openai-chat/encode.js'
-import { fromBedrockStopReason, fromBedrockUsage, fromConverseOutput as fromConverseNeutral } from '../../app/providers/bedrock/from-converse.js'
+import {
+  fromBedrockStopReason,
+  fromBedrockUsage,
+  fromConverseOutput as fromConverseNeutral,
+} from '../../app/providers/bedrock/from-converse.js'
 import { converseStreamToEvents } from '../../app/providers/bedrock/stream.js'
-import { outputPlan as neutralPlan, toConverseInput as toConverseNeutral } from '../../app/providers/bedrock/to-converse.js'
+import {
+  outputPlan as neutralPlan,
+  toConverseInput as toConverseNeutral,
+} from '../../app/providers/bedrock/to-converse.js'
 import type { CallContext, ChatProvider, Logger } from '../../app/providers/types.js'
 import type { CatalogModel } from '../../app/schemas/catalog.js'
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, FinishReason, TokenUsage, Usage } from '../../app/schemas/chat.js'
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionRequest,
+  FinishReason,
+  TokenUsage,
+  Usage,
+} from '../../app/schemas/chat.js'
 
 export { CHAT_PARAMETER_POLICY, JSON_TOOL_DEFAULT_NAME, THINKING_BUDGETS } from '../../app/doors/openai-chat/decode.js'
 export { noToolsInstruction } from '../../app/providers/bedrock/to-converse.js'
@@ -36,11 +55,24 @@ export function toConverseInput(req: ChatRequest, opts: { keyId: string }) {
 }
 
 export function outputPlan(body: ChatCompletionRequest, model?: CatalogModel) {
-  const m = model ?? ({ id: 'x', upstreamId: 'x', provider: 'bedrock', kind: 'chat', ownedBy: 'x', capabilities: { tools: true }, pricing: { inputPerMTok: 0, outputPerMTok: 0 } } as CatalogModel)
+  const m =
+    model ??
+    ({
+      id: 'x',
+      upstreamId: 'x',
+      provider: 'bedrock',
+      kind: 'chat',
+      ownedBy: 'x',
+      capabilities: { tools: true },
+      pricing: { inputPerMTok: 0, outputPerMTok: 0 },
+    } as CatalogModel)
   return neutralPlan(decodeChatRequest(body, m))
 }
 
-export function fromConverseOutput(out: ConverseCommandOutput, req: ChatRequest): { completion: ChatCompletion; tokens: TokenUsage } {
+export function fromConverseOutput(
+  out: ConverseCommandOutput,
+  req: ChatRequest,
+): { completion: ChatCompletion; tokens: TokenUsage } {
   const res = fromConverseNeutral(out, decode(req))
   return { completion: encodeCompletion(res, meta(req)), tokens: res.usage }
 }
@@ -67,7 +99,11 @@ async function* withTokens(events: AsyncIterable<ChatEvent>, req: ChatRequest): 
   if (tokens) yield { tokens }
 }
 
-export function converseStreamToChunks(events: AsyncIterable<ConverseStreamOutput>, req: ChatRequest, log?: Logger): AsyncGenerator<ChatStreamEvent> {
+export function converseStreamToChunks(
+  events: AsyncIterable<ConverseStreamOutput>,
+  req: ChatRequest,
+  log?: Logger,
+): AsyncGenerator<ChatStreamEvent> {
   return withTokens(converseStreamToEvents(events, decode(req), log), req)
 }
 

@@ -16,12 +16,18 @@ function bundleDir(files: string[]): string {
 }
 
 t.test('every file, chunks in subdirectories included, as /-separated archive paths', async (t) => {
-  const files = ['index.mjs', 'index.mjs.map', 'chunks/server-AB12.mjs', 'chunks/server-AB12.mjs.map', 'chunks/chunk-CD34.mjs']
+  const files = [
+    'index.mjs',
+    'index.mjs.map',
+    'chunks/server-AB12.mjs',
+    'chunks/server-AB12.mjs.map',
+    'chunks/chunk-CD34.mjs',
+  ]
   const dir = bundleDir(files)
   t.same(bundleFiles(dir), [...files].sort())
   const archive = lambdaCode(dir)
   t.ok(archive instanceof pulumi.asset.AssetArchive)
-  const assets = await archive.assets as Record<string, pulumi.asset.FileAsset>
+  const assets = (await archive.assets) as Record<string, pulumi.asset.FileAsset>
   t.same(Object.keys(assets).sort(), [...files].sort())
   t.equal(await assets['chunks/server-AB12.mjs']!.path, join(dir, 'chunks/server-AB12.mjs'))
 })

@@ -1,13 +1,23 @@
 import t from 'tap'
 import { fileURLToPath } from 'node:url'
-import { bedrockResourceArns, parseUpstreamId, readCatalog, selectBedrockModels, type CatalogEntry } from '../../infra/catalog.js'
+import {
+  bedrockResourceArns,
+  parseUpstreamId,
+  readCatalog,
+  selectBedrockModels,
+  type CatalogEntry,
+} from '../../infra/catalog.js'
 
 const ctx = { partition: 'aws', region: 'us-west-2', accountId: '123456789012' }
 const catalogPath = fileURLToPath(new URL('../../app/catalog/default.json', import.meta.url))
 
 t.test('parseUpstreamId recognises every geo prefix and nothing else', async (t) => {
   for (const geo of ['us', 'eu', 'apac', 'global', 'jp', 'au', 'ca']) {
-    t.same(parseUpstreamId(`${geo}.anthropic.claude-x-v1:0`), { profilePrefix: geo, modelId: 'anthropic.claude-x-v1:0' }, geo)
+    t.same(
+      parseUpstreamId(`${geo}.anthropic.claude-x-v1:0`),
+      { profilePrefix: geo, modelId: 'anthropic.claude-x-v1:0' },
+      geo,
+    )
   }
   t.same(parseUpstreamId('amazon.titan-embed-text-v2:0'), { modelId: 'amazon.titan-embed-text-v2:0' })
   t.same(parseUpstreamId('usa.model'), { modelId: 'usa.model' }, 'a vendor name that merely starts like a prefix')
@@ -15,7 +25,10 @@ t.test('parseUpstreamId recognises every geo prefix and nothing else', async (t)
 })
 
 t.test('inference profile → profile ARN in the region + foundation model in any region', async (t) => {
-  const arns = bedrockResourceArns([{ id: 'c', provider: 'bedrock', upstreamId: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0' }], ctx)
+  const arns = bedrockResourceArns(
+    [{ id: 'c', provider: 'bedrock', upstreamId: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0' }],
+    ctx,
+  )
   t.same(arns, [
     'arn:aws:bedrock:*::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0',
     'arn:aws:bedrock:us-west-2:123456789012:inference-profile/us.anthropic.claude-sonnet-4-5-20250929-v1:0',
@@ -23,15 +36,26 @@ t.test('inference profile → profile ARN in the region + foundation model in an
 })
 
 t.test('global. profile is covered too (its foundation-model ARN has an empty region, matched by *)', async (t) => {
-  const arns = bedrockResourceArns([{ id: 'g', provider: 'bedrock', upstreamId: 'global.anthropic.claude-haiku-4-5-20251001-v1:0' }], ctx)
-  t.ok(arns.includes('arn:aws:bedrock:us-west-2:123456789012:inference-profile/global.anthropic.claude-haiku-4-5-20251001-v1:0'))
+  const arns = bedrockResourceArns(
+    [{ id: 'g', provider: 'bedrock', upstreamId: 'global.anthropic.claude-haiku-4-5-20251001-v1:0' }],
+    ctx,
+  )
+  t.ok(
+    arns.includes(
+      'arn:aws:bedrock:us-west-2:123456789012:inference-profile/global.anthropic.claude-haiku-4-5-20251001-v1:0',
+    ),
+  )
   t.ok(arns.includes('arn:aws:bedrock:*::foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0'))
 })
 
 t.test('plain model id → foundation model in the stack region only; ARNs pass through; mock ignored', async (t) => {
   const models: CatalogEntry[] = [
     { id: 'titan', provider: 'bedrock', upstreamId: 'amazon.titan-embed-text-v2:0' },
-    { id: 'app', provider: 'bedrock', upstreamId: 'arn:aws:bedrock:us-west-2:123456789012:application-inference-profile/abc' },
+    {
+      id: 'app',
+      provider: 'bedrock',
+      upstreamId: 'arn:aws:bedrock:us-west-2:123456789012:application-inference-profile/abc',
+    },
     { id: 'mock', provider: 'mock', upstreamId: 'pennyworth-mock' },
     { id: 'titan-again', provider: 'bedrock', upstreamId: 'amazon.titan-embed-text-v2:0' },
   ]
@@ -39,8 +63,12 @@ t.test('plain model id → foundation model in the stack region only; ARNs pass 
     'arn:aws:bedrock:us-west-2:123456789012:application-inference-profile/abc',
     'arn:aws:bedrock:us-west-2::foundation-model/amazon.titan-embed-text-v2:0',
   ])
-  t.ok(bedrockResourceArns(models, { ...ctx, partition: 'aws-us-gov', region: 'us-gov-west-1' })
-    .includes('arn:aws-us-gov:bedrock:us-gov-west-1::foundation-model/amazon.titan-embed-text-v2:0'), 'partition and region come from the context')
+  t.ok(
+    bedrockResourceArns(models, { ...ctx, partition: 'aws-us-gov', region: 'us-gov-west-1' }).includes(
+      'arn:aws-us-gov:bedrock:us-gov-west-1::foundation-model/amazon.titan-embed-text-v2:0',
+    ),
+    'partition and region come from the context',
+  )
 })
 
 t.test('selectBedrockModels: empty = all Bedrock entries; else exactly the allowed; unknown ids throw', async (t) => {
@@ -50,7 +78,11 @@ t.test('selectBedrockModels: empty = all Bedrock entries; else exactly the allow
   t.ok(all.every((m) => m.provider === 'bedrock'))
   t.equal(all.length, catalog.filter((m) => m.provider === 'bedrock').length)
   const two = selectBedrockModels(catalog, ['claude-sonnet-4-5', 'pennyworth-mock', 'titan-embed-text-v2'])
-  t.same(two.map((m) => m.id), ['claude-sonnet-4-5', 'titan-embed-text-v2'], 'mock allowed but needs no IAM')
+  t.same(
+    two.map((m) => m.id),
+    ['claude-sonnet-4-5', 'titan-embed-text-v2'],
+    'mock allowed but needs no IAM',
+  )
   t.throws(() => selectBedrockModels(catalog, ['claude-sonnet-4-5', 'no-such-model']), /no-such-model/)
 })
 

@@ -45,7 +45,10 @@ t.test('no API Gateway account setting and no e-mail subscription when not asked
 t.test('the reconcile schedule uses the names of the prefix', async (t) => {
   t.equal(mocks.one('aws:cloudwatch/eventRule:EventRule').inputs.name, edgeNames('px-dev').reconcileRule)
   t.equal(await valueOf(edge.reconcileRuleArn), 'arn:aws:events:eu-west-1:123456789012:rule/px-dev-reconcile')
-  t.equal(mocks.one('aws:lambda/permission:Permission', 'reconcile').inputs.sourceArn, 'arn:aws:events:eu-west-1:123456789012:rule/px-dev-reconcile')
+  t.equal(
+    mocks.one('aws:lambda/permission:Permission', 'reconcile').inputs.sourceArn,
+    'arn:aws:events:eu-west-1:123456789012:rule/px-dev-reconcile',
+  )
 })
 
 t.test('settings from the args', async (t) => {

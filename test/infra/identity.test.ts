@@ -28,13 +28,19 @@ t.test('trust follows repo and branch from the args', async (t) => {
   t.equal(role.inputs.name, identityNames('px-stage').deployRole)
   const trust = JSON.parse(role.inputs.assumeRolePolicy)
   t.equal(trust.Statement[0].Principal.Federated, existing)
-  t.equal(trust.Statement[0].Condition.StringEquals['token.actions.githubusercontent.com:sub'], 'repo:someone/fork:ref:refs/heads/release')
+  t.equal(
+    trust.Statement[0].Condition.StringEquals['token.actions.githubusercontent.com:sub'],
+    'repo:someone/fork:ref:refs/heads/release',
+  )
   t.notOk(JSON.stringify(trust).includes('*'), 'no wildcard anywhere in the trust policy')
 })
 
 t.test('token lifetimes and boundary policy', async (t) => {
   const client = mocks.one('aws:cognito/userPoolClient:UserPoolClient')
-  t.same([client.inputs.accessTokenValidity, client.inputs.idTokenValidity, client.inputs.refreshTokenValidity], [15, 15, 1])
+  t.same(
+    [client.inputs.accessTokenValidity, client.inputs.idTokenValidity, client.inputs.refreshTokenValidity],
+    [15, 15, 1],
+  )
   t.same(client.inputs.tokenValidityUnits, { accessToken: 'minutes', idToken: 'minutes', refreshToken: 'days' })
   t.equal(mocks.one('aws:iam/policy:Policy').inputs.name, 'px-stage-workload-boundary')
   t.match(await valueOf(identity.workloadBoundaryArn), /:policy\/px-stage-workload-boundary$/)

@@ -8,11 +8,22 @@
  */
 import t from 'tap'
 import { readFileSync } from 'node:fs'
-import { COMPONENTS, componentUrn, migrationCommands, movedUrn, ownerOf, unmigratedResources } from '../../infra/migration.js'
+import {
+  COMPONENTS,
+  componentUrn,
+  migrationCommands,
+  movedUrn,
+  ownerOf,
+  unmigratedResources,
+} from '../../infra/migration.js'
 import { PROGRAMS, type ProgramName } from '../../infra/stacks.js'
 import { loadEnvironment } from '../../infra/testing/programs.js'
 
-const legacy = (JSON.parse(readFileSync(new URL('../fixtures/infra/single-stack-urns.json', import.meta.url), 'utf8')) as { urns: string[] }).urns
+const legacy = (
+  JSON.parse(readFileSync(new URL('../fixtures/infra/single-stack-urns.json', import.meta.url), 'utf8')) as {
+    urns: string[]
+  }
+).urns
 const stacks = await loadEnvironment()
 
 /** `pulumi state move` of a component: the component and all its descendants, project rewritten. */
@@ -31,7 +42,11 @@ t.test('the fixture is a real single-stack deployment: all three components in p
 t.test('after the two state moves, every existing resource has the URN its new program registers', async (t) => {
   const identityMove = stateMove(legacy, 'identity')
   const dataMove = stateMove(identityMove.left, 'data')
-  const after: Record<ProgramName, string[]> = { identity: identityMove.moved, data: dataMove.moved, edge: dataMove.left }
+  const after: Record<ProgramName, string[]> = {
+    identity: identityMove.moved,
+    data: dataMove.moved,
+    edge: dataMove.left,
+  }
   t.same(after.identity.length + after.data.length + after.edge.length, legacy.length, 'nothing lost in the move')
   for (const program of PROGRAMS) {
     const registered = new Set(stacks[program].mocks.urns())
@@ -39,9 +54,17 @@ t.test('after the two state moves, every existing resource has the URN its new p
     t.same(missing, [], `${program}: no existing resource would be deleted (and recreated)`)
   }
   // What the new programs add on top (created, not moved): nothing that holds data.
-  const added = (program: ProgramName) => stacks[program].mocks.urns().filter((u) => !after[program].includes(u)).map((u) => u.split('::').slice(2).join('::'))
+  const added = (program: ProgramName) =>
+    stacks[program].mocks
+      .urns()
+      .filter((u) => !after[program].includes(u))
+      .map((u) => u.split('::').slice(2).join('::'))
   t.same(added('identity'), ['pulumi:providers:aws::aws'])
-  t.same(added('data'), ['pennyworth:infra:Data$aws:dynamodb/table:Table::data-responses', 'pulumi:providers:aws::aws'], 'the new responses table')
+  t.same(
+    added('data'),
+    ['pennyworth:infra:Data$aws:dynamodb/table:Table::data-responses', 'pulumi:providers:aws::aws'],
+    'the new responses table',
+  )
   t.same(added('edge').sort(), [
     'pennyworth:infra:Edge$aws:cloudwatch/eventRule:EventRule::edge-reconcile',
     'pennyworth:infra:Edge$aws:cloudwatch/eventTarget:EventTarget::edge-reconcile-target',
@@ -56,13 +79,18 @@ t.test('the moved user pool and tables keep their logical names and AWS deletion
   const pool = stacks.identity.mocks.one('aws:cognito/userPool:UserPool')
   t.equal(pool.name, 'identity-users')
   t.equal(pool.inputs.deletionProtection, 'ACTIVE')
-  for (const table of stacks.data.mocks.ofType('aws:dynamodb/table:Table')) t.equal(table.inputs.deletionProtectionEnabled, true, table.name)
+  for (const table of stacks.data.mocks.ofType('aws:dynamodb/table:Table'))
+    t.equal(table.inputs.deletionProtectionEnabled, true, table.name)
 })
 
 t.test('an unmigrated edge stack is recognised; a migrated one is not', async (t) => {
   const leftovers = unmigratedResources(legacy)
   t.equal(leftovers.length, legacy.filter((u) => ownerOf(u) === 'identity' || ownerOf(u) === 'data').length)
-  t.ok(leftovers.includes('urn:pulumi:prod::pennyworth::pennyworth:infra:Identity$aws:cognito/userPool:UserPool::identity-users'))
+  t.ok(
+    leftovers.includes(
+      'urn:pulumi:prod::pennyworth::pennyworth:infra:Identity$aws:cognito/userPool:UserPool::identity-users',
+    ),
+  )
   t.ok(leftovers.includes('urn:pulumi:prod::pennyworth::pennyworth:infra:Data$aws:dynamodb/table:Table::data-keys'))
   t.same(unmigratedResources(stacks.edge.mocks.urns()), [])
 })

@@ -13,8 +13,10 @@ import { projectName } from '../../infra/stacks.js'
 
 // The parser imports its schema JSON without an import attribute (bundler style), which Node's
 // own ESM loader (used by tap) rejects; tsx's loader accepts it.
-const { NoOperationTraceWriter, convertWorkflowTemplate, parseWorkflow } =
-  (await tsImport('@actions/workflow-parser', import.meta.url)) as typeof import('@actions/workflow-parser')
+const { NoOperationTraceWriter, convertWorkflowTemplate, parseWorkflow } = (await tsImport(
+  '@actions/workflow-parser',
+  import.meta.url,
+)) as typeof import('@actions/workflow-parser')
 
 async function validate(name: string, content: string): Promise<string[]> {
   const result = parseWorkflow({ name, content }, new NoOperationTraceWriter())
@@ -29,10 +31,35 @@ async function validate(name: string, content: string): Promise<string[]> {
 const read = (file: string) => readFileSync(join(ROOT, '.github/workflows', file), 'utf8')
 
 t.test('the validator is live: it rejects broken workflows', async (t) => {
-  t.not((await validate('bad.yml', 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    stepz: []\n')).length, 0, 'unknown key')
-  t.not((await validate('bad.yml', 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    permissions:\n      id-token: admin\n    steps:\n      - run: echo\n')).length, 0, 'bad permission level')
-  t.not((await validate('bad.yml', 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ secrets. }}\n')).length, 0, 'bad expression')
-  t.same(await validate('ok.yml', 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n'), [])
+  t.not(
+    (await validate('bad.yml', 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    stepz: []\n')).length,
+    0,
+    'unknown key',
+  )
+  t.not(
+    (
+      await validate(
+        'bad.yml',
+        'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    permissions:\n      id-token: admin\n    steps:\n      - run: echo\n',
+      )
+    ).length,
+    0,
+    'bad permission level',
+  )
+  t.not(
+    (
+      await validate(
+        'bad.yml',
+        'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ secrets. }}\n',
+      )
+    ).length,
+    0,
+    'bad expression',
+  )
+  t.same(
+    await validate('ok.yml', 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n'),
+    [],
+  )
 })
 
 for (const file of ['ci.yml', 'deploy.yml']) {
@@ -67,9 +94,16 @@ t.test('deploy.yml: main and by hand, OIDC only, secrets for role and state, pol
   t.match(creds.with['role-to-assume'], /^\$\{\{ .*secrets\.AWS_DEPLOY_ROLE_ARN.*\}\}$/)
   t.equal(creds.with['aws-region'], '${{ steps.stack.outputs.region }}', 'region from Pulumi.<stack>.yaml')
   t.same(Object.keys(creds.with).sort(), ['aws-region', 'role-session-name', 'role-to-assume'])
-  t.notMatch(text, /aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/, 'never static keys')
+  t.notMatch(
+    text,
+    /aws-access-key-id|aws-secret-access-key|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY/,
+    'never static keys',
+  )
   const up = steps.find((s) => typeof s.run === 'string' && s.run.includes('pulumi up'))!
-  t.same(up.env, { PULUMI_BACKEND_URL: '${{ secrets.PULUMI_BACKEND_URL }}', PULUMI_CONFIG_PASSPHRASE: '${{ secrets.PULUMI_CONFIG_PASSPHRASE }}' })
+  t.same(up.env, {
+    PULUMI_BACKEND_URL: '${{ secrets.PULUMI_BACKEND_URL }}',
+    PULUMI_CONFIG_PASSPHRASE: '${{ secrets.PULUMI_CONFIG_PASSPHRASE }}',
+  })
   t.match(up.run, /pulumi up --yes --stack "\$STACK" --policy-pack dist\/policy-pack/)
   t.ok(steps.indexOf(creds) < steps.indexOf(up))
   const build = steps.find((s) => typeof s.run === 'string' && s.run.includes('npm run build'))!
@@ -84,7 +118,11 @@ t.test('deploy.yml deploys the edge only', async (t) => {
   const steps = parse(text).jobs.deploy.steps as Record<string, any>[]
   const scripts = steps.map((s) => String(s.run ?? '')).join('\n')
   t.match(scripts, /pulumi up /)
-  t.notMatch(scripts, /--cwd|-C |cd |infra\/identity|infra\/data|npm run deploy|pennyworth-identity|pennyworth-data/, 'never another project directory, never the whole-environment script')
+  t.notMatch(
+    scripts,
+    /--cwd|-C |cd |infra\/identity|infra\/data|npm run deploy|pennyworth-identity|pennyworth-data/,
+    'never another project directory, never the whole-environment script',
+  )
   t.equal((scripts.match(/pulumi (up|destroy|import|state|refresh)/g) ?? []).length, 1, 'one pulumi operation: up')
   const root = parse(readFileSync(join(ROOT, 'Pulumi.yaml'), 'utf8'))
   t.equal(root.name, projectName('edge'), 'the top-level project, which pulumi up runs in, is the edge')

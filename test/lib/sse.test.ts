@@ -21,21 +21,40 @@ t.test('OpenAI framing: data lines and [DONE]', async (t) => {
 })
 
 t.test('Anthropic framing: event names from the payload type, no terminator, error event', async (t) => {
-  const ok = sseStream([{ type: 'message_start' }], source([{ type: 'message_stop' }]), { errorPayload: () => ({}), framing: ANTHROPIC_FRAMING })
-  t.equal(await read(ok), 'event: message_start\ndata: {"type":"message_start"}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n')
-  const failed = sseStream([], source([{ fail: 'x' }]), {
-    errorPayload: () => ({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }), framing: ANTHROPIC_FRAMING,
+  const ok = sseStream([{ type: 'message_start' }], source([{ type: 'message_stop' }]), {
+    errorPayload: () => ({}),
+    framing: ANTHROPIC_FRAMING,
   })
-  t.equal(await read(failed), 'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n')
+  t.equal(
+    await read(ok),
+    'event: message_start\ndata: {"type":"message_start"}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n',
+  )
+  const failed = sseStream([], source([{ fail: 'x' }]), {
+    errorPayload: () => ({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }),
+    framing: ANTHROPIC_FRAMING,
+  })
+  t.equal(
+    await read(failed),
+    'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n',
+  )
 })
 
 t.test('pings while the source is silent (e.g. a long thinking pause), none while it talks', async (t) => {
-  const fast: SseFraming = { ...ANTHROPIC_FRAMING, keepAlive: { ms: 40, text: 'event: ping\ndata: {"type": "ping"}\n\n' } }
-  const quiet = sseStream([{ type: 'message_start' }], source([{ waitMs: 150 }, { type: 'message_stop' }]), { errorPayload: () => ({}), framing: fast })
+  const fast: SseFraming = {
+    ...ANTHROPIC_FRAMING,
+    keepAlive: { ms: 40, text: 'event: ping\ndata: {"type": "ping"}\n\n' },
+  }
+  const quiet = sseStream([{ type: 'message_start' }], source([{ waitMs: 150 }, { type: 'message_stop' }]), {
+    errorPayload: () => ({}),
+    framing: fast,
+  })
   const text = await read(quiet)
   const pings = text.split('event: ping').length - 1
   t.ok(pings >= 2 && pings <= 4, `${pings} pings in 150 ms of silence at 40 ms`)
   t.ok(text.endsWith('event: message_stop\ndata: {"type":"message_stop"}\n\n'))
-  const busy = sseStream([], source(Array.from({ length: 10 }, (_, i) => [{ waitMs: 10 }, { type: `e${i}` }]).flat()), { errorPayload: () => ({}), framing: fast })
+  const busy = sseStream([], source(Array.from({ length: 10 }, (_, i) => [{ waitMs: 10 }, { type: `e${i}` }]).flat()), {
+    errorPayload: () => ({}),
+    framing: fast,
+  })
   t.notMatch(await read(busy), /ping/, 'a source that talks every 10 ms gets no pings')
 })

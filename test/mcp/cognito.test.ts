@@ -26,14 +26,21 @@ t.test('the protected resource metadata names the user pool', async (t) => {
 t.test('a signed-in person calls tools, metered against their own sign-in key', async (t) => {
   const client = await connect(t, gw.url, bearer(user.tokens.accessToken))
   const before = gw.usage.events.length
-  const res = await client.callTool({ name: 'chat', arguments: { model: 'pennyworth-mock', prompt: 'as a person' } }) as CallToolResult
+  const res = (await client.callTool({
+    name: 'chat',
+    arguments: { model: 'pennyworth-mock', prompt: 'as a person' },
+  })) as CallToolResult
   t.equal(text(res), 'You said: as a person')
   const keyId = signInKeyId(user.sub)
   t.equal(gw.usage.events.length, before + 1)
   t.match(gw.usage.events.at(-1), { keyId, owner: user.sub, modelId: 'pennyworth-mock' })
 
   const keys = await gw.app.keys.list(user.sub)
-  t.same(keys.map((k) => [k.id, k.name, k.status]), [[keyId, SIGN_IN_KEY_NAME, 'active']], 'one sign-in key, owned by the person')
+  t.same(
+    keys.map((k) => [k.id, k.name, k.status]),
+    [[keyId, SIGN_IN_KEY_NAME, 'active']],
+    'one sign-in key, owned by the person',
+  )
 
   // A second client (another instance would do the same): the same key, not a new one.
   const again = await connect(t, gw.url, bearer(user.tokens.accessToken))
@@ -42,7 +49,10 @@ t.test('a signed-in person calls tools, metered against their own sign-in key', 
   t.equal(gw.usage.events.at(-1)!.keyId, keyId)
 
   await gw.app.flushBackground()
-  const usage = (await client.callTool({ name: 'usage', arguments: {} }) as CallToolResult).structuredContent as { key_id: string; totals: { requests: number } }
+  const usage = ((await client.callTool({ name: 'usage', arguments: {} })) as CallToolResult).structuredContent as {
+    key_id: string
+    totals: { requests: number }
+  }
   t.equal(usage.key_id, keyId)
   t.equal(usage.totals.requests, 2, 'the usage tool reports the sign-in key')
 
@@ -56,24 +66,48 @@ t.test('an administrator limits or revokes the sign-in key like any key', async 
   const record = (await gw.app.keys.get(keyId))!
   await gw.app.keys.update(record, { models: ['pennyworth-mock'] })
   const client = await connect(t, gw.url, bearer(user.tokens.accessToken))
-  const denied = await client.callTool({ name: 'chat', arguments: { model: 'claude-haiku-4-5', prompt: 'x' } }) as CallToolResult
+  const denied = (await client.callTool({
+    name: 'chat',
+    arguments: { model: 'claude-haiku-4-5', prompt: 'x' },
+  })) as CallToolResult
   t.equal(denied.isError, true)
   t.match(text(denied), /may not use the model/)
 
   await gw.app.keys.revoke(keyId)
-  const res = await raw(gw.url, 'POST', '/v1/mcp', mcpHeaders(gw.url, bearer(user.tokens.accessToken)), initializeRequest())
+  const res = await raw(
+    gw.url,
+    'POST',
+    '/v1/mcp',
+    mcpHeaders(gw.url, bearer(user.tokens.accessToken)),
+    initializeRequest(),
+  )
   t.equal(res.status, 403)
   t.match(res.json().error, { code: 'revoked_api_key', message: /sign-in key has been revoked/ })
 })
 
 t.test('tokens that are not accepted', async (t) => {
-  const noGroup = await raw(gw.url, 'POST', '/v1/mcp', mcpHeaders(gw.url, bearer(nobody.tokens.accessToken)), initializeRequest())
+  const noGroup = await raw(
+    gw.url,
+    'POST',
+    '/v1/mcp',
+    mcpHeaders(gw.url, bearer(nobody.tokens.accessToken)),
+    initializeRequest(),
+  )
   t.equal(noGroup.status, 403, 'a person in no pennyworth group')
   t.equal(noGroup.json().error.code, 'group_required')
 
-  const idToken = await raw(gw.url, 'POST', '/v1/mcp', mcpHeaders(gw.url, bearer(other.tokens.idToken)), initializeRequest())
+  const idToken = await raw(
+    gw.url,
+    'POST',
+    '/v1/mcp',
+    mcpHeaders(gw.url, bearer(other.tokens.idToken)),
+    initializeRequest(),
+  )
   t.equal(idToken.status, 401, 'an ID token')
-  t.match(idToken.headers['www-authenticate'], /^Bearer resource_metadata=".*\/\.well-known\/oauth-protected-resource\/v1\/mcp", error="invalid_token"$/)
+  t.match(
+    idToken.headers['www-authenticate'],
+    /^Bearer resource_metadata=".*\/\.well-known\/oauth-protected-resource\/v1\/mcp", error="invalid_token"$/,
+  )
 
   const forged = other.tokens.accessToken.replace(/\.[^.]+$/, '.AAAA')
   const bad = await raw(gw.url, 'POST', '/v1/mcp', mcpHeaders(gw.url, bearer(forged)), initializeRequest())

@@ -19,9 +19,14 @@ import { fileURLToPath } from 'node:url'
 import { startGateway } from '../helpers/app.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const expected: Record<string, string> = JSON.parse(readFileSync(join(here, 'conformance-expected-failures.json'), 'utf8'))
+const expected: Record<string, string> = JSON.parse(
+  readFileSync(join(here, 'conformance-expected-failures.json'), 'utf8'),
+)
 const pkgDir = resolve('node_modules/@modelcontextprotocol/conformance')
-const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string; bin: { conformance: string } }
+const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as {
+  version: string
+  bin: { conformance: string }
+}
 const cli = join(pkgDir, pkg.bin.conformance)
 
 /** Scenarios every MCP server must pass: none of them may ever be excused. */
@@ -30,13 +35,19 @@ const REQUIRED = ['server-initialize', 'ping', 'tools-list', 'logging-set-level'
 const gw = await startGateway(t)
 const upstream = new URL(gw.url)
 const proxy = http.createServer((req, res) => {
-  const forward = http.request({
-    host: upstream.hostname, port: upstream.port, method: req.method, path: req.url,
-    headers: { ...req.headers, authorization: `Bearer ${gw.key}` },
-  }, (answer) => {
-    res.writeHead(answer.statusCode!, answer.headers)
-    answer.pipe(res)
-  })
+  const forward = http.request(
+    {
+      host: upstream.hostname,
+      port: upstream.port,
+      method: req.method,
+      path: req.url,
+      headers: { ...req.headers, authorization: `Bearer ${gw.key}` },
+    },
+    (answer) => {
+      res.writeHead(answer.statusCode!, answer.headers)
+      answer.pipe(res)
+    },
+  )
   forward.on('error', () => res.destroy())
   req.pipe(forward)
 })
@@ -47,7 +58,12 @@ t.teardown(() => {
 })
 const url = `http://127.0.0.1:${(proxy.address() as { port: number }).port}/v1/mcp`
 
-interface Check { id: string; status: 'SUCCESS' | 'FAILURE' | 'WARNING' | 'INFO' | 'SKIPPED'; errorMessage?: string; details?: unknown }
+interface Check {
+  id: string
+  status: 'SUCCESS' | 'FAILURE' | 'WARNING' | 'INFO' | 'SKIPPED'
+  errorMessage?: string
+  details?: unknown
+}
 
 t.test(`conformance ${pkg.version}: every applicable server scenario passes`, async (t) => {
   t.equal(pkg.version, '0.1.13', 'the pinned suite (≥ 0.1.14 needs Node 22)')
@@ -55,15 +71,27 @@ t.test(`conformance ${pkg.version}: every applicable server scenario passes`, as
   t.teardown(() => rmSync(out, { recursive: true, force: true }))
   // The suite's own baseline format (YAML), from the same list.
   const baseline = join(out, 'expected-failures.yml')
-  writeFileSync(baseline, `server:\n${Object.keys(expected).map((s) => `  - ${s}`).join('\n')}\n`)
+  writeFileSync(
+    baseline,
+    `server:\n${Object.keys(expected)
+      .map((s) => `  - ${s}`)
+      .join('\n')}\n`,
+  )
 
   const started = Date.now()
   const { code, output } = await new Promise<{ code: number | null; output: string }>((ok) => {
-    const child = spawn(process.execPath, [cli, 'server', '--url', url, '--suite', 'all', '--expected-failures', baseline, '-o', join(out, 'results')],
-      { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(
+      process.execPath,
+      [cli, 'server', '--url', url, '--suite', 'all', '--expected-failures', baseline, '-o', join(out, 'results')],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
     let output = ''
-    child.stdout.on('data', (d) => { output += d })
-    child.stderr.on('data', (d) => { output += d })
+    child.stdout.on('data', (d) => {
+      output += d
+    })
+    child.stderr.on('data', (d) => {
+      output += d
+    })
     child.on('close', (code) => ok({ code, output }))
   })
   t.comment(`suite ran in ${Date.now() - started} ms`)
@@ -75,7 +103,8 @@ t.test(`conformance ${pkg.version}: every applicable server scenario passes`, as
     results.set(scenario, JSON.parse(readFileSync(join(out, 'results', dir, 'checks.json'), 'utf8')))
   }
   t.ok(results.size >= 30, `${results.size} scenarios ran`)
-  for (const scenario of Object.keys(expected)) t.ok(results.has(scenario), `expected-failures entry '${scenario}' is a scenario of the suite`)
+  for (const scenario of Object.keys(expected))
+    t.ok(results.has(scenario), `expected-failures entry '${scenario}' is a scenario of the suite`)
   for (const scenario of REQUIRED) {
     t.ok(results.has(scenario), `${scenario} ran`)
     t.notOk(scenario in expected, `${scenario} is never excused`)
@@ -87,8 +116,12 @@ t.test(`conformance ${pkg.version}: every applicable server scenario passes`, as
     if (scenario in expected) {
       t.ok(problems.length > 0, `${scenario}: does not apply (${expected[scenario]})`)
     } else {
-      t.same(problems.map((c) => `${c.id}: ${c.errorMessage ?? c.status}`), [], `${scenario}: passes (${checks.filter((c) => c.status === 'SUCCESS').length} checks)`)
+      t.same(
+        problems.map((c) => `${c.id}: ${c.errorMessage ?? c.status}`),
+        [],
+        `${scenario}: passes (${checks.filter((c) => c.status === 'SUCCESS').length} checks)`,
+      )
     }
   }
-  t.equal(code, 0, 'the suite\'s own baseline check passes', { output: code === 0 ? undefined : output })
+  t.equal(code, 0, "the suite's own baseline check passes", { output: code === 0 ? undefined : output })
 })

@@ -10,7 +10,8 @@ t.test('hostName: names, ports, IPv6 literals', async (t) => {
 
 t.test('originPolicy: loopback always, the public host when configured, nothing else', async (t) => {
   const local = originPolicy(undefined)
-  for (const host of ['127.0.0.1:8787', 'localhost', '[::1]:9000']) t.equal(local.check(host, undefined), undefined, host)
+  for (const host of ['127.0.0.1:8787', 'localhost', '[::1]:9000'])
+    t.equal(local.check(host, undefined), undefined, host)
   t.match(local.check('api.example.com', undefined), /Host header 'api.example.com' is not allowed/)
   t.match(local.check(undefined, undefined), /Host header '' is not allowed/)
   t.equal(local.check('localhost:1', 'http://127.0.0.1:6274'), undefined)

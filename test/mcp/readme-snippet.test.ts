@@ -19,9 +19,15 @@ t.test('the snippet prints the answer alone on stdout, the status on stderr', as
 console.error('RESULT ' + JSON.stringify(answer.structuredContent))
 await client.close()`
   const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, ['--input-type=module', '-e', program], {
-      env: { PATH: process.env.PATH, PENNYWORTH_API_KEY: gw.key }, timeout: 30_000,
-    }, (err, stdout, stderr) => resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr }))
+    execFile(
+      process.execPath,
+      ['--input-type=module', '-e', program],
+      {
+        env: { PATH: process.env.PATH, PENNYWORTH_API_KEY: gw.key },
+        timeout: 30_000,
+      },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    )
   })
   t.equal(run.code, 0, run.stderr)
   const result = JSON.parse(/^RESULT (.*)$/m.exec(run.stderr)![1])

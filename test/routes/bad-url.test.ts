@@ -10,7 +10,11 @@ import { startGateway } from '../helpers/app.js'
 const gw = await startGateway(t)
 
 t.test('GET /v1/models/%ff%fe → 400 in OpenAI shape', async (t) => {
-  const res = await gw.app.inject({ method: 'GET', url: '/v1/models/%ff%fe', headers: { authorization: `Bearer ${gw.key}` } })
+  const res = await gw.app.inject({
+    method: 'GET',
+    url: '/v1/models/%ff%fe',
+    headers: { authorization: `Bearer ${gw.key}` },
+  })
   t.equal(res.statusCode, 400, res.body)
   const body = res.json()
   t.ok(isOpenAIError(body), res.body)
@@ -29,7 +33,11 @@ t.test('on the Anthropic routes (or with anthropic-version) → Anthropic shape'
   const messages = await gw.app.inject({ method: 'POST', url: '/v1/messages%ff?beta=true', payload: {} })
   t.equal(messages.statusCode, 400, messages.body)
   t.ok(isAnthropicError(messages.json()), messages.body)
-  const models = await gw.app.inject({ method: 'GET', url: '/v1/models/%e0%a4%a', headers: { 'anthropic-version': '2023-06-01' } })
+  const models = await gw.app.inject({
+    method: 'GET',
+    url: '/v1/models/%e0%a4%a',
+    headers: { 'anthropic-version': '2023-06-01' },
+  })
   t.equal(models.statusCode, 400)
   t.ok(isAnthropicError(models.json()), models.body)
 })

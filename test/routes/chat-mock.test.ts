@@ -5,7 +5,13 @@ const gw = await startGateway(t)
 const client = gw.openai()
 
 t.test('non-stream completion through the openai client', async (t) => {
-  const res = await client.chat.completions.create({ model: 'pennyworth-mock', messages: [{ role: 'system', content: 's' }, { role: 'user', content: 'hello there' }] })
+  const res = await client.chat.completions.create({
+    model: 'pennyworth-mock',
+    messages: [
+      { role: 'system', content: 's' },
+      { role: 'user', content: 'hello there' },
+    ],
+  })
   t.equal(res.object, 'chat.completion')
   t.equal(res.model, 'pennyworth-mock')
   t.match(res.id, /^chatcmpl-/)
@@ -19,7 +25,11 @@ t.test('non-stream completion through the openai client', async (t) => {
 
 t.test('streaming: chunks, usage only when asked, [DONE] handled', async (t) => {
   const before = gw.usage.events.length
-  const stream = await client.chat.completions.create({ model: 'mock', stream: true, messages: [{ role: 'user', content: 'one two three' }] })
+  const stream = await client.chat.completions.create({
+    model: 'mock',
+    stream: true,
+    messages: [{ role: 'user', content: 'one two three' }],
+  })
   let text = ''
   let finish: string | null = null
   let usageSeen = false
@@ -33,7 +43,12 @@ t.test('streaming: chunks, usage only when asked, [DONE] handled', async (t) => 
   t.notOk(usageSeen, 'no usage chunk unless include_usage')
   t.equal(gw.usage.events.length, before + 1, 'metered even without include_usage')
 
-  const withUsage = await client.chat.completions.create({ model: 'mock', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'x' }] })
+  const withUsage = await client.chat.completions.create({
+    model: 'mock',
+    stream: true,
+    stream_options: { include_usage: true },
+    messages: [{ role: 'user', content: 'x' }],
+  })
   const chunks = []
   for await (const c of withUsage) chunks.push(c)
   const last = chunks.at(-1)!
@@ -42,10 +57,18 @@ t.test('streaming: chunks, usage only when asked, [DONE] handled', async (t) => 
 })
 
 t.test('max_tokens → finish_reason length; stop sequences', async (t) => {
-  const res = await client.chat.completions.create({ model: 'mock', max_tokens: 2, messages: [{ role: 'user', content: 'a b c d e' }] })
+  const res = await client.chat.completions.create({
+    model: 'mock',
+    max_tokens: 2,
+    messages: [{ role: 'user', content: 'a b c d e' }],
+  })
   t.equal(res.choices[0].finish_reason, 'length')
   t.equal(res.choices[0].message.content, 'You said: ')
-  const stopped = await client.chat.completions.create({ model: 'mock', stop: ['c'], messages: [{ role: 'user', content: 'a b c d' }] })
+  const stopped = await client.chat.completions.create({
+    model: 'mock',
+    stop: ['c'],
+    messages: [{ role: 'user', content: 'a b c d' }],
+  })
   t.equal(stopped.choices[0].message.content, 'You said: a b ')
 })
 
@@ -59,30 +82,60 @@ t.test('raw SSE wire format', async (t) => {
   t.match(res.headers.get('content-type'), /^text\/event-stream/)
   const body = await res.text()
   const events = body.split('\n\n').filter(Boolean)
-  t.ok(events.every((e) => e.startsWith('data: ')), 'every event is a data line')
+  t.ok(
+    events.every((e) => e.startsWith('data: ')),
+    'every event is a data line',
+  )
   t.equal(events.at(-1), 'data: [DONE]')
   t.same(JSON.parse(events[0].slice(6)).choices[0].delta, { role: 'assistant', content: '' })
 })
 
 t.test('bad requests are clear 400s, never 500s', async (t) => {
-  const post = (payload: unknown, headers: Record<string, string> = {}) => gw.app.inject({
-    method: 'POST', url: '/v1/chat/completions', headers: { authorization: `Bearer ${gw.key}`, ...headers }, payload: payload as object,
-  })
+  const post = (payload: unknown, headers: Record<string, string> = {}) =>
+    gw.app.inject({
+      method: 'POST',
+      url: '/v1/chat/completions',
+      headers: { authorization: `Bearer ${gw.key}`, ...headers },
+      payload: payload as object,
+    })
   const cases: Array<[string, unknown, string | null]> = [
     ['no messages', { model: 'mock' }, 'messages'],
     ['empty messages', { model: 'mock', messages: [] }, 'messages'],
     ['bad role', { model: 'mock', messages: [{ role: 'wizard', content: 'x' }] }, 'messages[0].role'],
-    ['temperature out of range', { model: 'mock', temperature: 3, messages: [{ role: 'user', content: 'x' }] }, 'temperature'],
-    ['temperature wrong type', { model: 'mock', temperature: 'hot', messages: [{ role: 'user', content: 'x' }] }, 'temperature'],
+    [
+      'temperature out of range',
+      { model: 'mock', temperature: 3, messages: [{ role: 'user', content: 'x' }] },
+      'temperature',
+    ],
+    [
+      'temperature wrong type',
+      { model: 'mock', temperature: 'hot', messages: [{ role: 'user', content: 'x' }] },
+      'temperature',
+    ],
     ['n > 1', { model: 'mock', n: 2, messages: [{ role: 'user', content: 'x' }] }, 'n'],
-    ['tool message without id', { model: 'mock', messages: [{ role: 'user', content: 'x' }, { role: 'tool', content: 'r' }] }, 'messages[1].tool_call_id'],
+    [
+      'tool message without id',
+      {
+        model: 'mock',
+        messages: [
+          { role: 'user', content: 'x' },
+          { role: 'tool', content: 'r' },
+        ],
+      },
+      'messages[1].tool_call_id',
+    ],
   ]
   for (const [name, payload, param] of cases) {
     const res = await post(payload)
     t.equal(res.statusCode, 400, name)
     t.match(res.json(), { error: { type: 'invalid_request_error', param } }, `${name}: ${res.body}`)
   }
-  const badJson = await gw.app.inject({ method: 'POST', url: '/v1/chat/completions', headers: { authorization: `Bearer ${gw.key}`, 'content-type': 'application/json' }, payload: '{"model":' })
+  const badJson = await gw.app.inject({
+    method: 'POST',
+    url: '/v1/chat/completions',
+    headers: { authorization: `Bearer ${gw.key}`, 'content-type': 'application/json' },
+    payload: '{"model":',
+  })
   t.equal(badJson.statusCode, 400)
   t.ok(badJson.json().error.message)
   const unknownModel = await post({ model: 'gpt-9', messages: [{ role: 'user', content: 'x' }] })
@@ -95,7 +148,9 @@ t.test('bad requests are clear 400s, never 500s', async (t) => {
 t.test('bodies over 6 MB are 413', async (t) => {
   const big = 'x'.repeat(6 * 1024 * 1024 + 10)
   const res = await gw.app.inject({
-    method: 'POST', url: '/v1/chat/completions', headers: { authorization: `Bearer ${gw.key}`, 'content-type': 'application/json' },
+    method: 'POST',
+    url: '/v1/chat/completions',
+    headers: { authorization: `Bearer ${gw.key}`, 'content-type': 'application/json' },
     payload: JSON.stringify({ model: 'mock', messages: [{ role: 'user', content: big }] }),
   })
   t.equal(res.statusCode, 413)
@@ -106,8 +161,13 @@ t.test('a client that disconnects aborts the stream and it is still metered', as
   const slow = await startGateway(t, { mockDelayMs: 50 })
   const controller = new AbortController()
   const stream = await slow.openai().chat.completions.create(
-    { model: 'mock', stream: true, messages: [{ role: 'user', content: Array.from({ length: 40 }, (_, i) => `w${i}`).join(' ') }] },
-    { signal: controller.signal })
+    {
+      model: 'mock',
+      stream: true,
+      messages: [{ role: 'user', content: Array.from({ length: 40 }, (_, i) => `w${i}`).join(' ') }],
+    },
+    { signal: controller.signal },
+  )
   let n = 0
   // openai v6 ends the iteration quietly when its own signal aborts.
   for await (const _ of stream) if (++n === 3) controller.abort()
@@ -121,6 +181,11 @@ t.test('a client that disconnects aborts the stream and it is still metered', as
 t.test('responses name the catalog model, also when the request used an alias', async (t) => {
   const res = await client.chat.completions.create({ model: 'mock', messages: [{ role: 'user', content: 'x' }] })
   t.equal(res.model, 'pennyworth-mock')
-  const stream = await client.chat.completions.create({ model: 'mock', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'x' }] })
+  const stream = await client.chat.completions.create({
+    model: 'mock',
+    stream: true,
+    stream_options: { include_usage: true },
+    messages: [{ role: 'user', content: 'x' }],
+  })
   for await (const chunk of stream) t.equal(chunk.model, 'pennyworth-mock')
 })

@@ -28,9 +28,19 @@ const json = { 'content-type': 'application/json' }
 const userTurn = [{ role: 'user', content: 'hi' }]
 
 t.test('OpenAI chat: deep tool parameters and json_schema → 400 naming the field', async (t) => {
-  const tools = await gw.app.inject({ method: 'POST', url: '/v1/chat/completions', headers: { ...auth, ...json }, payload: withDeep({
-    model: 'mock', messages: userTurn, tools: [{ type: 'function', function: { name: 'f', parameters: DEEP } }],
-  }, 10_000) })
+  const tools = await gw.app.inject({
+    method: 'POST',
+    url: '/v1/chat/completions',
+    headers: { ...auth, ...json },
+    payload: withDeep(
+      {
+        model: 'mock',
+        messages: userTurn,
+        tools: [{ type: 'function', function: { name: 'f', parameters: DEEP } }],
+      },
+      10_000,
+    ),
+  })
   t.equal(tools.statusCode, 400, tools.body)
   const err = tools.json().error
   t.equal(err.type, 'invalid_request_error')
@@ -38,37 +48,76 @@ t.test('OpenAI chat: deep tool parameters and json_schema → 400 naming the fie
   t.equal(err.code, 'json_limit_exceeded')
   t.match(err.message, /'tools\[0\]\.function\.parameters'.*nested more than 64 levels/)
 
-  const schema = await gw.app.inject({ method: 'POST', url: '/v1/chat/completions', headers: { ...auth, ...json }, payload: withDeep({
-    model: 'mock', messages: userTurn, response_format: { type: 'json_schema', json_schema: { name: 's', schema: DEEP } },
-  }, 10_000) })
+  const schema = await gw.app.inject({
+    method: 'POST',
+    url: '/v1/chat/completions',
+    headers: { ...auth, ...json },
+    payload: withDeep(
+      {
+        model: 'mock',
+        messages: userTurn,
+        response_format: { type: 'json_schema', json_schema: { name: 's', schema: DEEP } },
+      },
+      10_000,
+    ),
+  })
   t.equal(schema.statusCode, 400, schema.body)
   t.equal(schema.json().error.param, 'response_format.json_schema.schema.a')
 })
 
 t.test('the limit is 64 levels: a body exactly at it is served', async (t) => {
   // body (1) → tools (2) → [0] (3) → function (4) → parameters (5) and 59 objects inside it = 64.
-  const ok = await gw.app.inject({ method: 'POST', url: '/v1/chat/completions', headers: auth, payload: {
-    model: 'mock', messages: userTurn, tools: [{ type: 'function', function: { name: 'f', parameters: nested(60) } }],
-  } })
+  const ok = await gw.app.inject({
+    method: 'POST',
+    url: '/v1/chat/completions',
+    headers: auth,
+    payload: {
+      model: 'mock',
+      messages: userTurn,
+      tools: [{ type: 'function', function: { name: 'f', parameters: nested(60) } }],
+    },
+  })
   t.equal(ok.statusCode, 200, ok.body)
-  const over = await gw.app.inject({ method: 'POST', url: '/v1/chat/completions', headers: auth, payload: {
-    model: 'mock', messages: userTurn, tools: [{ type: 'function', function: { name: 'f', parameters: nested(61) } }],
-  } })
+  const over = await gw.app.inject({
+    method: 'POST',
+    url: '/v1/chat/completions',
+    headers: auth,
+    payload: {
+      model: 'mock',
+      messages: userTurn,
+      tools: [{ type: 'function', function: { name: 'f', parameters: nested(61) } }],
+    },
+  })
   t.equal(over.statusCode, 400)
 })
 
 t.test('embeddings: deep input → 400 in OpenAI shape', async (t) => {
-  const res = await gw.app.inject({ method: 'POST', url: '/v1/embeddings', headers: { ...auth, ...json },
-    payload: withDeep({ model: 'pennyworth-mock-embed', input: DEEP }, 5_000, '[', ']') })
+  const res = await gw.app.inject({
+    method: 'POST',
+    url: '/v1/embeddings',
+    headers: { ...auth, ...json },
+    payload: withDeep({ model: 'pennyworth-mock-embed', input: DEEP }, 5_000, '[', ']'),
+  })
   t.equal(res.statusCode, 400, res.body)
   t.equal(res.json().error.param, 'input[0][0][0]')
 })
 
 t.test('Anthropic Messages and count_tokens: 400 in Anthropic shape', async (t) => {
   for (const url of ['/v1/messages', '/v1/messages/count_tokens']) {
-    const res = await gw.app.inject({ method: 'POST', url, headers: { 'x-api-key': gw.key, 'anthropic-version': '2023-06-01', ...json }, payload: withDeep({
-      model: 'mock', max_tokens: 10, messages: userTurn, tools: [{ name: 'f', input_schema: DEEP }],
-    }, 10_000) })
+    const res = await gw.app.inject({
+      method: 'POST',
+      url,
+      headers: { 'x-api-key': gw.key, 'anthropic-version': '2023-06-01', ...json },
+      payload: withDeep(
+        {
+          model: 'mock',
+          max_tokens: 10,
+          messages: userTurn,
+          tools: [{ name: 'f', input_schema: DEEP }],
+        },
+        10_000,
+      ),
+    })
     t.equal(res.statusCode, 400, `${url}: ${res.body}`)
     const body = res.json()
     t.equal(body.type, 'error')
@@ -78,10 +127,27 @@ t.test('Anthropic Messages and count_tokens: 400 in Anthropic shape', async (t) 
 })
 
 t.test('MCP chat tool: a JSON-RPC error, 400', async (t) => {
-  const res = await gw.app.inject({ method: 'POST', url: '/v1/mcp', headers: { ...auth, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, payload: withDeep({
-    jsonrpc: '2.0', id: 7, method: 'tools/call',
-    params: { name: 'chat', arguments: { model: 'mock', prompt: 'hi', response_format: { type: 'json_schema', json_schema: { name: 's', schema: DEEP } } } },
-  }, 10_000) })
+  const res = await gw.app.inject({
+    method: 'POST',
+    url: '/v1/mcp',
+    headers: { ...auth, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    payload: withDeep(
+      {
+        jsonrpc: '2.0',
+        id: 7,
+        method: 'tools/call',
+        params: {
+          name: 'chat',
+          arguments: {
+            model: 'mock',
+            prompt: 'hi',
+            response_format: { type: 'json_schema', json_schema: { name: 's', schema: DEEP } },
+          },
+        },
+      },
+      10_000,
+    ),
+  })
   t.equal(res.statusCode, 400, res.body)
   const body = res.json()
   t.equal(body.jsonrpc, '2.0')
@@ -91,9 +157,21 @@ t.test('MCP chat tool: a JSON-RPC error, 400', async (t) => {
 })
 
 t.test('too many objects and arrays: 400 without a param', async (t) => {
-  const res = await gw.app.inject({ method: 'POST', url: '/v1/chat/completions', headers: auth, payload: {
-    model: 'mock', messages: userTurn, tools: [{ type: 'function', function: { name: 'f', parameters: { many: Array.from({ length: 100_001 }, () => ({})) } } }],
-  } })
+  const res = await gw.app.inject({
+    method: 'POST',
+    url: '/v1/chat/completions',
+    headers: auth,
+    payload: {
+      model: 'mock',
+      messages: userTurn,
+      tools: [
+        {
+          type: 'function',
+          function: { name: 'f', parameters: { many: Array.from({ length: 100_001 }, () => ({})) } },
+        },
+      ],
+    },
+  })
   t.equal(res.statusCode, 400)
   t.equal(res.json().error.param, null)
   t.match(res.json().error.message, /more than 100000 objects and arrays/)
@@ -111,6 +189,11 @@ t.test('checkJsonLimits: scalars and shallow values pass; no recursion at any de
 })
 
 t.test('the server is healthy afterwards', async (t) => {
-  const res = await gw.app.inject({ method: 'POST', url: '/v1/chat/completions', headers: auth, payload: { model: 'mock', messages: userTurn } })
+  const res = await gw.app.inject({
+    method: 'POST',
+    url: '/v1/chat/completions',
+    headers: auth,
+    payload: { model: 'mock', messages: userTurn },
+  })
   t.equal(res.statusCode, 200)
 })

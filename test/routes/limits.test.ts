@@ -62,16 +62,31 @@ t.test('budget crossed mid-burst: at most one call over, on every route, before 
   const { key, record } = await gw.app.keys.create({ name: 'budget', owner: 'limits', monthlyBudgetMicroUsd: budget })
   const client = gw.openai(key)
   const upstreamBefore = gw.bedrock.calls.length
-  const results = await Promise.all(Array.from({ length: 50 }, (_, n) => failure(
-    n % 5 === 4
-      ? client.embeddings.create({ model: 'titan-embed-text-v2', input: PROMPT, encoding_format: 'float' })
-      : n % 2 === 0
-        ? client.chat.completions.create({ model: 'claude-sonnet-4-5', max_tokens: 1000, messages: [{ role: 'user', content: PROMPT }] })
-        : (async () => {
-          const s = await client.chat.completions.create({ model: 'claude-sonnet-4-5', max_tokens: 1000, stream: true, messages: [{ role: 'user', content: PROMPT }] })
-          for await (const _ of s) { /* drain */ }
-        })(),
-  )))
+  const results = await Promise.all(
+    Array.from({ length: 50 }, (_, n) =>
+      failure(
+        n % 5 === 4
+          ? client.embeddings.create({ model: 'titan-embed-text-v2', input: PROMPT, encoding_format: 'float' })
+          : n % 2 === 0
+            ? client.chat.completions.create({
+                model: 'claude-sonnet-4-5',
+                max_tokens: 1000,
+                messages: [{ role: 'user', content: PROMPT }],
+              })
+            : (async () => {
+                const s = await client.chat.completions.create({
+                  model: 'claude-sonnet-4-5',
+                  max_tokens: 1000,
+                  stream: true,
+                  messages: [{ role: 'user', content: PROMPT }],
+                })
+                for await (const _ of s) {
+                  /* drain */
+                }
+              })(),
+      ),
+    ),
+  )
   await gw.app.flushBackground()
   const refused = results.filter((e) => e !== undefined)
   t.ok(refused.length > 0, `${refused.length} of 50 refused`)
@@ -88,8 +103,13 @@ t.test('budget crossed mid-burst: at most one call over, on every route, before 
   t.equal(spend.costMicroUsd, report.totals.costMicroUsd, 'spend item = sum of the recorded calls')
   t.equal(spend.committedMicroUsd, spend.costMicroUsd, 'every reservation was released exactly')
   t.ok(spend.costMicroUsd >= budget, 'the burst did reach the budget')
-  t.ok(spend.costMicroUsd - budget <= CALL_COST, `overshoot ${spend.costMicroUsd - budget} ≤ one call (${CALL_COST}) micro-USD`)
-  t.comment(`admitted ${admitted}/50, spent ${spend.costMicroUsd} of ${budget} micro-USD (overshoot ${spend.costMicroUsd - budget})`)
+  t.ok(
+    spend.costMicroUsd - budget <= CALL_COST,
+    `overshoot ${spend.costMicroUsd - budget} ≤ one call (${CALL_COST}) micro-USD`,
+  )
+  t.comment(
+    `admitted ${admitted}/50, spent ${spend.costMicroUsd} of ${budget} micro-USD (overshoot ${spend.costMicroUsd - budget})`,
+  )
 
   // Spent for real: a clear refusal the official client does not retry.
   const res = await fetch(`${gw.url}/v1/chat/completions`, {
@@ -99,29 +119,55 @@ t.test('budget crossed mid-burst: at most one call over, on every route, before 
   })
   t.equal(res.status, 429)
   t.equal(res.headers.get('x-should-retry'), 'false')
-  const body = await res.json() as { error: { code: string; type: string; message: string } }
+  const body = (await res.json()) as { error: { code: string; type: string; message: string } }
   t.equal(body.error.code, 'budget_exceeded')
   t.match(body.error.message, /monthly budget of \$0\.10/)
 
-  const usage = await (await fetch(`${gw.url}/v1/usage`, { headers: { authorization: `Bearer ${key}` } })).json() as { budget: Record<string, unknown> }
-  t.match(usage.budget, { monthly_budget_micro_usd: budget, spent_micro_usd: spend.costMicroUsd, reserved_micro_usd: 0, remaining_micro_usd: 0, exceeded: true })
+  const usage = (await (await fetch(`${gw.url}/v1/usage`, { headers: { authorization: `Bearer ${key}` } })).json()) as {
+    budget: Record<string, unknown>
+  }
+  t.match(usage.budget, {
+    monthly_budget_micro_usd: budget,
+    spent_micro_usd: spend.costMicroUsd,
+    reserved_micro_usd: 0,
+    remaining_micro_usd: 0,
+    exceeded: true,
+  })
 })
 
 t.test('soft budget: reported, not enforced', async (t) => {
   const { key } = await gw.app.keys.create({ name: 'soft', owner: 'limits', softBudgetMicroUsd: 10_000 })
-  const first = await gw.openai(key).chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'a' }] }).withResponse()
+  const first = await gw
+    .openai(key)
+    .chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'a' }] })
+    .withResponse()
   t.equal(first.response.headers.get('x-pennyworth-budget-warning'), null)
   await gw.app.flushBackground()
-  const second = await gw.openai(key).chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'b' }] }).withResponse()
+  const second = await gw
+    .openai(key)
+    .chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'b' }] })
+    .withResponse()
   t.match(second.response.headers.get('x-pennyworth-budget-warning'), /soft budget \$0\.01 reached: \$0\.02 spent/)
-  const usage = await (await fetch(`${gw.url}/v1/usage`, { headers: { authorization: `Bearer ${key}` } })).json() as { budget: Record<string, unknown> }
-  t.match(usage.budget, { soft_budget_micro_usd: 10_000, soft_reached: true, exceeded: false, monthly_budget_micro_usd: null })
+  const usage = (await (await fetch(`${gw.url}/v1/usage`, { headers: { authorization: `Bearer ${key}` } })).json()) as {
+    budget: Record<string, unknown>
+  }
+  t.match(usage.budget, {
+    soft_budget_micro_usd: 10_000,
+    soft_reached: true,
+    exceeded: false,
+    monthly_budget_micro_usd: null,
+  })
 })
 
 t.test('RPM: exact across two gateway instances sharing the store; 429 with retry-after and headers', async (t) => {
   // A second instance (another Lambda) on the same DynamoDB.
   const config = loadConfig({ PENNYWORTH_LOG_LEVEL: 'silent' }, { mockModels: true, lambdaStreaming: false })
-  const bedrock = new BedrockRuntimeClient({ endpoint: gw.bedrock.url, region: 'us-east-1', credentials: TEST_CREDENTIALS, maxAttempts: 1 })
+  const bedrock = new BedrockRuntimeClient({
+    endpoint: gw.bedrock.url,
+    region: 'us-east-1',
+    credentials: TEST_CREDENTIALS,
+    maxAttempts: 1,
+  })
   t.teardown(() => bedrock.destroy())
   const other = await buildApp({ config, catalog, clients: { dynamo: doc, bedrock }, logger: false })
   t.teardown(() => other.close())
@@ -129,14 +175,25 @@ t.test('RPM: exact across two gateway instances sharing the store; 429 with retr
   const { key } = await gw.app.keys.create({ name: 'rpm', owner: 'limits', rpm: 5 })
   await awayFromMinuteEnd()
   const payload = { model: 'pennyworth-mock', messages: [{ role: 'user', content: 'hi' }] }
-  const responses = await Promise.all(Array.from({ length: 20 }, (_, n) => (n % 2 ? other : gw.app).inject({
-    method: 'POST', url: '/v1/chat/completions', headers: { authorization: `Bearer ${key}` }, payload,
-  })))
+  const responses = await Promise.all(
+    Array.from({ length: 20 }, (_, n) =>
+      (n % 2 ? other : gw.app).inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        headers: { authorization: `Bearer ${key}` },
+        payload,
+      }),
+    ),
+  )
   const ok = responses.filter((r) => r.statusCode === 200)
   const refused = responses.filter((r) => r.statusCode === 429)
   t.equal(ok.length, 5, 'exactly rpm requests admitted')
   t.equal(refused.length, 15)
-  t.same(ok.map((r) => r.headers['x-ratelimit-remaining-requests']).sort(), ['0', '1', '2', '3', '4'], 'remaining counts down')
+  t.same(
+    ok.map((r) => r.headers['x-ratelimit-remaining-requests']).sort(),
+    ['0', '1', '2', '3', '4'],
+    'remaining counts down',
+  )
   for (const r of ok) {
     t.equal(r.headers['x-ratelimit-limit-requests'], '5')
     t.match(r.headers['x-ratelimit-reset-requests'], /^\d+s$/)
@@ -161,21 +218,32 @@ t.test('TPM: estimate charged at admission, corrected after; a key without limit
   await awayFromMinuteEnd()
   const client = gw.openai(key)
   // ~400 characters ≈ 104 tokens by the estimate: the first call is admitted (0 < 100), then the window is full.
-  const first = await client.chat.completions.create({ model: 'pennyworth-mock', messages: [{ role: 'user', content: 'y'.repeat(400) }] }).withResponse()
+  const first = await client.chat.completions
+    .create({ model: 'pennyworth-mock', messages: [{ role: 'user', content: 'y'.repeat(400) }] })
+    .withResponse()
   t.equal(first.response.headers.get('x-ratelimit-limit-tokens'), '100')
   t.equal(first.response.headers.get('x-ratelimit-remaining-tokens'), '0')
   t.equal(first.response.headers.get('x-ratelimit-limit-requests'), null, 'no RPM limit, no RPM headers')
-  const e = await failure(client.chat.completions.create({ model: 'pennyworth-mock', messages: [{ role: 'user', content: 'z' }] }))
+  const e = await failure(
+    client.chat.completions.create({ model: 'pennyworth-mock', messages: [{ role: 'user', content: 'z' }] }),
+  )
   t.equal(e?.status, 429)
-  t.match((e?.error as { message: string }).message, /tokens per minute \(TPM\)/)
+  t.match((e!.error as { message: string }).message, /tokens per minute \(TPM\)/)
   t.ok(Number(e?.headers?.get('retry-after')) >= 1)
   await gw.app.flushBackground()
   // The window now holds the real count: the mock's input (100) plus its output.
   const { RateLimitStore, windowStart } = await import('../../app/store/rate-limits.js')
   const counts = await new RateLimitStore(doc, defaultTableNames.rateLimits).get(record.id, windowStart(Date.now()))
-  t.same(counts, { requests: 1, tokens: 100 + first.data.usage!.completion_tokens }, 'estimate replaced by the actual tokens; refused call not counted')
+  t.same(
+    counts,
+    { requests: 1, tokens: 100 + first.data.usage!.completion_tokens },
+    'estimate replaced by the actual tokens; refused call not counted',
+  )
 
-  const unlimited = await gw.openai().chat.completions.create({ model: 'pennyworth-mock', messages: [{ role: 'user', content: 'q' }] }).withResponse()
+  const unlimited = await gw
+    .openai()
+    .chat.completions.create({ model: 'pennyworth-mock', messages: [{ role: 'user', content: 'q' }] })
+    .withResponse()
   t.equal(unlimited.response.headers.get('x-ratelimit-limit-requests'), null)
   t.equal(unlimited.response.headers.get('x-ratelimit-limit-tokens'), null)
 })
@@ -184,8 +252,12 @@ t.test('x-ratelimit-* headers on streamed chat and on embeddings too', async (t)
   const { key } = await gw.app.keys.create({ name: 'headers', owner: 'limits', rpm: 1_000, tpm: 1_000_000 })
   await awayFromMinuteEnd()
   const client = gw.openai(key)
-  const streamed = await client.chat.completions.create({ model: 'pennyworth-mock', stream: true, messages: [{ role: 'user', content: 'hi' }] }).withResponse()
-  for await (const _ of streamed.data) { /* drain */ }
+  const streamed = await client.chat.completions
+    .create({ model: 'pennyworth-mock', stream: true, messages: [{ role: 'user', content: 'hi' }] })
+    .withResponse()
+  for await (const _ of streamed.data) {
+    /* drain */
+  }
   t.equal(streamed.response.headers.get('x-ratelimit-limit-requests'), '1000')
   t.equal(streamed.response.headers.get('x-ratelimit-remaining-requests'), '999')
   t.equal(streamed.response.headers.get('x-ratelimit-limit-tokens'), '1000000')
@@ -199,13 +271,24 @@ t.test('a limited key fails closed (503) when the shared state is unreachable; o
   const broken = await startGateway(t, { bedrockHandler: handler })
   const { key } = await broken.app.keys.create({ name: 'limited', owner: 'limits', rpm: 100 })
   const client = broken.openai(key)
-  await client.chat.completions.create({ model: 'pennyworth-mock', messages: [{ role: 'user', content: 'warm the key cache' }] })
-  const raw = new DynamoDBClient({ endpoint: broken.dynamoEndpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS })
+  await client.chat.completions.create({
+    model: 'pennyworth-mock',
+    messages: [{ role: 'user', content: 'warm the key cache' }],
+  })
+  const raw = new DynamoDBClient({
+    endpoint: broken.dynamoEndpoint,
+    region: 'us-east-1',
+    credentials: TEST_CREDENTIALS,
+  })
   t.teardown(() => raw.destroy())
   await raw.send(new DeleteTableCommand({ TableName: defaultTableNames.rateLimits }))
-  const e = await failure(client.chat.completions.create({ model: 'pennyworth-mock', messages: [{ role: 'user', content: 'x' }] }))
+  const e = await failure(
+    client.chat.completions.create({ model: 'pennyworth-mock', messages: [{ role: 'user', content: 'x' }] }),
+  )
   t.equal(e?.status, 503)
-  t.equal((e?.error as { code?: string }).code, 'limits_unavailable')
-  const fine = await broken.openai().chat.completions.create({ model: 'pennyworth-mock', messages: [{ role: 'user', content: 'x' }] })
+  t.equal((e!.error as { code?: string }).code, 'limits_unavailable')
+  const fine = await broken
+    .openai()
+    .chat.completions.create({ model: 'pennyworth-mock', messages: [{ role: 'user', content: 'x' }] })
   t.ok(fine.choices[0].message.content, 'a key without limits does no limit I/O')
 })

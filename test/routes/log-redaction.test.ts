@@ -8,7 +8,16 @@ import { redactKeys } from '../../app/lib/redact.js'
 import { startGateway } from '../helpers/app.js'
 
 const lines: string[] = []
-const gw = await startGateway(t, { logger: { level: 'info', stream: { write: (line: string) => { lines.push(line) } } } })
+const gw = await startGateway(t, {
+  logger: {
+    level: 'info',
+    stream: {
+      write: (line: string) => {
+        lines.push(line)
+      },
+    },
+  },
+})
 const secret = gw.key.split('-').slice(2).join('-')
 const keyId = gw.key.split('-')[1]
 
@@ -19,7 +28,12 @@ t.test('keys in the path or query never reach a log line', async (t) => {
   const notFound = await gw.app.inject({ method: 'GET', url: `/v1/nowhere/${gw.key}?api_key=${gw.key}` })
   t.equal(notFound.statusCode, 404)
   t.notMatch(notFound.body, secret, 'the 404 message does not echo it')
-  await gw.app.inject({ method: 'POST', url: `/v1/chat/completions?key=${gw.key}`, headers: auth, payload: { model: gw.key, messages: [{ role: 'user', content: 'x' }] } })
+  await gw.app.inject({
+    method: 'POST',
+    url: `/v1/chat/completions?key=${gw.key}`,
+    headers: auth,
+    payload: { model: gw.key, messages: [{ role: 'user', content: 'x' }] },
+  })
   gw.app.log.info(`a message with ${gw.key} in it`)
   gw.app.log.error({ err: new Error(`bad key ${gw.key}`) }, 'an error')
   const all = lines.join('\n')

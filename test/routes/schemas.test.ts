@@ -12,20 +12,48 @@ import { loadCatalog } from '../../app/services/catalog.js'
 import { TEST_CREDENTIALS } from '../helpers/app.js'
 
 t.test('every route schema compiles (requests with ajv, responses with fast-json-stringify)', async (t) => {
-  const config = loadConfig({
-    PENNYWORTH_LOG_LEVEL: 'silent', PENNYWORTH_COGNITO_USER_POOL_ID: 'us-west-2_Example', PENNYWORTH_COGNITO_CLIENT_ID: 'exampleclientid',
-  }, { mockModels: true, lambdaStreaming: false })
-  const dynamo = createDocumentClient({ region: 'us-west-2', endpoint: 'http://127.0.0.1:9', credentials: TEST_CREDENTIALS })
-  const bedrock = createBedrockClient({ region: 'us-west-2', endpoint: 'http://127.0.0.1:9', credentials: TEST_CREDENTIALS })
-  t.teardown(() => { dynamo.destroy(); bedrock.destroy() })
-  const app = await buildApp({ config, catalog: loadCatalog(), clients: { dynamo, bedrock }, logger: false, eagerSchemas: true })
+  const config = loadConfig(
+    {
+      PENNYWORTH_LOG_LEVEL: 'silent',
+      PENNYWORTH_COGNITO_USER_POOL_ID: 'us-west-2_Example',
+      PENNYWORTH_COGNITO_CLIENT_ID: 'exampleclientid',
+    },
+    { mockModels: true, lambdaStreaming: false },
+  )
+  const dynamo = createDocumentClient({
+    region: 'us-west-2',
+    endpoint: 'http://127.0.0.1:9',
+    credentials: TEST_CREDENTIALS,
+  })
+  const bedrock = createBedrockClient({
+    region: 'us-west-2',
+    endpoint: 'http://127.0.0.1:9',
+    credentials: TEST_CREDENTIALS,
+  })
+  t.teardown(() => {
+    dynamo.destroy()
+    bedrock.destroy()
+  })
+  const app = await buildApp({
+    config,
+    catalog: loadCatalog(),
+    clients: { dynamo, bedrock },
+    logger: false,
+    eagerSchemas: true,
+  })
   t.teardown(() => app.close())
   await app.ready() // throws FST_ERR_SCH_*_BUILD for a schema that does not compile
   t.ok(app.routeTable.length > 20, `${app.routeTable.length} routes`)
 })
 
 t.test('lazy: compiled by the first call; eager: at registration', async (t) => {
-  const broken = { schema: { type: 'object', properties: { a: { type: 'no-such-type' } } }, method: 'GET', url: '/x', httpPart: 'body', httpStatus: '200' }
+  const broken = {
+    schema: { type: 'object', properties: { a: { type: 'no-such-type' } } },
+    method: 'GET',
+    url: '/x',
+    httpPart: 'body',
+    httpStatus: '200',
+  }
   const lazy = lazySchemaCompilers()
   const validate = lazy.buildValidator({}, {})(broken as never) as (data: unknown) => boolean
   t.throws(() => validate({ a: 1 }), /schema is invalid/, 'the validator compiles when first used')
@@ -36,10 +64,19 @@ t.test('lazy: compiled by the first call; eager: at registration', async (t) => 
   t.throws(() => eager.buildSerializer({}, {})(broken as never))
 })
 
-t.test('one ajv for the app; validators and serializers behave as Fastify\'s', async (t) => {
+t.test("one ajv for the app; validators and serializers behave as Fastify's", async (t) => {
   const compilers = lazySchemaCompilers()
-  const schema = { type: 'object', required: ['n'], properties: { n: { type: 'integer', default: 1 }, tag: { type: 'string', default: 'x' } } }
-  const validate = compilers.buildValidator({}, {})({ schema, method: 'POST', url: '/x', httpPart: 'body' } as never) as ((data: unknown) => boolean) & { errors?: unknown[] }
+  const schema = {
+    type: 'object',
+    required: ['n'],
+    properties: { n: { type: 'integer', default: 1 }, tag: { type: 'string', default: 'x' } },
+  }
+  const validate = compilers.buildValidator(
+    {},
+    {},
+  )({ schema, method: 'POST', url: '/x', httpPart: 'body' } as never) as ((data: unknown) => boolean) & {
+    errors?: unknown[]
+  }
   const data: Record<string, unknown> = { n: 2 }
   t.equal(validate(data), true)
   t.same(data, { n: 2, tag: 'x' }, 'defaults applied (useDefaults)')
@@ -48,5 +85,9 @@ t.test('one ajv for the app; validators and serializers behave as Fastify\'s', a
   t.equal(validate({ n: 3 }), true)
   t.equal(validate.errors, null, 'errors reset on success')
   const serialize = compilers.buildSerializer({}, {})({ schema, method: 'GET', url: '/x', httpStatus: '200' } as never)
-  t.equal(serialize({ n: 1, tag: 'a', secret: 'dropped' }), '{"n":1,"tag":"a"}', 'properties outside the schema are not sent')
+  t.equal(
+    serialize({ n: 1, tag: 'a', secret: 'dropped' }),
+    '{"n":1,"tag":"a"}',
+    'properties outside the schema are not sent',
+  )
 })

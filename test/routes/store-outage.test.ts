@@ -25,24 +25,66 @@ let store = await startEmbeddedDynamo(path)
 const port = Number(new URL(store.endpoint).port)
 t.teardown(() => store.close())
 let upstreamCalls = 0
-const bedrock = await startBedrockServer(() => { upstreamCalls++; return { json: converseTextResponse('fine') } })
+const bedrock = await startBedrockServer(() => {
+  upstreamCalls++
+  return { json: converseTextResponse('fine') }
+})
 t.teardown(() => bedrock.close())
-const config = loadConfig({ PENNYWORTH_LOG_LEVEL: 'silent', PENNYWORTH_KEY_CACHE_TTL_MS: '30000' }, { mockModels: false, lambdaStreaming: false })
-const dynamo = createDocumentClient({ endpoint: store.endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS, maxAttempts: 2 })
+const config = loadConfig(
+  { PENNYWORTH_LOG_LEVEL: 'silent', PENNYWORTH_KEY_CACHE_TTL_MS: '30000' },
+  { mockModels: false, lambdaStreaming: false },
+)
+const dynamo = createDocumentClient({
+  endpoint: store.endpoint,
+  region: 'us-east-1',
+  credentials: TEST_CREDENTIALS,
+  maxAttempts: 2,
+})
 t.teardown(() => dynamo.destroy())
 await ensureTables(dynamo, config.tables)
-const bedrockClient = new BedrockRuntimeClient({ endpoint: bedrock.url, region: 'us-east-1', credentials: TEST_CREDENTIALS, maxAttempts: 1 })
+const bedrockClient = new BedrockRuntimeClient({
+  endpoint: bedrock.url,
+  region: 'us-east-1',
+  credentials: TEST_CREDENTIALS,
+  maxAttempts: 1,
+})
 t.teardown(() => bedrockClient.destroy())
-const app = await buildApp({ config, catalog: loadCatalog(), clients: { dynamo, bedrock: bedrockClient }, logger: false, background: { attempts: 2, baseDelayMs: 5 } })
+const app = await buildApp({
+  config,
+  catalog: loadCatalog(),
+  clients: { dynamo, bedrock: bedrockClient },
+  logger: false,
+  background: { attempts: 2, baseDelayMs: 5 },
+})
 const url = await app.listen({ host: '127.0.0.1', port: 0 })
-t.teardown(() => { const c = app.close(); app.server.closeAllConnections(); return c })
+t.teardown(() => {
+  const c = app.close()
+  app.server.closeAllConnections()
+  return c
+})
 
 const free = await app.keys.create({ name: 'free', owner: 'o', models: ['*'] })
-const budgeted = await app.keys.create({ name: 'budgeted', owner: 'o', models: ['*'], monthlyBudgetMicroUsd: 5_000_000 })
+const budgeted = await app.keys.create({
+  name: 'budgeted',
+  owner: 'o',
+  models: ['*'],
+  monthlyBudgetMicroUsd: 5_000_000,
+})
 const unseen = await app.keys.create({ name: 'unseen', owner: 'o', models: ['*'] })
 const client = (key: string) => new OpenAI({ apiKey: key, baseURL: `${url}/v1`, maxRetries: 0 })
-const ask = (key: string, stream = false) => client(key).chat.completions.create({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'q' }], stream })
-  .then(async (r) => { if (stream) for await (const _ of r as AsyncIterable<unknown>) { /* drain */ } return 200 }, (e: { status: number; headers: Headers; error: { code: string; type: string } }) => e)
+const ask = (key: string, stream = false) =>
+  client(key)
+    .chat.completions.create({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'q' }], stream })
+    .then(
+      async (r) => {
+        if (stream)
+          for await (const _ of r as AsyncIterable<unknown>) {
+            /* drain */
+          }
+        return 200
+      },
+      (e: { status: number; headers: Headers; error: { code: string; type: string } }) => e,
+    )
 
 t.test('store stopped mid-run: 503 + retry-after, no unchecked call; back: calls pass', async (t) => {
   t.equal(await ask(free.key), 200, 'both keys verified and cached while the store is up')
@@ -57,7 +99,11 @@ t.test('store stopped mid-run: 503 + retry-after, no unchecked call; back: calls
 
   for (const stream of [false, true]) {
     const r = await ask(free.key, stream)
-    t.match(r, { status: 503, error: { type: 'api_error' } }, `key without budget (${stream ? 'stream' : 'non-stream'}): 503, not answered unmetered`)
+    t.match(
+      r,
+      { status: 503, error: { type: 'api_error' } },
+      `key without budget (${stream ? 'stream' : 'non-stream'}): 503, not answered unmetered`,
+    )
     t.equal((r as { headers: Headers }).headers.get('retry-after'), '1')
   }
   const calledWhileDown = upstreamCalls - before
@@ -71,7 +117,7 @@ t.test('store stopped mid-run: 503 + retry-after, no unchecked call; back: calls
   const usage = await fetch(`${url}/v1/usage`, { headers: { authorization: `Bearer ${free.key}` } })
   t.equal(usage.status, 503, 'usage cannot be read: 503')
   t.equal(usage.headers.get('retry-after'), '1')
-  t.equal((await usage.json() as { error: { type: string } }).error.type, 'api_error')
+  t.equal(((await usage.json()) as { error: { type: string } }).error.type, 'api_error')
 
   store = await startEmbeddedDynamo(path, port)
   t.equal(await ask(free.key), 200, 'store back: calls pass')

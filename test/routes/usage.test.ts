@@ -16,9 +16,21 @@ const store = new UsageStore(doc, defaultTableNames.usage)
 const alice = await gw.app.keys.create({ name: 'alice', owner: 'alice', rpm: 60 })
 const bob = await gw.app.keys.create({ name: 'bob', owner: 'bob' })
 
-async function seed(keyId: string, owner: string, modelId: string, at: string, input: number, output: number, cost: number) {
+async function seed(
+  keyId: string,
+  owner: string,
+  modelId: string,
+  at: string,
+  input: number,
+  output: number,
+  cost: number,
+) {
   const inc: UsageIncrement = {
-    keyId, owner, modelId, at: Date.parse(at), costMicroUsd: cost,
+    keyId,
+    owner,
+    modelId,
+    at: Date.parse(at),
+    costMicroUsd: cost,
     tokens: { inputTokens: input, outputTokens: output, cacheReadTokens: 1, cacheWriteTokens: 2 },
   }
   for (const w of store.writes(inc)) await w.run()
@@ -39,13 +51,35 @@ t.test('by day with from/to: totals, per model, per day', async (t) => {
   const body = res.json()
   t.match(body, { object: 'usage', key_id: alice.record.id, granularity: 'day', from: '2026-10-01', to: '2026-10-31' })
   t.same(body.totals, {
-    requests: 3, input_tokens: 1_500, output_tokens: 50, cache_read_tokens: 3, cache_write_tokens: 6,
-    cost_micro_usd: 3_050, cost_usd: 0.00305, estimated_requests: 0,
+    requests: 3,
+    input_tokens: 1_500,
+    output_tokens: 50,
+    cache_read_tokens: 3,
+    cache_write_tokens: 6,
+    cost_micro_usd: 3_050,
+    cost_usd: 0.00305,
+    estimated_requests: 0,
   })
-  t.same(body.models.map((m: { model: string; requests: number; cost_micro_usd: number }) => [m.model, m.requests, m.cost_micro_usd]),
-    [['claude-sonnet-4-5', 2, 2_250], ['nova-pro', 1, 800]], 'per model, by cost')
-  t.same(body.periods.map((p: { period: string; totals: { requests: number } }) => [p.period, p.totals.requests]),
-    [['2026-10-01', 2], ['2026-10-15', 1]], 'only days with usage, the UTC day boundary respected')
+  t.same(
+    body.models.map((m: { model: string; requests: number; cost_micro_usd: number }) => [
+      m.model,
+      m.requests,
+      m.cost_micro_usd,
+    ]),
+    [
+      ['claude-sonnet-4-5', 2, 2_250],
+      ['nova-pro', 1, 800],
+    ],
+    'per model, by cost',
+  )
+  t.same(
+    body.periods.map((p: { period: string; totals: { requests: number } }) => [p.period, p.totals.requests]),
+    [
+      ['2026-10-01', 2],
+      ['2026-10-15', 1],
+    ],
+    'only days with usage, the UTC day boundary respected',
+  )
   t.same(body.rate_limits, { rpm: 60, tpm: null })
   t.equal(body.budget.monthly_budget_micro_usd, null)
   t.notOk(JSON.stringify(body).includes('99999'), "bob's usage is not in alice's report")
@@ -54,8 +88,17 @@ t.test('by day with from/to: totals, per model, per day', async (t) => {
 t.test('by month; months as bounds of a day report', async (t) => {
   const res = await get('?granularity=month&from=2026-09&to=2026-11')
   const body = res.json()
-  t.same(body.periods.map((p: { period: string; totals: { cost_micro_usd: number } }) => [p.period, p.totals.cost_micro_usd]),
-    [['2026-09', 450], ['2026-10', 3_050], ['2026-11', 1]])
+  t.same(
+    body.periods.map((p: { period: string; totals: { cost_micro_usd: number } }) => [
+      p.period,
+      p.totals.cost_micro_usd,
+    ]),
+    [
+      ['2026-09', 450],
+      ['2026-10', 3_050],
+      ['2026-11', 1],
+    ],
+  )
   t.equal(body.totals.requests, 5)
   t.equal(body.totals.cost_usd, 0.003501)
 
@@ -70,23 +113,32 @@ t.test('by month; months as bounds of a day report', async (t) => {
 
 t.test('defaults: this month by day, including a real call', async (t) => {
   const { key, record } = await gw.app.keys.create({ name: 'now', owner: 'carol' })
-  await gw.openai(key).chat.completions.create({ model: 'pennyworth-mock', messages: [{ role: 'user', content: 'hello' }] })
+  await gw
+    .openai(key)
+    .chat.completions.create({ model: 'pennyworth-mock', messages: [{ role: 'user', content: 'hello' }] })
   await gw.app.flushBackground()
   const body = (await get('', key)).json()
   const today = new Date().toISOString().slice(0, 10)
   t.match(body, { key_id: record.id, granularity: 'day', from: `${today.slice(0, 7)}-01`, to: today })
   t.equal(body.totals.requests, 1)
   t.equal(body.models[0].model, 'pennyworth-mock')
-  t.same(body.periods.map((p: { period: string }) => p.period), [today])
+  t.same(
+    body.periods.map((p: { period: string }) => p.period),
+    [today],
+  )
   t.notOk('rate_limits' in body && body.rate_limits.rpm, 'no limits')
   t.match(body.budget, { month: today.slice(0, 7), spent_micro_usd: 0, exceeded: false })
 })
 
-t.test('only the caller\'s own key', async (t) => {
+t.test("only the caller's own key", async (t) => {
   const body = (await get('?granularity=month&from=2026-10&to=2026-10', bob.key)).json()
   t.equal(body.key_id, bob.record.id)
   t.equal(body.totals.cost_micro_usd, 99_999)
-  const sneaky = await gw.app.inject({ method: 'GET', url: `/v1/usage?key_id=${alice.record.id}`, headers: { authorization: `Bearer ${bob.key}` } })
+  const sneaky = await gw.app.inject({
+    method: 'GET',
+    url: `/v1/usage?key_id=${alice.record.id}`,
+    headers: { authorization: `Bearer ${bob.key}` },
+  })
   t.equal(sneaky.statusCode, 400, 'no parameter selects another key')
   t.equal((await gw.app.inject({ method: 'GET', url: '/v1/usage' })).statusCode, 401)
 })

@@ -12,8 +12,12 @@ t.test('the bundled catalog is valid and covers chat and embedding models', asyn
   t.ok(bedrock.filter((m) => m.kind === 'chat').length >= 10)
   t.ok(bedrock.some((m) => m.kind === 'embedding' && m.capabilities.embeddingFormat === 'titan-v2'))
   t.ok(bedrock.some((m) => m.kind === 'embedding' && m.capabilities.embeddingFormat === 'cohere-v3'))
-  t.ok(bedrock.some((m) => m.upstreamId.startsWith('us.anthropic.')), 'cross-region inference profiles')
-  for (const m of bedrock.filter((x) => x.kind === 'chat')) t.ok(m.pricing.inputPerMTok > 0 && m.pricing.outputPerMTok > 0, `${m.id} priced`)
+  t.ok(
+    bedrock.some((m) => m.upstreamId.startsWith('us.anthropic.')),
+    'cross-region inference profiles',
+  )
+  for (const m of bedrock.filter((x) => x.kind === 'chat'))
+    t.ok(m.pricing.inputPerMTok > 0 && m.pricing.outputPerMTok > 0, `${m.id} priced`)
 })
 
 t.test('registry: aliases, mock models only when enabled, model filter', async (t) => {
@@ -23,17 +27,40 @@ t.test('registry: aliases, mock models only when enabled, model filter', async (
   t.equal(prod.resolve('pennyworth-mock'), undefined, 'never served in production unless configured')
   t.ok(new ModelRegistry(catalog, { mockModels: true }).resolve('pennyworth-mock'))
   const few = new ModelRegistry(catalog, { mockModels: false, models: ['nova-lite'] })
-  t.same(few.list().map((m) => m.id), ['nova-lite'])
-  t.throws(() => new ModelRegistry(catalog, { mockModels: false, models: ['gpt-17'] }), /PENNYWORTH_MODELS names "gpt-17"/)
+  t.same(
+    few.list().map((m) => m.id),
+    ['nova-lite'],
+  )
+  t.throws(
+    () => new ModelRegistry(catalog, { mockModels: false, models: ['gpt-17'] }),
+    /PENNYWORTH_MODELS names "gpt-17"/,
+  )
 })
 
 t.test('PENNYWORTH_CATALOG replaces the catalog; bad files are clear errors', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'catalog-'))
   const good = join(dir, 'good.json')
-  writeFileSync(good, JSON.stringify({ pricesAsOf: '2026-01-01', models: [
-    { id: 'house-model', provider: 'bedrock', upstreamId: 'eu.anthropic.claude-haiku-4-5-20251001-v1:0', kind: 'chat', ownedBy: 'us', capabilities: {}, pricing: { inputPerMTok: 1, outputPerMTok: 2 } },
-  ] }))
-  t.same(loadCatalog(good).models.map((m) => m.id), ['house-model'])
+  writeFileSync(
+    good,
+    JSON.stringify({
+      pricesAsOf: '2026-01-01',
+      models: [
+        {
+          id: 'house-model',
+          provider: 'bedrock',
+          upstreamId: 'eu.anthropic.claude-haiku-4-5-20251001-v1:0',
+          kind: 'chat',
+          ownedBy: 'us',
+          capabilities: {},
+          pricing: { inputPerMTok: 1, outputPerMTok: 2 },
+        },
+      ],
+    }),
+  )
+  t.same(
+    loadCatalog(good).models.map((m) => m.id),
+    ['house-model'],
+  )
   const bad = join(dir, 'bad.json')
   writeFileSync(bad, JSON.stringify({ pricesAsOf: 'yesterday', models: [] }))
   t.throws(() => loadCatalog(bad), /Invalid model catalog .*bad\.json: \/pricesAsOf/)
@@ -48,7 +75,17 @@ t.test('PENNYWORTH_CATALOG replaces the catalog; bad files are clear errors', as
 
 t.test('cost in integer micro-USD, cache reads and writes priced apart', async (t) => {
   const sonnet = loadCatalog().models.find((m) => m.id === 'claude-sonnet-4-5')!
-  t.equal(costMicroUsd(sonnet, { inputTokens: 1000, outputTokens: 500, cacheReadTokens: 0, cacheWriteTokens: 0 }), 3300 + 8250)
-  t.equal(costMicroUsd(sonnet, { inputTokens: 0, outputTokens: 0, cacheReadTokens: 1000, cacheWriteTokens: 1000 }), 330 + 4125)
-  t.equal(costMicroUsd(sonnet, { inputTokens: 1, outputTokens: 0, cacheReadTokens: 1, cacheWriteTokens: 0 }), 4, 'rounded once per call (3.3 + 0.33)')
+  t.equal(
+    costMicroUsd(sonnet, { inputTokens: 1000, outputTokens: 500, cacheReadTokens: 0, cacheWriteTokens: 0 }),
+    3300 + 8250,
+  )
+  t.equal(
+    costMicroUsd(sonnet, { inputTokens: 0, outputTokens: 0, cacheReadTokens: 1000, cacheWriteTokens: 1000 }),
+    330 + 4125,
+  )
+  t.equal(
+    costMicroUsd(sonnet, { inputTokens: 1, outputTokens: 0, cacheReadTokens: 1, cacheWriteTokens: 0 }),
+    4,
+    'rounded once per call (3.3 + 0.33)',
+  )
 })

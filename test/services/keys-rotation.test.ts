@@ -25,7 +25,11 @@ t.test('the old secret works until graceUntil, then stops; the new one works at 
   now = T0 + 59_999
   t.ok(await keys.authenticate(oldKey), 'old secret 1 ms before the end (record cached)')
   now = T0 + 60_000
-  await t.rejects(keys.authenticate(oldKey), { status: 401, code: 'invalid_api_key' }, 'old secret at graceUntil, even from the cache')
+  await t.rejects(
+    keys.authenticate(oldKey),
+    { status: 401, code: 'invalid_api_key' },
+    'old secret at graceUntil, even from the cache',
+  )
   t.ok(await keys.authenticate(newKey))
 })
 
@@ -39,7 +43,11 @@ t.test('grace 0 stops the old secret at once; a second rotation ends the first g
   const third = await keys.rotate(second.record, 3_600_000)
   const fourth = await keys.rotate(third.record, 3_600_000)
   now += 1000
-  await t.rejects(keys.authenticate(second.key), { status: 401, code: 'invalid_api_key' }, 'only the latest replaced secret is kept')
+  await t.rejects(
+    keys.authenticate(second.key),
+    { status: 401, code: 'invalid_api_key' },
+    'only the latest replaced secret is kept',
+  )
   t.ok(await keys.authenticate(third.key))
   t.ok(await keys.authenticate(fourth.key))
   await t.rejects(keys.rotate(second.record, 0), KeyConflictError, 'a rotation from a stale record fails (conditional)')
@@ -62,14 +70,37 @@ t.test('another instance rotated: a cached record is re-read on a mismatch, at m
 t.test('update: fields, limits validated with the kept ones, null clears; revoked keys cannot change', async (t) => {
   let now = T0
   const keys = new KeyService(store, { cacheTtlMs: 30_000, now: () => now })
-  const { key, record } = await keys.create({ name: 'k', owner: 'alice', models: ['pennyworth-mock'], monthlyBudgetMicroUsd: 5_000_000, rpm: 10 })
+  const { key, record } = await keys.create({
+    name: 'k',
+    owner: 'alice',
+    models: ['pennyworth-mock'],
+    monthlyBudgetMicroUsd: 5_000_000,
+    rpm: 10,
+  })
   t.match((await keys.authenticate(key)).limits, { rpm: 10 })
   now += 10
-  const updated = await keys.update(record, { name: 'renamed', models: ['*'], expires: '2027-01-01T00:00:00.000Z', rpm: null, tpm: 1000 })
-  t.match(updated, { name: 'renamed', models: ['*'], expires: '2027-01-01T00:00:00.000Z', tpm: 1000, monthlyBudgetMicroUsd: 5_000_000, owner: 'alice' })
+  const updated = await keys.update(record, {
+    name: 'renamed',
+    models: ['*'],
+    expires: '2027-01-01T00:00:00.000Z',
+    rpm: null,
+    tpm: 1000,
+  })
+  t.match(updated, {
+    name: 'renamed',
+    models: ['*'],
+    expires: '2027-01-01T00:00:00.000Z',
+    tpm: 1000,
+    monthlyBudgetMicroUsd: 5_000_000,
+    owner: 'alice',
+  })
   t.notOk('rpm' in updated, 'null removes a limit')
   t.equal(updated.updatedAt, new Date(now).toISOString())
-  t.same((await keys.authenticate(key)).limits, { monthlyBudgetMicroUsd: 5_000_000, tpm: 1000 }, 'the cache was dropped')
+  t.same(
+    (await keys.authenticate(key)).limits,
+    { monthlyBudgetMicroUsd: 5_000_000, tpm: 1000 },
+    'the cache was dropped',
+  )
   await t.rejects(keys.update(updated, { softBudgetMicroUsd: 6_000_000 }), RangeError, 'soft above the kept budget')
   t.equal((await keys.update(updated, { expires: null })).expires, null)
   await keys.revoke(record.id)

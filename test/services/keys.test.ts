@@ -22,7 +22,12 @@ t.test('store keeps only the hash; warm requests use the cache; revocation lands
   const doc = await startTestStore(t)
   const store = new KeyStore(doc, defaultTableNames.keys)
   let gets = 0
-  const counting = Object.assign(Object.create(store), { get: (id: string) => { gets++; return store.get(id) } }) as KeyStore
+  const counting = Object.assign(Object.create(store), {
+    get: (id: string) => {
+      gets++
+      return store.get(id)
+    },
+  }) as KeyStore
   let now = Date.parse('2026-01-01T00:00:00Z')
   const keys = new KeyService(counting, { cacheTtlMs: 30_000, now: () => now })
   const { key, record } = await keys.create({ name: 'k', owner: 'alice', models: ['pennyworth-mock'] })

@@ -20,18 +20,35 @@ const month = utcMonth(clock)
 
 async function totals(keyId: string) {
   const r = await rows.rows(keyId, 'month', month, month)
-  return { requests: r.reduce((n, x) => n + x.requests, 0), cost: r.reduce((n, x) => n + x.costMicroUsd, 0), estimated: r.reduce((n, x) => n + x.estimatedRequests, 0) }
+  return {
+    requests: r.reduce((n, x) => n + x.requests, 0),
+    cost: r.reduce((n, x) => n + x.costMicroUsd, 0),
+    estimated: r.reduce((n, x) => n + x.estimatedRequests, 0),
+  }
 }
 
 function open(ledger: Ledger, keyId: string, extra: { limit?: number; reserve?: number } = {}) {
   return ledger.open({
-    keyId, owner: 'alice', modelId: 'nova-pro', reserveMicroUsd: extra.reserve ?? 0, limit: extra.limit, defer: false,
+    keyId,
+    owner: 'alice',
+    modelId: 'nova-pro',
+    reserveMicroUsd: extra.reserve ?? 0,
+    limit: extra.limit,
+    defer: false,
     estimate: { inputTokens: 10, outputTokens: 100, costMicroUsd: 500 },
   })
 }
-const settle = (ledger: Ledger, call: LedgerCall, n: number) => ledger.record({
-  keyId: call.keyId, owner: call.owner, modelId: 'nova-pro', tokens: tokens(n), costMicroUsd: n, at: clock, requestId: 'r', call,
-})
+const settle = (ledger: Ledger, call: LedgerCall, n: number) =>
+  ledger.record({
+    keyId: call.keyId,
+    owner: call.owner,
+    modelId: 'nova-pro',
+    tokens: tokens(n),
+    costMicroUsd: n,
+    at: clock,
+    requestId: 'r',
+    call,
+  })
 
 t.test('a settle retried or racing the sweep counts the call once', async (t) => {
   const ledger = new Ledger({ store, log: quiet, now, leaseMs: 60_000 })
@@ -52,21 +69,32 @@ t.test('a settle retried or racing the sweep counts the call once', async (t) =>
   clock -= 120_000
 })
 
-t.test('a call never settled is charged its estimate after the lease, flagged, reservation released; a late settle changes nothing', async (t) => {
-  const ledger = new Ledger({ store, log: quiet, now, leaseMs: 60_000 })
-  const opened = await open(ledger, 'lease', { limit: 10_000, reserve: 500 })
-  if (!opened.ok) throw new Error('not admitted')
-  t.same((await store.read('lease', month))?.spend, { costMicroUsd: 0, committedMicroUsd: 500 }, 'reserved while open')
-  t.equal(await ledger.reconcile('lease', month), 0, 'within its lease: left alone')
-  clock += 60_001
-  t.equal(await ledger.reconcile('lease', month), 1)
-  t.same((await store.read('lease', month))?.spend, { costMicroUsd: 500, committedMicroUsd: 500 }, 'charged the estimate, nothing left reserved')
-  settle(ledger, opened.call, 3) // the crashed instance's settle arrives after all
-  await ledger.flush()
-  t.same((await store.read('lease', month))?.spend, { costMicroUsd: 500, committedMicroUsd: 500 })
-  t.same(await totals('lease'), { requests: 1, cost: 500, estimated: 1 })
-  clock -= 60_001
-})
+t.test(
+  'a call never settled is charged its estimate after the lease, flagged, reservation released; a late settle changes nothing',
+  async (t) => {
+    const ledger = new Ledger({ store, log: quiet, now, leaseMs: 60_000 })
+    const opened = await open(ledger, 'lease', { limit: 10_000, reserve: 500 })
+    if (!opened.ok) throw new Error('not admitted')
+    t.same(
+      (await store.read('lease', month))?.spend,
+      { costMicroUsd: 0, committedMicroUsd: 500 },
+      'reserved while open',
+    )
+    t.equal(await ledger.reconcile('lease', month), 0, 'within its lease: left alone')
+    clock += 60_001
+    t.equal(await ledger.reconcile('lease', month), 1)
+    t.same(
+      (await store.read('lease', month))?.spend,
+      { costMicroUsd: 500, committedMicroUsd: 500 },
+      'charged the estimate, nothing left reserved',
+    )
+    settle(ledger, opened.call, 3) // the crashed instance's settle arrives after all
+    await ledger.flush()
+    t.same((await store.read('lease', month))?.spend, { costMicroUsd: 500, committedMicroUsd: 500 })
+    t.same(await totals('lease'), { requests: 1, cost: 500, estimated: 1 })
+    clock -= 60_001
+  },
+)
 
 t.test('budget: the write-ahead is the reservation; a retried write-ahead never reserves twice', async (t) => {
   const ledger = new Ledger({ store, log: quiet, now })
@@ -78,13 +106,19 @@ t.test('budget: the write-ahead is the reservation; a retried write-ahead never 
   t.notOk(third.ok, 'refused at the budget')
   // The same record written again (an SDK retry after a lost acknowledgement).
   if (!first.ok) throw new Error('x')
-  const again = await store.write('budget', 'alice', month, { open: [first.call.open], limit: 5_000, returnSpend: true })
+  const again = await store.write('budget', 'alice', month, {
+    open: [first.call.open],
+    limit: 5_000,
+    returnSpend: true,
+  })
   t.ok(again.ok, 'reported as written')
   t.equal((await store.read('budget', month))?.spend.committedMicroUsd, 1_200, 'reserved once per call')
 })
 
 t.test('a fold crashed at any step is finished exactly once by whoever comes next', async (t) => {
-  const crash = () => { throw new Error('crash') }
+  const crash = () => {
+    throw new Error('crash')
+  }
   // Crash points: after moving the batch, and after each bucket write (day and month bucket).
   for (const point of ['move', 'bucket1', 'bucket2'] as const) {
     const keyId = `fold-${point}`
@@ -95,10 +129,17 @@ t.test('a fold crashed at any step is finished exactly once by whoever comes nex
     }
     await ledger.flush()
     let buckets = 0
-    await t.rejects(store.fold(keyId, 'alice', month, {
-      afterMove: () => { if (point === 'move') crash() },
-      afterBucket: () => { if (++buckets === (point === 'bucket1' ? 1 : 2)) crash() },
-    }), { message: 'crash' })
+    await t.rejects(
+      store.fold(keyId, 'alice', month, {
+        afterMove: () => {
+          if (point === 'move') crash()
+        },
+        afterBucket: () => {
+          if (++buckets === (point === 'bucket1' ? 1 : 2)) crash()
+        },
+      }),
+      { message: 'crash' },
+    )
     t.ok((await store.read(keyId, month))?.folding, `${point}: the batch waits in 'folding'`)
     // Two instances finish it concurrently, then the report reconciles again.
     await Promise.all([store.fold(keyId, 'alice', month), store.fold(keyId, 'alice', month)])
@@ -120,7 +161,15 @@ t.test('a stalled fold retried after the next fold changed the bucket does not c
       afterMove: async () => {
         const batch = (await store.read('stale', month))!.folding!
         // Keep a way to replay this fold's bucket writes later, as a stalled instance would.
-        stale.push(() => (store as unknown as { finishFold: (...a: unknown[]) => Promise<void> }).finishFold('stale', 'alice', month, batch, {}))
+        stale.push(() =>
+          (store as unknown as { finishFold: (...a: unknown[]) => Promise<void> }).finishFold(
+            'stale',
+            'alice',
+            month,
+            batch,
+            {},
+          ),
+        )
       },
     })
   }
@@ -130,15 +179,44 @@ t.test('a stalled fold retried after the next fold changed the bucket does not c
 
 t.test('the queue is bounded: admission answers 503 overloaded instead of growing', async (t) => {
   let release!: () => void
-  const gate = new Promise<void>((r) => { release = r })
-  const hanging = { ...store, write: async () => { await gate; return { ok: true } }, read: store.read.bind(store), fold: store.fold.bind(store) }
+  const gate = new Promise<void>((r) => {
+    release = r
+  })
+  const hanging = {
+    ...store,
+    write: async () => {
+      await gate
+      return { ok: true }
+    },
+    read: store.read.bind(store),
+    fold: store.fold.bind(store),
+  }
   const ledger = new Ledger({ store: hanging, log: quiet, now, capacity: 3 })
   const calls: Array<Promise<unknown>> = []
-  for (let i = 0; i < 3; i++) calls.push(ledger.open({ keyId: 'busy', owner: 'o', modelId: 'm', reserveMicroUsd: 0, defer: true, estimate: { inputTokens: 1, outputTokens: 1, costMicroUsd: 1 } }))
+  for (let i = 0; i < 3; i++)
+    calls.push(
+      ledger.open({
+        keyId: 'busy',
+        owner: 'o',
+        modelId: 'm',
+        reserveMicroUsd: 0,
+        defer: true,
+        estimate: { inputTokens: 1, outputTokens: 1, costMicroUsd: 1 },
+      }),
+    )
   await Promise.all(calls)
   t.equal(ledger.backlog, 3)
-  await t.rejects(ledger.open({ keyId: 'busy', owner: 'o', modelId: 'm', reserveMicroUsd: 0, defer: true, estimate: { inputTokens: 1, outputTokens: 1, costMicroUsd: 1 } }),
-    { status: 503, code: 'overloaded', headers: { 'retry-after': '1' } })
+  await t.rejects(
+    ledger.open({
+      keyId: 'busy',
+      owner: 'o',
+      modelId: 'm',
+      reserveMicroUsd: 0,
+      defer: true,
+      estimate: { inputTokens: 1, outputTokens: 1, costMicroUsd: 1 },
+    }),
+    { status: 503, code: 'overloaded', headers: { 'retry-after': '1' } },
+  )
   release()
   await ledger.flush()
   t.equal(ledger.backlog, 0, 'no backlog once the store answers')
@@ -146,7 +224,14 @@ t.test('the queue is bounded: admission answers 503 overloaded instead of growin
 
 t.test('a busy key: calls arriving while a write is in flight share the next write', async (t) => {
   let writes = 0
-  const counting = { write: (...a: Parameters<LedgerStore['write']>) => { writes++; return store.write(...a) }, read: store.read.bind(store), fold: store.fold.bind(store) }
+  const counting = {
+    write: (...a: Parameters<LedgerStore['write']>) => {
+      writes++
+      return store.write(...a)
+    },
+    read: store.read.bind(store),
+    fold: store.fold.bind(store),
+  }
   const ledger = new Ledger({ store: counting, log: quiet, now, foldAt: 1_000 })
   const opened = await Promise.all(Array.from({ length: 50 }, () => open(ledger, 'merge')))
   for (const o of opened) if (o.ok) settle(ledger, o.call, 1)

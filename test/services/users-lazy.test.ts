@@ -27,7 +27,15 @@ function recordingClient() {
     async send(command: { constructor: { name: string }; input: Record<string, unknown> }) {
       sent.push({ command: command.constructor.name, input: command.input })
       return command.constructor.name === 'AdminGetUserCommand'
-        ? { Username: 'u1', UserAttributes: [{ Name: 'sub', Value: 's1' }, { Name: 'email', Value: 'a@example.com' }], Enabled: true, UserStatus: 'CONFIRMED' }
+        ? {
+            Username: 'u1',
+            UserAttributes: [
+              { Name: 'sub', Value: 's1' },
+              { Name: 'email', Value: 'a@example.com' },
+            ],
+            Enabled: true,
+            UserStatus: 'CONFIRMED',
+          }
         : { Users: [] }
     },
   }
@@ -37,10 +45,16 @@ function recordingClient() {
 t.test('UserDirectory with a provider: asks for the client per call, sends the SDK commands', async (t) => {
   const client = recordingClient()
   let asked = 0
-  const users = new UserDirectory(async () => { asked++; return client as unknown as CognitoIdentityProviderClient }, 'pool-1')
+  const users = new UserDirectory(async () => {
+    asked++
+    return client as unknown as CognitoIdentityProviderClient
+  }, 'pool-1')
   t.equal(asked, 0, 'nothing at construction')
   t.same(await users.list(), [])
-  t.same(client.sent.map((s) => s.command), ['ListUsersInGroupCommand', 'ListUsersInGroupCommand', 'ListUsersCommand'])
+  t.same(
+    client.sent.map((s) => s.command),
+    ['ListUsersInGroupCommand', 'ListUsersInGroupCommand', 'ListUsersCommand'],
+  )
   t.match(client.sent[0]!.input, { UserPoolId: 'pool-1', GroupName: 'admin' })
   const found = await users.find('u1')
   t.match(found, { username: 'u1', sub: 's1', email: 'a@example.com', enabled: true })
@@ -50,7 +64,15 @@ t.test('UserDirectory with a provider: asks for the client per call, sends the S
 t.test('UserDirectory with a client, as tests inject it', async (t) => {
   const client = recordingClient()
   const users = new UserDirectory(client as unknown as CognitoIdentityProviderClient, 'pool-2')
-  await users.disable({ username: 'u9', sub: 's9', email: null, enabled: true, status: 'CONFIRMED', groups: [], createdAt: null })
+  await users.disable({
+    username: 'u9',
+    sub: 's9',
+    email: null,
+    enabled: true,
+    status: 'CONFIRMED',
+    groups: [],
+    createdAt: null,
+  })
   t.same(client.sent, [{ command: 'AdminDisableUserCommand', input: { UserPoolId: 'pool-2', Username: 'u9' } }])
 })
 

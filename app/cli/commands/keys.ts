@@ -15,9 +15,20 @@ import type { Io } from '../ui.js'
 
 /** A key as the admin API shows it (no hashes). */
 interface KeyView {
-  id: string; name: string; owner: string; createdAt: string; expires: string | null; status: string; models: string[]
-  revokedAt?: string; rotatedAt?: string; graceUntil?: string
-  monthlyBudgetMicroUsd?: number | null; softBudgetMicroUsd?: number | null; rpm?: number | null; tpm?: number | null
+  id: string
+  name: string
+  owner: string
+  createdAt: string
+  expires: string | null
+  status: string
+  models: string[]
+  revokedAt?: string
+  rotatedAt?: string
+  graceUntil?: string
+  monthlyBudgetMicroUsd?: number | null
+  softBudgetMicroUsd?: number | null
+  rpm?: number | null
+  tpm?: number | null
 }
 
 /** What the bootstrap path can do without a gateway. */
@@ -27,7 +38,9 @@ export async function keys(ctx: Context): Promise<number> {
   const direct = ctx.flags.local === true ? 'local' : ctx.flags.direct === true ? 'direct' : undefined
   if (direct) {
     if (!DIRECT_COMMANDS.includes(ctx.command ?? '')) {
-      throw usageError(`keys ${ctx.command ?? ''} does not work with --${direct}: only keys ${DIRECT_COMMANDS.join(', ')} do (the others need a gateway and sign-in)`)
+      throw usageError(
+        `keys ${ctx.command ?? ''} does not work with --${direct}: only keys ${DIRECT_COMMANDS.join(', ')} do (the others need a gateway and sign-in)`,
+      )
     }
     return directKeys(ctx, direct)
   }
@@ -35,33 +48,62 @@ export async function keys(ctx: Context): Promise<number> {
 }
 
 function limitsText(k: KeyView): string {
-  return [
-    k.monthlyBudgetMicroUsd != null ? `budget ${usd(k.monthlyBudgetMicroUsd)}/month` : '',
-    k.softBudgetMicroUsd != null ? `soft ${usd(k.softBudgetMicroUsd)}` : '',
-    k.rpm != null ? `${k.rpm} rpm` : '', k.tpm != null ? `${k.tpm} tpm` : '',
-  ].filter(Boolean).join(', ') || 'none'
+  return (
+    [
+      k.monthlyBudgetMicroUsd != null ? `budget ${usd(k.monthlyBudgetMicroUsd)}/month` : '',
+      k.softBudgetMicroUsd != null ? `soft ${usd(k.softBudgetMicroUsd)}` : '',
+      k.rpm != null ? `${k.rpm} rpm` : '',
+      k.tpm != null ? `${k.tpm} tpm` : '',
+    ]
+      .filter(Boolean)
+      .join(', ') || 'none'
+  )
 }
 
 function printCreated(io: Io, k: KeyView, key: string, label = 'API key'): void {
-  io.out(`Created key ${k.id} (${k.name}) for ${k.owner}; models: ${k.models.join(', ')}; expires: ${when(k.expires, 'never')}; limits: ${limitsText(k)}`)
+  io.out(
+    `Created key ${k.id} (${k.name}) for ${k.owner}; models: ${k.models.join(', ')}; expires: ${when(k.expires, 'never')}; limits: ${limitsText(k)}`,
+  )
   io.out(`${label} (shown once, store it now): ${key}`)
 }
 
 function printList(io: Io, keys: KeyView[]): void {
-  if (keys.length === 0) return io.out('No keys.')
-  io.out(table([
-    ['ID', 'NAME', 'OWNER', 'STATUS', 'MODELS', 'CREATED', 'EXPIRES', 'LIMITS'],
-    ...keys.map((k) => [k.id, k.name, k.owner, k.status, k.models.join(','), when(k.createdAt), when(k.expires, 'never'), limitsText(k)]),
-  ]))
+  if (keys.length === 0) {
+    io.out('No keys.')
+    return
+  }
+  io.out(
+    table([
+      ['ID', 'NAME', 'OWNER', 'STATUS', 'MODELS', 'CREATED', 'EXPIRES', 'LIMITS'],
+      ...keys.map((k) => [
+        k.id,
+        k.name,
+        k.owner,
+        k.status,
+        k.models.join(','),
+        when(k.createdAt),
+        when(k.expires, 'never'),
+        limitsText(k),
+      ]),
+    ]),
+  )
 }
 
 function printKey(io: Io, k: KeyView): void {
-  io.out(table([
-    ['id', k.id], ['name', k.name], ['owner', k.owner], ['status', k.status + (k.revokedAt ? ` (${when(k.revokedAt)})` : '')],
-    ['models', k.models.join(', ')], ['created', when(k.createdAt)], ['expires', when(k.expires, 'never')], ['limits', limitsText(k)],
-    ...(k.rotatedAt ? [['rotated', when(k.rotatedAt)]] : []),
-    ...(k.graceUntil ? [['old secret until', when(k.graceUntil)]] : []),
-  ]))
+  io.out(
+    table([
+      ['id', k.id],
+      ['name', k.name],
+      ['owner', k.owner],
+      ['status', k.status + (k.revokedAt ? ` (${when(k.revokedAt)})` : '')],
+      ['models', k.models.join(', ')],
+      ['created', when(k.createdAt)],
+      ['expires', when(k.expires, 'never')],
+      ['limits', limitsText(k)],
+      ...(k.rotatedAt ? [['rotated', when(k.rotatedAt)]] : []),
+      ...(k.graceUntil ? [['old secret until', when(k.graceUntil)]] : []),
+    ]),
+  )
 }
 
 async function remoteKeys(ctx: Context): Promise<number> {
@@ -76,16 +118,29 @@ async function remoteKeys(ctx: Context): Promise<number> {
       if (!name) throw usageError('keys create needs --name')
       const expires = str(flags, 'expires')
       const body = {
-        name, owner: str(flags, 'owner'), models: list(str(flags, 'models')),
-        expires: expires !== undefined ? parseExpiry(expires, false) : undefined, ...limitFields(flags, false),
+        name,
+        owner: str(flags, 'owner'),
+        models: list(str(flags, 'models')),
+        expires: expires !== undefined ? parseExpiry(expires, false) : undefined,
+        ...limitFields(flags, false),
       }
-      const k = await connect(ctx).api.request<KeyView & { key: string }>('POST', '/v1/admin/keys', body, 'Creating the key…')
+      const k = await connect(ctx).api.request<KeyView & { key: string }>(
+        'POST',
+        '/v1/admin/keys',
+        body,
+        'Creating the key…',
+      )
       answer(ctx, k, () => printCreated(io, k, k.key))
       return EXIT.ok
     }
     case 'list': {
       const owner = str(flags, 'owner')
-      const res = await connect(ctx).api.request<{ data: KeyView[] }>('GET', `/v1/admin/keys${owner ? `?owner=${encodeURIComponent(owner)}` : ''}`, undefined, 'Loading keys…')
+      const res = await connect(ctx).api.request<{ data: KeyView[] }>(
+        'GET',
+        `/v1/admin/keys${owner ? `?owner=${encodeURIComponent(owner)}` : ''}`,
+        undefined,
+        'Loading keys…',
+      )
       answer(ctx, res.data, () => printList(io, res.data))
       return EXIT.ok
     }
@@ -101,23 +156,38 @@ async function remoteKeys(ctx: Context): Promise<number> {
       if (str(flags, 'name') !== undefined) body.name = str(flags, 'name')
       if (str(flags, 'models') !== undefined) body.models = list(str(flags, 'models'))
       if (expires !== undefined) body.expires = parseExpiry(expires, true)
-      if (Object.keys(body).length === 0) throw usageError('keys update: nothing to change (--name, --models, --expires, --budget-usd, --soft-budget-usd, --rpm, --tpm)')
+      if (Object.keys(body).length === 0)
+        throw usageError(
+          'keys update: nothing to change (--name, --models, --expires, --budget-usd, --soft-budget-usd, --rpm, --tpm)',
+        )
       const k = await connect(ctx).api.request<KeyView>('PATCH', path, body, 'Updating the key…')
-      answer(ctx, k, () => { io.out(`Updated key ${k.id}.`); printKey(io, k) })
+      answer(ctx, k, () => {
+        io.out(`Updated key ${k.id}.`)
+        printKey(io, k)
+      })
       return EXIT.ok
     }
     case 'revoke': {
       const k = await connect(ctx).api.request<KeyView>('POST', `/v1/admin/keys/${needId()}/revoke`, {}, 'Revoking…')
-      answer(ctx, k, () => io.out(`Revoked key ${k.id} (${k.name}). Gateways stop accepting it within their key cache time (≤ 30 s).`))
+      answer(ctx, k, () =>
+        io.out(`Revoked key ${k.id} (${k.name}). Gateways stop accepting it within their key cache time (≤ 30 s).`),
+      )
       return EXIT.ok
     }
     case 'rotate': {
       const grace = str(flags, 'grace')
       const seconds = grace !== undefined ? parseDuration('grace', grace) : 0
       const path = `/v1/admin/keys/${needId()}/rotate`
-      const k = await connect(ctx).api.request<KeyView & { key: string }>('POST', path, { gracePeriodSeconds: seconds }, 'Rotating…')
+      const k = await connect(ctx).api.request<KeyView & { key: string }>(
+        'POST',
+        path,
+        { gracePeriodSeconds: seconds },
+        'Rotating…',
+      )
       answer(ctx, k, () => {
-        io.out(`Rotated key ${k.id}. ${k.graceUntil ? `The old key keeps working until ${when(k.graceUntil)}.` : 'The old key no longer works.'}`)
+        io.out(
+          `Rotated key ${k.id}. ${k.graceUntil ? `The old key keeps working until ${when(k.graceUntil)}.` : 'The old key no longer works.'}`,
+        )
         io.out(`New API key (shown once, store it now): ${k.key}`)
       })
       return EXIT.ok
@@ -138,9 +208,15 @@ async function directKeys(ctx: Context, mode: 'local' | 'direct'): Promise<numbe
     if (!name) throw usageError('keys create needs --name')
     const expires = str(flags, 'expires')
     create = {
-      name, owner: str(flags, 'owner') ?? env.USER ?? 'admin', models: list(str(flags, 'models')),
+      name,
+      owner: str(flags, 'owner') ?? env.USER ?? 'admin',
+      models: list(str(flags, 'models')),
       expires: expires !== undefined ? parseExpiry(expires, false) : null,
-      monthlyBudgetMicroUsd: null, softBudgetMicroUsd: null, rpm: null, tpm: null, ...limitFields(flags, false),
+      monthlyBudgetMicroUsd: null,
+      softBudgetMicroUsd: null,
+      rpm: null,
+      tpm: null,
+      ...limitFields(flags, false),
     }
   }
   if (command === 'revoke' && !args[0]) throw usageError('keys revoke needs a key id (see keys list)')
@@ -156,7 +232,10 @@ async function directKeys(ctx: Context, mode: 'local' | 'direct'): Promise<numbe
       }
       const problem = invalidLimits(create)
       // The service names the key's fields; here the person typed flags.
-      if (problem) throw usageError(problem.replace('softBudgetMicroUsd', '--soft-budget-usd').replace('monthlyBudgetMicroUsd', '--budget-usd'))
+      if (problem)
+        throw usageError(
+          problem.replace('softBudgetMicroUsd', '--soft-budget-usd').replace('monthlyBudgetMicroUsd', '--budget-usd'),
+        )
       const { key, record } = await store.keys.create(create)
       const k = publicView(record)
       answer(ctx, { key, ...k }, () => printCreated(io, k, key))
@@ -170,7 +249,11 @@ async function directKeys(ctx: Context, mode: 'local' | 'direct'): Promise<numbe
     const id = args[0]
     const record = await store.keys.revoke(id)
     if (!record) throw new CliError(`No API key with id ${id}.`, EXIT.notFound)
-    answer(ctx, publicView(record), () => io.out(`Revoked key ${id} (${record.name}). Running gateways stop accepting it within ${store.keyCacheTtlMs / 1000} s.`))
+    answer(ctx, publicView(record), () =>
+      io.out(
+        `Revoked key ${id} (${record.name}). Running gateways stop accepting it within ${store.keyCacheTtlMs / 1000} s.`,
+      ),
+    )
     return EXIT.ok
   } finally {
     await store.close()

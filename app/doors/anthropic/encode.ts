@@ -21,15 +21,25 @@ export interface MessageMeta {
   model: string
 }
 
-export type AnthropicStopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'pause_turn' | 'refusal' | 'model_context_window_exceeded'
+export type AnthropicStopReason =
+  | 'end_turn'
+  | 'max_tokens'
+  | 'stop_sequence'
+  | 'tool_use'
+  | 'pause_turn'
+  | 'refusal'
+  | 'model_context_window_exceeded'
 
 /** Neutral stop reason → Anthropic's. Bedrock's content filters stop like Anthropic's refusals. */
 export function anthropicStopReason(reason: StopReason): AnthropicStopReason {
   switch (reason) {
-    case 'context_window_exceeded': return 'model_context_window_exceeded'
+    case 'context_window_exceeded':
+      return 'model_context_window_exceeded'
     case 'content_filtered':
-    case 'guardrail_intervened': return 'refusal'
-    default: return reason
+    case 'guardrail_intervened':
+      return 'refusal'
+    default:
+      return reason
   }
 }
 
@@ -45,11 +55,16 @@ export function anthropicUsage(t: TokenUsage) {
 
 function contentBlock(b: Block): object | null {
   switch (b.type) {
-    case 'text': return { type: 'text', text: b.text }
-    case 'reasoning': return { type: 'thinking', thinking: b.text, signature: b.signature ?? '' }
-    case 'redacted_reasoning': return { type: 'redacted_thinking', data: b.data }
-    case 'tool_use': return { type: 'tool_use', id: toAnthropicToolId(b.id), name: b.name, input: b.input }
-    default: return null // inputs only
+    case 'text':
+      return { type: 'text', text: b.text }
+    case 'reasoning':
+      return { type: 'thinking', thinking: b.text, signature: b.signature ?? '' }
+    case 'redacted_reasoning':
+      return { type: 'redacted_thinking', data: b.data }
+    case 'tool_use':
+      return { type: 'tool_use', id: toAnthropicToolId(b.id), name: b.name, input: b.input }
+    default:
+      return null // inputs only
   }
 }
 
@@ -80,8 +95,13 @@ export async function* encodeStreamEvents(events: AsyncIterable<ChatEvent>, meta
         yield {
           type: 'message_start',
           message: {
-            id: meta.id, type: 'message', role: 'assistant', model: meta.model, content: [],
-            stop_reason: null, stop_sequence: null,
+            id: meta.id,
+            type: 'message',
+            role: 'assistant',
+            model: meta.model,
+            content: [],
+            stop_reason: null,
+            stop_sequence: null,
             // Bedrock reports usage at the end of the stream: the real counts come in message_delta.
             usage: { input_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 0 },
           },
@@ -89,18 +109,37 @@ export async function* encodeStreamEvents(events: AsyncIterable<ChatEvent>, meta
         break
       case 'block_start': {
         const b = e.block
-        const content_block = b.type === 'text' ? { type: 'text', text: '' }
-          : b.type === 'reasoning' ? { type: 'thinking', thinking: '', signature: '' }
-            : b.type === 'redacted_reasoning' ? { type: 'redacted_thinking', data: b.data }
-              : { type: 'tool_use', id: toAnthropicToolId(b.id), name: b.name, input: {} }
+        const content_block =
+          b.type === 'text'
+            ? { type: 'text', text: '' }
+            : b.type === 'reasoning'
+              ? { type: 'thinking', thinking: '', signature: '' }
+              : b.type === 'redacted_reasoning'
+                ? { type: 'redacted_thinking', data: b.data }
+                : { type: 'tool_use', id: toAnthropicToolId(b.id), name: b.name, input: {} }
         yield { type: 'content_block_start', index: e.index, content_block }
         break
       }
       case 'delta':
         if (e.text) yield { type: 'content_block_delta', index: e.index, delta: { type: 'text_delta', text: e.text } }
-        if (e.reasoning) yield { type: 'content_block_delta', index: e.index, delta: { type: 'thinking_delta', thinking: e.reasoning } }
-        if (e.signature) yield { type: 'content_block_delta', index: e.index, delta: { type: 'signature_delta', signature: e.signature } }
-        if (e.json) yield { type: 'content_block_delta', index: e.index, delta: { type: 'input_json_delta', partial_json: e.json } }
+        if (e.reasoning)
+          yield {
+            type: 'content_block_delta',
+            index: e.index,
+            delta: { type: 'thinking_delta', thinking: e.reasoning },
+          }
+        if (e.signature)
+          yield {
+            type: 'content_block_delta',
+            index: e.index,
+            delta: { type: 'signature_delta', signature: e.signature },
+          }
+        if (e.json)
+          yield {
+            type: 'content_block_delta',
+            index: e.index,
+            delta: { type: 'input_json_delta', partial_json: e.json },
+          }
         break
       case 'block_stop':
         yield { type: 'content_block_stop', index: e.index }
@@ -111,7 +150,10 @@ export async function* encodeStreamEvents(events: AsyncIterable<ChatEvent>, meta
       case 'usage':
         yield {
           type: 'message_delta',
-          delta: { stop_reason: anthropicStopReason(stop?.reason ?? 'end_turn'), stop_sequence: stop?.stopSequence ?? null },
+          delta: {
+            stop_reason: anthropicStopReason(stop?.reason ?? 'end_turn'),
+            stop_sequence: stop?.stopSequence ?? null,
+          },
           usage: anthropicUsage(e.usage),
         }
         yield { type: 'message_stop' }

@@ -23,7 +23,10 @@ function durationMs(v: string): number | undefined {
 }
 
 /** The given headers plus their anthropic-ratelimit-* counterparts. */
-export function withAnthropicRateLimits(headers: Readonly<Record<string, string>>, now = Date.now()): Record<string, string> {
+export function withAnthropicRateLimits(
+  headers: Readonly<Record<string, string>>,
+  now = Date.now(),
+): Record<string, string> {
   const out: Record<string, string> = { ...headers }
   for (const [from, to] of PAIRS) {
     const v = headers[from]

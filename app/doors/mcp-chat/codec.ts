@@ -13,7 +13,11 @@ import type { ChatCompletionRequest, ChatMessage, FinishReason } from '../../sch
 import { finishReason, toOpenAIUsage } from '../openai-chat/encode.js'
 
 /** The tool's arguments (validated against app/mcp/tools/chat.ts ChatArgs). */
-export interface McpChatArgs extends Pick<ChatCompletionRequest, 'max_tokens' | 'temperature' | 'top_p' | 'stop' | 'reasoning_effort' | 'response_format'> {
+export interface McpChatArgs
+  extends Pick<
+    ChatCompletionRequest,
+    'max_tokens' | 'temperature' | 'top_p' | 'stop' | 'reasoning_effort' | 'response_format'
+  > {
   model: string
   prompt?: string
   messages?: ChatMessage[]
@@ -32,7 +36,11 @@ export interface McpChatOutput {
 /** The Chat Completions request the arguments stand for. */
 export function toChatRequest(args: McpChatArgs): ChatCompletionRequest {
   if ((args.prompt === undefined) === (args.messages === undefined)) {
-    throw badRequest('Give exactly one of `prompt` (a single user message) or `messages` (a conversation).', args.prompt === undefined ? 'prompt' : 'messages', 'invalid_value')
+    throw badRequest(
+      'Give exactly one of `prompt` (a single user message) or `messages` (a conversation).',
+      args.prompt === undefined ? 'prompt' : 'messages',
+      'invalid_value',
+    )
   }
   const messages: ChatMessage[] = []
   if (args.system !== undefined) messages.push({ role: 'system', content: args.system })
@@ -66,8 +74,11 @@ export function encodeMcpChat(res: ChatResponse, model: string): McpChatOutput {
  * Collects a streamed answer into the tool's output, calling `onText` with each piece of text
  * and the characters generated so far (text and reasoning: progress only grows).
  */
-export async function collectMcpChat(events: AsyncIterable<ChatEvent>, model: string,
-  onText: (generated: number, piece: string) => Promise<void>): Promise<McpChatOutput> {
+export async function collectMcpChat(
+  events: AsyncIterable<ChatEvent>,
+  model: string,
+  onText: (generated: number, piece: string) => Promise<void>,
+): Promise<McpChatOutput> {
   let content = ''
   let reasoning = ''
   let finish: FinishReason = 'stop'

@@ -7,7 +7,17 @@
  * - https://platform.openai.com/docs/api-reference/chat/create
  * - the neutral model: app/core/call.ts
  */
-import type { Block, CacheMark, ChatCall, ChatMessage as NeutralMessage, ImageBlock, ImageMediaType, TextBlock, ToolChoice, ToolSpec } from '../../core/call.js'
+import type {
+  Block,
+  CacheMark,
+  ChatCall,
+  ChatMessage as NeutralMessage,
+  ImageBlock,
+  ImageMediaType,
+  TextBlock,
+  ToolChoice,
+  ToolSpec,
+} from '../../core/call.js'
 import { endsWithToolResults, lastAssistant } from '../../core/call.js'
 import { badRequest, unsupported } from '../../errors.js'
 import type { CatalogModel } from '../../schemas/catalog.js'
@@ -29,20 +39,41 @@ export interface ParamPolicy {
  */
 export const CHAT_PARAMETER_POLICY = {
   model: { handling: 'mapped', note: 'Catalog name or alias → Bedrock model id / inference profile (`modelId`).' },
-  messages: { handling: 'mapped', note: 'system/developer → `system`; consecutive same-role turns merged; must start with a user turn.' },
+  messages: {
+    handling: 'mapped',
+    note: 'system/developer → `system`; consecutive same-role turns merged; must start with a user turn.',
+  },
   stream: { handling: 'service', note: '`true` → ConverseStream.' },
   stream_options: { handling: 'service', note: '`include_usage` → final usage chunk (usage is always metered).' },
-  max_tokens: { handling: 'mapped', note: '→ `inferenceConfig.maxTokens` (400 above the model\'s maximum output).' },
+  max_tokens: { handling: 'mapped', note: "→ `inferenceConfig.maxTokens` (400 above the model's maximum output)." },
   max_completion_tokens: { handling: 'mapped', note: '→ `inferenceConfig.maxTokens`; wins over `max_tokens`.' },
-  temperature: { handling: 'mapped', note: '→ `inferenceConfig.temperature`; 400 together with reasoning on Claude (thinking forbids it) unless 1.' },
+  temperature: {
+    handling: 'mapped',
+    note: '→ `inferenceConfig.temperature`; 400 together with reasoning on Claude (thinking forbids it) unless 1.',
+  },
   top_p: { handling: 'mapped', note: '→ `inferenceConfig.topP`; 400 together with reasoning on Claude unless 1.' },
   stop: { handling: 'mapped', note: 'String or array → `inferenceConfig.stopSequences` (empty strings dropped).' },
   n: { handling: 'refused-when-set', note: 'Only `n: 1`: Converse returns one choice. `n > 1` → 400.' },
-  tools: { handling: 'mapped', note: 'Function tools → `toolConfig.tools[].toolSpec` (`parameters` → `inputSchema.json`). 400 for models without tool support.' },
-  tool_choice: { handling: 'mapped', note: 'auto → `{auto}`, required → `{any}`, named → `{tool}`, none → no toolConfig (or, when the history holds tool calls, the specs plus a "do not call tools" instruction, and any call the model makes anyway is dropped).' },
-  parallel_tool_calls: { handling: 'emulated', note: '`true`/absent: ignored (default). `false`: only the first tool call of a reply is returned.' },
-  response_format: { handling: 'emulated', note: 'json_object / json_schema → a forced tool whose input becomes the message content. Combined with tools: the model must call one of your tools or the JSON tool.' },
-  reasoning_effort: { handling: 'mapped', note: 'Claude: extended thinking with a token budget by effort; gpt-oss: passed through (minimal → low); always-reasoning models: ignored; others: 400.' },
+  tools: {
+    handling: 'mapped',
+    note: 'Function tools → `toolConfig.tools[].toolSpec` (`parameters` → `inputSchema.json`). 400 for models without tool support.',
+  },
+  tool_choice: {
+    handling: 'mapped',
+    note: 'auto → `{auto}`, required → `{any}`, named → `{tool}`, none → no toolConfig (or, when the history holds tool calls, the specs plus a "do not call tools" instruction, and any call the model makes anyway is dropped).',
+  },
+  parallel_tool_calls: {
+    handling: 'emulated',
+    note: '`true`/absent: ignored (default). `false`: only the first tool call of a reply is returned.',
+  },
+  response_format: {
+    handling: 'emulated',
+    note: 'json_object / json_schema → a forced tool whose input becomes the message content. Combined with tools: the model must call one of your tools or the JSON tool.',
+  },
+  reasoning_effort: {
+    handling: 'mapped',
+    note: 'Claude: extended thinking with a token budget by effort; gpt-oss: passed through (minimal → low); always-reasoning models: ignored; others: 400.',
+  },
   user: { handling: 'ignored', note: 'Harmless; the key id is sent as Bedrock `requestMetadata` instead.' },
   seed: { handling: 'ignored', note: 'Bedrock has no seed; OpenAI only promises best-effort determinism anyway.' },
   logprobs: { handling: 'refused-when-set', note: '`true` → 400: Converse returns no log probabilities.' },
@@ -93,7 +124,10 @@ function cacheOf(x: unknown): CacheMark | null {
 
 const isBlank = (s: string) => s.trim() === ''
 
-interface TextItem { text: string; cache: CacheMark | null }
+interface TextItem {
+  text: string
+  cache: CacheMark | null
+}
 
 /**
  * Text of system/developer/assistant/tool content. Only text parts are allowed there
@@ -105,8 +139,13 @@ function textItems(content: string | ContentPart[] | null | undefined, path: str
   return content.map((part, j) => {
     const p = part as { type: string; text?: unknown; refusal?: unknown }
     if (p.type === 'text' && typeof p.text === 'string') return { text: p.text, cache: cacheOf(part) }
-    if (allowRefusal && p.type === 'refusal' && typeof p.refusal === 'string') return { text: p.refusal, cache: cacheOf(part) }
-    throw badRequest(`Content part type '${p.type}' is not supported in this message; only text is.`, `${path}[${j}]`, 'unsupported_content_part')
+    if (allowRefusal && p.type === 'refusal' && typeof p.refusal === 'string')
+      return { text: p.refusal, cache: cacheOf(part) }
+    throw badRequest(
+      `Content part type '${p.type}' is not supported in this message; only text is.`,
+      `${path}[${j}]`,
+      'unsupported_content_part',
+    )
   })
 }
 
@@ -115,16 +154,26 @@ export function imageBlock(url: string, path: string): ImageBlock {
   if (/^https?:\/\//i.test(url)) {
     throw badRequest(
       'Image URLs are not fetched by this gateway. Send the image inline as a base64 data URL (data:image/png;base64,…).',
-      path, 'image_url_not_supported')
+      path,
+      'image_url_not_supported',
+    )
   }
   const m = /^data:([^;,]+)((?:;[^;,]*)*),(.*)$/s.exec(url)
-  if (!m) throw badRequest('image_url.url must be a base64 data URL (data:image/<type>;base64,…).', path, 'invalid_image_url')
+  if (!m)
+    throw badRequest('image_url.url must be a base64 data URL (data:image/<type>;base64,…).', path, 'invalid_image_url')
   const mediaType = m[1].trim().toLowerCase()
   const type = IMAGE_TYPES[mediaType]
-  if (!type) throw badRequest(`Image type '${mediaType}' is not supported; use png, jpeg, gif or webp.`, path, 'invalid_image_format')
-  if (!/;base64/i.test(m[2])) throw badRequest('Image data URLs must be base64-encoded (";base64,").', path, 'invalid_image_url')
+  if (!type)
+    throw badRequest(
+      `Image type '${mediaType}' is not supported; use png, jpeg, gif or webp.`,
+      path,
+      'invalid_image_format',
+    )
+  if (!/;base64/i.test(m[2]))
+    throw badRequest('Image data URLs must be base64-encoded (";base64,").', path, 'invalid_image_url')
   const data = m[3].replace(/\s+/g, '')
-  if (data === '' || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(data)) throw badRequest('Image data URL does not hold valid base64 data.', path, 'invalid_image_url')
+  if (data === '' || !/^[A-Za-z0-9+/_-]+={0,2}$/.test(data))
+    throw badRequest('Image data URL does not hold valid base64 data.', path, 'invalid_image_url')
   const buf = Buffer.from(data, 'base64')
   // A plain Uint8Array (not a Buffer) is what the SDK documents for blob members.
   return { type: 'image', mediaType: type, data: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), at: path }
@@ -147,7 +196,11 @@ function userBlocks(content: string | ContentPart[], path: string, model: Catalo
       }
       block = imageBlock(p.image_url.url, partPath)
     } else {
-      throw badRequest(`Content part type '${p.type}' is not supported by this gateway (text and image_url are).`, partPath, 'unsupported_content_part')
+      throw badRequest(
+        `Content part type '${p.type}' is not supported by this gateway (text and image_url are).`,
+        partPath,
+        'unsupported_content_part',
+      )
     }
     if (block) out.push(withCache(block, cacheOf(part)))
   })
@@ -203,7 +256,9 @@ function translateMessages(msgs: ChatMessage[], model: CatalogModel): Translated
     if (pending && pending.ids.size > 0) {
       throw badRequest(
         `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id' (missing: ${[...pending.ids].join(', ')}).`,
-        `messages[${pending.index}].tool_calls`, 'missing_tool_result')
+        `messages[${pending.index}].tool_calls`,
+        'missing_tool_result',
+      )
     }
     pending = null
   }
@@ -224,7 +279,8 @@ function translateMessages(msgs: ChatMessage[], model: CatalogModel): Translated
       }
       case 'user': {
         const blocks = userBlocks(msg.content, `${path}.content`, model)
-        if (blocks.length === 0) throw badRequest('User messages must have non-blank content.', `${path}.content`, 'empty_content')
+        if (blocks.length === 0)
+          throw badRequest('User messages must have non-blank content.', `${path}.content`, 'empty_content')
         markLast(blocks, cacheOf(msg))
         push('user', blocks)
         return
@@ -246,18 +302,28 @@ function translateMessages(msgs: ChatMessage[], model: CatalogModel): Translated
         return
       }
       case 'tool': {
-        if (!pending || !pending.ids.has(msg.tool_call_id)) {
+        if (!pending?.ids.has(msg.tool_call_id)) {
           throw badRequest(
             `Tool message '${msg.tool_call_id}' does not answer a tool call of the preceding assistant message.`,
-            `${path}.tool_call_id`, 'unknown_tool_call_id')
+            `${path}.tool_call_id`,
+            'unknown_tool_call_id',
+          )
         }
         pending.ids.delete(msg.tool_call_id)
         const items = textItems(msg.content, `${path}.content`)
         const texts = items.filter((x) => !isBlank(x.text))
         const cc = cacheOf(msg) ?? texts.map((x) => x.cache).find(Boolean) ?? null
-        push('user', [withCache<Block>({
-          type: 'tool_result', toolUseId: msg.tool_call_id, content: texts.map((x) => ({ type: 'text', text: x.text })), at: path,
-        }, cc)])
+        push('user', [
+          withCache<Block>(
+            {
+              type: 'tool_result',
+              toolUseId: msg.tool_call_id,
+              content: texts.map((x) => ({ type: 'text', text: x.text })),
+              at: path,
+            },
+            cc,
+          ),
+        ])
         return
       }
     }
@@ -269,12 +335,18 @@ function translateMessages(msgs: ChatMessage[], model: CatalogModel): Translated
 // ---------------------------------------------------------------------------------------------
 
 function checkRefusedParams(body: ChatCompletionRequest) {
-  if (body.n != null && body.n > 1) throw unsupported('n', 'n > 1 is not supported: Bedrock returns a single choice per request.')
-  if (body.logprobs === true) throw unsupported('logprobs', 'logprobs is not supported: Bedrock does not return token log probabilities.')
-  if (body.top_logprobs != null && body.top_logprobs > 0) throw unsupported('top_logprobs', 'top_logprobs is not supported: Bedrock does not return token log probabilities.')
-  if (body.presence_penalty != null && body.presence_penalty !== 0) throw unsupported('presence_penalty', 'presence_penalty is not supported by Bedrock Converse; omit it or send 0.')
-  if (body.frequency_penalty != null && body.frequency_penalty !== 0) throw unsupported('frequency_penalty', 'frequency_penalty is not supported by Bedrock Converse; omit it or send 0.')
-  if (body.logit_bias != null && Object.keys(body.logit_bias).length > 0) throw unsupported('logit_bias', 'logit_bias is not supported by Bedrock Converse.')
+  if (body.n != null && body.n > 1)
+    throw unsupported('n', 'n > 1 is not supported: Bedrock returns a single choice per request.')
+  if (body.logprobs === true)
+    throw unsupported('logprobs', 'logprobs is not supported: Bedrock does not return token log probabilities.')
+  if (body.top_logprobs != null && body.top_logprobs > 0)
+    throw unsupported('top_logprobs', 'top_logprobs is not supported: Bedrock does not return token log probabilities.')
+  if (body.presence_penalty != null && body.presence_penalty !== 0)
+    throw unsupported('presence_penalty', 'presence_penalty is not supported by Bedrock Converse; omit it or send 0.')
+  if (body.frequency_penalty != null && body.frequency_penalty !== 0)
+    throw unsupported('frequency_penalty', 'frequency_penalty is not supported by Bedrock Converse; omit it or send 0.')
+  if (body.logit_bias != null && Object.keys(body.logit_bias).length > 0)
+    throw unsupported('logit_bias', 'logit_bias is not supported by Bedrock Converse.')
 }
 
 function toolSpecs(body: ChatCompletionRequest): ToolSpec[] {
@@ -292,26 +364,43 @@ function toolSpecs(body: ChatCompletionRequest): ToolSpec[] {
 }
 
 /** Checks the tool parameters and returns the neutral choice; `forced` = the model must call a tool. */
-function planTools(body: ChatCompletionRequest, model: CatalogModel, historyTools: string[], json: string | null): { choice?: ToolChoice; forced: boolean } {
+function planTools(
+  body: ChatCompletionRequest,
+  model: CatalogModel,
+  historyTools: string[],
+  json: string | null,
+): { choice?: ToolChoice; forced: boolean } {
   const userTools = body.tools ?? []
   const choice = body.tool_choice ?? 'auto'
   const names = userTools.map((t) => t.function.name)
 
   if ((userTools.length > 0 || historyTools.length > 0) && model.capabilities.tools !== true) {
-    throw badRequest(`Model '${model.id}' does not support tool calling.`, userTools.length > 0 ? 'tools' : 'messages', 'tools_not_supported')
+    throw badRequest(
+      `Model '${model.id}' does not support tool calling.`,
+      userTools.length > 0 ? 'tools' : 'messages',
+      'tools_not_supported',
+    )
   }
   if (typeof choice === 'object' && !names.includes(choice.function.name)) {
-    throw badRequest(`tool_choice names '${choice.function.name}', which is not among the tools.`, 'tool_choice', 'unknown_tool')
+    throw badRequest(
+      `tool_choice names '${choice.function.name}', which is not among the tools.`,
+      'tool_choice',
+      'unknown_tool',
+    )
   }
   if (choice === 'required' && userTools.length === 0) {
     throw badRequest("tool_choice 'required' needs at least one tool in 'tools'.", 'tool_choice')
   }
   if (json && names.includes(json)) {
-    throw badRequest(`response_format's schema name '${json}' collides with a tool of the same name; rename one of them.`, 'response_format')
+    throw badRequest(
+      `response_format's schema name '${json}' collides with a tool of the same name; rename one of them.`,
+      'response_format',
+    )
   }
   const disableParallel = body.parallel_tool_calls === false ? { disableParallel: true } : {}
   if (userTools.length > 0 && choice !== 'none') {
-    if (typeof choice === 'object') return { choice: { type: 'tool', name: choice.function.name, ...disableParallel }, forced: true }
+    if (typeof choice === 'object')
+      return { choice: { type: 'tool', name: choice.function.name, ...disableParallel }, forced: true }
     if (choice === 'required') return { choice: { type: 'any', ...disableParallel }, forced: true }
     // Tools + JSON output: the model must call one of the client's tools or the JSON tool.
     return { choice: { type: 'auto', ...disableParallel }, forced: json !== null }
@@ -333,9 +422,14 @@ export function decodeChatRequest(body: ChatCompletionRequest, model: CatalogMod
   checkRefusedParams(body)
 
   const { system, messages, historyTools } = translateMessages(body.messages, model)
-  if (messages.length === 0) throw badRequest('messages must contain at least one user message.', 'messages', 'missing_user_message')
+  if (messages.length === 0)
+    throw badRequest('messages must contain at least one user message.', 'messages', 'missing_user_message')
   if (messages[0].role !== 'user') {
-    throw badRequest('The conversation must start with a user message (after any system or developer messages).', 'messages', 'invalid_message_order')
+    throw badRequest(
+      'The conversation must start with a user message (after any system or developer messages).',
+      'messages',
+      'invalid_message_order',
+    )
   }
 
   const json = jsonToolName(body)
@@ -345,29 +439,43 @@ export function decodeChatRequest(body: ChatCompletionRequest, model: CatalogMod
   if (tools.choice) call.toolChoice = tools.choice
   if (json) {
     const rf = body.response_format!
-    call.output = rf.type === 'json_schema'
-      ? { name: json, ...(rf.json_schema.description ? { description: rf.json_schema.description } : {}), ...(rf.json_schema.schema ? { schema: rf.json_schema.schema } : {}) }
-      : { name: json }
+    call.output =
+      rf.type === 'json_schema'
+        ? {
+            name: json,
+            ...(rf.json_schema.description ? { description: rf.json_schema.description } : {}),
+            ...(rf.json_schema.schema ? { schema: rf.json_schema.schema } : {}),
+          }
+        : { name: json }
   }
 
   // Inference parameters -----------------------------------------------------------------------
   const requestedMax = body.max_completion_tokens ?? body.max_tokens ?? undefined
   const maxParam = body.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens'
   if (requestedMax != null && model.maxOutputTokens && requestedMax > model.maxOutputTokens) {
-    throw badRequest(`${maxParam} is too large: ${requestedMax}. Model '${model.id}' supports at most ${model.maxOutputTokens} output tokens.`, maxParam, 'max_tokens_too_large')
+    throw badRequest(
+      `${maxParam} is too large: ${requestedMax}. Model '${model.id}' supports at most ${model.maxOutputTokens} output tokens.`,
+      maxParam,
+      'max_tokens_too_large',
+    )
   }
   if (requestedMax != null) call.maxTokens = requestedMax
   if (body.temperature != null) call.temperature = body.temperature
   if (body.top_p != null) call.topP = body.top_p
-  const stops = (typeof body.stop === 'string' ? [body.stop] : body.stop ?? []).filter((s) => s !== '')
+  const stops = (typeof body.stop === 'string' ? [body.stop] : (body.stop ?? [])).filter((s) => s !== '')
   if (stops.length > 0) call.stop = stops
 
   // Reasoning --------------------------------------------------------------------------------
   if (body.reasoning_effort) {
     applyReasoningEffort(call, body.reasoning_effort, {
-      param: 'reasoning_effort', maxParam, requestedMax: requestedMax ?? undefined, forced: tools.forced,
-      temperature: body.temperature ?? undefined, topP: body.top_p ?? undefined,
-      forcedMessage: "reasoning_effort cannot be combined with response_format JSON output or a forced tool_choice ('required' or a named function) on this model: Claude's extended thinking only allows tool_choice auto.",
+      param: 'reasoning_effort',
+      maxParam,
+      requestedMax: requestedMax ?? undefined,
+      forced: tools.forced,
+      temperature: body.temperature ?? undefined,
+      topP: body.top_p ?? undefined,
+      forcedMessage:
+        "reasoning_effort cannot be combined with response_format JSON output or a forced tool_choice ('required' or a named function) on this model: Claude's extended thinking only allows tool_choice auto.",
     })
   }
   return call
@@ -401,10 +509,16 @@ export function applyReasoningEffort(call: ChatCall, effort: keyof typeof THINKI
     case 'anthropic': {
       if (c.forced) throw unsupported(c.param, c.forcedMessage)
       if (c.temperature != null && c.temperature !== 1) {
-        throw unsupported('temperature', `temperature cannot be set together with ${c.param} on this model (Claude extended thinking); omit it.`)
+        throw unsupported(
+          'temperature',
+          `temperature cannot be set together with ${c.param} on this model (Claude extended thinking); omit it.`,
+        )
       }
       if (c.topP != null && c.topP !== 1) {
-        throw unsupported('top_p', `top_p cannot be set together with ${c.param} on this model (Claude extended thinking); omit it.`)
+        throw unsupported(
+          'top_p',
+          `top_p cannot be set together with ${c.param} on this model (Claude extended thinking); omit it.`,
+        )
       }
       // Mid tool loop, Anthropic demands the signed thinking block of the last assistant turn,
       // which OpenAI clients cannot send back: answer this step without thinking instead.
@@ -420,7 +534,10 @@ export function applyReasoningEffort(call: ChatCall, effort: keyof typeof THINKI
       else maxTokens = Math.min(cap, budget + c.requestedMax)
       if (maxTokens <= budget) budget = maxTokens - 1
       if (budget < MIN_THINKING_BUDGET) {
-        throw badRequest(`Model '${model.id}' cannot think within ${maxTokens} output tokens (thinking needs at least ${MIN_THINKING_BUDGET}).`, c.maxParam)
+        throw badRequest(
+          `Model '${model.id}' cannot think within ${maxTokens} output tokens (thinking needs at least ${MIN_THINKING_BUDGET}).`,
+          c.maxParam,
+        )
       }
       call.maxTokens = maxTokens
       call.reasoning = { budgetTokens: budget }
@@ -441,5 +558,8 @@ export function applyReasoningEffort(call: ChatCall, effort: keyof typeof THINKI
 function lastAssistantHasSignedReasoning(call: ChatCall): boolean {
   const last = lastAssistant(call.messages)
   const first = last?.content[0]
-  return first !== undefined && ((first.type === 'reasoning' && first.signature !== undefined) || first.type === 'redacted_reasoning')
+  return (
+    first !== undefined &&
+    ((first.type === 'reasoning' && first.signature !== undefined) || first.type === 'redacted_reasoning')
+  )
 }

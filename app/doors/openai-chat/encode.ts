@@ -8,7 +8,14 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { ChatEvent, ChatResponse, StopReason, TokenUsage } from '../../core/events.js'
-import type { AssistantMessage, ChatCompletion, ChatCompletionChunk, ChunkDelta, FinishReason, Usage } from '../../schemas/chat.js'
+import type {
+  AssistantMessage,
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChunkDelta,
+  FinishReason,
+  Usage,
+} from '../../schemas/chat.js'
 
 /** What every response and chunk of one completion repeats. */
 export interface CompletionMeta {
@@ -65,7 +72,12 @@ export function encodeCompletion(res: ChatResponse, meta: CompletionMeta): ChatC
   for (const b of res.content) {
     if (b.type === 'text') texts.push(b.text)
     else if (b.type === 'reasoning' && b.text) reasoning.push(b.text)
-    else if (b.type === 'tool_use') toolCalls.push({ id: b.id, type: 'function', function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) } })
+    else if (b.type === 'tool_use')
+      toolCalls.push({
+        id: b.id,
+        type: 'function',
+        function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) },
+      })
   }
   const text = texts.join('')
   const message: AssistantMessage = {
@@ -97,7 +109,11 @@ export function encodeCompletion(res: ChatResponse, meta: CompletionMeta): ChatC
  * - stop → a final chunk with `finish_reason`; usage → a usage chunk (`choices: []`) only when
  *   the client asked (`stream_options.include_usage`).
  */
-export async function* encodeChunks(events: AsyncIterable<ChatEvent>, meta: CompletionMeta, opts: { includeUsage: boolean }): AsyncGenerator<ChatCompletionChunk> {
+export async function* encodeChunks(
+  events: AsyncIterable<ChatEvent>,
+  meta: CompletionMeta,
+  opts: { includeUsage: boolean },
+): AsyncGenerator<ChatCompletionChunk> {
   const chunk = (delta: ChunkDelta, finish: FinishReason | null = null): ChatCompletionChunk => ({
     id: meta.id,
     object: 'chat.completion.chunk',
@@ -126,7 +142,11 @@ export async function* encodeChunks(events: AsyncIterable<ChatEvent>, meta: Comp
         if (e.block.type === 'tool_use') {
           const n = tools.size
           tools.set(e.index, n)
-          yield chunk({ tool_calls: [{ index: n, id: e.block.id, type: 'function', function: { name: e.block.name, arguments: '' } }] })
+          yield chunk({
+            tool_calls: [
+              { index: n, id: e.block.id, type: 'function', function: { name: e.block.name, arguments: '' } },
+            ],
+          })
         }
         break
       case 'delta': {
@@ -151,8 +171,13 @@ export async function* encodeChunks(events: AsyncIterable<ChatEvent>, meta: Comp
       case 'usage':
         if (opts.includeUsage) {
           yield {
-            id: meta.id, object: 'chat.completion.chunk', created: meta.created, model: meta.model,
-            system_fingerprint: null, choices: [], usage: toOpenAIUsage(e.usage),
+            id: meta.id,
+            object: 'chat.completion.chunk',
+            created: meta.created,
+            model: meta.model,
+            system_fingerprint: null,
+            choices: [],
+            usage: toOpenAIUsage(e.usage),
           }
         }
         break

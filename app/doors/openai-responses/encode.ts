@@ -56,7 +56,13 @@ export interface ResponsesUsage {
 
 export const responseId = (): string => `resp_${randomBytes(16).toString('hex')}`
 
-const ITEM_PREFIX = { message: 'msg', function_call: 'fc', reasoning: 'rs', function_call_output: 'fco', input: 'in' } as const
+const ITEM_PREFIX = {
+  message: 'msg',
+  function_call: 'fc',
+  reasoning: 'rs',
+  function_call_output: 'fco',
+  input: 'in',
+} as const
 
 /**
  * Item ids name their response (`msg_<hex>_o2` = output 2 of `resp_<hex>`), so an
@@ -85,7 +91,10 @@ export function responsesUsage(t: TokenUsage): ResponsesUsage {
 }
 
 /** Neutral stop → status and incomplete_details. */
-export function statusOf(reason: StopReason): { status: 'completed' | 'incomplete'; incomplete_details: { reason: 'max_output_tokens' | 'content_filter' } | null } {
+export function statusOf(reason: StopReason): {
+  status: 'completed' | 'incomplete'
+  incomplete_details: { reason: 'max_output_tokens' | 'content_filter' } | null
+} {
   switch (reason) {
     case 'max_tokens':
     case 'context_window_exceeded':
@@ -140,11 +149,32 @@ function messageItem(id: string, text: string, status: string): OutputItem {
 
 function reasoningItem(id: string, block: Extract<Block, { type: 'reasoning' | 'redacted_reasoning' }>): OutputItem {
   const text = block.type === 'reasoning' ? block.text : ''
-  return { id, type: 'reasoning', summary: text ? [{ type: 'summary_text', text }] : [], encrypted_content: encodeReasoningCarrier(block), status: 'completed' }
+  return {
+    id,
+    type: 'reasoning',
+    summary: text ? [{ type: 'summary_text', text }] : [],
+    encrypted_content: encodeReasoningCarrier(block),
+    status: 'completed',
+  }
 }
 
-function functionCallItem(id: string, callId: string, name: string, args: string, status: string, namespace?: string): OutputItem {
-  return { id, type: 'function_call', call_id: callId, name, arguments: args, status, ...(namespace ? { namespace } : {}) }
+function functionCallItem(
+  id: string,
+  callId: string,
+  name: string,
+  args: string,
+  status: string,
+  namespace?: string,
+): OutputItem {
+  return {
+    id,
+    type: 'function_call',
+    call_id: callId,
+    name,
+    arguments: args,
+    status,
+    ...(namespace ? { namespace } : {}),
+  }
 }
 
 /** The final response object around finished output items. */
@@ -154,7 +184,9 @@ function finished(meta: ResponseMeta, output: OutputItem[], reason: StopReason, 
     ...base(meta, status),
     incomplete_details,
     output,
-    output_text: output.flatMap((i) => (i.type === 'message' ? (i.content as Array<{ text: string }>).map((c) => c.text) : [])).join(''),
+    output_text: output
+      .flatMap((i) => (i.type === 'message' ? (i.content as Array<{ text: string }>).map((c) => c.text) : []))
+      .join(''),
     usage: responsesUsage(usage),
   }
 }
@@ -165,9 +197,21 @@ export function encodeResponse(res: ChatResponse, meta: ResponseMeta): ResponseO
   const output: OutputItem[] = []
   res.content.forEach((b) => {
     const slot = `o${output.length}`
-    if (b.type === 'text') output.push(messageItem(itemId(meta.id, 'message', slot), b.text, incomplete ? 'incomplete' : 'completed'))
-    else if (b.type === 'reasoning' || b.type === 'redacted_reasoning') output.push(reasoningItem(itemId(meta.id, 'reasoning', slot), b))
-    else if (b.type === 'tool_use') output.push(functionCallItem(itemId(meta.id, 'function_call', slot), b.id, b.name, JSON.stringify(b.input ?? {}), 'completed', meta.namespaces?.[b.name]))
+    if (b.type === 'text')
+      output.push(messageItem(itemId(meta.id, 'message', slot), b.text, incomplete ? 'incomplete' : 'completed'))
+    else if (b.type === 'reasoning' || b.type === 'redacted_reasoning')
+      output.push(reasoningItem(itemId(meta.id, 'reasoning', slot), b))
+    else if (b.type === 'tool_use')
+      output.push(
+        functionCallItem(
+          itemId(meta.id, 'function_call', slot),
+          b.id,
+          b.name,
+          JSON.stringify(b.input ?? {}),
+          'completed',
+          meta.namespaces?.[b.name],
+        ),
+      )
   })
   return finished(meta, output, res.stopReason, res.usage)
 }
@@ -201,13 +245,21 @@ interface OpenBlock {
  * and `response.failed` (`toError` turns anything into a domain error); the stream then ends.
  * `beforeEnd` lets the caller store the response before the client can see it finished.
  */
-export async function* encodeResponseEvents(events: AsyncIterable<ChatEvent>, meta: ResponseMeta, opts: {
-  toError: (err: unknown) => ApiError
-  /** Awaited with the final response before its last event (completed / incomplete) is yielded. */
-  beforeEnd?: (response: ResponseObject) => Promise<void>
-}): AsyncGenerator<ResponseEvent> {
+export async function* encodeResponseEvents(
+  events: AsyncIterable<ChatEvent>,
+  meta: ResponseMeta,
+  opts: {
+    toError: (err: unknown) => ApiError
+    /** Awaited with the final response before its last event (completed / incomplete) is yielded. */
+    beforeEnd?: (response: ResponseObject) => Promise<void>
+  },
+): AsyncGenerator<ResponseEvent> {
   let seq = 0
-  const ev = (type: string, fields: Record<string, unknown>): ResponseEvent => ({ type, sequence_number: seq++, ...fields })
+  const ev = (type: string, fields: Record<string, unknown>): ResponseEvent => ({
+    type,
+    sequence_number: seq++,
+    ...fields,
+  })
   const it = events[Symbol.asyncIterator]()
   let next = await it.next()
 
@@ -229,16 +281,36 @@ export async function* encodeResponseEvents(events: AsyncIterable<ChatEvent>, me
           if (b.type === 'text') {
             const id = itemId(meta.id, 'message', slot)
             blocks.set(e.index, { outputIndex, id, kind: 'text', text: '' })
-            yield ev('response.output_item.added', { output_index: outputIndex, item: { id, type: 'message', role: 'assistant', status: 'in_progress', content: [] } })
-            yield ev('response.content_part.added', { item_id: id, output_index: outputIndex, content_index: 0, part: outputText('') })
+            yield ev('response.output_item.added', {
+              output_index: outputIndex,
+              item: { id, type: 'message', role: 'assistant', status: 'in_progress', content: [] },
+            })
+            yield ev('response.content_part.added', {
+              item_id: id,
+              output_index: outputIndex,
+              content_index: 0,
+              part: outputText(''),
+            })
           } else if (b.type === 'tool_use') {
             const id = itemId(meta.id, 'function_call', slot)
             blocks.set(e.index, { outputIndex, id, kind: 'tool_use', text: '', callId: b.id, name: b.name })
-            yield ev('response.output_item.added', { output_index: outputIndex, item: functionCallItem(id, b.id, b.name, '', 'in_progress', meta.namespaces?.[b.name]) })
+            yield ev('response.output_item.added', {
+              output_index: outputIndex,
+              item: functionCallItem(id, b.id, b.name, '', 'in_progress', meta.namespaces?.[b.name]),
+            })
           } else {
             const id = itemId(meta.id, 'reasoning', slot)
-            blocks.set(e.index, { outputIndex, id, kind: b.type, text: '', ...(b.type === 'redacted_reasoning' ? { data: b.data } : {}) })
-            yield ev('response.output_item.added', { output_index: outputIndex, item: { id, type: 'reasoning', summary: [], status: 'in_progress' } })
+            blocks.set(e.index, {
+              outputIndex,
+              id,
+              kind: b.type,
+              text: '',
+              ...(b.type === 'redacted_reasoning' ? { data: b.data } : {}),
+            })
+            yield ev('response.output_item.added', {
+              output_index: outputIndex,
+              item: { id, type: 'reasoning', summary: [], status: 'in_progress' },
+            })
           }
           break
         }
@@ -247,20 +319,40 @@ export async function* encodeResponseEvents(events: AsyncIterable<ChatEvent>, me
           if (!b) break
           if (e.text && b.kind === 'text') {
             b.text += e.text
-            yield ev('response.output_text.delta', { item_id: b.id, output_index: b.outputIndex, content_index: 0, delta: e.text, logprobs: [] })
+            yield ev('response.output_text.delta', {
+              item_id: b.id,
+              output_index: b.outputIndex,
+              content_index: 0,
+              delta: e.text,
+              logprobs: [],
+            })
           }
           if (e.reasoning && b.kind === 'reasoning') {
             if (!b.summaryOpen) {
               b.summaryOpen = true
-              yield ev('response.reasoning_summary_part.added', { item_id: b.id, output_index: b.outputIndex, summary_index: 0, part: { type: 'summary_text', text: '' } })
+              yield ev('response.reasoning_summary_part.added', {
+                item_id: b.id,
+                output_index: b.outputIndex,
+                summary_index: 0,
+                part: { type: 'summary_text', text: '' },
+              })
             }
             b.text += e.reasoning
-            yield ev('response.reasoning_summary_text.delta', { item_id: b.id, output_index: b.outputIndex, summary_index: 0, delta: e.reasoning })
+            yield ev('response.reasoning_summary_text.delta', {
+              item_id: b.id,
+              output_index: b.outputIndex,
+              summary_index: 0,
+              delta: e.reasoning,
+            })
           }
           if (e.signature && b.kind === 'reasoning') b.signature = (b.signature ?? '') + e.signature
           if (e.json && b.kind === 'tool_use') {
             b.text += e.json
-            yield ev('response.function_call_arguments.delta', { item_id: b.id, output_index: b.outputIndex, delta: e.json })
+            yield ev('response.function_call_arguments.delta', {
+              item_id: b.id,
+              output_index: b.outputIndex,
+              delta: e.json,
+            })
           }
           break
         }
@@ -278,7 +370,12 @@ export async function* encodeResponseEvents(events: AsyncIterable<ChatEvent>, me
           // Blocks the upstream left open are closed before the end.
           for (const b of blocks.values()) yield* closeBlock(b)
           blocks.clear()
-          const response = finished(meta, output.filter((i) => i.type !== 'pending'), stop, e.usage)
+          const response = finished(
+            meta,
+            output.filter((i) => i.type !== 'pending'),
+            stop,
+            e.usage,
+          )
           await opts.beforeEnd?.(response)
           yield ev(response.status === 'completed' ? 'response.completed' : 'response.incomplete', { response })
           break
@@ -289,29 +386,62 @@ export async function* encodeResponseEvents(events: AsyncIterable<ChatEvent>, me
     const apiError = opts.toError(err)
     yield ev('error', { code: apiError.code, message: apiError.message, param: apiError.param })
     yield ev('response.failed', {
-      response: { ...base(meta, 'failed'), output: output.filter((i) => i.type !== 'pending'), error: { code: failureCode(apiError), message: apiError.message } },
+      response: {
+        ...base(meta, 'failed'),
+        output: output.filter((i) => i.type !== 'pending'),
+        error: { code: failureCode(apiError), message: apiError.message },
+      },
     })
   }
 
   function* closeBlock(b: OpenBlock): Generator<ResponseEvent> {
     let item: OutputItem
     if (b.kind === 'text') {
-      yield ev('response.output_text.done', { item_id: b.id, output_index: b.outputIndex, content_index: 0, text: b.text, logprobs: [] })
-      yield ev('response.content_part.done', { item_id: b.id, output_index: b.outputIndex, content_index: 0, part: outputText(b.text) })
+      yield ev('response.output_text.done', {
+        item_id: b.id,
+        output_index: b.outputIndex,
+        content_index: 0,
+        text: b.text,
+        logprobs: [],
+      })
+      yield ev('response.content_part.done', {
+        item_id: b.id,
+        output_index: b.outputIndex,
+        content_index: 0,
+        part: outputText(b.text),
+      })
       item = messageItem(b.id, b.text, 'completed')
     } else if (b.kind === 'tool_use') {
       // A call whose input got no fragment has `{}` as arguments: '' is not JSON.
       const args = b.text === '' ? '{}' : b.text
-      yield ev('response.function_call_arguments.done', { item_id: b.id, output_index: b.outputIndex, name: b.name, arguments: args })
+      yield ev('response.function_call_arguments.done', {
+        item_id: b.id,
+        output_index: b.outputIndex,
+        name: b.name,
+        arguments: args,
+      })
       item = functionCallItem(b.id, b.callId!, b.name!, args, 'completed', meta.namespaces?.[b.name!])
     } else {
       if (b.summaryOpen) {
-        yield ev('response.reasoning_summary_text.done', { item_id: b.id, output_index: b.outputIndex, summary_index: 0, text: b.text })
-        yield ev('response.reasoning_summary_part.done', { item_id: b.id, output_index: b.outputIndex, summary_index: 0, part: { type: 'summary_text', text: b.text } })
+        yield ev('response.reasoning_summary_text.done', {
+          item_id: b.id,
+          output_index: b.outputIndex,
+          summary_index: 0,
+          text: b.text,
+        })
+        yield ev('response.reasoning_summary_part.done', {
+          item_id: b.id,
+          output_index: b.outputIndex,
+          summary_index: 0,
+          part: { type: 'summary_text', text: b.text },
+        })
       }
-      item = reasoningItem(b.id, b.kind === 'redacted_reasoning'
-        ? { type: 'redacted_reasoning', data: b.data ?? '' }
-        : { type: 'reasoning', text: b.text, ...(b.signature !== undefined ? { signature: b.signature } : {}) })
+      item = reasoningItem(
+        b.id,
+        b.kind === 'redacted_reasoning'
+          ? { type: 'redacted_reasoning', data: b.data ?? '' }
+          : { type: 'reasoning', text: b.text, ...(b.signature !== undefined ? { signature: b.signature } : {}) },
+      )
     }
     output[b.outputIndex] = item
     yield ev('response.output_item.done', { output_index: b.outputIndex, item })

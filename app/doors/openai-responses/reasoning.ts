@@ -12,7 +12,8 @@ const PREFIX = 'pwr1.'
 
 /** A reasoning block → `encrypted_content` (null when there is nothing to send back). */
 export function encodeReasoningCarrier(block: ReasoningBlock | RedactedReasoningBlock): string | null {
-  if (block.type === 'redacted_reasoning') return PREFIX + Buffer.from(JSON.stringify({ r: block.data })).toString('base64url')
+  if (block.type === 'redacted_reasoning')
+    return PREFIX + Buffer.from(JSON.stringify({ r: block.data })).toString('base64url')
   if (block.signature === undefined) return null
   return PREFIX + Buffer.from(JSON.stringify({ t: block.text, s: block.signature })).toString('base64url')
 }
@@ -21,9 +22,15 @@ export function encodeReasoningCarrier(block: ReasoningBlock | RedactedReasoning
 export function decodeReasoningCarrier(value: unknown): ReasoningBlock | RedactedReasoningBlock | null {
   if (typeof value !== 'string' || !value.startsWith(PREFIX)) return null
   try {
-    const x = JSON.parse(Buffer.from(value.slice(PREFIX.length), 'base64url').toString('utf8')) as { t?: unknown; s?: unknown; r?: unknown }
+    const x = JSON.parse(Buffer.from(value.slice(PREFIX.length), 'base64url').toString('utf8')) as {
+      t?: unknown
+      s?: unknown
+      r?: unknown
+    }
     if (typeof x.r === 'string') return { type: 'redacted_reasoning', data: x.r }
     if (typeof x.t === 'string' && typeof x.s === 'string') return { type: 'reasoning', text: x.t, signature: x.s }
-  } catch { /* not ours */ }
+  } catch {
+    /* not ours */
+  }
   return null
 }

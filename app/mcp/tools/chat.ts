@@ -16,11 +16,15 @@ const P = ChatCompletionRequest.properties
 
 export const ChatArgs = Type.Object({
   model: Type.String({ minLength: 1, description: 'A model id or alias from `list_models` (kind "chat").' }),
-  prompt: Type.Optional(Type.String({ minLength: 1, description: 'The user message. Give either `prompt` or `messages`.' })),
-  messages: Type.Optional(Type.Array(P.messages.items, {
-    minItems: 1,
-    description: 'A whole conversation in OpenAI Chat Completions format, instead of `prompt`.',
-  })),
+  prompt: Type.Optional(
+    Type.String({ minLength: 1, description: 'The user message. Give either `prompt` or `messages`.' }),
+  ),
+  messages: Type.Optional(
+    Type.Array(P.messages.items, {
+      minItems: 1,
+      description: 'A whole conversation in OpenAI Chat Completions format, instead of `prompt`.',
+    }),
+  ),
   system: Type.Optional(Type.String({ description: 'A system prompt, put before the conversation.' })),
   max_tokens: P.max_tokens,
   temperature: P.temperature,
@@ -35,8 +39,17 @@ export const ChatOutput = Type.Object({
   model: Type.String(),
   content: Type.String(),
   reasoning: Type.Optional(Type.String()),
-  finish_reason: Type.Union([Type.Literal('stop'), Type.Literal('length'), Type.Literal('tool_calls'), Type.Literal('content_filter')]),
-  usage: Type.Object({ prompt_tokens: Type.Integer(), completion_tokens: Type.Integer(), total_tokens: Type.Integer() }),
+  finish_reason: Type.Union([
+    Type.Literal('stop'),
+    Type.Literal('length'),
+    Type.Literal('tool_calls'),
+    Type.Literal('content_filter'),
+  ]),
+  usage: Type.Object({
+    prompt_tokens: Type.Integer(),
+    completion_tokens: Type.Integer(),
+    total_tokens: Type.Integer(),
+  }),
 })
 type ChatOutput = Static<typeof ChatOutput>
 
@@ -44,7 +57,8 @@ export function chatTool(deps: { chat: ChatService }): ToolDefinition<ChatArgs> 
   return {
     name: 'chat',
     title: 'Chat with a model',
-    description: 'Asks a chat model (see `list_models`) and returns its answer. Give `prompt` for a single question or ' +
+    description:
+      'Asks a chat model (see `list_models`) and returns its answer. Give `prompt` for a single question or ' +
       '`messages` for a conversation (OpenAI Chat Completions format), optionally a `system` prompt and sampling options. ' +
       'The call is billed to this API key. Send a progressToken to receive the answer as it is generated.',
     inputSchema: ChatArgs,
@@ -61,7 +75,9 @@ export function chatTool(deps: { chat: ChatService }): ToolDefinition<ChatArgs> 
         const progress = env.progress
         // Progress counts generated characters; it only grows, as the spec requires.
         await progress(0, `Calling ${args.model}…`)
-        out = await collectMcpChat(deps.chat.stream(call, env.principal, env.ctx), args.model, (n, piece) => progress(n, piece))
+        out = await collectMcpChat(deps.chat.stream(call, env.principal, env.ctx), args.model, (n, piece) =>
+          progress(n, piece),
+        )
       }
       await env.log('info', {
         event: 'metered',
@@ -74,4 +90,3 @@ export function chatTool(deps: { chat: ChatService }): ToolDefinition<ChatArgs> 
     },
   }
 }
-

@@ -12,7 +12,10 @@ import { jsonText, type ToolDefinition } from './types.js'
 const P = EmbeddingsRequest.properties
 
 export const EmbedArgs = Type.Object({
-  model: Type.String({ minLength: 1, description: 'An embedding model id or alias from `list_models` (kind "embedding").' }),
+  model: Type.String({
+    minLength: 1,
+    description: 'An embedding model id or alias from `list_models` (kind "embedding").',
+  }),
   input: P.input,
   dimensions: P.dimensions,
   input_type: P.input_type,
@@ -29,7 +32,8 @@ export function embedTool(deps: { embeddings: EmbeddingService }): ToolDefinitio
   return {
     name: 'embed',
     title: 'Embed text',
-    description: 'Turns a text (or a list of texts) into embedding vectors with an embedding model (see `list_models`). ' +
+    description:
+      'Turns a text (or a list of texts) into embedding vectors with an embedding model (see `list_models`). ' +
       'Returns one vector per input, in input order. The call is billed to this API key.',
     inputSchema: EmbedArgs,
     outputSchema: EmbedOutput,
@@ -41,7 +45,12 @@ export function embedTool(deps: { embeddings: EmbeddingService }): ToolDefinitio
         data: res.data.map((d) => ({ index: d.index, embedding: d.embedding as number[] })),
         usage: res.usage,
       }
-      await env.log('info', { event: 'metered', model: res.model, keyId: env.principal.keyId, prompt_tokens: res.usage.prompt_tokens })
+      await env.log('info', {
+        event: 'metered',
+        model: res.model,
+        keyId: env.principal.keyId,
+        prompt_tokens: res.usage.prompt_tokens,
+      })
       return { text: jsonText(structured), structured }
     },
   }

@@ -56,12 +56,15 @@ export function argumentsError(errors: ErrorObject[] | null | undefined): ApiErr
   if (!issue) return new ApiError(400, 'Invalid arguments.', 'invalid_request_error', 'invalid_value')
   const missing = issue.keyword === 'required' ? String(issue.params.missingProperty) : undefined
   const param = toParam(issue.instancePath, missing)
-  if (missing) return new ApiError(400, `Missing required argument: '${param}'.`, 'invalid_request_error', 'invalid_value', param)
+  if (missing)
+    return new ApiError(400, `Missing required argument: '${param}'.`, 'invalid_request_error', 'invalid_value', param)
   const where = param ?? 'arguments'
-  const detail = issue.keyword === 'enum'
-    ? `expected one of ${(issue.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
-    : issue.keyword === 'additionalProperties' ? `unknown property '${String(issue.params.additionalProperty)}'`
-      : issue.message ?? 'invalid'
+  const detail =
+    issue.keyword === 'enum'
+      ? `expected one of ${(issue.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
+      : issue.keyword === 'additionalProperties'
+        ? `unknown property '${String(issue.params.additionalProperty)}'`
+        : (issue.message ?? 'invalid')
   return new ApiError(400, `Invalid value for '${where}': ${detail}.`, 'invalid_request_error', 'invalid_value', param)
 }
 
@@ -73,7 +76,10 @@ export function toolError(err: unknown, log: Logger): ToolCallResult {
   return { isError: true, content: [{ type: 'text', text: `${e.message}${code}` }] }
 }
 
-interface Entry { definition: ToolDefinition<unknown>; validate?: ValidateFunction }
+interface Entry {
+  definition: ToolDefinition<unknown>
+  validate?: ValidateFunction
+}
 
 /** The tools, built once per app; validators compiled on first use (cold starts stay cheap). */
 export class McpTools {
@@ -82,7 +88,12 @@ export class McpTools {
   private ajv: Ajv | undefined
 
   constructor(deps: McpDeps) {
-    const definitions = [listModelsTool(deps), chatTool(deps), embedTool(deps), usageTool(deps)] as unknown as ToolDefinition<unknown>[]
+    const definitions = [
+      listModelsTool(deps),
+      chatTool(deps),
+      embedTool(deps),
+      usageTool(deps),
+    ] as unknown as ToolDefinition<unknown>[]
     for (const definition of definitions) this.entries.set(definition.name, { definition })
     this.listed = definitions.map((d) => ({
       name: d.name,
@@ -101,8 +112,18 @@ export class McpTools {
   /** Validates the arguments and runs the tool; every failure is a tool error, never a throw. */
   async call(name: string, args: Record<string, unknown>, env: ToolEnv): Promise<ToolCallResult> {
     const entry = this.entries.get(name)
-    if (!entry) return toolError(new ApiError(400, `Unknown tool '${name}'.`, 'invalid_request_error', 'unknown_tool'), env.ctx.log)
-    this.ajv ??= new Ajv({ discriminator: true, coerceTypes: false, removeAdditional: false, allErrors: false, strict: false })
+    if (!entry)
+      return toolError(
+        new ApiError(400, `Unknown tool '${name}'.`, 'invalid_request_error', 'unknown_tool'),
+        env.ctx.log,
+      )
+    this.ajv ??= new Ajv({
+      discriminator: true,
+      coerceTypes: false,
+      removeAdditional: false,
+      allErrors: false,
+      strict: false,
+    })
     entry.validate ??= this.ajv.compile(entry.definition.inputSchema)
     if (!entry.validate(args)) return toolError(argumentsError(entry.validate.errors), env.ctx.log)
     try {

@@ -10,7 +10,9 @@ import { keyAllowsModel } from '../../services/keys.js'
 import { jsonText, type ToolDefinition } from './types.js'
 
 export const ListModelsArgs = Type.Object({
-  kind: Type.Optional(Type.Union([Type.Literal('chat'), Type.Literal('embedding')], { description: 'Only models of this kind.' })),
+  kind: Type.Optional(
+    Type.Union([Type.Literal('chat'), Type.Literal('embedding')], { description: 'Only models of this kind.' }),
+  ),
 })
 
 const ListedModel = Type.Object({
@@ -39,14 +41,16 @@ export function listModelsTool(deps: { registry: ModelRegistry }): ToolDefinitio
   return {
     name: 'list_models',
     title: 'List models',
-    description: 'Lists the models this API key may use: chat models (for the `chat` tool) and embedding models ' +
+    description:
+      'Lists the models this API key may use: chat models (for the `chat` tool) and embedding models ' +
       '(for the `embed` tool), with capabilities, context window and on-demand prices in USD per 1M tokens.',
     inputSchema: ListModelsArgs,
     outputSchema: ListModelsOutput,
     annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     async run(args, env) {
       const { registry } = deps
-      const models = registry.list()
+      const models = registry
+        .list()
         .filter((m) => keyAllowsModel(env.principal, m.id) && (!args.kind || m.kind === args.kind))
         .map((m) => ({
           id: m.id,

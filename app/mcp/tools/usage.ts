@@ -14,7 +14,8 @@ export function usageTool(deps: { usage: Pick<UsageService, 'query' | 'budget'> 
   return {
     name: 'usage',
     title: 'My usage',
-    description: 'Reports what this API key has used: requests, tokens and cost in USD, in total, per model and per ' +
+    description:
+      'Reports what this API key has used: requests, tokens and cost in USD, in total, per model and per ' +
       '`day` or `month` between `from` and `to` (YYYY-MM-DD or YYYY-MM, inclusive; default: this month by day), ' +
       'with the monthly budget and rate limits of the key.',
     inputSchema: UsageQuerystring,

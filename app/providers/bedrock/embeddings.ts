@@ -58,7 +58,11 @@ export function planEmbeddingCalls(req: EmbeddingRequest): EmbeddingCall[] {
   })
   const allowed = req.model.capabilities.dimensions ?? (format === 'titan-v2' ? [...TITAN_DIMENSIONS] : [1024])
   if (req.dimensions != null && !allowed.includes(req.dimensions)) {
-    throw badRequest(`Model '${req.model.id}' supports dimensions ${allowed.join(', ')}; got ${req.dimensions}.`, 'dimensions', 'unsupported_dimensions')
+    throw badRequest(
+      `Model '${req.model.id}' supports dimensions ${allowed.join(', ')}; got ${req.dimensions}.`,
+      'dimensions',
+      'unsupported_dimensions',
+    )
   }
 
   if (format === 'titan-v2') {
@@ -68,7 +72,11 @@ export function planEmbeddingCalls(req: EmbeddingRequest): EmbeddingCall[] {
 
   req.inputs.forEach((text, i) => {
     if (text.length > COHERE_MAX_CHARS) {
-      throw badRequest(`input[${i}] has ${text.length} characters; model '${req.model.id}' accepts at most ${COHERE_MAX_CHARS}.`, 'input', 'input_too_long')
+      throw badRequest(
+        `input[${i}] has ${text.length} characters; model '${req.model.id}' accepts at most ${COHERE_MAX_CHARS}.`,
+        'input',
+        'input_too_long',
+      )
     }
   })
   const batch = Math.min(req.model.capabilities.maxBatch ?? COHERE_MAX_BATCH, COHERE_MAX_BATCH)
@@ -83,7 +91,8 @@ export function planEmbeddingCalls(req: EmbeddingRequest): EmbeddingCall[] {
   return calls
 }
 
-const bad = (what: string) => new ApiError(502, `Unexpected embedding response from the model: ${what}.`, 'api_error', 'upstream_bad_response')
+const bad = (what: string) =>
+  new ApiError(502, `Unexpected embedding response from the model: ${what}.`, 'api_error', 'upstream_bad_response')
 
 const isVector = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number')
 
@@ -93,7 +102,11 @@ const isVector = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) 
  *
  * @throws ApiError 502 when the body does not have the documented shape.
  */
-export function parseEmbeddingResponse(format: EmbeddingFormat, json: unknown, expected: number): { vectors: number[][]; inputTokens?: number } {
+export function parseEmbeddingResponse(
+  format: EmbeddingFormat,
+  json: unknown,
+  expected: number,
+): { vectors: number[][]; inputTokens?: number } {
   const body = (json ?? {}) as Record<string, unknown>
   if (format === 'titan-v2') {
     if (!isVector(body.embedding)) throw bad('no embedding')
@@ -115,7 +128,11 @@ export function parseEmbeddingResponse(format: EmbeddingFormat, json: unknown, e
 export const estimateTokens = (texts: string[]) => texts.reduce((n, t) => n + Math.ceil(t.length / 4), 0)
 
 /** Runs `fn` over `items` with at most `limit` in flight; results in input order. */
-export async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapBounded<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length)
   let next = 0
   let failed = false

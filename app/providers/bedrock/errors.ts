@@ -9,7 +9,11 @@ import { ApiError, type ApiErrorType } from '../../errors.js'
 import { isAbortError as isAbort } from '../../core/errors.js'
 import type { CallContext } from '../types.js'
 
-interface Mapping { status: number; type: ApiErrorType; code: string }
+interface Mapping {
+  status: number
+  type: ApiErrorType
+  code: string
+}
 
 /** Bedrock exception name → what the client sees. Exported so docs and tests can read it. */
 export const BEDROCK_ERROR_MAP: Readonly<Record<string, Mapping>> = {
@@ -33,21 +37,26 @@ export { isAbortError } from '../../core/errors.js'
 
 /** Account ids in ARNs (e.g. in AccessDenied messages) are nobody's business but the operator's. */
 function scrub(message: string): string {
-  return message
-    .replace(/(arn:aws[a-zA-Z-]*:[a-z0-9-]*:[a-z0-9-]*:)\d{12}(?=:)/g, '$1***')
-    .slice(0, 2000)
+  return message.replace(/(arn:aws[a-zA-Z-]*:[a-z0-9-]*:[a-z0-9-]*:)\d{12}(?=:)/g, '$1***').slice(0, 2000)
 }
 
 function byStatus(status: number | undefined): Mapping {
   switch (status) {
-    case 400: return BEDROCK_ERROR_MAP.ValidationException
+    case 400:
+      return BEDROCK_ERROR_MAP.ValidationException
     case 401:
-    case 403: return BEDROCK_ERROR_MAP.AccessDeniedException
-    case 404: return BEDROCK_ERROR_MAP.ResourceNotFoundException
-    case 408: return BEDROCK_ERROR_MAP.ModelTimeoutException
-    case 429: return BEDROCK_ERROR_MAP.ThrottlingException
-    case 503: return BEDROCK_ERROR_MAP.ServiceUnavailableException
-    default: return FALLBACK
+    case 403:
+      return BEDROCK_ERROR_MAP.AccessDeniedException
+    case 404:
+      return BEDROCK_ERROR_MAP.ResourceNotFoundException
+    case 408:
+      return BEDROCK_ERROR_MAP.ModelTimeoutException
+    case 429:
+      return BEDROCK_ERROR_MAP.ThrottlingException
+    case 503:
+      return BEDROCK_ERROR_MAP.ServiceUnavailableException
+    default:
+      return FALLBACK
   }
 }
 
@@ -59,14 +68,24 @@ function byStatus(status: number | undefined): Mapping {
  */
 export function mapBedrockError(err: unknown): ApiError {
   if (err instanceof ApiError) return err
-  const e = (err ?? {}) as { name?: unknown; message?: unknown; $fault?: unknown; $metadata?: { httpStatusCode?: number } }
+  const e = (err ?? {}) as {
+    name?: unknown
+    message?: unknown
+    $fault?: unknown
+    $metadata?: { httpStatusCode?: number }
+  }
   const name = typeof e.name === 'string' ? e.name : ''
   const isService = e.$fault === 'client' || e.$fault === 'server' || name in BEDROCK_ERROR_MAP
   if (!isService) {
-    return new ApiError(502, 'The model service could not be reached.', 'api_error', 'upstream_unreachable', null, { cause: err })
+    return new ApiError(502, 'The model service could not be reached.', 'api_error', 'upstream_unreachable', null, {
+      cause: err,
+    })
   }
   const m = BEDROCK_ERROR_MAP[name] ?? byStatus(e.$metadata?.httpStatusCode)
-  const raw = typeof e.message === 'string' && e.message.trim() !== '' && e.message !== 'UnknownError' ? e.message : `Bedrock returned ${name || 'an error'}.`
+  const raw =
+    typeof e.message === 'string' && e.message.trim() !== '' && e.message !== 'UnknownError'
+      ? e.message
+      : `Bedrock returned ${name || 'an error'}.`
   return new ApiError(m.status, scrub(raw), m.type, m.code, null, { cause: err })
 }
 

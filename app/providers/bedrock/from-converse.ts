@@ -5,7 +5,11 @@
  * - https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html (response)
  * - the neutral model: app/core/events.ts
  */
-import type { ConverseCommandOutput, StopReason as BedrockStopReason, TokenUsage as BedrockUsage } from '@aws-sdk/client-bedrock-runtime'
+import type {
+  ConverseCommandOutput,
+  StopReason as BedrockStopReason,
+  TokenUsage as BedrockUsage,
+} from '@aws-sdk/client-bedrock-runtime'
 import type { Block, ChatCall } from '../../core/call.js'
 import type { ChatResponse, StopReason, TokenUsage } from '../../core/events.js'
 import { ApiError } from '../../errors.js'
@@ -21,7 +25,10 @@ import { outputPlan } from './to-converse.js'
  *
  * @throws ApiError 502 for `malformed_model_output` / `malformed_tool_use`.
  */
-export function fromBedrockStopReason(reason: BedrockStopReason | string | undefined, hasToolCalls: boolean): StopReason {
+export function fromBedrockStopReason(
+  reason: BedrockStopReason | string | undefined,
+  hasToolCalls: boolean,
+): StopReason {
   switch (reason) {
     case 'max_tokens':
     case 'stop_sequence':
@@ -32,7 +39,12 @@ export function fromBedrockStopReason(reason: BedrockStopReason | string | undef
       return 'context_window_exceeded'
     case 'malformed_model_output':
     case 'malformed_tool_use':
-      throw new ApiError(502, `The model produced an invalid response (Bedrock stopReason '${reason}'). Retrying may help.`, 'api_error', 'upstream_malformed_output')
+      throw new ApiError(
+        502,
+        `The model produced an invalid response (Bedrock stopReason '${reason}'). Retrying may help.`,
+        'api_error',
+        'upstream_malformed_output',
+      )
     default: // end_turn, tool_use, unknown
       return hasToolCalls ? 'tool_use' : 'end_turn'
   }
@@ -78,7 +90,11 @@ export function fromConverseOutput(out: ConverseCommandOutput, call: ChatCall): 
     } else if (block.reasoningContent) {
       const r = block.reasoningContent
       if (r.reasoningText?.text) {
-        content.push({ type: 'reasoning', text: r.reasoningText.text, ...(r.reasoningText.signature ? { signature: r.reasoningText.signature } : {}) })
+        content.push({
+          type: 'reasoning',
+          text: r.reasoningText.text,
+          ...(r.reasoningText.signature ? { signature: r.reasoningText.signature } : {}),
+        })
       } else if (r.redactedContent) content.push({ type: 'redacted_reasoning', data: redactedData(r.redactedContent) })
     } else if (block.toolUse) {
       const { toolUseId, name, input } = block.toolUse
@@ -88,8 +104,17 @@ export function fromConverseOutput(out: ConverseCommandOutput, call: ChatCall): 
       }
       if (toolCalls >= plan.maxToolCalls) continue
       toolCalls++
-      content.push({ type: 'tool_use', id: toolUseId ?? '', name: name ?? '', input: (input ?? {}) as Record<string, unknown> })
+      content.push({
+        type: 'tool_use',
+        id: toolUseId ?? '',
+        name: name ?? '',
+        input: (input ?? {}) as Record<string, unknown>,
+      })
     }
   }
-  return { content, stopReason: fromBedrockStopReason(out.stopReason, toolCalls > 0), usage: fromBedrockUsage(out.usage) }
+  return {
+    content,
+    stopReason: fromBedrockStopReason(out.stopReason, toolCalls > 0),
+    usage: fromBedrockUsage(out.usage),
+  }
 }

@@ -6,10 +6,22 @@
 import { InvokeModelCommand, type BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
 import { ApiError } from '../../errors.js'
 import type { CallContext, EmbeddingRequest, EmbeddingResult } from '../types.js'
-import { INPUT_TOKEN_HEADER, embeddingFormat, estimateTokens, mapBounded, parseEmbeddingResponse, planEmbeddingCalls } from './embeddings.js'
+import {
+  INPUT_TOKEN_HEADER,
+  embeddingFormat,
+  estimateTokens,
+  mapBounded,
+  parseEmbeddingResponse,
+  planEmbeddingCalls,
+} from './embeddings.js'
 import { callFailure as failure } from './errors.js'
 
-export async function invokeEmbeddings(client: BedrockRuntimeClient, concurrency: number, req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResult> {
+export async function invokeEmbeddings(
+  client: BedrockRuntimeClient,
+  concurrency: number,
+  req: EmbeddingRequest,
+  ctx: CallContext,
+): Promise<EmbeddingResult> {
   const format = embeddingFormat(req)
   const calls = planEmbeddingCalls(req)
   const vectors = new Array<number[]>(req.inputs.length)
@@ -42,16 +54,27 @@ export async function invokeEmbeddings(client: BedrockRuntimeClient, concurrency
     try {
       json = JSON.parse(new TextDecoder().decode(out.body))
     } catch {
-      throw new ApiError(502, 'Unexpected embedding response from the model: not JSON.', 'api_error', 'upstream_bad_response')
+      throw new ApiError(
+        502,
+        'Unexpected embedding response from the model: not JSON.',
+        'api_error',
+        'upstream_bad_response',
+      )
     }
     const parsed = parseEmbeddingResponse(format, json, call.indices.length)
-    call.indices.forEach((pos, k) => { vectors[pos] = parsed.vectors[k] })
+    call.indices.forEach((pos, k) => {
+      vectors[pos] = parsed.vectors[k]
+    })
     const count = parsed.inputTokens ?? headerCount
     if (count !== undefined) return count
     estimated = true
     return estimateTokens(call.indices.map((i) => req.inputs[i]))
   })
-  if (estimated) ctx.log.warn({ model: req.model.id, requestId: ctx.requestId }, 'Bedrock reported no embedding token count; metering an estimate')
+  if (estimated)
+    ctx.log.warn(
+      { model: req.model.id, requestId: ctx.requestId },
+      'Bedrock reported no embedding token count; metering an estimate',
+    )
   const inputTokens = counts.reduce((a, b) => a + b, 0)
   return { vectors, tokens: { inputTokens, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 } }
 }

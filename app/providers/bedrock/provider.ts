@@ -16,13 +16,7 @@ import {
 import type { ChatCall } from '../../core/call.js'
 import type { ChatEvent, ChatResponse } from '../../core/events.js'
 import { ApiError } from '../../errors.js'
-import type {
-  CallContext,
-  ChatProvider,
-  EmbeddingProvider,
-  EmbeddingRequest,
-  EmbeddingResult,
-} from '../types.js'
+import type { CallContext, ChatProvider, EmbeddingProvider, EmbeddingRequest, EmbeddingResult } from '../types.js'
 import { callFailure as failure } from './errors.js'
 import { fromConverseOutput } from './from-converse.js'
 import { converseStreamToEvents } from './stream.js'
@@ -64,7 +58,8 @@ export class BedrockProvider implements ChatProvider, EmbeddingProvider {
     const input = toConverseInput(call, { keyId: ctx.keyId })
     try {
       const response = await this.#client.send(new ConverseStreamCommand(input), { abortSignal: ctx.signal })
-      if (!response.stream) throw new ApiError(502, 'The model service returned no stream.', 'api_error', 'upstream_bad_response')
+      if (!response.stream)
+        throw new ApiError(502, 'The model service returned no stream.', 'api_error', 'upstream_bad_response')
       yield* converseStreamToEvents(response.stream, call, ctx.log)
     } catch (err) {
       throw failure(err, ctx)
@@ -77,17 +72,32 @@ export class BedrockProvider implements ChatProvider, EmbeddingProvider {
    * estimates. https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_CountTokens.html
    */
   async countTokens(call: ChatCall, ctx: CallContext): Promise<number | undefined> {
-    const { modelId, messages, system, toolConfig, additionalModelRequestFields } = toConverseInput(call, { keyId: ctx.keyId })
+    const { modelId, messages, system, toolConfig, additionalModelRequestFields } = toConverseInput(call, {
+      keyId: ctx.keyId,
+    })
     try {
-      const out = await this.#client.send(new CountTokensCommand({
-        modelId: countTokensModelId(modelId!),
-        input: { converse: { messages, ...(system ? { system } : {}), ...(toolConfig ? { toolConfig } : {}), ...(additionalModelRequestFields ? { additionalModelRequestFields } : {}) } },
-      }), { abortSignal: ctx.signal })
+      const out = await this.#client.send(
+        new CountTokensCommand({
+          modelId: countTokensModelId(modelId!),
+          input: {
+            converse: {
+              messages,
+              ...(system ? { system } : {}),
+              ...(toolConfig ? { toolConfig } : {}),
+              ...(additionalModelRequestFields ? { additionalModelRequestFields } : {}),
+            },
+          },
+        }),
+        { abortSignal: ctx.signal },
+      )
       return out.inputTokens
     } catch (err) {
       const mapped = failure(err, ctx)
       if (mapped instanceof ApiError && (mapped.status === 400 || mapped.status === 404)) {
-        ctx.log.info({ model: call.model.id, code: mapped.code }, 'CountTokens not available for this model; estimating')
+        ctx.log.info(
+          { model: call.model.id, code: mapped.code },
+          'CountTokens not available for this model; estimating',
+        )
         return undefined
       }
       throw mapped

@@ -42,7 +42,10 @@ export async function* converseStreamToEvents(
 ): AsyncGenerator<ChatEvent> {
   const plan = outputPlan(call)
   /** Bedrock contentBlockIndex → our block (index, kind); `dropped` blocks are skipped. */
-  const blocks = new Map<number, { index: number; kind: 'text' | 'reasoning' | 'redacted' | 'tool' | 'json' | 'dropped'; open: boolean }>()
+  const blocks = new Map<
+    number,
+    { index: number; kind: 'text' | 'reasoning' | 'redacted' | 'tool' | 'json' | 'dropped'; open: boolean }
+  >()
   let nextIndex = 0
   let toolCalls = 0
   let started = false
@@ -53,9 +56,13 @@ export async function* converseStreamToEvents(
   let usage: BedrockUsage | undefined
 
   /** The block for `bedrockIndex`, started (block_start yielded) on first use. */
-  function* open(bedrockIndex: number, kind: 'text' | 'reasoning' | 'json', start: BlockStart): Generator<ChatEvent, number> {
+  function* open(
+    bedrockIndex: number,
+    kind: 'text' | 'reasoning' | 'json',
+    start: BlockStart,
+  ): Generator<ChatEvent, number> {
     const known = blocks.get(bedrockIndex)
-    if (known && known.open) return known.index
+    if (known?.open) return known.index
     const index = nextIndex++
     blocks.set(bedrockIndex, { index, kind, open: true })
     yield { type: 'block_start', index, block: start }
@@ -63,7 +70,7 @@ export async function* converseStreamToEvents(
   }
   function* close(bedrockIndex: number): Generator<ChatEvent> {
     const b = blocks.get(bedrockIndex)
-    if (!b || !b.open) return
+    if (!b?.open) return
     b.open = false
     yield { type: 'block_stop', index: b.index }
   }
@@ -118,7 +125,11 @@ export async function* converseStreamToEvents(
         if (r.redactedContent) {
           const index = nextIndex++
           blocks.set(at, { index, kind: 'redacted', open: true })
-          yield { type: 'block_start', index, block: { type: 'redacted_reasoning', data: redactedData(r.redactedContent) } }
+          yield {
+            type: 'block_start',
+            index,
+            block: { type: 'redacted_reasoning', data: redactedData(r.redactedContent) },
+          }
         } else if (r.text) {
           const index = yield* open(at, 'reasoning', { type: 'reasoning' })
           yield { type: 'delta', index, reasoning: r.text }
@@ -172,8 +183,14 @@ export async function* converseStreamToEvents(
   }
 
   if (!finished) {
-    throw new ApiError(502, 'The model stream ended before the response was complete.', 'api_error', 'upstream_incomplete_stream')
+    throw new ApiError(
+      502,
+      'The model stream ended before the response was complete.',
+      'api_error',
+      'upstream_incomplete_stream',
+    )
   }
-  if (!usage) log?.warn({ model: call.model.id }, 'ConverseStream ended without a metadata (usage) event; metering zero tokens')
+  if (!usage)
+    log?.warn({ model: call.model.id }, 'ConverseStream ended without a metadata (usage) event; metering zero tokens')
   yield { type: 'usage', usage: fromBedrockUsage(usage) }
 }

@@ -51,7 +51,12 @@ export function outputPlan(call: ChatCall): OutputPlan {
 
 // ---------------------------------------------------------------------------------------------
 
-const IMAGE_FORMATS: Record<string, ImageFormat> = { 'image/png': 'png', 'image/jpeg': 'jpeg', 'image/gif': 'gif', 'image/webp': 'webp' }
+const IMAGE_FORMATS: Record<string, ImageFormat> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpeg',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
+}
 
 /** Converse document formats by media type. https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_DocumentBlock.html */
 export const DOCUMENT_FORMATS: Readonly<Record<string, DocumentFormat>> = {
@@ -67,7 +72,8 @@ export const DOCUMENT_FORMATS: Readonly<Record<string, DocumentFormat>> = {
 }
 
 // Bedrock's CachePointBlock knows only type "default" plus an optional TTL of 5m / 1h.
-const cachePoint = (mark: CacheMark): CachePointBlock => (mark.ttl ? { type: 'default', ttl: mark.ttl } : { type: 'default' })
+const cachePoint = (mark: CacheMark): CachePointBlock =>
+  mark.ttl ? { type: 'default', ttl: mark.ttl } : { type: 'default' }
 
 const isBlank = (s: string) => s.trim() === ''
 
@@ -76,7 +82,12 @@ const isBlank = (s: string) => s.trim() === ''
  * brackets, unique within a request.
  */
 function documentName(name: string | undefined, used: Set<string>): string {
-  const base = (name ?? '').replace(/[^A-Za-z0-9\s\-()[\]]/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 200) || 'document'
+  const base =
+    (name ?? '')
+      .replace(/[^A-Za-z0-9\s\-()[\]]/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim()
+      .slice(0, 200) || 'document'
   let candidate = base
   for (let n = 2; used.has(candidate); n++) candidate = `${base} (${n})`
   used.add(candidate)
@@ -88,14 +99,27 @@ interface Encoder {
   docNames: Set<string>
 }
 
-function mediaBlock(b: Extract<Block, { type: 'image' | 'document' }>, enc: Encoder): ContentBlock.ImageMember | ContentBlock.DocumentMember {
+function mediaBlock(
+  b: Extract<Block, { type: 'image' | 'document' }>,
+  enc: Encoder,
+): ContentBlock.ImageMember | ContentBlock.DocumentMember {
   if (b.type === 'image') {
     const format = IMAGE_FORMATS[b.mediaType]
-    if (!format) throw badRequest(`Image type '${b.mediaType}' is not supported; use png, jpeg, gif or webp.`, b.at ?? null, 'invalid_image_format')
+    if (!format)
+      throw badRequest(
+        `Image type '${b.mediaType}' is not supported; use png, jpeg, gif or webp.`,
+        b.at ?? null,
+        'invalid_image_format',
+      )
     return { image: { format, source: { bytes: b.data } } }
   }
   const format = DOCUMENT_FORMATS[b.mediaType]
-  if (!format) throw badRequest(`Document type '${b.mediaType}' is not supported; use one of ${Object.keys(DOCUMENT_FORMATS).join(', ')}.`, b.at ?? null, 'invalid_document_format')
+  if (!format)
+    throw badRequest(
+      `Document type '${b.mediaType}' is not supported; use one of ${Object.keys(DOCUMENT_FORMATS).join(', ')}.`,
+      b.at ?? null,
+      'invalid_document_format',
+    )
   const source = b.text !== undefined ? { text: b.text } : { bytes: b.data }
   return { document: { format, name: documentName(b.name, enc.docNames), source } }
 }
@@ -130,7 +154,11 @@ function contentBlocks(blocks: Block[], enc: Encoder): ContentBlock[] {
         break
       }
       case 'reasoning':
-        block = { reasoningContent: { reasoningText: { text: b.text, ...(b.signature !== undefined ? { signature: b.signature } : {}) } } }
+        block = {
+          reasoningContent: {
+            reasoningText: { text: b.text, ...(b.signature !== undefined ? { signature: b.signature } : {}) },
+          },
+        }
         break
       case 'redacted_reasoning':
         // The data is the base64 text Bedrock gave us for redactedContent: back to its bytes.
@@ -163,7 +191,13 @@ function jsonToolSpec(output: NonNullable<ChatCall['output']>): Tool {
   const description = output.description
     ? `Give your final answer by calling this tool. ${output.description}`
     : 'Give your final answer by calling this tool: its input is your answer, as a JSON object.'
-  return { toolSpec: { name: output.name, description, inputSchema: { json: (output.schema ?? { type: 'object' }) as Document } } }
+  return {
+    toolSpec: {
+      name: output.name,
+      description,
+      inputSchema: { json: (output.schema ?? { type: 'object' }) as Document },
+    },
+  }
 }
 
 function standInSpec(name: string): Tool {
@@ -289,7 +323,8 @@ export function toConverseInput(call: ChatCall, opts: { keyId: string }): Conver
 
   const additional: Record<string, Document> = {}
   if (call.topK != null) additional.top_k = call.topK
-  if (call.reasoning && 'budgetTokens' in call.reasoning) additional.thinking = { type: 'enabled', budget_tokens: call.reasoning.budgetTokens }
+  if (call.reasoning && 'budgetTokens' in call.reasoning)
+    additional.thinking = { type: 'enabled', budget_tokens: call.reasoning.budgetTokens }
   else if (call.reasoning) additional.reasoning_effort = call.reasoning.effort
 
   const input: ConverseCommandInput = {

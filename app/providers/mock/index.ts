@@ -32,7 +32,12 @@ function plan(call: ChatCall): Plan {
   const forced = choice?.type === 'any' ? call.tools?.[0]?.name : choice?.type === 'tool' ? choice.name : undefined
   if (forced) {
     const toolCall = { id: `call_mock_${randomBytes(6).toString('base64url')}`, name: forced, input: {} }
-    return { pieces: [], stop: 'tool_use', toolCall, tokens: { inputTokens, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 } }
+    return {
+      pieces: [],
+      stop: 'tool_use',
+      toolCall,
+      tokens: { inputTokens, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 },
+    }
   }
   const lastUser = [...call.messages].reverse().find((m) => m.role === 'user')
   let text = `You said: ${lastUser ? textOf(lastUser.content) : ''}`
@@ -51,7 +56,12 @@ function plan(call: ChatCall): Plan {
     pieces = pieces.slice(0, call.maxTokens)
     stop = 'max_tokens'
   }
-  return { pieces, stop, stopSequence, tokens: { inputTokens, outputTokens: pieces.length, cacheReadTokens: 0, cacheWriteTokens: 0 } }
+  return {
+    pieces,
+    stop,
+    stopSequence,
+    tokens: { inputTokens, outputTokens: pieces.length, cacheReadTokens: 0, cacheWriteTokens: 0 },
+  }
 }
 
 export class MockProvider implements ChatProvider, EmbeddingProvider {
@@ -114,6 +124,13 @@ function unitVector(text: string, dims: number): number[] {
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms)
-    signal.addEventListener('abort', () => { clearTimeout(t); resolve() }, { once: true })
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t)
+        resolve()
+      },
+      { once: true },
+    )
   })
 }

@@ -10,7 +10,9 @@ export function lazyMockProvider(delayMs = 0): Required<ChatProvider> & Embeddin
   const mock = () => (loaded ??= import('./index.js').then((m) => new m.MockProvider(delayMs)))
   return {
     complete: async (call, ctx) => (await mock()).complete(call, ctx),
-    async *stream(call, ctx) { yield* (await mock()).stream(call, ctx) },
+    async *stream(call, ctx) {
+      yield* (await mock()).stream(call, ctx)
+    },
     countTokens: async (call, ctx) => (await mock()).countTokens(call, ctx),
     embed: async (req, ctx) => (await mock()).embed(req, ctx),
   }

@@ -13,21 +13,32 @@ import type { AdminService } from '../../services/admin.js'
 import { usageBody } from '../../services/usage.js'
 import { SIGNED_IN } from './access.js'
 
-export const AdminUsageQuery = Type.Object({
-  ...UsageQuerystring.properties,
-  key_id: Type.Optional(KeyId),
-  owner: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
-}, { additionalProperties: false })
+export const AdminUsageQuery = Type.Object(
+  {
+    ...UsageQuerystring.properties,
+    key_id: Type.Optional(KeyId),
+    owner: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+  },
+  { additionalProperties: false },
+)
 
 export function adminUsageRoutes(app: FastifyInstance, opts: { admin: () => Promise<AdminService> }): void {
-  app.get<{ Querystring: Static<typeof AdminUsageQuery> }>('/v1/admin/usage', {
-    config: SIGNED_IN,
-    schema: { querystring: AdminUsageQuery, response: { 200: UsageResponse } },
-  }, async (request) => {
-    const q = request.query
-    const { report, owner } = await (await opts.admin()).usage(userOf(request), {
-      keyId: q.key_id, owner: q.owner, granularity: q.granularity ?? 'day', from: q.from, to: q.to,
-    })
-    return usageBody(report, { keyId: q.key_id, owner })
-  })
+  app.get<{ Querystring: Static<typeof AdminUsageQuery> }>(
+    '/v1/admin/usage',
+    {
+      config: SIGNED_IN,
+      schema: { querystring: AdminUsageQuery, response: { 200: UsageResponse } },
+    },
+    async (request) => {
+      const q = request.query
+      const { report, owner } = await (await opts.admin()).usage(userOf(request), {
+        keyId: q.key_id,
+        owner: q.owner,
+        granularity: q.granularity ?? 'day',
+        from: q.from,
+        to: q.to,
+      })
+      return usageBody(report, { keyId: q.key_id, owner })
+    },
+  )
 }

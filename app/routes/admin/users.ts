@@ -18,24 +18,42 @@ export function adminUserRoutes(app: FastifyInstance, opts: { admin: () => Promi
     return { sub: me.sub, username: me.username, groups: me.groups, admin: isAdmin(me) }
   })
 
-  app.get('/v1/admin/users', { config: ADMINS, schema: { response: { 200: UserList } } },
-    async (request) => ({ object: 'list' as const, data: await (await admin()).listUsers(userOf(request)) }))
+  app.get('/v1/admin/users', { config: ADMINS, schema: { response: { 200: UserList } } }, async (request) => ({
+    object: 'list' as const,
+    data: await (await admin()).listUsers(userOf(request)),
+  }))
 
-  app.post<{ Body: CreateUserBody }>('/v1/admin/users', {
-    config: ADMINS,
-    schema: { body: CreateUserBody, response: { 201: UserView } },
-  }, async (request, reply) => reply.code(201).send(await (await admin()).createUser(userOf(request), request.body, { requestId: request.id })))
+  app.post<{ Body: CreateUserBody }>(
+    '/v1/admin/users',
+    {
+      config: ADMINS,
+      schema: { body: CreateUserBody, response: { 201: UserView } },
+    },
+    async (request, reply) =>
+      reply.code(201).send(await (await admin()).createUser(userOf(request), request.body, { requestId: request.id })),
+  )
 
-  app.post<{ Params: Static<typeof UserParams> }>('/v1/admin/users/:username/disable', {
-    config: ADMINS,
-    schema: { params: UserParams, response: { 200: UserView } },
-  }, async (request) => (await admin()).disableUser(userOf(request), request.params.username, { requestId: request.id }))
+  app.post<{ Params: Static<typeof UserParams> }>(
+    '/v1/admin/users/:username/disable',
+    {
+      config: ADMINS,
+      schema: { params: UserParams, response: { 200: UserView } },
+    },
+    async (request) => (await admin()).disableUser(userOf(request), request.params.username, { requestId: request.id }),
+  )
 
-  app.get<{ Querystring: Static<typeof AuditQuery> }>('/v1/admin/audit', {
-    config: ADMINS,
-    schema: { querystring: AuditQuery, response: { 200: AuditList } },
-  }, async (request) => {
-    const { from, to, limit } = request.query
-    return { object: 'list' as const, data: await (await admin()).audit(userOf(request), { from, to, limit: limit ? Number(limit) : undefined }) }
-  })
+  app.get<{ Querystring: Static<typeof AuditQuery> }>(
+    '/v1/admin/audit',
+    {
+      config: ADMINS,
+      schema: { querystring: AuditQuery, response: { 200: AuditList } },
+    },
+    async (request) => {
+      const { from, to, limit } = request.query
+      return {
+        object: 'list' as const,
+        data: await (await admin()).audit(userOf(request), { from, to, limit: limit ? Number(limit) : undefined }),
+      }
+    },
+  )
 }

@@ -50,39 +50,48 @@ export function messagesRoutes(app: FastifyInstance, opts: MessagesRouteOptions)
   // Anthropic clients probe the base URL before their first request.
   app.get('/', { config: ANTHROPIC }, async () => ({ name: 'pennyworth', status: 'ok' }))
 
-  app.post<{ Body: MessagesRequest }>('/v1/messages', { schema: { body: MessagesRequest }, config: ANTHROPIC }, async (request, reply) => {
-    const d = await loadDoor()
-    const principal = principalOf(request)
-    const body = request.body
-    const { model, substitutedFor } = resolve(d, request, reply, body.model)
-    const call = d.decodeMessages(body, model, { clampMaxTokens: substitutedFor !== undefined })
-    const userId = body.metadata?.user_id
-    if (userId) request.log.info({ endUser: createHash('sha256').update(userId).digest('hex').slice(0, 16) }, 'end user')
-    const { ctx, controller } = callContext(request, reply, d.withAnthropicRateLimits)
-    const meta = { id: d.messageId(), model: body.model }
-    if (!body.stream) return d.encodeMessage(await opts.chat.complete(call, principal, ctx), meta)
+  app.post<{ Body: MessagesRequest }>(
+    '/v1/messages',
+    { schema: { body: MessagesRequest }, config: ANTHROPIC },
+    async (request, reply) => {
+      const d = await loadDoor()
+      const principal = principalOf(request)
+      const body = request.body
+      const { model, substitutedFor } = resolve(d, request, reply, body.model)
+      const call = d.decodeMessages(body, model, { clampMaxTokens: substitutedFor !== undefined })
+      const userId = body.metadata?.user_id
+      if (userId)
+        request.log.info({ endUser: createHash('sha256').update(userId).digest('hex').slice(0, 16) }, 'end user')
+      const { ctx, controller } = callContext(request, reply, d.withAnthropicRateLimits)
+      const meta = { id: d.messageId(), model: body.model }
+      if (!body.stream) return d.encodeMessage(await opts.chat.complete(call, principal, ctx), meta)
 
-    const events = d.encodeStreamEvents(opts.chat.stream(call, principal, ctx), meta)
-    // The first event is pulled before the headers, so an error at once keeps its real status.
-    const first = await events.next()
-    const stream = sseStream(first.done ? [] : [first.value], events, {
-      framing: ANTHROPIC_FRAMING,
-      errorPayload: (err) => d.anthropicStreamError(err, request.log),
-      onClose: (outcome) => {
-        if (outcome === 'aborted') controller.abort(new Error('client disconnected'))
-      },
-    })
-    return reply.code(200).headers(SSE_HEADERS).send(stream)
-  })
+      const events = d.encodeStreamEvents(opts.chat.stream(call, principal, ctx), meta)
+      // The first event is pulled before the headers, so an error at once keeps its real status.
+      const first = await events.next()
+      const stream = sseStream(first.done ? [] : [first.value], events, {
+        framing: ANTHROPIC_FRAMING,
+        errorPayload: (err) => d.anthropicStreamError(err, request.log),
+        onClose: (outcome) => {
+          if (outcome === 'aborted') controller.abort(new Error('client disconnected'))
+        },
+      })
+      return reply.code(200).headers(SSE_HEADERS).send(stream)
+    },
+  )
 
-  app.post<{ Body: CountTokensRequest }>('/v1/messages/count_tokens', { schema: { body: CountTokensRequest }, config: ANTHROPIC }, async (request, reply) => {
-    const d = await loadDoor()
-    const body = request.body
-    const { model } = resolve(d, request, reply, body.model)
-    const call = d.decodeMessages(body, model)
-    const { ctx } = callContext(request, reply, d.withAnthropicRateLimits)
-    const count = await opts.chat.countTokens(call, ctx)
-    void reply.header(TOKEN_COUNT_HEADER, count.estimated ? 'estimated' : 'exact')
-    return { input_tokens: count.inputTokens }
-  })
+  app.post<{ Body: CountTokensRequest }>(
+    '/v1/messages/count_tokens',
+    { schema: { body: CountTokensRequest }, config: ANTHROPIC },
+    async (request, reply) => {
+      const d = await loadDoor()
+      const body = request.body
+      const { model } = resolve(d, request, reply, body.model)
+      const call = d.decodeMessages(body, model)
+      const { ctx } = callContext(request, reply, d.withAnthropicRateLimits)
+      const count = await opts.chat.countTokens(call, ctx)
+      void reply.header(TOKEN_COUNT_HEADER, count.estimated ? 'estimated' : 'exact')
+      return { input_tokens: count.inputTokens }
+    },
+  )
 }

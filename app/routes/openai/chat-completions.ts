@@ -15,28 +15,34 @@ import { ChatCompletionRequest } from '../../schemas/chat.js'
 import type { ChatService } from '../../services/chat.js'
 
 export function chatCompletionRoutes(app: FastifyInstance, opts: { chat: ChatService }): void {
-  app.post<{ Body: ChatCompletionRequest }>('/v1/chat/completions', {
-    schema: { body: ChatCompletionRequest },
-  }, async (request, reply) => {
-    const principal = principalOf(request)
-    const { ctx, controller } = callContext(request, reply)
-    const body = request.body
-    const model = opts.chat.resolve(body.model, principal)
-    const call = decodeChatRequest(body, model)
-    const meta = { id: completionId(), created: Math.floor(Date.now() / 1000), model: model.id }
-    if (!body.stream) return encodeCompletion(await opts.chat.complete(call, principal, ctx), meta)
+  app.post<{ Body: ChatCompletionRequest }>(
+    '/v1/chat/completions',
+    {
+      schema: { body: ChatCompletionRequest },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request)
+      const { ctx, controller } = callContext(request, reply)
+      const body = request.body
+      const model = opts.chat.resolve(body.model, principal)
+      const call = decodeChatRequest(body, model)
+      const meta = { id: completionId(), created: Math.floor(Date.now() / 1000), model: model.id }
+      if (!body.stream) return encodeCompletion(await opts.chat.complete(call, principal, ctx), meta)
 
-    const chunks = encodeChunks(opts.chat.stream(call, principal, ctx), meta, { includeUsage: body.stream_options?.include_usage === true })
-    // Pull the first chunk before sending headers, so a validation or upstream error that
-    // happens at once is answered with its real status instead of a 200 stream.
-    const first = await chunks.next()
-    const initial = first.done ? [] : [first.value]
-    const stream = sseStream(initial, chunks, {
-      errorPayload: (err) => openAIStreamError(err, request.log),
-      onClose: (outcome) => {
-        if (outcome === 'aborted') controller.abort(new Error('client disconnected'))
-      },
-    })
-    return reply.code(200).headers(SSE_HEADERS).send(stream)
-  })
+      const chunks = encodeChunks(opts.chat.stream(call, principal, ctx), meta, {
+        includeUsage: body.stream_options?.include_usage === true,
+      })
+      // Pull the first chunk before sending headers, so a validation or upstream error that
+      // happens at once is answered with its real status instead of a 200 stream.
+      const first = await chunks.next()
+      const initial = first.done ? [] : [first.value]
+      const stream = sseStream(initial, chunks, {
+        errorPayload: (err) => openAIStreamError(err, request.log),
+        onClose: (outcome) => {
+          if (outcome === 'aborted') controller.abort(new Error('client disconnected'))
+        },
+      })
+      return reply.code(200).headers(SSE_HEADERS).send(stream)
+    },
+  )
 }

@@ -9,10 +9,14 @@ import type { EmbeddingService } from '../../services/embeddings.js'
 import { callContext } from '../../plugins/call-context.js'
 
 export function embeddingRoutes(app: FastifyInstance, opts: { embeddings: EmbeddingService }): void {
-  app.post<{ Body: EmbeddingsRequest }>('/v1/embeddings', {
-    schema: { body: EmbeddingsRequest },
-  }, async (request, reply) => {
-    const { ctx } = callContext(request, reply)
-    return opts.embeddings.embed(request.body, principalOf(request), ctx)
-  })
+  app.post<{ Body: EmbeddingsRequest }>(
+    '/v1/embeddings',
+    {
+      schema: { body: EmbeddingsRequest },
+    },
+    async (request, reply) => {
+      const { ctx } = callContext(request, reply)
+      return opts.embeddings.embed(request.body, principalOf(request), ctx)
+    },
+  )
 }

@@ -15,7 +15,12 @@ import { keyAllowsModel } from '../../services/keys.js'
 
 export function modelRoutes(app: FastifyInstance, opts: { registry: ModelRegistry }): void {
   const { registry } = opts
-  const toObject = (m: CatalogModel): ModelObject => ({ id: m.id, object: 'model', created: registry.created, owned_by: m.ownedBy })
+  const toObject = (m: CatalogModel): ModelObject => ({
+    id: m.id,
+    object: 'model',
+    created: registry.created,
+    owned_by: m.ownedBy,
+  })
 
   const created = new Date(registry.created * 1000).toISOString().replace('.000Z', 'Z')
   const toAnthropic = (m: CatalogModel, id = m.id) => ({ type: 'model', id, display_name: m.id, created_at: created })
@@ -31,14 +36,18 @@ export function modelRoutes(app: FastifyInstance, opts: { registry: ModelRegistr
     return reply.send({ object: 'list', data: models.map(toObject) })
   })
 
-  app.get<{ Params: { id: string } }>('/v1/models/*', {
-    schema: { params: Type.Object({ '*': Type.String() }) },
-  }, async (request, reply) => {
-    // Wildcard: model ids may contain '/' (e.g. "meta/llama"), which clients send unencoded.
-    const id = (request.params as Record<string, string>)['*']
-    const model = registry.resolve(id)
-    if (!model || !keyAllowsModel(principalOf(request), model.id)) throw modelNotFound(id)
-    if (speaksAnthropic(request)) return reply.send(toAnthropic(model, id))
-    return reply.send({ ...toObject(model), id })
-  })
+  app.get<{ Params: { id: string } }>(
+    '/v1/models/*',
+    {
+      schema: { params: Type.Object({ '*': Type.String() }) },
+    },
+    async (request, reply) => {
+      // Wildcard: model ids may contain '/' (e.g. "meta/llama"), which clients send unencoded.
+      const id = (request.params as Record<string, string>)['*']
+      const model = registry.resolve(id)
+      if (!model || !keyAllowsModel(principalOf(request), model.id)) throw modelNotFound(id)
+      if (speaksAnthropic(request)) return reply.send(toAnthropic(model, id))
+      return reply.send({ ...toObject(model), id })
+    },
+  )
 }

@@ -20,21 +20,34 @@ export interface ResponsesRouteOptions {
 }
 
 /** POST /v1/responses */
-export async function createResponse(request: FastifyRequest<{ Body: ResponsesRequest }>, reply: FastifyReply, opts: ResponsesRouteOptions) {
+export async function createResponse(
+  request: FastifyRequest<{ Body: ResponsesRequest }>,
+  reply: FastifyReply,
+  opts: ResponsesRouteOptions,
+) {
   const stored = await opts.stored()
   const principal = principalOf(request)
   const body = request.body
   d.checkResponsesRequest(body)
   const model = opts.chat.resolve(body.model, principal)
   const id = d.responseId()
-  const history = body.previous_response_id ? await stored.history(body.previous_response_id, principal) : { items: [], chain: [] }
+  const history = body.previous_response_id
+    ? await stored.history(body.previous_response_id, principal)
+    : { items: [], chain: [] }
   const input = d.withItemIds(await stored.resolveReferences(d.inputItems(body.input), principal, d.responseOfItem), id)
   const call = d.decodeResponsesRequest(body, model, history.items, input)
   const endUser = body.safety_identifier ?? body.user
-  if (endUser) request.log.info({ endUser: createHash('sha256').update(endUser).digest('hex').slice(0, 16) }, 'end user')
+  if (endUser)
+    request.log.info({ endUser: createHash('sha256').update(endUser).digest('hex').slice(0, 16) }, 'end user')
 
   const { ctx, controller } = callContext(request, reply)
-  const meta = { id, createdAt: Math.floor(Date.now() / 1000), model: model.id, request: body, namespaces: d.toolNamespaces(body) }
+  const meta = {
+    id,
+    createdAt: Math.floor(Date.now() / 1000),
+    model: model.id,
+    request: body,
+    namespaces: d.toolNamespaces(body),
+  }
   const keep = async (response: Record<string, unknown>) => {
     if (body.store === false) return
     try {
@@ -76,12 +89,22 @@ export async function getResponse(request: FastifyRequest<{ Params: ResponseIdPa
 }
 
 /** DELETE /v1/responses/{id} */
-export async function deleteResponse(request: FastifyRequest<{ Params: ResponseIdParams }>, opts: ResponsesRouteOptions) {
+export async function deleteResponse(
+  request: FastifyRequest<{ Params: ResponseIdParams }>,
+  opts: ResponsesRouteOptions,
+) {
   return (await opts.stored()).delete(request.params.id, principalOf(request))
 }
 
 /** GET /v1/responses/{id}/input_items */
-export async function listInputItems(request: FastifyRequest<{ Params: ResponseIdParams; Querystring: InputItemsQuery }>, opts: ResponsesRouteOptions) {
+export async function listInputItems(
+  request: FastifyRequest<{ Params: ResponseIdParams; Querystring: InputItemsQuery }>,
+  opts: ResponsesRouteOptions,
+) {
   const { after, limit, order } = request.query
-  return (await opts.stored()).inputItems(request.params.id, principalOf(request), { after, order, ...(limit ? { limit: Number(limit) } : {}) })
+  return (await opts.stored()).inputItems(request.params.id, principalOf(request), {
+    after,
+    order,
+    ...(limit ? { limit: Number(limit) } : {}),
+  })
 }

@@ -8,15 +8,19 @@ import { UsageQuerystring, UsageResponse } from '../../schemas/usage.js'
 import { usageBody, type UsageService } from '../../services/usage.js'
 
 export function usageRoutes(app: FastifyInstance, opts: { usage: UsageService }): void {
-  app.get<{ Querystring: UsageQuerystring }>('/v1/usage', {
-    schema: { querystring: UsageQuerystring, response: { 200: UsageResponse } },
-  }, async (request) => {
-    const principal = principalOf(request)
-    const { granularity = 'day', from, to } = request.query
-    const [report, budget] = await Promise.all([
-      opts.usage.query({ keyId: principal.keyId, granularity, from, to }),
-      opts.usage.budget(principal.keyId, principal.limits),
-    ])
-    return usageBody(report, { keyId: principal.keyId, budget, limits: principal.limits ?? {} })
-  })
+  app.get<{ Querystring: UsageQuerystring }>(
+    '/v1/usage',
+    {
+      schema: { querystring: UsageQuerystring, response: { 200: UsageResponse } },
+    },
+    async (request) => {
+      const principal = principalOf(request)
+      const { granularity = 'day', from, to } = request.query
+      const [report, budget] = await Promise.all([
+        opts.usage.query({ keyId: principal.keyId, granularity, from, to }),
+        opts.usage.budget(principal.keyId, principal.limits),
+      ])
+      return usageBody(report, { keyId: principal.keyId, budget, limits: principal.limits ?? {} })
+    },
+  )
 }

@@ -42,7 +42,8 @@ t.test('each Bedrock exception class maps to its status, type and code', async (
 })
 
 t.test('unknown service errors fall back on the HTTP status', async (t) => {
-  const err = (name: string, status: number) => Object.assign(new Error('boom'), { name, $fault: 'client', $metadata: { httpStatusCode: status } })
+  const err = (name: string, status: number) =>
+    Object.assign(new Error('boom'), { name, $fault: 'client', $metadata: { httpStatusCode: status } })
   t.match(mapBedrockError(err('SomethingNewException', 400)), { status: 400, code: 'upstream_validation_error' })
   t.match(mapBedrockError(err('X', 401)), { status: 403 })
   t.match(mapBedrockError(err('X', 404)), { status: 404 })
@@ -50,12 +51,20 @@ t.test('unknown service errors fall back on the HTTP status', async (t) => {
   t.match(mapBedrockError(err('X', 429)), { status: 429, type: 'rate_limit_error' })
   t.match(mapBedrockError(err('X', 503)), { status: 503 })
   t.match(mapBedrockError(err('X', 500)), { status: 502, code: 'upstream_error' })
-  t.match(mapBedrockError(Object.assign(new Error(''), { name: 'Unknown', $fault: 'server' })), { status: 502, message: 'Bedrock returned Unknown.' })
+  t.match(mapBedrockError(Object.assign(new Error(''), { name: 'Unknown', $fault: 'server' })), {
+    status: 502,
+    message: 'Bedrock returned Unknown.',
+  })
 })
 
 t.test('non-service errors get a generic message (theirs describe our network)', async (t) => {
   const e = mapBedrockError(Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:443'), { code: 'ECONNREFUSED' }))
-  t.match(e, { status: 502, type: 'api_error', code: 'upstream_unreachable', message: 'The model service could not be reached.' })
+  t.match(e, {
+    status: 502,
+    type: 'api_error',
+    code: 'upstream_unreachable',
+    message: 'The model service could not be reached.',
+  })
   t.match(mapBedrockError('a string'), { status: 502 })
   t.match(mapBedrockError(undefined), { status: 502 })
 })
@@ -66,10 +75,13 @@ t.test('ApiErrors pass through unchanged', async (t) => {
 })
 
 t.test('account ids in ARNs are scrubbed', async (t) => {
-  const e = mapBedrockError(new AccessDeniedException({
-    $metadata: {},
-    message: 'User: arn:aws:sts::123456789012:assumed-role/pennyworth-fn/x is not authorized to perform: bedrock:InvokeModel on resource: arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude',
-  }))
+  const e = mapBedrockError(
+    new AccessDeniedException({
+      $metadata: {},
+      message:
+        'User: arn:aws:sts::123456789012:assumed-role/pennyworth-fn/x is not authorized to perform: bedrock:InvokeModel on resource: arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude',
+    }),
+  )
   t.notMatch(e.message, /123456789012/)
   t.match(e.message, /arn:aws:sts::\*\*\*:assumed-role/)
   t.match(e.message, /arn:aws:bedrock:us-east-1:\*\*\*:inference-profile/)

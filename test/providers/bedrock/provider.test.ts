@@ -43,16 +43,28 @@ async function drain(it: AsyncIterable<ChatStreamEvent>, into: ChatStreamEvent[]
   for await (const e of it) into.push(e)
   return into
 }
-const contentOf = (evs: ChatStreamEvent[]) => evs.map((e) => ('chunk' in e ? e.chunk.choices[0].delta.content ?? '' : '')).join('')
+const contentOf = (evs: ChatStreamEvent[]) =>
+  evs.map((e) => ('chunk' in e ? (e.chunk.choices[0].delta.content ?? '') : '')).join('')
 
 t.beforeEach(() => {
   server.calls.length = 0
 })
 
 t.test('chat: Converse request on the wire and the completion back', async (t) => {
-  server.setHandler(() => ({ json: converseTextResponse('Hello!', { usage: { inputTokens: 9, outputTokens: 2, cacheReadInputTokens: 100 } }) }))
+  server.setHandler(() => ({
+    json: converseTextResponse('Hello!', { usage: { inputTokens: 9, outputTokens: 2, cacheReadInputTokens: 100 } }),
+  }))
   const req = chatReq({
-    messages: [{ role: 'system', content: 'Be nice.' }, { role: 'user', content: [{ type: 'text', text: 'Hi' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG_B64}` } }] }],
+    messages: [
+      { role: 'system', content: 'Be nice.' },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Hi' },
+          { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG_B64}` } },
+        ],
+      },
+    ],
     max_tokens: 50,
   })
   const { completion, tokens } = await provider.chat(req, ctx().ctx)
@@ -69,16 +81,32 @@ t.test('chat: Converse request on the wire and the completion back', async (t) =
   t.same(call.body.system, [{ text: 'Be nice.' }])
   t.same(call.body.inferenceConfig, { maxTokens: 50 })
   t.same(call.body.requestMetadata, { keyId: 'key_abc' })
-  t.same(call.body.messages[0].content[1], { image: { format: 'png', source: { bytes: PNG_B64 } } }, 'image bytes go out as base64')
+  t.same(
+    call.body.messages[0].content[1],
+    { image: { format: 'png', source: { bytes: PNG_B64 } } },
+    'image bytes go out as base64',
+  )
 })
 
 t.test('chat: tool calls come back as OpenAI tool_calls', async (t) => {
-  server.setHandler(() => ({ json: converseToolUseResponse([{ toolUseId: 'tu_1', name: 'get_weather', input: { city: 'Oslo' } }], { text: 'Checking.' }) }))
-  const req = chatReq({ messages: [user('weather?')], tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }] })
+  server.setHandler(() => ({
+    json: converseToolUseResponse([{ toolUseId: 'tu_1', name: 'get_weather', input: { city: 'Oslo' } }], {
+      text: 'Checking.',
+    }),
+  }))
+  const req = chatReq({
+    messages: [user('weather?')],
+    tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }],
+  })
   const { completion } = await provider.chat(req, ctx().ctx)
   t.equal(completion.choices[0].finish_reason, 'tool_calls')
-  t.same(completion.choices[0].message.tool_calls, [{ id: 'tu_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } }])
-  t.same(server.calls[0].body.toolConfig, { tools: [{ toolSpec: { name: 'get_weather', inputSchema: { json: { type: 'object' } } } }], toolChoice: { auto: {} } })
+  t.same(completion.choices[0].message.tool_calls, [
+    { id: 'tu_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Oslo"}' } },
+  ])
+  t.same(server.calls[0].body.toolConfig, {
+    tools: [{ toolSpec: { name: 'get_weather', inputSchema: { json: { type: 'object' } } } }],
+    toolChoice: { auto: {} },
+  })
 })
 
 t.test('chat: Bedrock errors become ApiErrors', async (t) => {
@@ -102,27 +130,42 @@ t.test('chat: Bedrock errors become ApiErrors', async (t) => {
 })
 
 t.test('chat: translation errors are thrown before any call', async (t) => {
-  await t.rejects(provider.chat(chatReq({ messages: [user('x')], n: 3 }), ctx().ctx), { name: 'ApiError', status: 400, param: 'n' })
+  await t.rejects(provider.chat(chatReq({ messages: [user('x')], n: 3 }), ctx().ctx), {
+    name: 'ApiError',
+    status: 400,
+    param: 'n',
+  })
   t.equal(server.calls.length, 0)
 })
 
 t.test('chatStream: text frames → chunks, then tokens', async (t) => {
-  server.setHandler(() => ({ frames: textStreamFrames(['Hel', 'lo ', 'world'], { usage: { inputTokens: 7, outputTokens: 3 } }) }))
+  server.setHandler(() => ({
+    frames: textStreamFrames(['Hel', 'lo ', 'world'], { usage: { inputTokens: 7, outputTokens: 3 } }),
+  }))
   const evs = await drain(provider.chatStream(chatReq({ messages: [user('x')], stream: true }), ctx().ctx))
   t.equal(server.calls[0].operation, 'converse-stream')
   t.equal(contentOf(evs), 'Hello world')
-  t.same((evs[0] as { chunk: { choices: Array<{ delta: object }> } }).chunk.choices[0].delta, { role: 'assistant', content: '' })
+  t.same((evs[0] as { chunk: { choices: Array<{ delta: object }> } }).chunk.choices[0].delta, {
+    role: 'assistant',
+    content: '',
+  })
   const last = evs.at(-1)
   t.same(last, { tokens: { inputTokens: 7, outputTokens: 3, cacheReadTokens: 0, cacheWriteTokens: 0 } })
-  t.equal((evs.at(-2) as { chunk: { choices: Array<{ finish_reason: string }> } }).chunk.choices[0].finish_reason, 'stop')
+  t.equal(
+    (evs.at(-2) as { chunk: { choices: Array<{ finish_reason: string }> } }).chunk.choices[0].finish_reason,
+    'stop',
+  )
 })
 
 t.test('chatStream: parallel tool calls over the wire', async (t) => {
   server.setHandler(() => ({
-    frames: toolUseStreamFrames([
-      { toolUseId: 'a1', name: 'get', input: { city: 'Oslo' } },
-      { toolUseId: 'b2', name: 'get', input: { city: 'Rome' } },
-    ], { text: ['Checking ', 'both.'] }),
+    frames: toolUseStreamFrames(
+      [
+        { toolUseId: 'a1', name: 'get', input: { city: 'Oslo' } },
+        { toolUseId: 'b2', name: 'get', input: { city: 'Rome' } },
+      ],
+      { text: ['Checking ', 'both.'] },
+    ),
   }))
   const req = chatReq({ messages: [user('x')], tools: [{ type: 'function', function: { name: 'get' } }], stream: true })
   const evs = await drain(provider.chatStream(req, ctx().ctx))
@@ -137,13 +180,23 @@ t.test('chatStream: parallel tool calls over the wire', async (t) => {
       calls.set(tc.index, c)
     }
   }
-  t.same([...calls.entries()], [[0, { id: 'a1', name: 'get', args: '{"city":"Oslo"}' }], [1, { id: 'b2', name: 'get', args: '{"city":"Rome"}' }]])
+  t.same(
+    [...calls.entries()],
+    [
+      [0, { id: 'a1', name: 'get', args: '{"city":"Oslo"}' }],
+      [1, { id: 'b2', name: 'get', args: '{"city":"Rome"}' }],
+    ],
+  )
   t.equal(contentOf(evs), 'Checking both.')
 })
 
 t.test('chatStream: JSON mode streams the forced tool input as content', async (t) => {
   server.setHandler(() => ({ frames: toolUseStreamFrames([{ toolUseId: 'j', name: 'answer', input: { a: 1 } }]) }))
-  const req = chatReq({ messages: [user('x')], stream: true, response_format: { type: 'json_schema', json_schema: { name: 'answer', schema: { type: 'object' } } } })
+  const req = chatReq({
+    messages: [user('x')],
+    stream: true,
+    response_format: { type: 'json_schema', json_schema: { name: 'answer', schema: { type: 'object' } } },
+  })
   const evs = await drain(provider.chatStream(req, ctx().ctx))
   t.same(JSON.parse(contentOf(evs)), { a: 1 })
   t.same(server.calls[0].body.toolConfig.toolChoice, { tool: { name: 'answer' } })
@@ -151,7 +204,11 @@ t.test('chatStream: JSON mode streams the forced tool input as content', async (
 
 t.test('chatStream: an error before the stream is an ApiError on first next()', async (t) => {
   server.setHandler(() => ({ error: { type: 'ThrottlingException', message: 'slow down' } }))
-  await t.rejects(drain(provider.chatStream(chatReq({ messages: [user('x')] }), ctx().ctx)), { status: 429, type: 'rate_limit_error', message: 'slow down' })
+  await t.rejects(drain(provider.chatStream(chatReq({ messages: [user('x')] }), ctx().ctx)), {
+    status: 429,
+    type: 'rate_limit_error',
+    message: 'slow down',
+  })
 })
 
 t.test('chatStream: an exception frame mid-stream is mapped after the chunks so far', async (t) => {
@@ -168,8 +225,16 @@ t.test('chatStream: an exception frame mid-stream is mapped after the chunks so 
   t.equal(contentOf(seen), 'partial')
   t.notOk(seen.some((e) => 'tokens' in e))
 
-  server.setHandler(() => ({ frames: [...textStreamFrames(['x']).slice(0, 2), { exception: 'modelStreamErrorException', data: { message: 'model broke' } }] }))
-  await t.rejects(drain(provider.chatStream(chatReq({ messages: [user('x')] }), ctx().ctx)), { status: 502, code: 'upstream_model_error' })
+  server.setHandler(() => ({
+    frames: [
+      ...textStreamFrames(['x']).slice(0, 2),
+      { exception: 'modelStreamErrorException', data: { message: 'model broke' } },
+    ],
+  }))
+  await t.rejects(drain(provider.chatStream(chatReq({ messages: [user('x')] }), ctx().ctx)), {
+    status: 502,
+    code: 'upstream_model_error',
+  })
 })
 
 t.test('chatStream: a client abort stops the upstream and stays an AbortError', async (t) => {
@@ -213,8 +278,16 @@ t.test('embed: Titan v2, one call per input, bounded concurrency, order kept', a
   })
   const inputs = Array.from({ length: 20 }, (_, i) => 'x'.repeat(i + 1))
   const res = await provider.embed({ model: model('titan-embed-text-v2'), inputs, dimensions: 256 }, ctx().ctx)
-  t.same(res.vectors, inputs.map((s) => [s.length, 256]))
-  t.same(res.tokens, { inputTokens: inputs.reduce((n, s) => n + s.length, 0), outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 })
+  t.same(
+    res.vectors,
+    inputs.map((s) => [s.length, 256]),
+  )
+  t.same(res.tokens, {
+    inputTokens: inputs.reduce((n, s) => n + s.length, 0),
+    outputTokens: 0,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+  })
   t.equal(server.calls.length, 20)
   t.ok(peak > 1 && peak <= 8, `concurrency bounded (peak ${peak})`)
   t.same(server.calls[0].body, { inputText: server.calls[0].body.inputText, dimensions: 256, normalize: true })
@@ -225,16 +298,33 @@ t.test('embed: Titan v2, one call per input, bounded concurrency, order kept', a
 
 t.test('embed: Cohere v3, batches of 96, token count from the response header', async (t) => {
   server.setHandler((call) => ({
-    json: { id: 'x', response_type: 'embeddings_floats', texts: call.body.texts, embeddings: call.body.texts.map((s: string) => [Number(s.slice(1))]) },
+    json: {
+      id: 'x',
+      response_type: 'embeddings_floats',
+      texts: call.body.texts,
+      embeddings: call.body.texts.map((s: string) => [Number(s.slice(1))]),
+    },
     headers: { 'X-Amzn-Bedrock-Input-Token-Count': String(call.body.texts.length * 2) },
   }))
   const inputs = Array.from({ length: 100 }, (_, i) => `t${i}`)
   const { ctx: c, lines } = ctx()
   const res = await provider.embed({ model: model('cohere-embed-english-v3'), inputs, inputType: 'search_query' }, c)
-  t.same(res.vectors, inputs.map((_, i) => [i]))
+  t.same(
+    res.vectors,
+    inputs.map((_, i) => [i]),
+  )
   t.equal(res.tokens.inputTokens, 200)
-  t.same(server.calls.map((x) => x.body.texts.length), [96, 4])
-  t.same(server.calls.map((x) => [x.body.input_type, x.body.truncate]), [['search_query', 'NONE'], ['search_query', 'NONE']])
+  t.same(
+    server.calls.map((x) => x.body.texts.length),
+    [96, 4],
+  )
+  t.same(
+    server.calls.map((x) => [x.body.input_type, x.body.truncate]),
+    [
+      ['search_query', 'NONE'],
+      ['search_query', 'NONE'],
+    ],
+  )
   t.equal(lines.length, 0, 'no estimate warning')
 })
 
@@ -249,15 +339,35 @@ t.test('embed: no token count anywhere → estimate and a warning', async (t) =>
 
 t.test('embed: errors', async (t) => {
   server.setHandler(() => ({ error: { type: 'ValidationException', message: 'Malformed input request' } }))
-  await t.rejects(provider.embed({ model: model('titan-embed-text-v2'), inputs: ['a'] }, ctx().ctx), { status: 400, code: 'upstream_validation_error', message: 'Malformed input request' })
+  await t.rejects(provider.embed({ model: model('titan-embed-text-v2'), inputs: ['a'] }, ctx().ctx), {
+    status: 400,
+    code: 'upstream_validation_error',
+    message: 'Malformed input request',
+  })
   server.setHandler(() => ({ json: { unexpected: true } }))
-  await t.rejects(provider.embed({ model: model('titan-embed-text-v2'), inputs: ['a'] }, ctx().ctx), { status: 502, code: 'upstream_bad_response' })
-  await t.rejects(provider.embed({ model: model('titan-embed-text-v2'), inputs: ['a'], dimensions: 300 }, ctx().ctx), { name: 'ApiError', status: 400, param: 'dimensions' })
+  await t.rejects(provider.embed({ model: model('titan-embed-text-v2'), inputs: ['a'] }, ctx().ctx), {
+    status: 502,
+    code: 'upstream_bad_response',
+  })
+  await t.rejects(provider.embed({ model: model('titan-embed-text-v2'), inputs: ['a'], dimensions: 300 }, ctx().ctx), {
+    name: 'ApiError',
+    status: 400,
+    param: 'dimensions',
+  })
 })
 
 t.test('an unreachable endpoint is a generic 502', async (t) => {
-  const dead = new BedrockRuntimeClient({ region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'AKID', secretAccessKey: 'x' }, maxAttempts: 1 })
+  const dead = new BedrockRuntimeClient({
+    region: 'us-east-1',
+    endpoint: 'http://127.0.0.1:9',
+    credentials: { accessKeyId: 'AKID', secretAccessKey: 'x' },
+    maxAttempts: 1,
+  })
   t.teardown(() => dead.destroy())
   const p = openaiOver(new BedrockProvider({ client: dead }))
-  await t.rejects(p.chat(chatReq({ messages: [user('x')] }), ctx().ctx), { status: 502, code: 'upstream_unreachable', message: 'The model service could not be reached.' })
+  await t.rejects(p.chat(chatReq({ messages: [user('x')] }), ctx().ctx), {
+    status: 502,
+    code: 'upstream_unreachable',
+    message: 'The model service could not be reached.',
+  })
 })
