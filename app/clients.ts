@@ -21,7 +21,7 @@ import { NodeHttp2Handler } from '@smithy/node-http-handler'
  * for this client opens a new session (and, against AWS, a TLS handshake) per call
  * (`disableConcurrentStreams: true`, compare aws/aws-sdk-js-v3#8279); HTTP/1.1 keep-alive
  * is as fast for plain calls but slower to the first streamed byte. Measured with
- * `npx tsx scripts/bench/handlers.ts` (README, Benchmark).
+ * `npx tsx scripts/bench/handlers.ts` (docs/benchmark.md).
  */
 export function createBedrockClient(overrides: BedrockRuntimeClientConfig = {}): BedrockRuntimeClient {
   return new BedrockRuntimeClient({

@@ -5,7 +5,7 @@
  *
  * The AWS SDK reads its own standard variables (AWS_REGION, credentials, profiles,
  * AWS_ENDPOINT_URL_BEDROCK_RUNTIME, AWS_ENDPOINT_URL_DYNAMODB, AWS_BEARER_TOKEN_BEDROCK);
- * they are listed in the README but not duplicated here.
+ * they are listed in docs/configuration.md but not duplicated here.
  */
 import { defaultTableNames, type TableNames } from './store/tables.js'
 

@@ -1,6 +1,7 @@
 /**
- * Stack configuration (`Pulumi.<env>.yaml` at the repository root, namespace `pennyworth:`, shared by
- * the identity, data and edge programs): read once, validated, and handed to the components as plain typed values. Nothing else reads pulumi.Config.
+ * Stack configuration (`Pulumi.<env>.yaml` at the repository root, namespace `pennyworth:`,
+ * shared by the identity, data and edge programs): read once, validated, and handed to the
+ * components as plain typed values. Nothing else reads pulumi.Config.
  */
 import * as pulumi from '@pulumi/pulumi'
 import { dirname, resolve } from 'node:path'

@@ -122,7 +122,8 @@ export async function deployEnvironment(
   if (leftovers.length > 0) {
     throw new DeployError(
       [
-        `${edge.fullyQualifiedName} still holds ${leftovers.length} identity/data resources from the single-stack layout;`,
+        `${edge.fullyQualifiedName} still holds ${leftovers.length} identity/data resources ` +
+          `from the single-stack layout;`,
         'deploying identity or data now would create a second user pool and fail on the tables.',
         'Move them first (infra/README.md, "Migrating from the single stack"):',
         ...migrationCommands(args.env).map((c) => `  ${c}`),

@@ -190,7 +190,8 @@ export function apiGatewayLoggingPolicy(ctx: AccountContext, accessLogGroupName:
  * Permissions boundary for every role the deploy role may create or change (the Lambda
  * execution role, the API Gateway logging role). Whatever the deploy role writes into those
  * roles, they can never do more than this: invoke Bedrock models, use this stack's tables,
- * administer users of this account's user pools, write logs. That closes the usual escalation path of a deploy role that manages IAM.
+ * administer users of this account's user pools, write logs. That closes the usual escalation
+ * path of a deploy role that manages IAM.
  */
 export function workloadBoundaryPolicy(ctx: AccountContext, namePrefix: string): PolicyDocument {
   const p = ctx.partition

@@ -53,6 +53,8 @@ export function migrationCommands(env: string, organization?: string): string[] 
   const source = stackName('edge', env, organization)
   return (['identity', 'data'] as const).flatMap((program) => [
     `pulumi stack init ${stackName(program, env, organization)} --cwd infra/${program} --secrets-provider passphrase`,
-    `pulumi state move --source ${source} --dest ${stackName(program, env, organization)} --yes '${componentUrn(program, env, projectName('edge'))}'`,
+    `pulumi state move --source ${source} --dest ` +
+      `${stackName(program, env, organization)} --yes ` +
+      `'${componentUrn(program, env, projectName('edge'))}'`,
   ])
 }

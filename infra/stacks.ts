@@ -33,7 +33,8 @@ export const ENVIRONMENT_PATTERN = /^[a-z][a-z0-9-]{0,30}$/
 export function assertEnvironment(env: string): string {
   if (!ENVIRONMENT_PATTERN.test(env)) {
     throw new Error(
-      `environment "${env}" is not valid: lower-case letters, digits and "-", starting with a letter, at most 31 characters`,
+      `environment "${env}" is not valid: lower-case letters, digits and "-", starting ` +
+        `with a letter, at most 31 characters`,
     )
   }
   return env

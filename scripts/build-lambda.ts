@@ -74,7 +74,8 @@ export const lambdaCredentials = replaceModules('lambda-credentials', {
     contents: [
       "export { fromEnvSigningName } from './dist-es/fromEnvSigningName.js'",
       "import { TokenProviderError } from '@smithy/core/config'",
-      "export const nodeProvider = () => async () => { throw new TokenProviderError('no SSO token provider in the Lambda bundle', false) }",
+      "export const nodeProvider = () => async () => { throw new TokenProviderError('no " +
+        "SSO token provider in the Lambda bundle', false) }",
     ].join('\n'),
   },
   // fastify checks plugin version ranges with these three functions only.
@@ -92,7 +93,8 @@ export const lambdaCredentials = replaceModules('lambda-credentials', {
   'thread-stream': {
     resolveDir: () => ROOT,
     contents:
-      "export default class ThreadStream { constructor () { throw new Error('pino transports are not bundled in the Lambda') } }",
+      "export default class ThreadStream { constructor () { throw new Error('pino " +
+      "transports are not bundled in the Lambda') } }",
   },
 })
 
@@ -106,7 +108,9 @@ export const appCompilers = replaceModules('app-compilers', {
     importer: /\/node_modules\/fastify\/lib\/schema-controller\.js$/,
     resolveDir: () => ROOT,
     contents:
-      "module.exports = function ValidatorSelector () { throw new Error('@fastify/ajv-compiler is not bundled in the Lambda: give Fastify schemaController.compilersFactory.buildValidator') }",
+      'module.exports = function ValidatorSelector () { throw new ' +
+      "Error('@fastify/ajv-compiler is not bundled in the Lambda: give Fastify " +
+      "schemaController.compilersFactory.buildValidator') }",
   },
 })
 
@@ -299,6 +303,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   for (const f of files)
     console.log(`  ${f.file.padEnd(36)} ${kib(f.bytes).padStart(10)}${cold.has(f.file) ? '  (cold start)' : ''}`)
   console.log(
-    `${outfile}: entry ${kib(bytes)}; cold start ${kib(coldStart.reduce((s, f) => s + f.bytes, 0))}; all ${files.length} files ${kib(totalBytes)}`,
+    `${outfile}: entry ${kib(bytes)}; cold start ` +
+      `${kib(coldStart.reduce((s, f) => s + f.bytes, 0))}; all ${files.length} files ` +
+      `${kib(totalBytes)}`,
   )
 }

@@ -66,7 +66,8 @@ export async function main(
   }
   if (!existsSync(join(ROOT, `Pulumi.${args.env}.yaml`))) {
     err(
-      `deploy: Pulumi.${args.env}.yaml not found at the repository root (copy Pulumi.prod.yaml; infra/README.md "Another environment")`,
+      `deploy: Pulumi.${args.env}.yaml not found at the repository root (copy ` +
+        `Pulumi.prod.yaml; infra/README.md "Another environment")`,
     )
     return 2
   }

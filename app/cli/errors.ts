@@ -3,7 +3,7 @@
  * prints its message as one line and returns the code.
  */
 
-/** Exit codes: documented in the CLI's help and the README. */
+/** Exit codes: documented in the CLI's help and docs/keys-and-cli.md. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, auth: 3, forbidden: 4, notFound: 5 } as const
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT]

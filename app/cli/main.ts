@@ -87,7 +87,8 @@ export async function main(
     const local = flags.local === true ? '--local' : flags.direct === true ? '--direct' : undefined
     if (local && group !== 'keys') {
       throw usageError(
-        `${group} does not work with ${local}: only keys create, list and revoke do (the others need a gateway and sign-in)`,
+        `${group} does not work with ${local}: only keys create, list and revoke do (the ` +
+          `others need a gateway and sign-in)`,
       )
     }
     if (SINGLE.has(group) && command !== undefined)
@@ -100,9 +101,8 @@ export async function main(
       return err.exitCode
     }
     const e = err as Error
-    full.err(
-      `pennyworth: ${e.name === 'CredentialsProviderError' ? 'no AWS credentials found (set AWS_PROFILE or use --local)' : e.message}`,
-    )
+    const noCredentials = 'no AWS credentials found (set AWS_PROFILE or use --local)'
+    full.err(`pennyworth: ${e.name === 'CredentialsProviderError' ? noCredentials : e.message}`)
     return EXIT.failure
   }
 }

@@ -133,7 +133,8 @@ export async function discover(apiUrl: string): Promise<Discovery> {
   const doc = (await res.json()) as Discovery
   if (!SUPPORTED_API_VERSIONS.has(doc.apiVersion)) {
     throw new CliError(
-      `${apiUrl} speaks admin API version ${doc.apiVersion}; this CLI speaks ${[...SUPPORTED_API_VERSIONS].join(', ')} — update the CLI`,
+      `${apiUrl} speaks admin API version ${doc.apiVersion}; this CLI speaks ` +
+        `${[...SUPPORTED_API_VERSIONS].join(', ')} — update the CLI`,
     )
   }
   if (!doc.auth) throw new CliError(`sign-in is not configured on ${apiUrl} (no Cognito user pool)`)
@@ -156,14 +157,26 @@ async function cognitoClient(
 }
 
 /** Cognito's error for a wrong password, a disabled user, a bad code… as a readable CliError. */
+/** Cognito's answers that mean "these credentials do not sign in", not "something broke". */
+const SIGN_IN_REFUSALS = new RegExp(
+  [
+    'NotAuthorized',
+    'InvalidPassword',
+    'UserNotFound',
+    'CodeMismatch',
+    'ExpiredCode',
+    'PasswordResetRequired',
+    'UserNotConfirmed',
+    'EnableSoftwareTokenMFA',
+    'TooManyRequests',
+    'LimitExceeded',
+  ].join('|'),
+)
+
 function signInError(err: unknown): CliError {
   const name = (err as { name?: string }).name ?? ''
   const message = (err as Error).message
-  if (
-    /NotAuthorized|InvalidPassword|UserNotFound|CodeMismatch|ExpiredCode|PasswordResetRequired|UserNotConfirmed|EnableSoftwareTokenMFA|TooManyRequests|LimitExceeded/.test(
-      name,
-    )
-  ) {
+  if (SIGN_IN_REFUSALS.test(name)) {
     return new CliError(`sign-in failed: ${message}`, EXIT.auth)
   }
   return new CliError(`sign-in failed (${name || 'error'}): ${message}`)
@@ -410,7 +423,8 @@ export async function logout(store: SessionStore, apiUrl: string, io: Io, env: N
       await client.send(new sdk.RevokeTokenCommand({ ClientId: session.clientId, Token: session.refreshToken }))
     } catch (err) {
       io.err(
-        `pennyworth: could not revoke the refresh token at Cognito (${(err as Error).message}); it is forgotten here anyway.`,
+        `pennyworth: could not revoke the refresh token at Cognito ` +
+          `(${(err as Error).message}); it is forgotten here anyway.`,
       )
     } finally {
       client.destroy()

@@ -43,7 +43,9 @@ function tooDeep(root: object, maxDepth: number): JsonLimitViolation {
   const where = param ?? 'request body'
   return {
     param,
-    message: `Invalid value for '${where}': JSON nested more than ${maxDepth} levels deep${path.length > FIELD_SEGMENTS ? ` (at '${renderPath(path.slice(0, FIELD_SEGMENTS + 4))}…')` : ''}.`,
+    message:
+      `Invalid value for '${where}': JSON nested more than ${maxDepth} levels ` +
+      `deep${path.length > FIELD_SEGMENTS ? ` (at '${renderPath(path.slice(0, FIELD_SEGMENTS + 4))}…')` : ''}.`,
   }
 }
 

@@ -75,7 +75,8 @@ export function userOf(request: FastifyRequest): UserPrincipal {
 }
 
 const TOKEN_MISSING =
-  'Missing or invalid access token. Sign in with `pennyworth login` and send the access token as "Authorization: Bearer <token>".'
+  'Missing or invalid access token. Sign in with `pennyworth login` and send the ' +
+  'access token as "Authorization: Bearer <token>".'
 
 /** A bearer token from the Authorization header only (never x-api-key). */
 function bearer(request: FastifyRequest): string | undefined {

@@ -11,7 +11,10 @@ export const ModelCapabilities = Type.Object(
     streaming: Type.Optional(Type.Boolean()),
     tools: Type.Optional(Type.Boolean()),
     vision: Type.Optional(Type.Boolean()),
-    /** `anthropic` = Claude extended thinking (budget_tokens); `effort` = reasoning_effort passed through; absent = none. */
+    /**
+     * `anthropic` = Claude extended thinking (budget_tokens); `effort` = reasoning_effort passed
+     * through; absent = none.
+     */
     reasoning: Type.Optional(Type.Union([Type.Literal('anthropic'), Type.Literal('effort'), Type.Literal('always')])),
     promptCaching: Type.Optional(Type.Boolean()),
     systemPrompt: Type.Optional(Type.Boolean()),

@@ -15,7 +15,8 @@ import type { UsageSink } from './usage-sink.js'
 
 const tokenInputsRefused = () =>
   badRequest(
-    'Token-array inputs are not supported: the embedding models behind this gateway take text. Send a string or an array of strings.',
+    'Token-array inputs are not supported: the embedding models behind this gateway take ' +
+      'text. Send a string or an array of strings.',
     'input',
     'token_input_not_supported',
   )

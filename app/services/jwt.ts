@@ -49,7 +49,8 @@ export interface CognitoVerifierOptions {
 }
 
 const INVALID =
-  'Missing or invalid access token. Sign in with `pennyworth login` and send the access token as "Authorization: Bearer <token>".'
+  'Missing or invalid access token. Sign in with `pennyworth login` and send the ' +
+  'access token as "Authorization: Bearer <token>".'
 
 /**
  * Verifies Cognito access tokens; one instance per app (it owns the JWKS cache). jose is loaded

@@ -11,7 +11,7 @@
  *
  * Rate limits: fixed one-minute windows shared in DynamoDB (store/rate-limits.ts). RPM is exact
  * per window; TPM charges an estimate at admission (input + the client's max_tokens, as OpenAI
- * does) and corrects it when the call ends. See README "Metering, budgets and rate limits".
+ * does) and corrects it when the call ends. See docs/limits.md.
  */
 import { ApiError } from '../errors.js'
 import type { Logger } from '../providers/types.js'
@@ -113,7 +113,10 @@ export class Permit {
 
 /** Where an admitted call's answer can wait for its write-ahead record (the app's response gate). */
 export interface ResponseHold {
-  /** Holds the response of request `requestId` until `durable` settles; false when it cannot (then the caller waits). */
+  /**
+   * Holds the response of request `requestId` until `durable` settles; false when it cannot
+   * (then the caller waits).
+   */
   hold(requestId: string, durable: Promise<void>): boolean
 }
 
@@ -323,8 +326,11 @@ function budgetExceeded(budget: number, spend: SpendRecord, month: string): ApiE
   // Spent for real: nothing to retry until next month. Only reservations in flight: retry soon.
   const exhausted = spend.costMicroUsd >= budget
   const message = exhausted
-    ? `This API key has reached its monthly budget of ${usd(budget)} (${usd(spend.costMicroUsd)} spent in ${month}, UTC). It resets at the start of next month.`
-    : `This API key's monthly budget of ${usd(budget)} is taken up by calls in flight (${usd(spend.costMicroUsd)} spent in ${month}, UTC). Retry when they finish.`
+    ? `This API key has reached its monthly budget of ${usd(budget)} ` +
+      `(${usd(spend.costMicroUsd)} spent in ${month}, UTC). It resets at the start of next ` +
+      `month.`
+    : `This API key's monthly budget of ${usd(budget)} is taken up by calls in flight ` +
+      `(${usd(spend.costMicroUsd)} spent in ${month}, UTC). Retry when they finish.`
   return new ApiError(429, message, 'rate_limit_error', 'budget_exceeded', null, {
     headers: exhausted ? { 'x-should-retry': 'false' } : { 'retry-after': '2' },
   })

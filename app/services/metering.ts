@@ -16,8 +16,9 @@
  * Writes go through one lane per key and month with a few writes in flight: when they are all
  * busy, the calls that arrive are merged into the next one, so a busy key costs far fewer than
  * two writes per call and nothing queues without bound. A settle that releases no reservation
- * rides on the key's next write-ahead (SETTLE_LINGER_MS): one write per call at any load. The queue is fixed-size: admission answers 503
- * with retry-after when it is full (settles of admitted calls are always accepted).
+ * rides on the key's next write-ahead (SETTLE_LINGER_MS): one write per call at any load. The
+ * queue is fixed-size: admission answers 503 with retry-after when it is full (settles of
+ * admitted calls are always accepted).
  */
 import { randomBytes } from 'node:crypto'
 import { ApiError } from '../errors.js'

@@ -66,8 +66,8 @@ export class ResponsesService {
 
   /**
    * The conversation up to and including `previousId`: one read of the previous response, then
-   * its whole chain read in parallel (two round trips whatever the length). A missing link (expired, deleted) breaks the chain: 404
-   * naming it.
+   * its whole chain read in parallel (two round trips whatever the length). A missing link
+   * (expired, deleted) breaks the chain: 404 naming it.
    */
   async history(previousId: string, principal: KeyPrincipal): Promise<History> {
     const previous = await this.record(previousId, principal, 'previous_response_id')

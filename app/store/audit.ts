@@ -35,8 +35,23 @@ export interface AuditRecord extends AuditEntry {
 }
 
 /** Field names that never reach the audit table, at any depth. */
-const SECRET_FIELDS =
-  /^(key|apiKey|secret|secretHash|previousSecretHash|password|temporaryPassword|token|accessToken|refreshToken|idToken|authorization)$/i
+const SECRET_FIELDS = new RegExp(
+  `^(${[
+    'key',
+    'apiKey',
+    'secret',
+    'secretHash',
+    'previousSecretHash',
+    'password',
+    'temporaryPassword',
+    'token',
+    'accessToken',
+    'refreshToken',
+    'idToken',
+    'authorization',
+  ].join('|')})$`,
+  'i',
+)
 
 export function withoutSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutSecrets)

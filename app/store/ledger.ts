@@ -218,7 +218,9 @@ export class LedgerStore {
     }
     b.values[':committed'] = committed
     b.values[':cost'] = cost
-    const expression = `SET ${b.sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''} ADD committedMicroUsd :committed, costMicroUsd :cost`
+    const expression =
+      `SET ${b.sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''} ` +
+      `ADD committedMicroUsd :committed, costMicroUsd :cost`
     try {
       const out = await this.doc.send(
         new UpdateCommand({
@@ -354,7 +356,9 @@ export class LedgerStore {
           new UpdateCommand({
             TableName: this.tableName,
             Key: { pk: pkOf(keyId), sk },
-            UpdateExpression: `ADD ${adds.join(', ')} SET #keyId = :keyId, #owner = :owner, #modelId = :modelId, #period = :period, #seq = :seq`,
+            UpdateExpression:
+              `ADD ${adds.join(', ')} SET #keyId = :keyId, #owner = :owner, #modelId = :modelId, ` +
+              `#period = :period, #seq = :seq`,
             // Each bucket takes a fold once: a retry, or another instance finishing it, is a no-op.
             ConditionExpression: 'attribute_not_exists(#seq) OR #seq < :seq',
             ExpressionAttributeNames: names,

@@ -45,6 +45,9 @@ export const COUNTER_FIELDS = [
   'estimatedRequests',
 ] as const satisfies ReadonlyArray<keyof UsageCounters>
 
+/** Who and what a counter item counts: set on every increment (the same values each time). */
+const SET_IDENTITY = 'SET #keyId = :keyId, #owner = :owner, #modelId = :modelId, #period = :period'
+
 export const zeroCounters = (): UsageCounters => ({
   requests: 0,
   inputTokens: 0,
@@ -178,7 +181,7 @@ export class UsageStore {
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: pkOf(inc.keyId), sk },
-        UpdateExpression: `ADD ${adds.join(', ')} SET #keyId = :keyId, #owner = :owner, #modelId = :modelId, #period = :period`,
+        UpdateExpression: `ADD ${adds.join(', ')} ${SET_IDENTITY}`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
       }),

@@ -53,7 +53,10 @@ export interface EdgeArgs {
   /** Prefix of every physical name, e.g. `pennyworth-prod`. */
   namePrefix: string
   account: pulumi.Input<AccountContext>
-  /** The bundle: an archive of index.mjs, its chunks (chunks/*.mjs) and maps (infra/bundle.ts); handler `index.handler`. */
+  /**
+   * The bundle: an archive of index.mjs, its chunks (chunks/*.mjs) and maps (infra/bundle.ts);
+   * handler `index.handler`.
+   */
   code: pulumi.asset.Archive
   memoryMb: number
   /** Reserved concurrency; undefined = unreserved (account pool). */

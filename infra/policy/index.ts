@@ -7,7 +7,8 @@ import { allPolicies } from './rules.js'
 
 new PolicyPack('pennyworth', {
   description:
-    'Pennyworth infrastructure rules: least-privilege IAM, protected data, bounded logs, throttled stages, Lambda limits',
+    'Pennyworth infrastructure rules: least-privilege IAM, protected data, bounded logs, ' +
+    'throttled stages, Lambda limits',
   enforcementLevel: 'mandatory',
   policies: allPolicies,
 })

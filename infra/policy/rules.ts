@@ -84,17 +84,40 @@ export function policyDocuments(
 
 const label = (s: PolicyStatement, i: number) => (s.Sid ? `statement "${s.Sid}"` : `statement ${i}`)
 
+/** `^(<alternatives>)$`, case-insensitive: long alternations stay readable one per line. */
+const actions = (...alternatives: string[]) => new RegExp(`^(${alternatives.join('|')})$`, 'i')
+
 /**
  * Data-plane actions: they read or change data rather than configuration. On `Resource: "*"`
  * they would reach every table, bucket, model, key … in the account.
  */
 export const DATA_PLANE_ACTIONS: RegExp[] = [
-  /^bedrock:(InvokeModel|InvokeModelWithResponseStream|Converse|ConverseStream|ApplyGuardrail|Retrieve|RetrieveAndGenerate|InvokeAgent)$/i,
-  /^dynamodb:(GetItem|PutItem|UpdateItem|DeleteItem|Query|Scan|BatchGetItem|BatchWriteItem|ConditionCheckItem|TransactGetItems|TransactWriteItems|PartiQL\w+|GetRecords|GetShardIterator)$/i,
+  actions(
+    'bedrock:InvokeModel',
+    'bedrock:InvokeModelWithResponseStream',
+    'bedrock:Converse',
+    'bedrock:ConverseStream',
+    'bedrock:ApplyGuardrail',
+    'bedrock:Retrieve',
+    'bedrock:RetrieveAndGenerate',
+    'bedrock:InvokeAgent',
+  ),
+  actions(
+    'dynamodb:(GetItem|PutItem|UpdateItem|DeleteItem|Query|Scan|BatchGetItem|BatchWriteItem)',
+    'dynamodb:(ConditionCheckItem|TransactGetItems|TransactWriteItems|PartiQL\\w+|GetRecords|GetShardIterator)',
+  ),
   /^s3:(GetObject\w*|PutObject\w*|DeleteObject\w*|ListBucket\w*|RestoreObject|AbortMultipartUpload)$/i,
   /^kms:(Decrypt|Encrypt|GenerateDataKey\w*|ReEncrypt\w*|Sign|Verify|GenerateMac|VerifyMac)$/i,
   /^logs:(PutLogEvents|GetLogEvents|FilterLogEvents|StartQuery|GetQueryResults)$/i,
-  /^(sqs:(SendMessage\w*|ReceiveMessage|DeleteMessage\w*|PurgeQueue)|sns:Publish|lambda:InvokeFunction\w*|secretsmanager:GetSecretValue|ssm:GetParameters?\w*|cognito-idp:Admin\w+|execute-api:Invoke)$/i,
+  actions(
+    'sqs:(SendMessage\\w*|ReceiveMessage|DeleteMessage\\w*|PurgeQueue)',
+    'sns:Publish',
+    'lambda:InvokeFunction\\w*',
+    'secretsmanager:GetSecretValue',
+    'ssm:GetParameters?\\w*',
+    'cognito-idp:Admin\\w+',
+    'execute-api:Invoke',
+  ),
 ]
 
 export const isDataPlaneAction = (action: string): boolean => DATA_PLANE_ACTIONS.some((re) => re.test(action))
@@ -131,7 +154,8 @@ export const noWildcardActions = resourceRule(
 
 export const noStarResourceForDataPlane = resourceRule(
   'iam-no-star-resource-for-data-plane',
-  'Data-plane actions (Bedrock invoke, DynamoDB items, S3 objects, KMS crypto, log events …) are never allowed on Resource "*".',
+  'Data-plane actions (Bedrock invoke, DynamoDB items, S3 objects, KMS crypto, log ' +
+    'events …) are never allowed on Resource "*".',
   (type, props, report) => {
     for (const { where, statements } of policyDocuments(type, props)) {
       statements.forEach((s, i) => {
@@ -280,7 +304,9 @@ export function effectiveTags(
 
 export const costAllocationTags: ResourceValidationPolicy = {
   name: 'aws-cost-allocation-tags',
-  description: `Every taggable AWS resource carries ${TAG_KEYS.join(', ')} (from its provider's defaultTags or its own tags); Stack is one of ${PROGRAMS.join(', ')}.`,
+  description:
+    `Every taggable AWS resource carries ${TAG_KEYS.join(', ')} (from its provider's ` +
+    `defaultTags or its own tags); Stack is one of ${PROGRAMS.join(', ')}.`,
   enforcementLevel: 'mandatory',
   validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
     if (args.type === T.awsProvider) {
@@ -365,7 +391,8 @@ export function deployActionViolations(action: string, s: PolicyStatement, ciRol
     if (name === 'passrole' || name.startsWith('get') || name.startsWith('list')) return []
     if (!ROLE_WRITES.has(a))
       return [
-        `"${action}": IAM management beyond the edge's own roles (policies, users, OIDC providers, boundaries are identity's)`,
+        `"${action}": IAM management beyond the edge's own roles (policies, users, OIDC ` +
+          `providers, boundaries are identity's)`,
       ]
     const out: string[] = []
     for (const r of resources) {
@@ -426,7 +453,10 @@ function trustsWebIdentity(assumeRolePolicy: unknown): boolean {
 export const ciRoleEdgeOnly: StackValidationPolicy = {
   name: 'ci-role-edge-only',
   description:
-    "A role CI assumes through OIDC (AssumeRoleWithWebIdentity) may manage the edge only: no Cognito, DynamoDB, KMS or STS action, IAM writes only on named non-CI roles (grants only with the permissions-boundary condition), no rewrite of other stacks' state, no managed policies that cannot be checked.",
+    'A role CI assumes through OIDC (AssumeRoleWithWebIdentity) may manage the edge ' +
+    'only: no Cognito, DynamoDB, KMS or STS action, IAM writes only on named non-CI ' +
+    'roles (grants only with the permissions-boundary condition), no rewrite of other ' +
+    "stacks' state, no managed policies that cannot be checked.",
   enforcementLevel: 'mandatory',
   validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
     const ciRoles = args.resources.filter((r) => r.type === T.role && trustsWebIdentity(r.props.assumeRolePolicy))

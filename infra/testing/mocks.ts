@@ -81,7 +81,8 @@ export async function setupMocks(options: MockOptions = {}): Promise<MockHarness
         return {
           arn,
           invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations`,
-          responseStreamingInvokeArn: `arn:aws:apigateway:${region}:lambda:path/2021-11-15/functions/${arn}/response-streaming-invocations`,
+          responseStreamingInvokeArn:
+            `arn:aws:apigateway:${region}:lambda:path/2021-11-15/functions/${arn}` + `/response-streaming-invocations`,
           qualifiedArn: `${arn}:$LATEST`,
         }
       }

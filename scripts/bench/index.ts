@@ -27,7 +27,10 @@ const N = Number(process.env.BENCH_REQUESTS ?? 2000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
 /** BENCH_CELLS=c1,c16 measures only those cells (a quicker look at one number; the others print NaN). */
 const CELLS = new Set((process.env.BENCH_CELLS ?? 'c1,c16,c64,s16').split(','))
-/** BENCH_TARGETS=pennyworth,Portkey keeps only the targets whose names start so (the first, the baseline, always runs). */
+/**
+ * BENCH_TARGETS=pennyworth,Portkey keeps only the targets whose names start so (the first, the
+ * baseline, always runs).
+ */
 const ONLY = process.env.BENCH_TARGETS?.split(',')
 const credentials = { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' }
 const here = (f: string) => new URL(f, import.meta.url).pathname
@@ -410,7 +413,8 @@ for (const t of targets) {
     t.name,
     `${m(t.name, 'c1', (c) => c.p50).toFixed(2)} ms`,
     t.name === base ? '—' : `${(m(t.name, 'c1', (c) => c.p50) - m(base, 'c1', (c) => c.p50)).toFixed(2)} ms`,
-    `${m(t.name, 'c16', (c) => c.rps).toFixed(0)} (${(m(t.name, 'c16', (c) => c.rps) / m(base, 'c16', (c) => c.rps)).toFixed(2)})`,
+    `${m(t.name, 'c16', (c) => c.rps).toFixed(0)} ` +
+      `(${(m(t.name, 'c16', (c) => c.rps) / m(base, 'c16', (c) => c.rps)).toFixed(2)})`,
     `${m(t.name, 'c64', (c) => c.rps).toFixed(0)} (${m(t.name, 'c64', (c) => c.p99).toFixed(0)} ms)`,
     `${m(t.name, 's16', (c) => c.firstP50).toFixed(1)} ms`,
     t.pid ? m(t.name, 'c16', (c) => c.cpuMsPerReq).toFixed(2) : '—',
@@ -422,12 +426,17 @@ for (const t of targets) {
   ])
 }
 console.log(
-  `pennyworth bench ${new Date(began).toISOString().slice(0, 16)}Z: ${N} requests per cell (c=1 and streams: ${Math.floor(N / 4)}), ${ROUNDS} interleaved rounds, medians; Node ${process.version}, ${cpus().length} × ${cpus()[0].model}; load average at start ${load0.toFixed(2)}, at end ${loadavg()[0].toFixed(2)}`,
+  `pennyworth bench ${new Date(began).toISOString().slice(0, 16)}Z: ${N} requests per ` +
+    `cell (c=1 and streams: ${Math.floor(N / 4)}), ${ROUNDS} interleaved rounds, ` +
+    `medians; Node ${process.version}, ${cpus().length} × ${cpus()[0].model}; load ` +
+    `average at start ${load0.toFixed(2)}, at end ${loadavg()[0].toFixed(2)}`,
 )
 console.log(`| ${rows[0].join(' | ')} |\n|${rows[0].map(() => ' --- ').join('|')}|`)
 for (const r of rows.slice(1)) console.log(`| ${r.join(' | ')} |`)
 console.log(
-  `metering backlog once the load stopped: ${backlogAfter}; Portkey printed ${stderrLines} errors of its own to stderr (its stream log processing; every stream still ended with [DONE])`,
+  `metering backlog once the load stopped: ${backlogAfter}; Portkey printed ` +
+    `${stderrLines} errors of its own to stderr (its stream log processing; every stream ` +
+    `still ended with [DONE])`,
 )
 
 const pwName = 'pennyworth (default settings)'

@@ -64,7 +64,8 @@ async function run(name: string, once: (i: number) => Promise<unknown>): Promise
   }
   const cpu = process.cpuUsage(cpu0)
   console.log(
-    `${name}: p50 ${q(times, 0.5).toFixed(2)} ms, p90 ${q(times, 0.9).toFixed(2)} ms, client CPU ${((cpu.user + cpu.system) / 1000 / N).toFixed(3)} ms/write`,
+    `${name}: p50 ${q(times, 0.5).toFixed(2)} ms, p90 ${q(times, 0.9).toFixed(2)} ms, ` +
+      `client CPU ${((cpu.user + cpu.system) / 1000 / N).toFixed(3)} ms/write`,
   )
 }
 

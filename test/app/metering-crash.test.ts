@@ -171,7 +171,10 @@ t.test(
       await Promise.all(burst)
       const round = sent.filter((s) => s.requestId.startsWith(`s${seed}-`))
       t.comment(
-        `seed ${seed}: killed after ${killAfter} answers; ${round.filter((s) => s.complete).length} complete, ${round.filter((s) => s.status === 429).length} refused (budget), ${round.filter((s) => s.status === undefined).length} cut`,
+        `seed ${seed}: killed after ${killAfter} answers; ` +
+          `${round.filter((s) => s.complete).length} complete, ` +
+          `${round.filter((s) => s.status === 429).length} refused (budget), ` +
+          `${round.filter((s) => s.status === undefined).length} cut`,
       )
       server = await startServer()
     }
@@ -225,7 +228,8 @@ t.test(
       )
     }
     t.comment(
-      `${complete.length} answered calls: ${exact} exact, ${complete.length - exact} estimated (settle lost in the crash)`,
+      `${complete.length} answered calls: ${exact} exact, ${complete.length - exact} ` +
+        `estimated (settle lost in the crash)`,
     )
     t.ok(
       entries.every((e) => sent.some((s) => s.requestId === e.requestId)),

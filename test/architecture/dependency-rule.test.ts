@@ -28,7 +28,7 @@ t.test('the real tree: no violation but the known ones, and no import cycle', as
   )
   const found = violations(edges, RULES)
   const unknown = found.filter((v) => !(key(v.edge) in KNOWN_VIOLATIONS)).map(describe)
-  t.same(unknown, [], 'new violations of the dependency rule (README §Architecture, test/helpers/dependency-rules.ts)')
+  t.same(unknown, [], 'new violations of the dependency rule (docs/architecture.md, test/helpers/dependency-rules.ts)')
   const seen = new Set(found.map((v) => key(v.edge)))
   const fixed = Object.keys(KNOWN_VIOLATIONS).filter((k) => !seen.has(k))
   t.same(

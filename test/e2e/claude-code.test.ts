@@ -89,9 +89,10 @@ function runClaude(prompt: string): Promise<AgentRun> {
 
 t.test('claude -p completes a prompt with a Read tool round trip', { timeout: 120_000 }, async (t) => {
   const res = await runClaude(`Read the file ${file} and tell me the secret word.`)
-  t.comment(
-    `upstream calls: ${gw.bedrock.calls.map((c) => `${c.operation} ${c.modelId} tools=${toolNames(c).length} results=${toolResults(c).length}`).join('; ')}`,
+  const calls = gw.bedrock.calls.map(
+    (c) => `${c.operation} ${c.modelId} tools=${toolNames(c).length} results=${toolResults(c).length}`,
   )
+  t.comment(`upstream calls: ${calls.join('; ')}`)
   t.equal(res.code, 0, `exit code 0 (stderr: ${res.stderr.slice(0, 500)})`)
   let out: { type?: string; is_error?: boolean; result?: string } = {}
   try {

@@ -1,7 +1,7 @@
 /**
  * OpenAI Codex CLI itself (@openai/codex from npm, its native linux binary) through the gateway:
  * `codex exec` with a CODEX_HOME whose config.toml points a `pennyworth` model provider at the
- * gateway (`wire_api = "responses"`, `env_key` for the key) — the block the README documents —
+ * gateway (`wire_api = "responses"`, `env_key` for the key) — the block docs/clients.md documents —
  * against a Bedrock test server that plays the model:
  * - a plain prompt completes with the model's text;
  * - a prompt for which the model calls Codex's shell tool (`exec_command`) on a file in the

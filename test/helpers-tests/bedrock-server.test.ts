@@ -101,7 +101,10 @@ for (const protocol of ['h2', 'http/1.1'] as const) {
     t.same(call.body, { messages: [user('Hi')], inferenceConfig: { maxTokens: 50 } })
     t.match(
       call.headers.authorization,
-      /^AWS4-HMAC-SHA256 Credential=AKIDTEST\/\d{8}\/us-east-1\/bedrock\/aws4_request, SignedHeaders=.*, Signature=[0-9a-f]{64}$/,
+      new RegExp(
+        '^AWS4-HMAC-SHA256 Credential=AKIDTEST/\\d{8}/us-east-1/bedrock/aws4_request, ' +
+          'SignedHeaders=.*, Signature=[0-9a-f]{64}$',
+      ),
     )
     t.match(call.headers['content-type'], 'application/json')
   })

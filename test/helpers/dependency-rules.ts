@@ -1,5 +1,5 @@
 /**
- * The dependency rule of README §Architecture, as data (test/architecture/dependency-rule.test.ts
+ * The dependency rule of docs/architecture.md, as data (test/architecture/dependency-rule.test.ts
  * checks it on every `npm test`). Folders that do not exist yet (app/core, app/doors) are named
  * already: the rule holds the day they appear.
  *
@@ -26,7 +26,9 @@ export const RULES: Rule[] = [
     name: 'below the routes nothing imports Fastify',
     from: ['app/services/**', 'app/providers/**', 'app/store/**', 'app/core/**', 'app/doors/**'],
     forbid: FASTIFY,
-    why: 'use cases, providers, stores, the neutral model and the wire codecs run without a web server (Lambda, CLI, tests)',
+    why:
+      'use cases, providers, stores, the neutral model and the wire codecs run without a ' +
+      'web server (Lambda, CLI, tests)',
   },
   {
     name: 'only the store and the wiring touch the DynamoDB SDK',

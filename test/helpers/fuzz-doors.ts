@@ -7,7 +7,7 @@
  * logged at error level; afterwards the server still answers a valid request on every door.
  *
  * 10,000 bodies per door (the issue's bar) with a fixed seed; FUZZ_RUNS overrides the count
- * and FUZZ_SEED the seed (e.g. a longer local run). Runtime at 10,000 per door: see README §Tests.
+ * and FUZZ_SEED the seed (e.g. a longer local run). Runtime at 10,000 per door: see docs/testing.md.
  * One test file per door (test/routes/fuzz-*.test.ts) so tap runs them in parallel, each in its
  * own process with its own gateway.
  */
@@ -572,7 +572,8 @@ export async function fuzzDoor(t: Test, name: DoorName): Promise<void> {
       { numRuns: Math.ceil(RUNS / BATCH), seed: SEED, endOnFailure: true },
     )
     t.comment(
-      `${d.name}: ${RUNS} bodies in ${Date.now() - started} ms; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`,
+      `${d.name}: ${RUNS} bodies in ${Date.now() - started} ms; statuses ` +
+        `${JSON.stringify(Object.fromEntries([...statuses].sort()))}`,
     )
     t.ok(statuses.size > 2, 'the bodies reached more than one outcome')
     t.ok(statuses.has(200), 'some mutated bodies were still valid and served')

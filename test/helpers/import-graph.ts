@@ -1,7 +1,7 @@
 /**
  * The import graph of app/ and infra/, read with the TypeScript compiler's parser (no type
- * checking, no resolution beyond relative paths), and the dependency rule of README
- * §Architecture as data: which folders may not import what. test/architecture/ checks the real
+ * checking, no resolution beyond relative paths), and the dependency rule of
+ * docs/architecture.md as data: which folders may not import what. test/architecture/ checks the real
  * tree and planted violations under test/fixtures/import-graph/.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs'
@@ -242,4 +242,5 @@ export function cycles(edges: Edge[], kinds: EdgeKind[] = ['static']): string[][
 
 /** One line per violation, for a failure message a person can act on. */
 export const describe = (v: Violation) =>
-  `${v.rule}: ${v.edge.from}:${v.edge.line} imports ${v.edge.specifier}${v.edge.kind === 'static' ? '' : ` (${v.edge.kind})`}`
+  `${v.rule}: ${v.edge.from}:${v.edge.line} imports ` +
+  `${v.edge.specifier}${v.edge.kind === 'static' ? '' : ` (${v.edge.kind})`}`

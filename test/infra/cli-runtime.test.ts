@@ -51,9 +51,19 @@ for (const program of PROGRAMS) {
       const script = [
         `const { loadProgram } = await import(${JSON.stringify(join(ROOT, 'infra/testing/programs.ts'))})`,
         // edge's stack references are answered with minimal, consistent outputs
-        `const outputs = { awsRegion: 'us-west-2', namePrefix: 'pennyworth-prod', userPoolId: 'us-west-2_X', userPoolArn: 'arn:aws:cognito-idp:us-west-2:123456789012:userpool/us-west-2_X', cliClientId: 'c', workloadBoundaryArn: 'arn:aws:iam::123456789012:policy/b', tableNames: Object.fromEntries(['keys','usage','rateLimits','audit','responses'].map((k) => [k, 't-' + k])), tableArns: Object.fromEntries(['keys','usage','rateLimits','audit','responses'].map((k) => [k, 'arn:aws:dynamodb:us-west-2:123456789012:table/t-' + k])) }`,
-        `const { mocks } = await loadProgram(${JSON.stringify(program)}, { stackOutputs: { 'organization/pennyworth-identity/prod': outputs, 'organization/pennyworth-data/prod': outputs } })`,
-        'console.log(JSON.stringify({ resources: mocks.resources.length, unknownCalls: mocks.unknownCalls, unknownStackReferences: mocks.unknownStackReferences }))',
+        `const outputs = { awsRegion: 'us-west-2', namePrefix: 'pennyworth-prod', ` +
+          `userPoolId: 'us-west-2_X', userPoolArn: ` +
+          `'arn:aws:cognito-idp:us-west-2:123456789012:userpool/us-west-2_X', cliClientId: ` +
+          `'c', workloadBoundaryArn: 'arn:aws:iam::123456789012:policy/b', tableNames: ` +
+          `Object.fromEntries(['keys','usage','rateLimits','audit','responses'].map((k) => [k, ` +
+          `'t-' + k])), tableArns: ` +
+          `Object.fromEntries(['keys','usage','rateLimits','audit','responses'].map((k) => [k, ` +
+          `'arn:aws:dynamodb:us-west-2:123456789012:table/t-' + k])) }`,
+        `const { mocks } = await loadProgram(${JSON.stringify(program)}, { stackOutputs: { ` +
+          `'organization/pennyworth-identity/prod': outputs, ` +
+          `'organization/pennyworth-data/prod': outputs } })`,
+        'console.log(JSON.stringify({ resources: mocks.resources.length, unknownCalls: ' +
+          'mocks.unknownCalls, unknownStackReferences: mocks.unknownStackReferences }))',
         'process.exit(0)',
       ].join('\n')
       const { stdout } = await promisify(execFile)(

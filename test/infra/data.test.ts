@@ -55,7 +55,8 @@ t.test('infra key schemas and indexes agree with app tableDefinitions()', async 
   )
   if (missingInApp.length < TABLES_AHEAD_OF_APP.length)
     t.comment(
-      `the app now defines ${TABLES_AHEAD_OF_APP.filter((k) => k in app).join(', ')}: remove it from TABLES_AHEAD_OF_APP`,
+      `the app now defines ${TABLES_AHEAD_OF_APP.filter((k) => k in app).join(', ')}: ` +
+        `remove it from TABLES_AHEAD_OF_APP`,
     )
   t.same(
     Object.keys(app).filter((k) => !(TABLE_KEYS as string[]).includes(k)),

@@ -98,8 +98,12 @@ t.test('an unmigrated edge stack is recognised; a migrated one is not', async (t
 t.test('the migration commands move exactly the two components, into the right stacks', async (t) => {
   t.same(migrationCommands('prod'), [
     'pulumi stack init organization/pennyworth-identity/prod --cwd infra/identity --secrets-provider passphrase',
-    "pulumi state move --source organization/pennyworth/prod --dest organization/pennyworth-identity/prod --yes 'urn:pulumi:prod::pennyworth::pennyworth:infra:Identity::identity'",
+    'pulumi state move --source organization/pennyworth/prod --dest ' +
+      'organization/pennyworth-identity/prod --yes ' +
+      "'urn:pulumi:prod::pennyworth::pennyworth:infra:Identity::identity'",
     'pulumi stack init organization/pennyworth-data/prod --cwd infra/data --secrets-provider passphrase',
-    "pulumi state move --source organization/pennyworth/prod --dest organization/pennyworth-data/prod --yes 'urn:pulumi:prod::pennyworth::pennyworth:infra:Data::data'",
+    'pulumi state move --source organization/pennyworth/prod --dest ' +
+      'organization/pennyworth-data/prod --yes ' +
+      "'urn:pulumi:prod::pennyworth::pennyworth:infra:Data::data'",
   ])
 })

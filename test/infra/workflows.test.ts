@@ -40,7 +40,8 @@ t.test('the validator is live: it rejects broken workflows', async (t) => {
     (
       await validate(
         'bad.yml',
-        'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    permissions:\n      id-token: admin\n    steps:\n      - run: echo\n',
+        'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    permissions:\n      ' +
+          'id-token: admin\n    steps:\n      - run: echo\n',
       )
     ).length,
     0,

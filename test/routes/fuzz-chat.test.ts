@@ -2,6 +2,6 @@
 import t from 'tap'
 import { fuzzDoor } from '../helpers/fuzz-doors.js'
 
-// 10,000 bodies take 10–70 s here depending on the door and the machine's load (README §Tests).
+// 10,000 bodies take 10–70 s here depending on the door and the machine's load (docs/testing.md).
 t.setTimeout(300_000)
 await fuzzDoor(t, 'chat')

@@ -108,7 +108,8 @@ t.test('budget crossed mid-burst: at most one call over, on every route, before 
     `overshoot ${spend.costMicroUsd - budget} ≤ one call (${CALL_COST}) micro-USD`,
   )
   t.comment(
-    `admitted ${admitted}/50, spent ${spend.costMicroUsd} of ${budget} micro-USD (overshoot ${spend.costMicroUsd - budget})`,
+    `admitted ${admitted}/50, spent ${spend.costMicroUsd} of ${budget} micro-USD ` +
+      `(overshoot ${spend.costMicroUsd - budget})`,
   )
 
   // Spent for real: a clear refusal the official client does not retry.

@@ -133,13 +133,13 @@ const context = {
 /** Modules only a request that needs them may load: never part of what a cold start imports. */
 const LAZY = new RegExp(
   [
-    /node_modules\/(@modelcontextprotocol\/sdk|zod|zod-to-json-schema|@aws-sdk\/client-cognito-identity-provider|jose)\//
-      .source,
+    /node_modules\/(@modelcontextprotocol\/sdk|zod|zod-to-json-schema|jose)\//.source,
+    /node_modules\/@aws-sdk\/client-cognito-identity-provider\//.source,
     /^app\/(mcp\/(server|tools\/)|services\/(cognito-sdk|jose)\.ts)/.source,
-    // The Messages and Responses doors' codecs (not their error rendering) and handlers, stored responses, the admin API and
-    // the mock model load with their first request.
-    /^app\/(doors\/(anthropic|openai-responses)\/(?!errors\.ts)|routes\/openai\/responses-handlers\.ts|services\/(admin|responses|users)\.ts)/
-      .source,
+    // The Messages and Responses doors' codecs (not their error rendering) and handlers, stored
+    // responses, the admin API and the mock model load with their first request.
+    /^app\/doors\/(anthropic|openai-responses)\/(?!errors\.ts)/.source,
+    /^app\/(routes\/openai\/responses-handlers\.ts|services\/(admin|responses|users)\.ts)/.source,
     /^app\/(store\/(audit|responses)\.ts|providers\/mock\/index\.ts)/.source,
   ].join('|'),
 )
@@ -159,17 +159,18 @@ t.test('bundle: ESM entry + chunks; what a cold start imports is ≤ 1.05 MB min
   t.ok(built.bytes <= 1_000_000, `entry: ${built.bytes} bytes`)
   t.comment(`entry index.mjs: ${built.bytes} bytes (${kib(built.bytes)})`)
   t.comment(
-    `cold start (entry + ${built.coldStart.length - 1} statically imported chunks): ${coldBytes} bytes (${kib(coldBytes)})`,
+    `cold start (entry + ${built.coldStart.length - 1} statically imported chunks): ` +
+      `${coldBytes} bytes (${kib(coldBytes)})`,
   )
   t.comment(`all ${built.files.length} files: ${built.totalBytes} bytes (${kib(built.totalBytes)})`)
   for (const f of built.files)
     t.comment(`  ${f.file}: ${f.bytes} bytes${built.coldStart.includes(f) ? ' (cold start)' : ''}`)
   const inputs = Object.keys(built.metafile.inputs)
   t.notOk(
-    inputs.some((f) =>
-      /node_modules\/(dynalite|classic-level|@fastify\/ajv-compiler|@aws-sdk\/nested-clients|@aws-sdk\/credential-provider-(sso|ini|process|web-identity))\//.test(
-        f,
-      ),
+    inputs.some(
+      (f) =>
+        /node_modules\/(dynalite|classic-level|@fastify\/ajv-compiler|@aws-sdk\/nested-clients)\//.test(f) ||
+        /node_modules\/@aws-sdk\/credential-provider-(sso|ini|process|web-identity)\//.test(f),
     ),
     'no local stand-ins, no unused credential providers, no unused validator compiler',
   )
@@ -280,7 +281,9 @@ t.test('regression: the SDK pre-creates an empty globalThis.awslambda outside La
   // @aws/lambda-invoke-store (inside the SDK) runs `globalThis.awslambda ||= {}` on load, so a
   // handler that tests only `awslambda !== undefined` takes the streaming path without a
   // runtime and fails with "streamifyResponse is not a function" when streaming is on.
-  const script = `try { await import(${JSON.stringify(bundleUrl)}); console.log('ok') } catch (e) { console.log(String(e.message).slice(0, 200)) }`
+  const script =
+    `try { await import(${JSON.stringify(bundleUrl)}); console.log('ok') } catch (e) { ` +
+    `console.log(String(e.message).slice(0, 200)) }`
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
     env: { PATH: process.env.PATH, ...env, PENNYWORTH_LAMBDA_STREAMING: 'true' },
   })
@@ -296,7 +299,8 @@ t.test('runtime: a cold start reads only the cold-start files; MCP and JWT reque
     hooks,
     [
       "import { appendFileSync } from 'node:fs'",
-      `export async function load (url, context, next) { if (url.startsWith('file:')) appendFileSync(${JSON.stringify(log)}, url + '\\n'); return next(url, context) }`,
+      `export async function load (url, context, next) { if (url.startsWith('file:')) ` +
+        `appendFileSync(${JSON.stringify(log)}, url + '\\n'); return next(url, context) }`,
     ].join('\n'),
   )
   writeFileSync(log, '')
@@ -394,7 +398,9 @@ async function coldImportMs(file: string): Promise<number> {
   // As in Lambda: the runtime's awslambda global exists before the handler module loads.
   const script = [
     'globalThis.awslambda = { streamifyResponse: (f) => f, HttpResponseStream: { from: (s) => s } }',
-    `const t0 = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); console.log(performance.now() - t0)`,
+    `const t0 = performance.now(); await ` +
+      `import(${JSON.stringify(pathToFileURL(file).href)}); console.log(performance.now() ` +
+      `- t0)`,
   ].join('\n')
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
     env: { PATH: process.env.PATH, ...env, PENNYWORTH_LAMBDA_STREAMING: 'true' },
@@ -453,10 +459,13 @@ t.test('cold import + ready is in the range of a bare fastify + SDK bundle', asy
     app = stats(appTimes)
     bareMs = stats(bareTimes)
     t.comment(
-      `round ${round + 1}: bare fastify + aws-lambda + SDK clients: cold start ${bareColdBytes} bytes, cold import + ready ${bareMs.median.toFixed(1)} ms (median of ${runs}; min ${bareMs.min.toFixed(1)})`,
+      `round ${round + 1}: bare fastify + aws-lambda + SDK clients: cold start ` +
+        `${bareColdBytes} bytes, cold import + ready ${bareMs.median.toFixed(1)} ms (median ` +
+        `of ${runs}; min ${bareMs.min.toFixed(1)})`,
     )
     t.comment(
-      `round ${round + 1}: pennyworth: cold start ${coldBytes} bytes, cold import + ready ${app.median.toFixed(1)} ms (median of ${runs}; min ${app.min.toFixed(1)})`,
+      `round ${round + 1}: pennyworth: cold start ${coldBytes} bytes, cold import + ready ` +
+        `${app.median.toFixed(1)} ms (median of ${runs}; min ${app.min.toFixed(1)})`,
     )
   }
   // A regression guard: the app adds its routes (registered, compiled on first use), a pino

@@ -70,7 +70,8 @@ t.test('a settle retried or racing the sweep counts the call once', async (t) =>
 })
 
 t.test(
-  'a call never settled is charged its estimate after the lease, flagged, reservation released; a late settle changes nothing',
+  'a call never settled is charged its estimate after the lease, flagged, reservation ' +
+    'released; a late settle changes nothing',
   async (t) => {
     const ledger = new Ledger({ store, log: quiet, now, leaseMs: 60_000 })
     const opened = await open(ledger, 'lease', { limit: 10_000, reserve: 500 })

@@ -153,7 +153,8 @@ const principal = (limits: KeyPrincipal['limits']): KeyPrincipal => ({
   ...(limits ? { limits } : {}),
 })
 const estimate = { inputTokens: 100, maxOutputTokens: 200, requestedOutputTokens: 50 }
-const reserve = Math.round(100 * sonnet.pricing.inputPerMTok + 200 * sonnet.pricing.outputPerMTok) // worst case: max output
+// Worst case: max output.
+const reserve = Math.round(100 * sonnet.pricing.inputPerMTok + 200 * sonnet.pricing.outputPerMTok)
 
 t.test('a key without limits: only its write-ahead record, no headers', async (t) => {
   const { calls, limits } = setup()

@@ -24,7 +24,8 @@ export async function login(ctx: Context): Promise<number> {
       { apiUrl, username: session.username, groups, expiresAt: new Date(session.expiresAt).toISOString() },
       () =>
         io.out(
-          `Signed in to ${apiUrl} as ${session.username} (${groups.join(', ') || 'no group'}). Tokens cached in ${store.file}.`,
+          `Signed in to ${apiUrl} as ${session.username} (${groups.join(', ') || 'no group'}). ` +
+            `Tokens cached in ${store.file}.`,
         ),
     )
     return EXIT.ok

@@ -39,7 +39,8 @@ export async function keys(ctx: Context): Promise<number> {
   if (direct) {
     if (!DIRECT_COMMANDS.includes(ctx.command ?? '')) {
       throw usageError(
-        `keys ${ctx.command ?? ''} does not work with --${direct}: only keys ${DIRECT_COMMANDS.join(', ')} do (the others need a gateway and sign-in)`,
+        `keys ${ctx.command ?? ''} does not work with --${direct}: only keys ` +
+          `${DIRECT_COMMANDS.join(', ')} do (the others need a gateway and sign-in)`,
       )
     }
     return directKeys(ctx, direct)
@@ -62,7 +63,8 @@ function limitsText(k: KeyView): string {
 
 function printCreated(io: Io, k: KeyView, key: string, label = 'API key'): void {
   io.out(
-    `Created key ${k.id} (${k.name}) for ${k.owner}; models: ${k.models.join(', ')}; expires: ${when(k.expires, 'never')}; limits: ${limitsText(k)}`,
+    `Created key ${k.id} (${k.name}) for ${k.owner}; models: ${k.models.join(', ')}; ` +
+      `expires: ${when(k.expires, 'never')}; limits: ${limitsText(k)}`,
   )
   io.out(`${label} (shown once, store it now): ${key}`)
 }
@@ -185,9 +187,10 @@ async function remoteKeys(ctx: Context): Promise<number> {
         'Rotating…',
       )
       answer(ctx, k, () => {
-        io.out(
-          `Rotated key ${k.id}. ${k.graceUntil ? `The old key keeps working until ${when(k.graceUntil)}.` : 'The old key no longer works.'}`,
-        )
+        const old = k.graceUntil
+          ? `The old key keeps working until ${when(k.graceUntil)}.`
+          : 'The old key no longer works.'
+        io.out(`Rotated key ${k.id}. ${old}`)
         io.out(`New API key (shown once, store it now): ${k.key}`)
       })
       return EXIT.ok
@@ -251,7 +254,8 @@ async function directKeys(ctx: Context, mode: 'local' | 'direct'): Promise<numbe
     if (!record) throw new CliError(`No API key with id ${id}.`, EXIT.notFound)
     answer(ctx, publicView(record), () =>
       io.out(
-        `Revoked key ${id} (${record.name}). Running gateways stop accepting it within ${store.keyCacheTtlMs / 1000} s.`,
+        `Revoked key ${id} (${record.name}). Running gateways stop accepting it within ` +
+          `${store.keyCacheTtlMs / 1000} s.`,
       ),
     )
     return EXIT.ok

@@ -43,7 +43,8 @@ export async function users(ctx: Context): Promise<number> {
       )
       answer(ctx, u, () =>
         io.out(
-          `Created ${u.email ?? email} in group ${u.groups.join(', ')} (${u.status}).${invite ? ' Cognito e-mails the invitation with a temporary password.' : ''}`,
+          `Created ${u.email ?? email} in group ${u.groups.join(', ')} ` +
+            `(${u.status}).${invite ? ' Cognito e-mails the invitation with a temporary password.' : ''}`,
         ),
       )
       return EXIT.ok
@@ -82,7 +83,8 @@ export async function users(ctx: Context): Promise<number> {
       )
       answer(ctx, u, () =>
         io.out(
-          `Disabled ${u.email ?? u.username}: no new sign-ins; tokens already issued stay valid until they expire (≤ 60 min).`,
+          `Disabled ${u.email ?? u.username}: no new sign-ins; tokens already issued stay ` +
+            `valid until they expire (≤ 60 min).`,
         ),
       )
       return EXIT.ok

@@ -64,8 +64,21 @@ export const toAnthropicToolId = (id: string): string => (id.startsWith('tooluse
 export const fromAnthropicToolId = (id: string): string =>
   id.startsWith('toolu_bdrk_') ? `tooluse_${id.slice(11)}` : id
 
-const SERVER_BLOCKS =
-  /^(server_tool_use|web_search_tool_result|web_fetch_tool_result|code_execution_tool_result|bash_code_execution_tool_result|text_editor_code_execution_tool_result|mcp_tool_use|mcp_tool_result|container_upload|search_result|tool_search_tool_result)$/
+const SERVER_BLOCKS = new RegExp(
+  `^(${[
+    'server_tool_use',
+    'web_search_tool_result',
+    'web_fetch_tool_result',
+    'code_execution_tool_result',
+    'bash_code_execution_tool_result',
+    'text_editor_code_execution_tool_result',
+    'mcp_tool_use',
+    'mcp_tool_result',
+    'container_upload',
+    'search_result',
+    'tool_search_tool_result',
+  ].join('|')})$`,
+)
 
 function media(raw: Raw, at: string, model: CatalogModel): ImageBlock | DocumentBlock {
   const source = raw.source
@@ -186,7 +199,8 @@ function block(raw: unknown, at: string, role: 'user' | 'assistant', model: Cata
     default:
       if (SERVER_BLOCKS.test(raw.type)) {
         throw badRequest(
-          `${at}: '${raw.type}' blocks are not supported by this gateway (server tools and the MCP connector do not run through Bedrock here).`,
+          `${at}: '${raw.type}' blocks are not supported by this gateway (server tools and the ` +
+            `MCP connector do not run through Bedrock here).`,
           `${at}.type`,
           'unsupported_content_block',
         )
@@ -217,7 +231,8 @@ function tools(raw: Raw[] | undefined, model: CatalogModel): ToolSpec[] | undefi
   return raw.map((t, i) => {
     if (t.type !== undefined && t.type !== 'custom' && !('input_schema' in t)) {
       throw badRequest(
-        `tools.${i}: server tool '${String(t.type)}' is not supported by this gateway; define a custom tool with an input_schema instead.`,
+        `tools.${i}: server tool '${String(t.type)}' is not supported by this gateway; ` +
+          `define a custom tool with an input_schema instead.`,
         `tools.${i}.type`,
         'unsupported_tool',
       )
@@ -284,7 +299,8 @@ export function decodeMessages(
   const servers = (body as Raw).mcp_servers
   if (Array.isArray(servers) && servers.length > 0) {
     throw badRequest(
-      'mcp_servers: the MCP connector is not supported by this gateway; call MCP tools from the client and send custom tools instead.',
+      'mcp_servers: the MCP connector is not supported by this gateway; call MCP tools ' +
+        'from the client and send custom tools instead.',
       'mcp_servers',
       'unsupported_parameter',
     )
@@ -323,7 +339,8 @@ export function decodeMessages(
     if (model.maxOutputTokens && max > model.maxOutputTokens) {
       if (!opts.clampMaxTokens) {
         throw badRequest(
-          `max_tokens: ${max} > ${model.maxOutputTokens}, which is the maximum allowed number of output tokens for ${model.id}.`,
+          `max_tokens: ${max} > ${model.maxOutputTokens}, which is the maximum allowed number ` +
+            `of output tokens for ${model.id}.`,
           'max_tokens',
           'max_tokens_too_large',
         )

@@ -28,12 +28,12 @@ export type ParamHandling = 'mapped' | 'emulated' | 'ignored' | 'refused-when-se
 
 export interface ParamPolicy {
   handling: ParamHandling
-  /** One line for the README: what happens to the parameter. */
+  /** One line for docs/api-and-parameters.md: what happens to the parameter. */
   note: string
 }
 
 /**
- * The decision table for every Chat Completions parameter we know, so the README can be
+ * The decision table for every Chat Completions parameter we know, so the docs can be
  * generated from (and checked against) the code. `satisfies Record<keyof …>` makes the compiler
  * fail when a parameter is added to the request schema without a decision here.
  */
@@ -56,11 +56,16 @@ export const CHAT_PARAMETER_POLICY = {
   n: { handling: 'refused-when-set', note: 'Only `n: 1`: Converse returns one choice. `n > 1` → 400.' },
   tools: {
     handling: 'mapped',
-    note: 'Function tools → `toolConfig.tools[].toolSpec` (`parameters` → `inputSchema.json`). 400 for models without tool support.',
+    note:
+      'Function tools → `toolConfig.tools[].toolSpec` (`parameters` → `inputSchema.json`). ' +
+      '400 for models without tool support.',
   },
   tool_choice: {
     handling: 'mapped',
-    note: 'auto → `{auto}`, required → `{any}`, named → `{tool}`, none → no toolConfig (or, when the history holds tool calls, the specs plus a "do not call tools" instruction, and any call the model makes anyway is dropped).',
+    note:
+      'auto → `{auto}`, required → `{any}`, named → `{tool}`, none → no toolConfig (or, ' +
+      'when the history holds tool calls, the specs plus a "do not call tools" ' +
+      'instruction, and any call the model makes anyway is dropped).',
   },
   parallel_tool_calls: {
     handling: 'emulated',
@@ -68,11 +73,15 @@ export const CHAT_PARAMETER_POLICY = {
   },
   response_format: {
     handling: 'emulated',
-    note: 'json_object / json_schema → a forced tool whose input becomes the message content. Combined with tools: the model must call one of your tools or the JSON tool.',
+    note:
+      'json_object / json_schema → a forced tool whose input becomes the message content. ' +
+      'Combined with tools: the model must call one of your tools or the JSON tool.',
   },
   reasoning_effort: {
     handling: 'mapped',
-    note: 'Claude: extended thinking with a token budget by effort; gpt-oss: passed through (minimal → low); always-reasoning models: ignored; others: 400.',
+    note:
+      'Claude: extended thinking with a token budget by effort; gpt-oss: passed through ' +
+      '(minimal → low); always-reasoning models: ignored; others: 400.',
   },
   user: { handling: 'ignored', note: 'Harmless; the key id is sent as Bedrock `requestMetadata` instead.' },
   seed: { handling: 'ignored', note: 'Bedrock has no seed; OpenAI only promises best-effort determinism anyway.' },
@@ -153,7 +162,8 @@ function textItems(content: string | ContentPart[] | null | undefined, path: str
 export function imageBlock(url: string, path: string): ImageBlock {
   if (/^https?:\/\//i.test(url)) {
     throw badRequest(
-      'Image URLs are not fetched by this gateway. Send the image inline as a base64 data URL (data:image/png;base64,…).',
+      'Image URLs are not fetched by this gateway. Send the image inline as a base64 data ' +
+        'URL (data:image/png;base64,…).',
       path,
       'image_url_not_supported',
     )
@@ -255,7 +265,8 @@ function translateMessages(msgs: ChatMessage[], model: CatalogModel): Translated
   const closePending = () => {
     if (pending && pending.ids.size > 0) {
       throw badRequest(
-        `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id' (missing: ${[...pending.ids].join(', ')}).`,
+        `An assistant message with 'tool_calls' must be followed by tool messages responding ` +
+          `to each 'tool_call_id' (missing: ${[...pending.ids].join(', ')}).`,
         `messages[${pending.index}].tool_calls`,
         'missing_tool_result',
       )
@@ -454,7 +465,8 @@ export function decodeChatRequest(body: ChatCompletionRequest, model: CatalogMod
   const maxParam = body.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens'
   if (requestedMax != null && model.maxOutputTokens && requestedMax > model.maxOutputTokens) {
     throw badRequest(
-      `${maxParam} is too large: ${requestedMax}. Model '${model.id}' supports at most ${model.maxOutputTokens} output tokens.`,
+      `${maxParam} is too large: ${requestedMax}. Model '${model.id}' supports at most ` +
+        `${model.maxOutputTokens} output tokens.`,
       maxParam,
       'max_tokens_too_large',
     )
@@ -475,7 +487,9 @@ export function decodeChatRequest(body: ChatCompletionRequest, model: CatalogMod
       temperature: body.temperature ?? undefined,
       topP: body.top_p ?? undefined,
       forcedMessage:
-        "reasoning_effort cannot be combined with response_format JSON output or a forced tool_choice ('required' or a named function) on this model: Claude's extended thinking only allows tool_choice auto.",
+        'reasoning_effort cannot be combined with response_format JSON output or a forced ' +
+        "tool_choice ('required' or a named function) on this model: Claude's extended " +
+        'thinking only allows tool_choice auto.',
     })
   }
   return call
@@ -535,7 +549,8 @@ export function applyReasoningEffort(call: ChatCall, effort: keyof typeof THINKI
       if (maxTokens <= budget) budget = maxTokens - 1
       if (budget < MIN_THINKING_BUDGET) {
         throw badRequest(
-          `Model '${model.id}' cannot think within ${maxTokens} output tokens (thinking needs at least ${MIN_THINKING_BUDGET}).`,
+          `Model '${model.id}' cannot think within ${maxTokens} output tokens (thinking needs ` +
+            `at least ${MIN_THINKING_BUDGET}).`,
           c.maxParam,
         )
       }

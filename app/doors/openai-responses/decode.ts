@@ -39,8 +39,23 @@ const isBlank = (s: string) => s.trim() === ''
 const str = (v: unknown): v is string => typeof v === 'string'
 
 /** Tool types OpenAI runs itself: the gateway cannot, so they are refused by name. */
-const HOSTED_TOOLS =
-  /^(web_search|web_search_preview|file_search|code_interpreter|computer_use|computer_use_preview|image_generation|mcp|local_shell|shell|apply_patch|custom|tool_search)/
+const HOSTED_TOOLS = new RegExp(
+  `^(${[
+    'web_search',
+    'web_search_preview',
+    'file_search',
+    'code_interpreter',
+    'computer_use',
+    'computer_use_preview',
+    'image_generation',
+    'mcp',
+    'local_shell',
+    'shell',
+    'apply_patch',
+    'custom',
+    'tool_search',
+  ].join('|')})`,
+)
 
 type Check = (v: unknown) => string | null
 const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v)
@@ -194,7 +209,8 @@ function inputContent(
           throw badRequest(`Model '${model.id}' does not accept images.`, p, 'model_not_vision_capable')
         if (part.file_id != null)
           throw badRequest(
-            'Images are not fetched by this gateway (no Files API): send them inline as a base64 data URL in `image_url`.',
+            'Images are not fetched by this gateway (no Files API): send them inline as a base64 ' +
+              'data URL in `image_url`.',
             p,
             'file_reference_not_supported',
           )
@@ -256,7 +272,8 @@ function translateItems(items: InputItem[], model: CatalogModel, offset: number)
     if (pending.size === 0) return
     const [callId, where] = pending.entries().next().value as [string, string]
     throw badRequest(
-      `No tool output found for function call ${callId} (${where}): send a function_call_output item with call_id '${callId}' right after the call.`,
+      `No tool output found for function call ${callId} (${where}): send a ` +
+        `function_call_output item with call_id '${callId}' right after the call.`,
       at,
       'missing_tool_output',
     )
@@ -325,7 +342,8 @@ function translateItems(items: InputItem[], model: CatalogModel, offset: number)
         throw badRequest(`${at}: item reference '${String(item.id)}' was not resolved.`, at, 'invalid_value')
     }
     throw badRequest(
-      `Input item type '${String(type)}' is not supported by this gateway (message, function_call, function_call_output, reasoning and item_reference are).`,
+      `Input item type '${String(type)}' is not supported by this gateway (message, ` +
+        `function_call, function_call_output, reasoning and item_reference are).`,
       at,
       'unsupported_input_item',
     )
@@ -368,7 +386,8 @@ function toolSpecs(body: ResponsesRequest): ToolSpec[] {
       const hosted = HOSTED_TOOLS.test(String(tool.type))
       throw badRequest(
         hosted
-          ? `The built-in tool '${String(tool.type)}' runs on OpenAI's servers and is not available through this gateway; only function tools are.`
+          ? `The built-in tool '${String(tool.type)}' runs on OpenAI's servers and is not ` +
+              `available through this gateway; only function tools are.`
           : `Tool type '${String(tool.type)}' is not supported by this gateway; only function tools are.`,
         at,
         'unsupported_tool',
@@ -448,7 +467,8 @@ function planTools(
     const c = raw as Record<string, unknown>
     if (c.type !== 'function' || !str(c.name)) {
       throw badRequest(
-        `tool_choice of type '${String(c.type)}' is not supported by this gateway ("auto", "none", "required" or {"type":"function","name":…} are).`,
+        `tool_choice of type '${String(c.type)}' is not supported by this gateway ("auto", ` +
+          `"none", "required" or {"type":"function","name":…} are).`,
         'tool_choice',
         'unsupported_tool_choice',
       )
@@ -520,7 +540,8 @@ export function decodeResponsesRequest(
   const max = body.max_output_tokens ?? undefined
   if (max !== undefined && model.maxOutputTokens && max > model.maxOutputTokens) {
     throw badRequest(
-      `max_output_tokens is too large: ${max}. Model '${model.id}' supports at most ${model.maxOutputTokens} output tokens.`,
+      `max_output_tokens is too large: ${max}. Model '${model.id}' supports at most ` +
+        `${model.maxOutputTokens} output tokens.`,
       'max_output_tokens',
       'max_tokens_too_large',
     )
@@ -549,7 +570,9 @@ export function decodeResponsesRequest(
         temperature: body.temperature ?? undefined,
         topP: body.top_p ?? undefined,
         forcedMessage:
-          "reasoning.effort cannot be combined with text.format JSON output or a forced tool_choice ('required' or a named function) on this model: Claude's extended thinking only allows tool_choice auto.",
+          'reasoning.effort cannot be combined with text.format JSON output or a forced ' +
+          "tool_choice ('required' or a named function) on this model: Claude's extended " +
+          'thinking only allows tool_choice auto.',
       })
     }
   }

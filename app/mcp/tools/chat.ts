@@ -59,7 +59,8 @@ export function chatTool(deps: { chat: ChatService }): ToolDefinition<ChatArgs> 
     title: 'Chat with a model',
     description:
       'Asks a chat model (see `list_models`) and returns its answer. Give `prompt` for a single question or ' +
-      '`messages` for a conversation (OpenAI Chat Completions format), optionally a `system` prompt and sampling options. ' +
+      '`messages` for a conversation (OpenAI Chat Completions format), optionally a ' +
+      '`system` prompt and sampling options. ' +
       'The call is billed to this API key. Send a progressToken to receive the answer as it is generated.',
     inputSchema: ChatArgs,
     outputSchema: ChatOutput,

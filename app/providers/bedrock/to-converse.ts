@@ -31,7 +31,8 @@ type Document = NonNullable<ToolUseBlock['input']>
 
 /** System instruction added when tools must not be called but the history holds tool calls. */
 export const noToolsInstruction = (names: string[]) =>
-  `Tool use is disabled for this reply. Do not call any of these tools: ${names.join(', ')}. Answer with the information you already have.`
+  `Tool use is disabled for this reply. Do not call any of these tools: ` +
+  `${names.join(', ')}. Answer with the information you already have.`
 
 /** What the response side must know about how the call was translated. */
 export interface OutputPlan {

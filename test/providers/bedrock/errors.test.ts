@@ -79,7 +79,9 @@ t.test('account ids in ARNs are scrubbed', async (t) => {
     new AccessDeniedException({
       $metadata: {},
       message:
-        'User: arn:aws:sts::123456789012:assumed-role/pennyworth-fn/x is not authorized to perform: bedrock:InvokeModel on resource: arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude',
+        'User: arn:aws:sts::123456789012:assumed-role/pennyworth-fn/x is not authorized to ' +
+        'perform: bedrock:InvokeModel on resource: ' +
+        'arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude',
     }),
   )
   t.notMatch(e.message, /123456789012/)
