@@ -1,5 +1,5 @@
 /**
- * README §MCP's agent snippet, taken from README.md as written and run as a program against a
+ * docs/mcp.md's agent snippet, taken from the page as written and run as a program against a
  * gateway: the streamed answer lands on stdout on its own, the status line ("Calling …") on
  * stderr. (It used to print the status glued to the answer, with no newline.)
  */
@@ -8,11 +8,11 @@ import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { startGateway } from '../helpers/app.js'
 
-const readme = readFileSync('README.md', 'utf8')
+const readme = readFileSync('docs/mcp.md', 'utf8')
 const block = /\*\*Agents\*\* with the MCP TypeScript SDK:\n\n```js\n([\s\S]*?)\n```/.exec(readme)
 
 t.test('the snippet prints the answer alone on stdout, the status on stderr', async (t) => {
-  t.ok(block, 'README has the snippet')
+  t.ok(block, 'docs/mcp.md has the snippet')
   const gw = await startGateway(t)
   t.match(block![1], 'https://api.example.com/v1/mcp')
   const program = `${block![1].replace('https://api.example.com/v1/mcp', `${gw.url}/v1/mcp`)}
