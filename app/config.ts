@@ -3,11 +3,18 @@
  * a bad value stops start-up with a message naming the variable. Everything else receives
  * the frozen Config as an option (only entry points import this module).
  *
+ * Every variable is one row of SETTINGS: its name, how it is parsed and validated, its default
+ * and its line of documentation. docs/configuration.md's table is generated from it
+ * (`npm run docs:config`; test/app/config-docs.test.ts fails when they differ).
+ *
  * The AWS SDK reads its own standard variables (AWS_REGION, credentials, profiles,
- * AWS_ENDPOINT_URL_BEDROCK_RUNTIME, AWS_ENDPOINT_URL_DYNAMODB, AWS_BEARER_TOKEN_BEDROCK);
- * they are listed in docs/configuration.md but not duplicated here.
+ * AWS_ENDPOINT_URL_BEDROCK_RUNTIME, AWS_ENDPOINT_URL_DYNAMODB, AWS_BEARER_TOKEN_BEDROCK); they
+ * are documented from AWS_SETTINGS but not parsed here.
  */
+import { ENV, type SettingKey, TABLE_ENV } from './config-env.js'
 import { defaultTableNames, type TableNames } from './store/tables.js'
+
+export { ENV, TABLE_ENV }
 
 /** The validated, frozen configuration. */
 export interface Config {
@@ -80,46 +87,86 @@ export interface ConfigDefaults {
   lambdaStreaming: boolean
 }
 
+/**
+ * Reads one variable: `raw` is undefined when unset or empty. Throws ConfigError naming `name`.
+ * `shown` is the default as the docs show it, when the parser has a plain one.
+ */
+interface Parser<T> {
+  (raw: string | undefined, name: string, defaults: ConfigDefaults): T
+  shown?: string
+}
+
+/** One environment variable: its name, how it is read, its default and its line in the docs. */
+export interface Setting<T = unknown> {
+  env: string
+  parse: Parser<T>
+  /** The default as docs/configuration.md shows it; absent = the parser's own, else "—". */
+  default?: string
+  doc: string
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
-function str(env: Env, name: string, fallback: string): string {
-  const v = env[name]
-  if (v === undefined || v === '') return fallback
-  if (v.trim() !== v) throw new ConfigError(name, 'must not have leading or trailing spaces')
-  return v
+const code = (v: unknown) => `\`${String(v)}\``
+const shown = <T>(parse: Parser<T>, fallback: unknown): Parser<T> => Object.assign(parse, { shown: code(fallback) })
+
+function text(fallback: string): Parser<string> {
+  return shown((v, name) => {
+    if (v === undefined) return fallback
+    if (v.trim() !== v) throw new ConfigError(name, 'must not have leading or trailing spaces')
+    return v
+  }, fallback)
 }
 
-function optional(env: Env, name: string): string | undefined {
-  const v = env[name]
-  return v === undefined || v === '' ? undefined : v
+const optional: Parser<string | undefined> = (v) => v
+
+function int(fallback: number, min: number, max: number): Parser<number> {
+  return shown((v, name) => {
+    if (v === undefined) return fallback
+    if (!/^\d+$/.test(v)) throw new ConfigError(name, `must be a whole number, got "${v}"`)
+    const n = Number(v)
+    if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`)
+    return n
+  }, fallback)
 }
 
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const v = env[name]
-  if (v === undefined || v === '') return fallback
-  if (!/^\d+$/.test(v)) throw new ConfigError(name, `must be a whole number, got "${v}"`)
-  const n = Number(v)
-  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`)
-  return n
+function optionalInt(min: number, max: number): Parser<number | undefined> {
+  const parse = int(0, min, max)
+  return (v, name, defaults) => (v === undefined ? undefined : parse(v, name, defaults))
 }
 
-function bool(env: Env, name: string, fallback: boolean): boolean {
-  const v = env[name]
-  if (v === undefined || v === '') return fallback
-  if (/^(1|true|yes|on)$/i.test(v)) return true
-  if (/^(0|false|no|off)$/i.test(v)) return false
-  throw new ConfigError(name, `must be true or false, got "${v}"`)
+function bool(fallback: boolean | ((defaults: ConfigDefaults) => boolean)): Parser<boolean> {
+  const parse: Parser<boolean> = (v, name, defaults) => {
+    if (v === undefined) return typeof fallback === 'function' ? fallback(defaults) : fallback
+    if (/^(1|true|yes|on)$/i.test(v)) return true
+    if (/^(0|false|no|off)$/i.test(v)) return false
+    throw new ConfigError(name, `must be true or false, got "${v}"`)
+  }
+  return typeof fallback === 'function' ? parse : shown(parse, fallback)
 }
 
-function tableName(env: Env, name: string, fallback: string): string {
-  const v = str(env, name, fallback)
-  // DynamoDB's own rule for table names.
-  if (!/^[A-Za-z0-9_.-]{3,255}$/.test(v)) throw new ConfigError(name, `is not a valid DynamoDB table name: "${v}"`)
-  return v
+function oneOf<T extends string>(values: readonly T[], fallback: T): Parser<T> {
+  const parse = text(fallback)
+  return shown((v, name, defaults) => {
+    const value = parse(v, name, defaults)
+    if (!(values as readonly string[]).includes(value))
+      throw new ConfigError(name, `must be one of ${values.join(', ')}, got "${value}"`)
+    return value as T
+  }, fallback)
 }
 
-function url(env: Env, name: string): string | undefined {
-  const v = optional(env, name)
+function tableName(fallback: string): Parser<string> {
+  const parse = text(fallback)
+  return shown((v, name, defaults) => {
+    const value = parse(v, name, defaults)
+    // DynamoDB's own rule for table names.
+    if (!/^[A-Za-z0-9_.-]{3,255}$/.test(value))
+      throw new ConfigError(name, `is not a valid DynamoDB table name: "${value}"`)
+    return value
+  }, fallback)
+}
+
+const url: Parser<string | undefined> = (v, name) => {
   if (v === undefined) return undefined
   try {
     const u = new URL(v)
@@ -130,74 +177,237 @@ function url(env: Env, name: string): string | undefined {
   return v.replace(/\/+$/, '')
 }
 
+const list: Parser<string[] | undefined> = (v) => {
+  const items = v
+    ?.split(',')
+    .map((m) => m.trim())
+    .filter(Boolean)
+  return items && items.length > 0 ? items : undefined
+}
+
+/** Every variable the gateway reads, in the order of the docs table. */
+export const SETTINGS = {
+  host: { env: ENV.host, parse: text('127.0.0.1'), doc: 'local mode: listen address' },
+  port: { env: ENV.port, parse: int(8787, 0, 65535), doc: 'local mode: listen port (`0` = any free port)' },
+  dataDir: {
+    env: ENV.dataDir,
+    parse: text('./.pennyworth'),
+    doc: 'local mode: where the embedded DynamoDB-API store keeps its data',
+  },
+  catalogPath: {
+    env: ENV.catalogPath,
+    parse: optional,
+    default: 'bundled `app/catalog/default.json`',
+    doc: 'path of a model catalog that replaces the bundled one (same format, validated at start)',
+  },
+  models: {
+    env: ENV.models,
+    parse: list,
+    default: 'all',
+    doc: 'comma-separated catalog ids to serve (an unknown id stops start-up)',
+  },
+  mockModels: {
+    env: ENV.mockModels,
+    parse: bool((d) => d.mockModels),
+    default: '`true` locally, `false` on Lambda',
+    doc: 'serve the offline models `pennyworth-mock` / `pennyworth-mock-embed`',
+  },
+  keyCacheTtlMs: {
+    env: ENV.keyCacheTtlMs,
+    parse: int(30_000, 0, 30_000),
+    doc:
+      'how long a verified key stays cached per instance (0–30000); also the longest a revocation ' + 'takes to apply',
+  },
+  keysTable: { env: ENV.keysTable, parse: tableName(defaultTableNames.keys), doc: 'DynamoDB table of API keys' },
+  usageTable: {
+    env: ENV.usageTable,
+    parse: tableName(defaultTableNames.usage),
+    doc: 'DynamoDB table of usage counters',
+  },
+  rateLimitsTable: {
+    env: ENV.rateLimitsTable,
+    parse: tableName(defaultTableNames.rateLimits),
+    doc: 'DynamoDB table of rate-limit windows',
+  },
+  auditTable: {
+    env: ENV.auditTable,
+    parse: tableName(defaultTableNames.audit),
+    doc: 'DynamoDB table of audit records',
+  },
+  responsesTable: {
+    env: ENV.responsesTable,
+    parse: tableName(defaultTableNames.responses),
+    doc: 'DynamoDB table of stored Responses (TTL attribute `expiresAt`)',
+  },
+  responsesTtlDays: {
+    env: ENV.responsesTtlDays,
+    parse: int(30, 1, 3650),
+    doc:
+      'how long stored Responses are kept (1–3650 days; expired ones are treated as missing even ' +
+      "before DynamoDB's TTL removes them)",
+  },
+  lambdaStreaming: {
+    env: ENV.lambdaStreaming,
+    parse: bool((d) => d.lambdaStreaming),
+    default: '`true`',
+    doc: 'Lambda: answer through response streaming (`false` = buffered responses)',
+  },
+  publicUrl: {
+    env: ENV.publicUrl,
+    parse: url,
+    doc: 'public base URL (`https://api.example.com`), for discovery documents',
+  },
+  cognitoUserPoolId: {
+    env: ENV.cognitoUserPoolId,
+    parse: optional,
+    doc:
+      'Cognito user pool whose access tokens the admin API accepts (`us-west-2_AbC123`); with the ' +
+      'client id, or neither (then nobody can sign in)',
+  },
+  cognitoClientId: {
+    env: ENV.cognitoClientId,
+    parse: optional,
+    doc: "the pool's app client (the CLI's); tokens of other clients are refused",
+  },
+  cognitoRegion: {
+    env: ENV.cognitoRegion,
+    parse: optional,
+    default: "`AWS_REGION`, else the pool id's prefix",
+    doc: "the pool's region (issuer, JWKS, user admin calls)",
+  },
+  cognitoIssuer: {
+    env: ENV.cognitoIssuer,
+    parse: url,
+    default: '`https://cognito-idp.<region>.amazonaws.com/<pool id>`',
+    doc: 'expected `iss` of tokens; set it only for a local stand-in such as cognito-local',
+  },
+  cognitoJwksUrl: {
+    env: ENV.cognitoJwksUrl,
+    parse: url,
+    default: '`<issuer>/.well-known/jwks.json`',
+    doc: "where the token signing keys are (cognito-local's discovery document names the wrong host: set both)",
+  },
+  meteringLeaseMs: {
+    env: ENV.meteringLeaseMs,
+    parse: int(20 * 60_000, 1_000, 24 * 3_600_000),
+    default: '`1200000` (20 min)',
+    doc:
+      'how long an admitted call may stay unsettled before it is charged at its estimate (1 s – 24 h); ' +
+      'keep it above the longest call (Lambda: 15 min). See [Metering](limits.md)',
+  },
+  meteringFoldAt: {
+    env: ENV.meteringFoldAt,
+    parse: int(32, 1, 1_000_000),
+    doc:
+      'settled calls of a key and month that start folding them into the day/month counters (reports ' +
+      'fold the rest when they read)',
+  },
+  mockDelayMs: {
+    env: ENV.mockDelayMs,
+    parse: optionalInt(0, 10_000),
+    doc: "local mode: pause between the mock model's streamed pieces (demos, tests)",
+  },
+  anthropicModelFallback: {
+    env: ENV.anthropicModelFallback,
+    parse: bool(true),
+    doc:
+      "Messages door: an unlisted `claude-<family>-…` id (e.g. Claude Code's newest default) is served " +
+      'by the newest served model of that family the key may use, named in the ' +
+      '`x-pennyworth-model-fallback` header and the log; `false` = 404 naming the served Claude ids',
+  },
+  logLevel: {
+    env: ENV.logLevel,
+    parse: oneOf(LOG_LEVELS, 'info'),
+    doc: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent` (JSON lines, pino)',
+  },
+} satisfies { [K in SettingKey]: Setting & { env: (typeof ENV)[K] } }
+
+/** The AWS SDK's own variables: documented beside ours, read by the SDK. */
+export const AWS_SETTINGS: ReadonlyArray<Required<Omit<Setting, 'parse'>>> = [
+  {
+    env: '`AWS_REGION` / `AWS_PROFILE` / `AWS_ACCESS_KEY_ID`…',
+    default: 'SDK defaults',
+    doc: 'standard AWS SDK settings: region and credential chain for Bedrock (and DynamoDB when not local)',
+  },
+  {
+    env: 'AWS_ENDPOINT_URL_BEDROCK_RUNTIME',
+    default: '—',
+    doc: 'standard SDK override of the Bedrock Runtime endpoint (tests point it at a local wire-protocol server)',
+  },
+  {
+    env: 'AWS_ENDPOINT_URL_DYNAMODB',
+    default: '—',
+    doc:
+      'standard SDK override of the DynamoDB endpoint; when set, local mode uses it (e.g. DynamoDB ' +
+      'Local) instead of the embedded store, and creates missing tables there',
+  },
+  {
+    env: 'AWS_BEARER_TOKEN_BEDROCK',
+    default: '—',
+    doc: 'standard SDK setting: a Bedrock API key instead of SigV4 credentials',
+  },
+]
+
+type Values = { [K in SettingKey]: ReturnType<(typeof SETTINGS)[K]['parse']> }
+
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/
 
 /** PENNYWORTH_COGNITO_*: both ids or neither; region and issuer derived unless given (cognito-local). */
-function cognito(env: Env): CognitoConfig | undefined {
-  const userPoolId = optional(env, 'PENNYWORTH_COGNITO_USER_POOL_ID')
-  const clientId = optional(env, 'PENNYWORTH_COGNITO_CLIENT_ID')
+function cognito(v: Values, env: Env): CognitoConfig | undefined {
+  const { cognitoUserPoolId: userPoolId, cognitoClientId: clientId } = v
   if (userPoolId === undefined && clientId === undefined) return undefined
   if (userPoolId === undefined)
-    throw new ConfigError('PENNYWORTH_COGNITO_USER_POOL_ID', 'must be set when PENNYWORTH_COGNITO_CLIENT_ID is')
-  if (clientId === undefined)
-    throw new ConfigError('PENNYWORTH_COGNITO_CLIENT_ID', 'must be set when PENNYWORTH_COGNITO_USER_POOL_ID is')
+    throw new ConfigError(ENV.cognitoUserPoolId, `must be set when ${ENV.cognitoClientId} is`)
+  if (clientId === undefined) throw new ConfigError(ENV.cognitoClientId, `must be set when ${ENV.cognitoUserPoolId} is`)
   if (!/^[\w-]+_[0-9a-zA-Z]+$/.test(userPoolId))
-    throw new ConfigError(
-      'PENNYWORTH_COGNITO_USER_POOL_ID',
-      `is not a user pool id like us-west-2_AbC123: "${userPoolId}"`,
-    )
+    throw new ConfigError(ENV.cognitoUserPoolId, `is not a user pool id like us-west-2_AbC123: "${userPoolId}"`)
   if (!/^[\w+]{1,128}$/.test(clientId))
-    throw new ConfigError('PENNYWORTH_COGNITO_CLIENT_ID', `is not an app client id: "${clientId}"`)
+    throw new ConfigError(ENV.cognitoClientId, `is not an app client id: "${clientId}"`)
   const poolRegion = userPoolId.split('_')[0]
-  const region =
-    optional(env, 'PENNYWORTH_COGNITO_REGION') ??
-    optional(env, 'AWS_REGION') ??
-    (REGION.test(poolRegion) ? poolRegion : undefined)
-  if (region === undefined) throw new ConfigError('PENNYWORTH_COGNITO_REGION', 'must be set (or AWS_REGION)')
-  if (!REGION.test(region)) throw new ConfigError('PENNYWORTH_COGNITO_REGION', `is not an AWS region: "${region}"`)
-  const issuer = url(env, 'PENNYWORTH_COGNITO_ISSUER') ?? `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`
-  const jwksUrl = url(env, 'PENNYWORTH_COGNITO_JWKS_URL') ?? `${issuer}/.well-known/jwks.json`
+  const region = v.cognitoRegion ?? unset(env.AWS_REGION) ?? (REGION.test(poolRegion) ? poolRegion : undefined)
+  if (region === undefined) throw new ConfigError(ENV.cognitoRegion, 'must be set (or AWS_REGION)')
+  if (!REGION.test(region)) throw new ConfigError(ENV.cognitoRegion, `is not an AWS region: "${region}"`)
+  const issuer = v.cognitoIssuer ?? `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`
+  const jwksUrl = v.cognitoJwksUrl ?? `${issuer}/.well-known/jwks.json`
   return { region, userPoolId, clientId, issuer, jwksUrl }
 }
+
+/** An empty variable counts as unset, as everywhere in this module. */
+const unset = (v: string | undefined) => (v === undefined || v === '' ? undefined : v)
 
 /** Reads and validates the configuration; throws ConfigError naming the bad variable. */
 export function loadConfig(
   env: Env = process.env,
   defaults: ConfigDefaults = { mockModels: false, lambdaStreaming: true },
 ): Readonly<Config> {
-  const logLevel = str(env, 'PENNYWORTH_LOG_LEVEL', 'info')
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new ConfigError('PENNYWORTH_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
-  }
-  const models = optional(env, 'PENNYWORTH_MODELS')
-    ?.split(',')
-    .map((m) => m.trim())
-    .filter(Boolean)
+  const v = Object.fromEntries(
+    Object.entries(SETTINGS).map(([key, s]) => [key, (s.parse as Parser<unknown>)(unset(env[s.env]), s.env, defaults)]),
+  ) as Values
   const config: Config = {
-    host: str(env, 'HOST', '127.0.0.1'),
-    port: int(env, 'PORT', 8787, 0, 65535),
-    dataDir: str(env, 'PENNYWORTH_DATA_DIR', './.pennyworth'),
-    catalogPath: optional(env, 'PENNYWORTH_CATALOG'),
+    host: v.host,
+    port: v.port,
+    dataDir: v.dataDir,
+    catalogPath: v.catalogPath,
     tables: {
-      keys: tableName(env, 'PENNYWORTH_KEYS_TABLE', defaultTableNames.keys),
-      usage: tableName(env, 'PENNYWORTH_USAGE_TABLE', defaultTableNames.usage),
-      rateLimits: tableName(env, 'PENNYWORTH_RATE_LIMITS_TABLE', defaultTableNames.rateLimits),
-      audit: tableName(env, 'PENNYWORTH_AUDIT_TABLE', defaultTableNames.audit),
-      responses: tableName(env, 'PENNYWORTH_RESPONSES_TABLE', defaultTableNames.responses),
+      keys: v.keysTable,
+      usage: v.usageTable,
+      rateLimits: v.rateLimitsTable,
+      audit: v.auditTable,
+      responses: v.responsesTable,
     },
-    models: models && models.length > 0 ? models : undefined,
-    mockModels: bool(env, 'PENNYWORTH_MOCK_MODELS', defaults.mockModels),
-    keyCacheTtlMs: int(env, 'PENNYWORTH_KEY_CACHE_TTL_MS', 30_000, 0, 30_000),
-    logLevel: logLevel as Config['logLevel'],
-    lambdaStreaming: bool(env, 'PENNYWORTH_LAMBDA_STREAMING', defaults.lambdaStreaming),
-    publicUrl: url(env, 'PENNYWORTH_PUBLIC_URL'),
-    meteringLeaseMs: int(env, 'PENNYWORTH_METERING_LEASE_MS', 20 * 60_000, 1_000, 24 * 3_600_000),
-    meteringFoldAt: int(env, 'PENNYWORTH_METERING_FOLD_AT', 32, 1, 1_000_000),
-    mockDelayMs: env.PENNYWORTH_MOCK_DELAY_MS ? int(env, 'PENNYWORTH_MOCK_DELAY_MS', 0, 0, 10_000) : undefined,
+    models: v.models,
+    mockModels: v.mockModels,
+    keyCacheTtlMs: v.keyCacheTtlMs,
+    logLevel: v.logLevel,
+    lambdaStreaming: v.lambdaStreaming,
+    publicUrl: v.publicUrl,
+    meteringLeaseMs: v.meteringLeaseMs,
+    meteringFoldAt: v.meteringFoldAt,
+    mockDelayMs: v.mockDelayMs,
     bodyLimitBytes: 6 * 1024 * 1024,
-    anthropicModelFallback: bool(env, 'PENNYWORTH_ANTHROPIC_MODEL_FALLBACK', true),
-    responsesTtlDays: int(env, 'PENNYWORTH_RESPONSES_TTL_DAYS', 30, 1, 3650),
-    cognito: cognito(env),
+    anthropicModelFallback: v.anthropicModelFallback,
+    responsesTtlDays: v.responsesTtlDays,
+    cognito: cognito(v, env),
   }
   return Object.freeze(config)
 }

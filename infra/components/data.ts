@@ -2,6 +2,7 @@
  * Data: the app's DynamoDB tables. The key schemas mirror app/store/tables.ts (infra never
  * imports app/; test/infra/data.test.ts checks the two agree).
  */
+import { TABLE_ENV } from '../../app/config-env.js'
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
 import { componentTags } from '../tags.js'
@@ -60,13 +61,7 @@ export const TABLE_SPECS: Record<TableKey, TableSpec> = {
 export const TABLES_AHEAD_OF_APP: readonly TableKey[] = []
 
 /** The Lambda environment variable carrying each table's physical name (validated by app/config.ts). */
-export const TABLE_ENV_VARS: Record<TableKey, string> = {
-  keys: 'PENNYWORTH_KEYS_TABLE',
-  usage: 'PENNYWORTH_USAGE_TABLE',
-  rateLimits: 'PENNYWORTH_RATE_LIMITS_TABLE',
-  audit: 'PENNYWORTH_AUDIT_TABLE',
-  responses: 'PENNYWORTH_RESPONSES_TABLE',
-}
+export const TABLE_ENV_VARS: Record<TableKey, string> = TABLE_ENV
 
 export const TABLE_KEYS = Object.keys(TABLE_SPECS) as TableKey[]
 

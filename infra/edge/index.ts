@@ -8,6 +8,7 @@
 import * as pulumi from '@pulumi/pulumi'
 import { lambdaCode } from '../bundle.js'
 import { bedrockResourceArns, readCatalog, selectBedrockModels } from '../catalog.js'
+import { ENV } from '../../app/config-env.js'
 import { TABLE_ENV_VARS, TABLE_KEYS } from '../components/data.js'
 import { Edge } from '../components/edge.js'
 import {
@@ -46,13 +47,13 @@ const code = lambdaCode(cfg.lambdaBundleDir)
 
 const environment: Record<string, pulumi.Input<string>> = {
   ...Object.fromEntries(TABLE_KEYS.map((key) => [TABLE_ENV_VARS[key], data.apply((d) => d.tableNames[key])])),
-  PENNYWORTH_LAMBDA_STREAMING: 'true',
-  PENNYWORTH_COGNITO_USER_POOL_ID: identity.userPoolId,
-  PENNYWORTH_COGNITO_CLIENT_ID: identity.cliClientId,
-  PENNYWORTH_PUBLIC_URL: `https://${cfg.apiDomain}`,
+  [ENV.lambdaStreaming]: 'true',
+  [ENV.cognitoUserPoolId]: identity.userPoolId,
+  [ENV.cognitoClientId]: identity.cliClientId,
+  [ENV.publicUrl]: `https://${cfg.apiDomain}`,
   NODE_OPTIONS: '--enable-source-maps',
 }
-if (cfg.allowedModels.length > 0) environment.PENNYWORTH_MODELS = cfg.allowedModels.join(',')
+if (cfg.allowedModels.length > 0) environment[ENV.models] = cfg.allowedModels.join(',')
 
 const edge = new Edge(
   'edge',

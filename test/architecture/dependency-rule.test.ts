@@ -37,6 +37,13 @@ t.test('the real tree: no violation but the known ones, and no import cycle', as
     'known violations that are gone: delete them from KNOWN_VIOLATIONS in test/helpers/dependency-rules.ts',
   )
   t.same(cycles(edges, [...RUNTIME]), [], 'import cycles (value and dynamic imports)')
+  // What a rule lets through (`allow`) must stay a contract without imports of its own.
+  for (const allowed of RULES.flatMap((r) => r.allow ?? []))
+    t.same(edges.filter((e) => e.from === allowed).map(key), [], `${allowed}, which infra may import, imports nothing`)
+  t.ok(
+    edges.some((e) => e.from.startsWith('infra/') && e.to === 'app/config-env.ts'),
+    'infra sets the Lambda environment with the names app/config.ts reads',
+  )
 })
 
 t.test('a planted violation of every rule fails the check', async (t) => {

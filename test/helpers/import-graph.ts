@@ -36,6 +36,8 @@ export interface Rule {
   forbid: Pattern[]
   /** Files exempt from the rule (the wiring). */
   except?: Pattern[]
+  /** Targets the rule lets through although `forbid` matches them (a shared, import-free contract). */
+  allow?: Pattern[]
   /** Type-only imports count too unless this is false. */
   types?: boolean
   /** A folder's index.ts may import the files of its own folder (a route group registering its routes). */
@@ -185,6 +187,7 @@ export function violations(edges: Edge[], rules: Rule[]): Violation[] {
       if (rule.except?.some((p) => matches(p, edge.from))) continue
       if (rule.types === false && edge.kind === 'type') continue
       if (!rule.forbid.some((p) => matches(p, edge.to))) continue
+      if (rule.allow?.some((p) => matches(p, edge.to))) continue
       if (rule.allowIndexOfOwnFolder && /(^|\/)index\.ts$/.test(edge.from) && dirname(edge.to) === dirname(edge.from))
         continue
       if (rule.allowOwnLazyHandlers && edge.to === edge.from.replace(/\.ts$/, '-handlers.ts')) continue

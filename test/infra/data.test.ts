@@ -107,11 +107,12 @@ t.test(
 )
 
 t.test('env var names are the ones app/config.ts reads', async (t) => {
-  const { readFileSync } = await import('node:fs')
-  const appConfig = readFileSync(new URL('../../app/config.ts', import.meta.url), 'utf8')
+  const { loadConfig } = await import('../../app/config.js')
   const app = tableDefinitions(defaultTableNames) as Record<string, unknown>
-  for (const key of TABLE_KEYS.filter((k) => k in app))
-    t.ok(appConfig.includes(`'${TABLE_ENV_VARS[key]}'`), TABLE_ENV_VARS[key])
+  for (const key of TABLE_KEYS.filter((k) => k in app)) {
+    const config = loadConfig({ [TABLE_ENV_VARS[key]]: `t-${key}` })
+    t.equal(config.tables[key as keyof typeof config.tables], `t-${key}`, TABLE_ENV_VARS[key])
+  }
 })
 
 t.test('physical names keep the app default suffixes', async (t) => {
