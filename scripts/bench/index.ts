@@ -347,11 +347,16 @@ async function measure(target: Target, concurrency: number, stream: boolean, n: 
   if (target.pid) cell.cpuMsPerReq = ((proc(target.pid).cpu - cpu0) * 1000) / times.length
   if (target.store) {
     // Settles of the last calls may still be in flight: wait for the backlog to drain first.
-    for (let i = 0; i < 50 && (await backlog()) > 0; i++) await new Promise((r) => setTimeout(r, 20))
+    await drained()
     cell.writesPerCall = (writes(await pwStats()) - writes0) / times.length
     cell.storeCpuMsPerReq = ((proc(store.proc.pid!).cpu - storeCpu0) * 1000) / times.length
   }
   return cell
+}
+
+/** Resolves once pennyworth's metering backlog is empty (at most 1 s), so no cell starts with another's leftovers. */
+async function drained(): Promise<void> {
+  for (let i = 0; i < 50 && (await backlog()) > 0; i++) await new Promise((r) => setTimeout(r, 20))
 }
 
 function backlog(): Promise<number> {
@@ -379,7 +384,12 @@ for (const t of targets) {
 const load0 = loadavg()[0]
 const began = Date.now()
 for (let round = 0; round < ROUNDS; round++) {
-  for (const t of targets) {
+  // The baseline first, then the others in an order rotated every round: a target that always
+  // ran right after the same neighbour would pay for that neighbour's leftovers (GC, folds).
+  const rest = targets.slice(1)
+  const shift = round % Math.max(1, rest.length)
+  for (const t of [targets[0], ...rest.slice(shift), ...rest.slice(0, shift)]) {
+    if (t.store) await drained()
     const r = results.get(t.name)!
     if (CELLS.has('c1')) r.c1.push(await measure(t, 1, false, Math.floor(N / 4)))
     if (CELLS.has('c16')) r.c16.push(await measure(t, 16, false, N))
