@@ -49,6 +49,23 @@ export interface Config {
   responsesTtlDays: number
   /** Cognito sign-in for people (admin API); undefined = nobody can sign in. */
   cognito: CognitoConfig | undefined
+  /** The OAuth authorization-server facade for MCP clients (docs/mcp-oauth.md). */
+  oauth: OAuthConfig
+}
+
+/** PENNYWORTH_OAUTH_*: how MCP clients sign a person in (routes/oauth.ts). */
+export interface OAuthConfig {
+  /**
+   * Local sign-in: `/oauth/authorize` shows a consent page for the local admin, answered only
+   * on a loopback listener to a loopback Host. On by default locally, refused on Lambda.
+   */
+  localSignIn: boolean
+  /** Deployed sign-in: Cognito's managed login, through its own public app client. */
+  cognito: { domain: string; clientId: string } | undefined
+  /** Lifetime of an access token (seconds). */
+  accessTokenTtlSec: number
+  /** Lifetime of a refresh token (days); each refresh issues a new one. */
+  refreshTokenTtlDays: number
 }
 
 /** The user pool and app client whose access tokens the admin API accepts. */
@@ -78,6 +95,8 @@ type Env = Record<string, string | undefined>
 export interface ConfigDefaults {
   mockModels: boolean
   lambdaStreaming: boolean
+  /** PENNYWORTH_OAUTH_LOCAL_SIGNIN's default (true for `npm start`; absent = false). */
+  oauthLocalSignIn?: boolean
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -160,6 +179,32 @@ function cognito(env: Env): CognitoConfig | undefined {
   return { region, userPoolId, clientId, issuer, jwksUrl }
 }
 
+/** PENNYWORTH_OAUTH_COGNITO_*: the managed login domain and the facade's app client, both or neither. */
+function oauth(env: Env, defaults: ConfigDefaults, cognitoConfig: CognitoConfig | undefined): OAuthConfig {
+  const domain = url(env, 'PENNYWORTH_OAUTH_COGNITO_DOMAIN')
+  const clientId = optional(env, 'PENNYWORTH_OAUTH_COGNITO_CLIENT_ID')
+  if ((domain === undefined) !== (clientId === undefined))
+    throw new ConfigError(
+      domain === undefined ? 'PENNYWORTH_OAUTH_COGNITO_DOMAIN' : 'PENNYWORTH_OAUTH_COGNITO_CLIENT_ID',
+      'must be set together with the other PENNYWORTH_OAUTH_COGNITO_* variable',
+    )
+  if (domain !== undefined && !domain.startsWith('https://'))
+    throw new ConfigError('PENNYWORTH_OAUTH_COGNITO_DOMAIN', `must be an https URL, got "${domain}"`)
+  if (clientId !== undefined && !/^[\w+]{1,128}$/.test(clientId))
+    throw new ConfigError('PENNYWORTH_OAUTH_COGNITO_CLIENT_ID', `is not an app client id: "${clientId}"`)
+  if (domain !== undefined && cognitoConfig === undefined)
+    throw new ConfigError(
+      'PENNYWORTH_OAUTH_COGNITO_DOMAIN',
+      'needs PENNYWORTH_COGNITO_USER_POOL_ID (the pool it signs in to)',
+    )
+  return {
+    localSignIn: bool(env, 'PENNYWORTH_OAUTH_LOCAL_SIGNIN', defaults.oauthLocalSignIn ?? false),
+    cognito: domain !== undefined && clientId !== undefined ? { domain, clientId } : undefined,
+    accessTokenTtlSec: int(env, 'PENNYWORTH_OAUTH_ACCESS_TOKEN_TTL_SECONDS', 3600, 60, 86_400),
+    refreshTokenTtlDays: int(env, 'PENNYWORTH_OAUTH_REFRESH_TOKEN_TTL_DAYS', 30, 1, 365),
+  }
+}
+
 /** Reads and validates the configuration; throws ConfigError naming the bad variable. */
 export function loadConfig(
   env: Env = process.env,
@@ -184,6 +229,7 @@ export function loadConfig(
       rateLimits: tableName(env, 'PENNYWORTH_RATE_LIMITS_TABLE', defaultTableNames.rateLimits),
       audit: tableName(env, 'PENNYWORTH_AUDIT_TABLE', defaultTableNames.audit),
       responses: tableName(env, 'PENNYWORTH_RESPONSES_TABLE', defaultTableNames.responses),
+      oauth: tableName(env, 'PENNYWORTH_OAUTH_TABLE', defaultTableNames.oauth),
     },
     models: models && models.length > 0 ? models : undefined,
     mockModels: bool(env, 'PENNYWORTH_MOCK_MODELS', defaults.mockModels),
@@ -198,6 +244,8 @@ export function loadConfig(
     anthropicModelFallback: bool(env, 'PENNYWORTH_ANTHROPIC_MODEL_FALLBACK', true),
     responsesTtlDays: int(env, 'PENNYWORTH_RESPONSES_TTL_DAYS', 30, 1, 3650),
     cognito: cognito(env),
+    oauth: { localSignIn: false, cognito: undefined, accessTokenTtlSec: 3600, refreshTokenTtlDays: 30 },
   }
+  config.oauth = oauth(env, defaults, config.cognito)
   return Object.freeze(config)
 }

@@ -7,7 +7,7 @@ import * as pulumi from '@pulumi/pulumi'
 import { componentTags } from '../tags.js'
 
 /** Logical table names, as in the app's `TableNames`. */
-export type TableKey = 'keys' | 'usage' | 'rateLimits' | 'audit' | 'responses'
+export type TableKey = 'keys' | 'usage' | 'rateLimits' | 'audit' | 'responses' | 'oauth'
 
 export interface TableSpec {
   /** Physical name suffix: `<namePrefix>-<suffix>`. */
@@ -50,6 +50,15 @@ export const TABLE_SPECS: Record<TableKey, TableSpec> = {
     attributes: ['pk', 'sk'],
     ttlAttribute: TTL_ATTRIBUTE,
   },
+  // The MCP OAuth facade's registered clients, pending authorizations and authorization codes:
+  // short-lived (the app checks expiry itself; TTL only cleans up). Grants live in the keys table.
+  oauth: {
+    suffix: 'oauth',
+    hashKey: 'pk',
+    rangeKey: 'sk',
+    attributes: ['pk', 'sk'],
+    ttlAttribute: TTL_ATTRIBUTE,
+  },
 }
 
 /**
@@ -66,6 +75,7 @@ export const TABLE_ENV_VARS: Record<TableKey, string> = {
   rateLimits: 'PENNYWORTH_RATE_LIMITS_TABLE',
   audit: 'PENNYWORTH_AUDIT_TABLE',
   responses: 'PENNYWORTH_RESPONSES_TABLE',
+  oauth: 'PENNYWORTH_OAUTH_TABLE',
 }
 
 export const TABLE_KEYS = Object.keys(TABLE_SPECS) as TableKey[]
