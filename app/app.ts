@@ -27,8 +27,12 @@ import { responsesRoutes } from './routes/openai/responses.js'
 import type { ResponsesService } from './services/responses.js'
 import { embeddingRoutes } from './routes/openai/embeddings.js'
 import { modelRoutes } from './routes/openai/models.js'
-import { mcpRoutes } from './routes/mcp.js'
+import { MCP_PATH, mcpRoutes, publicBase } from './routes/mcp.js'
 import { oauthMetadataRoutes } from './routes/oauth-metadata.js'
+import { oauthRoutes } from './routes/oauth.js'
+import { OAuthService } from './services/oauth.js'
+import { CognitoLogin } from './services/oauth-cognito.js'
+import { OAuthStore } from './store/oauth.js'
 import { SignInKeys } from './services/sign-in-keys.js'
 import type { Catalog } from './schemas/catalog.js'
 import { ModelRegistry } from './services/catalog.js'
@@ -56,7 +60,13 @@ export interface AppOptions {
     Partial<
       Pick<
         Config,
-        'cognito' | 'publicUrl' | 'meteringLeaseMs' | 'meteringFoldAt' | 'anthropicModelFallback' | 'responsesTtlDays'
+        | 'cognito'
+        | 'publicUrl'
+        | 'meteringLeaseMs'
+        | 'meteringFoldAt'
+        | 'anthropicModelFallback'
+        | 'responsesTtlDays'
+        | 'oauth'
       >
     >
   catalog: Catalog
@@ -79,6 +89,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger']
   /** Pause between pieces of the mock model's streamed answers. */
   mockDelayMs?: number
+  /** The MCP OAuth facade's clock and Cognito token-endpoint fetch (tests). */
+  oauth?: { now?: () => number; fetch?: typeof fetch }
   /**
    * Compile every route's request and response schemas when the app becomes ready, as Fastify
    * does by default (tests). Otherwise each is compiled on first use (plugins/lazy-validation.ts).
@@ -281,7 +293,41 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ? new SignInKeys({ store: new KeyStore(clients.dynamo, config.tables.keys), cacheTtlMs: config.keyCacheTtlMs })
       : undefined,
   })
-  oauthMetadataRoutes(app, { publicUrl: config.publicUrl, issuer: config.cognito?.issuer })
+  // The OAuth facade for MCP clients: local consent (loopback only) and/or Cognito's managed login.
+  const oauthConfig = config.oauth
+  const cognitoLogin =
+    oauthConfig?.cognito && config.cognito
+      ? new CognitoLogin({
+          domain: oauthConfig.cognito.domain,
+          clientId: oauthConfig.cognito.clientId,
+          verifier: new CognitoVerifier({
+            issuer: config.cognito.issuer,
+            clientId: oauthConfig.cognito.clientId,
+            jwksUrl: config.cognito.jwksUrl,
+          }),
+          fetch: options.oauth?.fetch,
+        })
+      : undefined
+  const facade = Boolean(oauthConfig?.localSignIn || cognitoLogin)
+  oauthMetadataRoutes(app, { publicUrl: config.publicUrl, issuer: config.cognito?.issuer, facade })
+  if (facade && oauthConfig) {
+    const keyStore = new KeyStore(clients.dynamo, config.tables.keys)
+    const oauthService = new OAuthService({
+      store: new OAuthStore(clients.dynamo, config.tables.oauth),
+      keyStore,
+      keys,
+      accessTokenTtlSec: oauthConfig.accessTokenTtlSec,
+      refreshTokenTtlDays: oauthConfig.refreshTokenTtlDays,
+      now: options.oauth?.now,
+    })
+    oauthRoutes(app, {
+      publicBase: (request) => publicBase(request, config.publicUrl),
+      mcpPath: MCP_PATH,
+      service: async () => oauthService,
+      localSignIn: oauthConfig.localSignIn,
+      cognito: cognitoLogin ? async () => cognitoLogin : undefined,
+    })
+  }
   // Users admin needs the pool and a client for its Admin* calls; without them it answers 501.
   // The admin API is rare next to model calls: its service, audit store and user directory are
   // built (and, in the Lambda bundle, loaded) by its first request, not at cold start.

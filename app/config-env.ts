@@ -19,6 +19,7 @@ export const ENV = {
   auditTable: 'PENNYWORTH_AUDIT_TABLE',
   responsesTable: 'PENNYWORTH_RESPONSES_TABLE',
   responsesTtlDays: 'PENNYWORTH_RESPONSES_TTL_DAYS',
+  oauthTable: 'PENNYWORTH_OAUTH_TABLE',
   lambdaStreaming: 'PENNYWORTH_LAMBDA_STREAMING',
   publicUrl: 'PENNYWORTH_PUBLIC_URL',
   cognitoUserPoolId: 'PENNYWORTH_COGNITO_USER_POOL_ID',
@@ -30,6 +31,11 @@ export const ENV = {
   meteringFoldAt: 'PENNYWORTH_METERING_FOLD_AT',
   mockDelayMs: 'PENNYWORTH_MOCK_DELAY_MS',
   anthropicModelFallback: 'PENNYWORTH_ANTHROPIC_MODEL_FALLBACK',
+  oauthLocalSignIn: 'PENNYWORTH_OAUTH_LOCAL_SIGNIN',
+  oauthCognitoDomain: 'PENNYWORTH_OAUTH_COGNITO_DOMAIN',
+  oauthCognitoClientId: 'PENNYWORTH_OAUTH_COGNITO_CLIENT_ID',
+  oauthAccessTokenTtlSec: 'PENNYWORTH_OAUTH_ACCESS_TOKEN_TTL_SECONDS',
+  oauthRefreshTokenTtlDays: 'PENNYWORTH_OAUTH_REFRESH_TOKEN_TTL_DAYS',
   logLevel: 'PENNYWORTH_LOG_LEVEL',
 } as const
 
@@ -43,4 +49,5 @@ export const TABLE_ENV = {
   rateLimits: ENV.rateLimitsTable,
   audit: ENV.auditTable,
   responses: ENV.responsesTable,
+  oauth: ENV.oauthTable,
 } as const

@@ -56,6 +56,23 @@ export interface Config {
   responsesTtlDays: number
   /** Cognito sign-in for people (admin API); undefined = nobody can sign in. */
   cognito: CognitoConfig | undefined
+  /** The OAuth authorization-server facade for MCP clients (docs/mcp-oauth.md). */
+  oauth: OAuthConfig
+}
+
+/** PENNYWORTH_OAUTH_*: how MCP clients sign a person in (routes/oauth.ts). */
+export interface OAuthConfig {
+  /**
+   * Local sign-in: `/oauth/authorize` shows a consent page for the local admin, answered only
+   * on a loopback listener to a loopback Host. On by default locally, refused on Lambda.
+   */
+  localSignIn: boolean
+  /** Deployed sign-in: Cognito's managed login, through its own public app client. */
+  cognito: { domain: string; clientId: string } | undefined
+  /** Lifetime of an access token (seconds). */
+  accessTokenTtlSec: number
+  /** Lifetime of a refresh token (days); each refresh issues a new one. */
+  refreshTokenTtlDays: number
 }
 
 /** The user pool and app client whose access tokens the admin API accepts. */
@@ -85,6 +102,8 @@ type Env = Record<string, string | undefined>
 export interface ConfigDefaults {
   mockModels: boolean
   lambdaStreaming: boolean
+  /** PENNYWORTH_OAUTH_LOCAL_SIGNIN's default (true for `npm start`; absent = false). */
+  oauthLocalSignIn?: boolean
 }
 
 /**
@@ -239,6 +258,11 @@ export const SETTINGS = {
     parse: tableName(defaultTableNames.responses),
     doc: 'DynamoDB table of stored Responses (TTL attribute `expiresAt`)',
   },
+  oauthTable: {
+    env: ENV.oauthTable,
+    parse: tableName(defaultTableNames.oauth),
+    doc: 'DynamoDB table of MCP OAuth clients, codes and grants (TTL attribute `expiresAt`)',
+  },
   responsesTtlDays: {
     env: ENV.responsesTtlDays,
     parse: int(30, 1, 3650),
@@ -315,6 +339,36 @@ export const SETTINGS = {
       'by the newest served model of that family the key may use, named in the ' +
       '`x-pennyworth-model-fallback` header and the log; `false` = 404 naming the served Claude ids',
   },
+  oauthLocalSignIn: {
+    env: ENV.oauthLocalSignIn,
+    parse: bool((d) => d.oauthLocalSignIn ?? false),
+    default: '`true` locally, `false` on Lambda (refused there)',
+    doc:
+      'MCP OAuth: `/oauth/authorize` signs in the local admin with a consent page, only on a loopback ' +
+      'listener to a loopback Host ([MCP OAuth](mcp-oauth.md))',
+  },
+  oauthCognitoDomain: {
+    env: ENV.oauthCognitoDomain,
+    parse: url,
+    doc:
+      "MCP OAuth: the user pool's managed-login domain (`https://…`), with the client id below, or " +
+      'neither; needs the Cognito pool variables',
+  },
+  oauthCognitoClientId: {
+    env: ENV.oauthCognitoClientId,
+    parse: optional,
+    doc: "MCP OAuth: the facade's own public app client for the managed login (identity stack output)",
+  },
+  oauthAccessTokenTtlSec: {
+    env: ENV.oauthAccessTokenTtlSec,
+    parse: int(3600, 60, 86_400),
+    doc: 'MCP OAuth: lifetime of an access token (60–86400 s)',
+  },
+  oauthRefreshTokenTtlDays: {
+    env: ENV.oauthRefreshTokenTtlDays,
+    parse: int(30, 1, 365),
+    doc: 'MCP OAuth: lifetime of a refresh token (1–365 days; each refresh issues a new one)',
+  },
   logLevel: {
     env: ENV.logLevel,
     parse: oneOf(LOG_LEVELS, 'info'),
@@ -372,6 +426,28 @@ function cognito(v: Values, env: Env): CognitoConfig | undefined {
   return { region, userPoolId, clientId, issuer, jwksUrl }
 }
 
+/** PENNYWORTH_OAUTH_COGNITO_*: the managed login domain and the facade's app client, both or neither. */
+function oauth(v: Values, cognitoConfig: CognitoConfig | undefined): OAuthConfig {
+  const { oauthCognitoDomain: domain, oauthCognitoClientId: clientId } = v
+  if ((domain === undefined) !== (clientId === undefined))
+    throw new ConfigError(
+      domain === undefined ? ENV.oauthCognitoDomain : ENV.oauthCognitoClientId,
+      'must be set together with the other PENNYWORTH_OAUTH_COGNITO_* variable',
+    )
+  if (domain !== undefined && !domain.startsWith('https://'))
+    throw new ConfigError(ENV.oauthCognitoDomain, `must be an https URL, got "${domain}"`)
+  if (clientId !== undefined && !/^[\w+]{1,128}$/.test(clientId))
+    throw new ConfigError(ENV.oauthCognitoClientId, `is not an app client id: "${clientId}"`)
+  if (domain !== undefined && cognitoConfig === undefined)
+    throw new ConfigError(ENV.oauthCognitoDomain, `needs ${ENV.cognitoUserPoolId} (the pool it signs in to)`)
+  return {
+    localSignIn: v.oauthLocalSignIn,
+    cognito: domain !== undefined && clientId !== undefined ? { domain, clientId } : undefined,
+    accessTokenTtlSec: v.oauthAccessTokenTtlSec,
+    refreshTokenTtlDays: v.oauthRefreshTokenTtlDays,
+  }
+}
+
 /** An empty variable counts as unset, as everywhere in this module. */
 const unset = (v: string | undefined) => (v === undefined || v === '' ? undefined : v)
 
@@ -394,6 +470,7 @@ export function loadConfig(
       rateLimits: v.rateLimitsTable,
       audit: v.auditTable,
       responses: v.responsesTable,
+      oauth: v.oauthTable,
     },
     models: v.models,
     mockModels: v.mockModels,
@@ -408,6 +485,8 @@ export function loadConfig(
     anthropicModelFallback: v.anthropicModelFallback,
     responsesTtlDays: v.responsesTtlDays,
     cognito: cognito(v, env),
+    oauth: { localSignIn: false, cognito: undefined, accessTokenTtlSec: 3600, refreshTokenTtlDays: 30 },
   }
+  config.oauth = oauth(v, config.cognito)
   return Object.freeze(config)
 }

@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises'
 import type { Writable } from 'node:stream'
 import { buildApp } from './app.js'
 import { createBedrockClient, createCognitoClient, createDocumentClient } from './clients.js'
-import { loadConfig } from './config.js'
+import { ConfigError, loadConfig } from './config.js'
 import { loadCatalog } from './services/catalog.js'
 
 /** The subset of the Lambda runtime's `awslambda` global that response streaming uses. */
@@ -31,6 +31,10 @@ const runtime = typeof candidate?.streamifyResponse === 'function' ? (candidate 
 
 // Cold start: validate config and build the app once per instance.
 const config = loadConfig(process.env, { mockModels: false, lambdaStreaming: true })
+// Behind API Gateway every request reaches the app through an in-process loopback "socket":
+// the loopback-only local sign-in would approve anyone.
+if (config.oauth.localSignIn)
+  throw new ConfigError('PENNYWORTH_OAUTH_LOCAL_SIGNIN', 'must not be true on Lambda (local mode only)')
 const app = await buildApp({
   config,
   catalog: loadCatalog(config.catalogPath),

@@ -19,6 +19,11 @@ export interface RouteAuth {
   accept?: ReadonlyArray<Principal['kind']>
   /** People: the Cognito groups allowed (default: every group pennyworth knows). */
   groups?: ReadonlyArray<Group>
+  /**
+   * The audience this route serves (`mcp`). A key bound to an audience (an OAuth grant's access
+   * token, RFC 8707) is refused everywhere else; unbound keys are accepted as before.
+   */
+  audience?: string
 }
 
 declare module 'fastify' {
@@ -37,6 +42,13 @@ export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
   // MCP clients' OAuth discovery (RFC 9728), app/routes/oauth-metadata.ts.
   'GET /.well-known/oauth-protected-resource',
   'GET /.well-known/oauth-protected-resource/v1/mcp',
+  // The OAuth authorization-server facade for MCP clients, app/routes/oauth.ts.
+  'GET /.well-known/oauth-authorization-server',
+  'POST /oauth/register',
+  'GET /oauth/authorize',
+  'POST /oauth/authorize',
+  'GET /oauth/callback',
+  'POST /oauth/token',
 ])
 
 declare module 'fastify' {
@@ -128,6 +140,8 @@ export function registerAuth(app: FastifyInstance, keys: KeyService, verifier?: 
     if (!accept.includes('api-key')) throw unauthorized()
     if (!presented) throw unauthorized()
     const principal = await keys.authenticate(presented)
+    if (principal.audience !== undefined && principal.audience !== auth?.audience)
+      throw unauthorized('This OAuth access token is only accepted by the MCP endpoint (/v1/mcp).', 'invalid_token')
     request.principal = principal
     // The public key id (never the key) on every later log line of this request.
     request.log = reply.log = request.log.child({ keyId: principal.keyId })

@@ -24,6 +24,7 @@ import { principalOf, type RouteAuth } from '../plugins/auth.js'
 import { followClient } from '../plugins/client-abort.js'
 import type { CallContext } from '../providers/types.js'
 import type { KeyPrincipal } from '../services/keys.js'
+import { MCP_AUDIENCE } from '../services/oauth.js'
 import type { SignInKeys } from '../services/sign-in-keys.js'
 import { VERSION } from '../version.js'
 
@@ -37,8 +38,13 @@ export interface McpRouteOptions extends McpDeps {
   signInKeys: SignInKeys | undefined
 }
 
-/** API keys, and Cognito access tokens of people in a pennyworth group (plugins/auth.ts). */
-const AUTH: RouteAuth = { accept: ['api-key', 'user'] }
+/**
+ * API keys (OAuth grants' access tokens among them: their audience is this endpoint), and
+ * Cognito access tokens of people in a pennyworth group (plugins/auth.ts).
+ */
+const AUTH: RouteAuth = { accept: ['api-key', 'user'], audience: MCP_AUDIENCE }
+/** Without a user pool: keys only. */
+const KEYS_ONLY: RouteAuth = { accept: ['api-key'], audience: MCP_AUDIENCE }
 
 /** The request headers the transport reads; the credentials stay out of the SDK's view. */
 const FORWARDED_HEADERS = [
@@ -106,7 +112,7 @@ export function mcpRoutes(app: FastifyInstance, opts: McpRouteOptions): void {
           .send(jsonRpcError(-32000, `Forbidden: ${refused}`))
     })
 
-    scope.post(MCP_PATH, { config: { auth: opts.signInKeys ? AUTH : undefined } }, async (request, reply) => {
+    scope.post(MCP_PATH, { config: { auth: opts.signInKeys ? AUTH : KEYS_ONLY } }, async (request, reply) => {
       const principal =
         request.principal?.kind === 'user' && opts.signInKeys
           ? await opts.signInKeys.principal(request.principal)
@@ -143,8 +149,8 @@ export function mcpRoutes(app: FastifyInstance, opts: McpRouteOptions): void {
         .header('allow', 'POST')
         .type('application/json')
         .send(jsonRpcError(-32000, 'Method not allowed: this MCP endpoint is stateless; use POST.'))
-    scope.get(MCP_PATH, { config: { auth: opts.signInKeys ? AUTH : undefined } }, notAllowed)
-    scope.delete(MCP_PATH, { config: { auth: opts.signInKeys ? AUTH : undefined } }, notAllowed)
+    scope.get(MCP_PATH, { config: { auth: opts.signInKeys ? AUTH : KEYS_ONLY } }, notAllowed)
+    scope.delete(MCP_PATH, { config: { auth: opts.signInKeys ? AUTH : KEYS_ONLY } }, notAllowed)
   })
 }
 

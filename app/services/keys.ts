@@ -25,6 +25,8 @@ export interface KeyPrincipal {
   models: string[]
   /** Budget and rate limits of the key (absent = none); see store/keys.ts KeyLimits. */
   limits?: KeyLimits
+  /** OAuth grants: the only route family that accepts this credential (plugins/auth.ts). */
+  audience?: string
 }
 
 /** Only the limit fields that are set (non-null), copied from a record or an input. */
@@ -225,6 +227,10 @@ export class KeyService {
     if (record.expires !== null && Date.parse(record.expires) <= this.now()) {
       throw unauthorized('This API key has expired.', 'expired_api_key')
     }
+    // OAuth access tokens are short-lived secrets of their grant (services/oauth.ts).
+    if (record.secretExpiresAt !== undefined && Date.parse(record.secretExpiresAt) <= this.now()) {
+      throw unauthorized('The access token has expired; refresh it.', 'invalid_token')
+    }
     const limits = pickLimits(record)
     return {
       kind: 'api-key',
@@ -233,7 +239,13 @@ export class KeyService {
       name: record.name,
       models: record.models,
       ...(Object.keys(limits).length > 0 ? { limits } : {}),
+      ...(record.audience !== undefined ? { audience: record.audience } : {}),
     }
+  }
+
+  /** Forgets a cached record (after a change made outside this service, e.g. an OAuth refresh). */
+  forget(id: string): void {
+    this.cache.delete(id)
   }
 
   /** The current secret, or the replaced one while its grace period lasts. */

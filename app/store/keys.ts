@@ -57,6 +57,29 @@ export interface ApiKeyRecord extends KeyLimits {
   rotatedAt?: string
   /** ISO-8601: the last change through the admin API. */
   updatedAt?: string
+  /**
+   * OAuth grants (services/oauth.ts) only. `audience`: the one route family the key is accepted
+   * on (`mcp`); `secretExpiresAt`: the end of the current secret (the access token);
+   * `refreshHash`: hex SHA-256 of the current refresh token's secret, `previousRefreshHash` the
+   * one it replaced (presenting that again revokes the grant); `refreshExpiresAt`: the end of the
+   * current refresh token; `oauthClientId`: the client the grant was issued to.
+   */
+  audience?: string
+  secretExpiresAt?: string
+  oauthClientId?: string
+  refreshHash?: string
+  previousRefreshHash?: string
+  refreshExpiresAt?: string
+}
+
+/** A refresh of an OAuth grant: new access secret and refresh token, conditional on the presented one. */
+export interface GrantRefresh {
+  presentedRefreshHash: string
+  secretHash: string
+  secretExpiresAt: string
+  refreshHash: string
+  refreshExpiresAt: string
+  at: string
 }
 
 /** What an update may change; `null` clears an optional field (expiry, a limit). */
@@ -195,6 +218,41 @@ export class KeyStore {
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException)
         throw new KeyConflictError(`key ${id} changed, does not exist or is revoked`)
+      throw err
+    }
+  }
+
+  /**
+   * Rotates an active OAuth grant's access secret and refresh token in one conditional write,
+   * so a refresh token works once even when two refreshes race. KeyConflictError otherwise.
+   */
+  async refreshGrant(id: string, r: GrantRefresh): Promise<ApiKeyRecord> {
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { id },
+          UpdateExpression:
+            'SET secretHash = :secret, secretExpiresAt = :secretExp, refreshHash = :refresh, ' +
+            'previousRefreshHash = :presented, refreshExpiresAt = :refreshExp, rotatedAt = :at',
+          ConditionExpression: 'attribute_exists(id) AND #status = :active AND refreshHash = :presented',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':active': 'active',
+            ':presented': r.presentedRefreshHash,
+            ':secret': r.secretHash,
+            ':secretExp': r.secretExpiresAt,
+            ':refresh': r.refreshHash,
+            ':refreshExp': r.refreshExpiresAt,
+            ':at': r.at,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      )
+      return out.Attributes as ApiKeyRecord
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException)
+        throw new KeyConflictError(`grant ${id} changed, does not exist or is revoked`)
       throw err
     }
   }

@@ -14,6 +14,8 @@ export interface TableNames {
   audit: string
   /** Stored Responses (OpenAI Responses API `store`), TTL-expired. */
   responses: string
+  /** The MCP OAuth facade's registered clients, pending authorizations and codes, TTL-expired. */
+  oauth: string
 }
 
 export const defaultTableNames: TableNames = {
@@ -22,6 +24,7 @@ export const defaultTableNames: TableNames = {
   rateLimits: 'pennyworth-rate-limits',
   audit: 'pennyworth-audit',
   responses: 'pennyworth-responses',
+  oauth: 'pennyworth-oauth',
 }
 
 /** Name of the TTL attribute (epoch seconds) on tables whose items are ephemeral. */
@@ -69,5 +72,6 @@ export function tableDefinitions(names: TableNames): Record<keyof TableNames, Cr
     rateLimits: pkSk(names.rateLimits),
     audit: pkSk(names.audit),
     responses: pkSk(names.responses),
+    oauth: pkSk(names.oauth),
   }
 }

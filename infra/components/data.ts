@@ -8,7 +8,7 @@ import * as pulumi from '@pulumi/pulumi'
 import { componentTags } from '../tags.js'
 
 /** Logical table names, as in the app's `TableNames`. */
-export type TableKey = 'keys' | 'usage' | 'rateLimits' | 'audit' | 'responses'
+export type TableKey = 'keys' | 'usage' | 'rateLimits' | 'audit' | 'responses' | 'oauth'
 
 export interface TableSpec {
   /** Physical name suffix: `<namePrefix>-<suffix>`. */
@@ -46,6 +46,15 @@ export const TABLE_SPECS: Record<TableKey, TableSpec> = {
   // retention (the app sets `expiresAt`; it also checks expiry itself, TTL only cleans up).
   responses: {
     suffix: 'responses',
+    hashKey: 'pk',
+    rangeKey: 'sk',
+    attributes: ['pk', 'sk'],
+    ttlAttribute: TTL_ATTRIBUTE,
+  },
+  // The MCP OAuth facade's registered clients, pending authorizations and authorization codes:
+  // short-lived (the app checks expiry itself; TTL only cleans up). Grants live in the keys table.
+  oauth: {
+    suffix: 'oauth',
     hashKey: 'pk',
     rangeKey: 'sk',
     attributes: ['pk', 'sk'],

@@ -51,3 +51,39 @@ t.test('a bad value stops start-up naming the variable', async (t) => {
     }
   }
 })
+
+t.test('PENNYWORTH_OAUTH_*: the MCP OAuth facade', async (t) => {
+  const d = loadConfig({})
+  t.same(d.oauth, { localSignIn: false, cognito: undefined, accessTokenTtlSec: 3600, refreshTokenTtlDays: 30 })
+  t.equal(d.tables.oauth, 'pennyworth-oauth')
+  const local = { mockModels: true, lambdaStreaming: false, oauthLocalSignIn: true }
+  t.equal(loadConfig({}, local).oauth.localSignIn, true, 'on for npm start')
+  t.equal(loadConfig({ PENNYWORTH_OAUTH_LOCAL_SIGNIN: 'false' }, local).oauth.localSignIn, false)
+  const pool = { PENNYWORTH_COGNITO_USER_POOL_ID: 'us-west-2_Abc', PENNYWORTH_COGNITO_CLIENT_ID: 'cli123' }
+  const c = loadConfig({
+    ...pool,
+    PENNYWORTH_OAUTH_COGNITO_DOMAIN: 'https://auth.example.com/',
+    PENNYWORTH_OAUTH_COGNITO_CLIENT_ID: 'facade123',
+    PENNYWORTH_OAUTH_ACCESS_TOKEN_TTL_SECONDS: '900',
+    PENNYWORTH_OAUTH_REFRESH_TOKEN_TTL_DAYS: '7',
+  })
+  t.same(c.oauth.cognito, { domain: 'https://auth.example.com', clientId: 'facade123' })
+  t.equal(c.oauth.accessTokenTtlSec, 900)
+  t.equal(c.oauth.refreshTokenTtlDays, 7)
+  const bad: Array<[Record<string, string>, RegExp]> = [
+    [{ ...pool, PENNYWORTH_OAUTH_COGNITO_DOMAIN: 'https://a.example.com' }, /PENNYWORTH_OAUTH_COGNITO_CLIENT_ID/],
+    [{ ...pool, PENNYWORTH_OAUTH_COGNITO_CLIENT_ID: 'x1' }, /PENNYWORTH_OAUTH_COGNITO_DOMAIN/],
+    [
+      { ...pool, PENNYWORTH_OAUTH_COGNITO_DOMAIN: 'http://a.example.com', PENNYWORTH_OAUTH_COGNITO_CLIENT_ID: 'x1' },
+      /must be an https URL/,
+    ],
+    [
+      { PENNYWORTH_OAUTH_COGNITO_DOMAIN: 'https://a.example.com', PENNYWORTH_OAUTH_COGNITO_CLIENT_ID: 'x1' },
+      /needs PENNYWORTH_COGNITO_USER_POOL_ID/,
+    ],
+    [{ PENNYWORTH_OAUTH_ACCESS_TOKEN_TTL_SECONDS: '10' }, /between 60 and 86400/],
+    [{ PENNYWORTH_OAUTH_REFRESH_TOKEN_TTL_DAYS: '0' }, /between 1 and 365/],
+    [{ PENNYWORTH_OAUTH_LOCAL_SIGNIN: 'maybe' }, /must be true or false/],
+  ]
+  for (const [env, message] of bad) t.throws(() => loadConfig(env), { name: 'ConfigError', message })
+})

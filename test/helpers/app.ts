@@ -67,6 +67,8 @@ export interface GatewayOptions {
   mockDelayMs?: number
   /** Fastify logger option (default: silent). */
   logger?: AppOptions['logger']
+  /** The MCP OAuth facade's clock and Cognito fetch. */
+  oauth?: AppOptions['oauth']
 }
 
 export async function startGateway(t: Teardown, options: GatewayOptions = {}): Promise<TestGateway> {
@@ -102,6 +104,7 @@ export async function startGateway(t: Teardown, options: GatewayOptions = {}): P
     usage,
     logger: options.logger ?? false,
     mockDelayMs: options.mockDelayMs,
+    oauth: options.oauth,
   })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => {

@@ -87,8 +87,8 @@ t.test('infra key schemas and indexes agree with app tableDefinitions()', async 
   t.equal(TABLE_SPECS.keys.globalSecondaryIndexes?.[0]?.name, KEYS_BY_OWNER_INDEX)
   t.same(
     TABLE_KEYS.filter((k) => TABLE_SPECS[k].ttlAttribute),
-    ['rateLimits', 'responses'],
-    'rate limits and stored responses expire',
+    ['rateLimits', 'responses', 'oauth'],
+    'rate limits, stored responses and OAuth state expire',
   )
 })
 
@@ -106,6 +106,17 @@ t.test(
   },
 )
 
+t.test('oauth table: pk/sk strings, TTL on expiresAt, env var PENNYWORTH_OAUTH_TABLE', async (t) => {
+  t.same(TABLE_SPECS.oauth, {
+    suffix: 'oauth',
+    hashKey: 'pk',
+    rangeKey: 'sk',
+    attributes: ['pk', 'sk'],
+    ttlAttribute: 'expiresAt',
+  })
+  t.equal(TABLE_ENV_VARS.oauth, 'PENNYWORTH_OAUTH_TABLE')
+})
+
 t.test('env var names are the ones app/config.ts reads', async (t) => {
   const { loadConfig } = await import('../../app/config.js')
   const app = tableDefinitions(defaultTableNames) as Record<string, unknown>
@@ -121,13 +132,13 @@ t.test('physical names keep the app default suffixes', async (t) => {
     t.equal(`pennyworth-${TABLE_SPECS[key].suffix}`, names[key], key)
 })
 
-t.test('Data alone: five protected tables, GSI by key schema, outputs', async (t) => {
+t.test('Data alone: six protected tables, GSI by key schema, outputs', async (t) => {
   const data = new Data('d', { namePrefix: 'px-dev', protect: false })
   t.same(await valueOf(data.tableNames.rateLimits), 'px-dev-rate-limits')
   t.match(await valueOf(data.tableArns.keys), /:table\/px-dev-keys$/)
   await mocks.settle()
   const tables = mocks.ofType('aws:dynamodb/table:Table')
-  t.equal(tables.length, 5)
+  t.equal(tables.length, 6)
   const keys = tables.find((x) => x.inputs.name === 'px-dev-keys')!
   t.equal(keys.inputs.hashKey, 'id')
   t.notOk(keys.inputs.rangeKey)

@@ -62,8 +62,12 @@ t.test('after the two state moves, every existing resource has the URN its new p
   t.same(added('identity'), ['pulumi:providers:aws::aws'])
   t.same(
     added('data'),
-    ['pennyworth:infra:Data$aws:dynamodb/table:Table::data-responses', 'pulumi:providers:aws::aws'],
-    'the new responses table',
+    [
+      'pennyworth:infra:Data$aws:dynamodb/table:Table::data-oauth',
+      'pennyworth:infra:Data$aws:dynamodb/table:Table::data-responses',
+      'pulumi:providers:aws::aws',
+    ],
+    'the new responses and oauth tables',
   )
   t.same(added('edge').sort(), [
     'pennyworth:infra:Edge$aws:cloudwatch/eventRule:EventRule::edge-reconcile',

@@ -652,7 +652,7 @@ t.test('all three programs (Pulumi.prod.yaml) pass every rule', async (t) => {
       stage: count(T.stage),
       provider: count(T.awsProvider),
     },
-    { iam: 7, table: 5, logGroup: 2, lambda: 1, stage: 1, provider: 3 },
+    { iam: 7, table: 6, logGroup: 2, lambda: 1, stage: 1, provider: 3 },
   )
   const ciRoles = stacks.identity.mocks
     .ofType(T.role)

@@ -106,6 +106,7 @@ t.test('Lambda: nodejs22.x arm64, 15 min, memory from config, environment contra
       'PENNYWORTH_COGNITO_USER_POOL_ID',
       'PENNYWORTH_KEYS_TABLE',
       'PENNYWORTH_LAMBDA_STREAMING',
+      'PENNYWORTH_OAUTH_TABLE',
       'PENNYWORTH_PUBLIC_URL',
       'PENNYWORTH_RATE_LIMITS_TABLE',
       'PENNYWORTH_RESPONSES_TABLE',
@@ -114,6 +115,7 @@ t.test('Lambda: nodejs22.x arm64, 15 min, memory from config, environment contra
     'no PENNYWORTH_MODELS: prod serves every catalog model',
   )
   t.equal(env.PENNYWORTH_RESPONSES_TABLE, 'pennyworth-prod-responses')
+  t.equal(env.PENNYWORTH_OAUTH_TABLE, 'pennyworth-prod-oauth')
   t.equal(env.PENNYWORTH_LAMBDA_STREAMING, 'true')
   t.equal(env.NODE_OPTIONS, '--enable-source-maps')
   t.equal(env.PENNYWORTH_PUBLIC_URL, `https://api.${baseDomain}`)
@@ -248,7 +250,7 @@ t.test('execution role: catalog models, own tables, own log group, own user pool
   )
   t.ok(list(bedrock!.Resource).includes('arn:aws:bedrock:us-west-2::foundation-model/amazon.titan-embed-text-v2:0'))
   const tableArns = stacks.data.mocks.ofType('aws:dynamodb/table:Table').map((x) => x.state.arn as string)
-  t.equal(tableArns.length, 5)
+  t.equal(tableArns.length, 6)
   t.same(list(tables!.Resource).sort(), tableArns.flatMap((a) => [a, `${a}/index/*`]).sort())
   t.ok(
     list(tables!.Resource).includes(`arn:aws:dynamodb:us-west-2:${MOCK_ACCOUNT}:table/pennyworth-prod-responses`),
@@ -379,6 +381,7 @@ t.test('tables: protected in DynamoDB and in Pulumi', async (t) => {
   t.same(tables.map((x) => x.inputs.name).sort(), [
     'pennyworth-prod-audit',
     'pennyworth-prod-keys',
+    'pennyworth-prod-oauth',
     'pennyworth-prod-rate-limits',
     'pennyworth-prod-responses',
     'pennyworth-prod-usage',
@@ -395,6 +398,7 @@ t.test('tables: protected in DynamoDB and in Pulumi', async (t) => {
       .map((x) => [x.inputs.name, x.inputs.ttl])
       .sort(),
     [
+      ['pennyworth-prod-oauth', { attributeName: 'expiresAt', enabled: true }],
       ['pennyworth-prod-rate-limits', { attributeName: 'expiresAt', enabled: true }],
       ['pennyworth-prod-responses', { attributeName: 'expiresAt', enabled: true }],
     ],
@@ -417,6 +421,7 @@ t.test('tables: protected in DynamoDB and in Pulumi', async (t) => {
     rateLimits: 'pennyworth-prod-rate-limits',
     audit: 'pennyworth-prod-audit',
     responses: 'pennyworth-prod-responses',
+    oauth: 'pennyworth-prod-oauth',
   })
   t.equal(
     (stacks.data.outputs.tableArns as Record<string, string>).responses,
@@ -468,7 +473,7 @@ t.test(
         checked++
       }
     }
-    t.equal(checked, 23, 'taggable resources checked (identity 4, data 5, edge 14)')
+    t.equal(checked, 24, 'taggable resources checked (identity 4, data 6, edge 14)')
     const component = (p: typeof stacks.edge, type: string, name?: string) =>
       effectiveTags(p.mocks.one(type, name).inputs, { props: p.mocks.one('pulumi:providers:aws').inputs }).Component
     t.equal(

@@ -26,7 +26,9 @@ t.test('every non-public route answers 401 without credentials (route table walk
   for (const pub of PUBLIC_ROUTES) {
     const [method, url] = pub.split(' ')
     const res = await gw.app.inject({ method: method as 'GET', url })
-    t.equal(res.statusCode, 200, `public ${pub}`)
+    // The OAuth facade's routes (test/mcp/oauth.test.ts) are off here: 404, never 401.
+    if (/^\w+ \/oauth\/|oauth-authorization-server/.test(pub)) t.equal(res.statusCode, 404, `public ${pub} (off)`)
+    else t.equal(res.statusCode, 200, `public ${pub}`)
   }
 })
 

@@ -48,6 +48,7 @@ const tables = {
   rateLimits: 'bt-rate-limits',
   audit: 'bt-audit',
   responses: 'bt-responses',
+  oauth: 'bt-oauth',
 }
 const env: Record<string, string> = {
   AWS_REGION: 'us-west-2',
@@ -61,6 +62,7 @@ const env: Record<string, string> = {
   PENNYWORTH_RATE_LIMITS_TABLE: tables.rateLimits,
   PENNYWORTH_AUDIT_TABLE: tables.audit,
   PENNYWORTH_RESPONSES_TABLE: tables.responses,
+  PENNYWORTH_OAUTH_TABLE: tables.oauth,
   PENNYWORTH_PUBLIC_URL: 'https://api.example.com',
   PENNYWORTH_COGNITO_USER_POOL_ID: 'us-west-2_Example',
   PENNYWORTH_COGNITO_CLIENT_ID: 'exampleclientid',
