@@ -40,21 +40,22 @@ t.test('Anthropic framing: event names from the payload type, no terminator, err
 })
 
 t.test('pings while the source is silent (e.g. a long thinking pause), none while it talks', async (t) => {
-  const fast: SseFraming = {
+  // Wide margins on purpose: timers run late on a loaded CI machine, never early.
+  const every = (ms: number): SseFraming => ({
     ...ANTHROPIC_FRAMING,
-    keepAlive: { ms: 40, text: 'event: ping\ndata: {"type": "ping"}\n\n' },
-  }
-  const quiet = sseStream([{ type: 'message_start' }], source([{ waitMs: 150 }, { type: 'message_stop' }]), {
+    keepAlive: { ms, text: 'event: ping\ndata: {"type": "ping"}\n\n' },
+  })
+  const quiet = sseStream([{ type: 'message_start' }], source([{ waitMs: 400 }, { type: 'message_stop' }]), {
     errorPayload: () => ({}),
-    framing: fast,
+    framing: every(50),
   })
   const text = await read(quiet)
   const pings = text.split('event: ping').length - 1
-  t.ok(pings >= 2 && pings <= 4, `${pings} pings in 150 ms of silence at 40 ms`)
+  t.ok(pings >= 2 && pings <= 8, `${pings} pings in 400 ms of silence at 50 ms`)
   t.ok(text.endsWith('event: message_stop\ndata: {"type":"message_stop"}\n\n'))
   const busy = sseStream([], source(Array.from({ length: 10 }, (_, i) => [{ waitMs: 10 }, { type: `e${i}` }]).flat()), {
     errorPayload: () => ({}),
-    framing: fast,
+    framing: every(1_000),
   })
-  t.notMatch(await read(busy), /ping/, 'a source that talks every 10 ms gets no pings')
+  t.notMatch(await read(busy), /ping/, 'a source that talks every 10 ms gets no pings at a 1 s keep-alive')
 })
