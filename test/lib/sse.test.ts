@@ -53,9 +53,13 @@ t.test('pings while the source is silent (e.g. a long thinking pause), none whil
   const pings = text.split('event: ping').length - 1
   t.ok(pings >= 2 && pings <= 8, `${pings} pings in 400 ms of silence at 50 ms`)
   t.ok(text.endsWith('event: message_stop\ndata: {"type":"message_stop"}\n\n'))
-  const busy = sseStream([], source(Array.from({ length: 10 }, (_, i) => [{ waitMs: 10 }, { type: `e${i}` }]).flat()), {
+  const busy = sseStream([], source(Array.from({ length: 60 }, (_, i) => [{ waitMs: 10 }, { type: `e${i}` }]).flat()), {
     errorPayload: () => ({}),
-    framing: every(1_000),
+    framing: every(250),
   })
-  t.notMatch(await read(busy), /ping/, 'a source that talks every 10 ms gets no pings at a 1 s keep-alive')
+  t.notMatch(
+    await read(busy),
+    /ping/,
+    'a source that talks every 10 ms for 600 ms gets no pings at a 250 ms keep-alive',
+  )
 })
