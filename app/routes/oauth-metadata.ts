@@ -10,7 +10,7 @@
  * authorization server: API keys only.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { MCP_PATH, publicBase } from './mcp.js'
+import { MCP_PATH, publicBase } from '../plugins/public-url.js'
 
 export const PROTECTED_RESOURCE_PATHS = [
   '/.well-known/oauth-protected-resource',
