@@ -18,16 +18,13 @@ import { registerClientAbort } from './plugins/client-abort.js'
 import { frameworkErrors, registerErrorHandling } from './plugins/error-handler.js'
 import { registerJsonBody } from './plugins/json-body.js'
 import { lazySchemaCompilers } from './plugins/lazy-validation.js'
-import { BedrockProvider } from './providers/bedrock/provider.js'
-import { lazyMockProvider } from './providers/mock/lazy.js'
+import { buildProviders } from './providers/registry.js'
 import { healthRoutes } from './routes/health.js'
-import { chatCompletionRoutes } from './routes/openai/chat-completions.js'
+import { openaiRoutes } from './routes/openai/index.js'
 import { messagesRoutes } from './routes/anthropic/messages.js'
-import { responsesRoutes } from './routes/openai/responses.js'
 import type { ResponsesService } from './services/responses.js'
-import { embeddingRoutes } from './routes/openai/embeddings.js'
-import { modelRoutes } from './routes/openai/models.js'
-import { MCP_PATH, mcpRoutes, publicBase } from './routes/mcp.js'
+import { mcpRoutes } from './routes/mcp.js'
+import { MCP_PATH, publicBase } from './plugins/public-url.js'
 import { oauthMetadataRoutes } from './routes/oauth-metadata.js'
 import { oauthRoutes } from './routes/oauth.js'
 import { OAuthService } from './services/oauth.js'
@@ -46,7 +43,6 @@ import { LedgerStore } from './store/ledger.js'
 import { UsageService } from './services/usage.js'
 import type { UsageSink } from './services/usage-sink.js'
 import { BackgroundWriter, type BackgroundWriterOptions } from './lib/background.js'
-import { usageRoutes } from './routes/openai/usage.js'
 import { KeyStore } from './store/keys.js'
 import { RateLimitStore } from './store/rate-limits.js'
 import { UsageStore } from './store/usage.js'
@@ -199,8 +195,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const registry = new ModelRegistry(options.catalog, { models: config.models, mockModels: config.mockModels })
   const keys = new KeyService(new KeyStore(clients.dynamo, config.tables.keys), { cacheTtlMs: config.keyCacheTtlMs })
-  const bedrock = new BedrockProvider({ client: clients.bedrock })
-  const mock = lazyMockProvider(options.mockDelayMs ?? config.mockDelayMs)
+  const providers = buildProviders({ bedrock: clients.bedrock, mockDelayMs: options.mockDelayMs ?? config.mockDelayMs })
   const background = new BackgroundWriter({ log: app.log, ...options.background })
   const usageStore = new UsageStore(clients.dynamo, config.tables.usage)
   const ledger = new Ledger({
@@ -219,8 +214,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     rateLimits: new RateLimitStore(clients.dynamo, config.tables.rateLimits),
     background,
   })
-  const chat = new ChatService({ registry, providers: { bedrock, mock }, usage, limits })
-  const embeddings = new EmbeddingService({ registry, providers: { bedrock, mock }, usage, limits })
+  const chat = new ChatService({ registry, providers, usage, limits })
+  const embeddings = new EmbeddingService({ registry, providers, usage, limits })
   app.decorate('keys', keys)
   app.decorate('registry', registry)
   app.decorate(
@@ -264,13 +259,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   healthRoutes(app, { version: VERSION })
   wellKnownRoutes(app, { version: VERSION, publicUrl: config.publicUrl, cognito: config.cognito })
-  modelRoutes(app, { registry })
-  chatCompletionRoutes(app, { chat })
-  messagesRoutes(app, { chat, registry, modelFallback: config.anthropicModelFallback ?? true })
+  // Route groups are encapsulated plugins under their prefix; the auth hook, error handling and
+  // the route table above are the root's, so they apply inside every group.
   // Stored responses: service and store modules load with the first Responses request.
   let stored: Promise<ResponsesService> | undefined
-  responsesRoutes(app, {
+  app.register(openaiRoutes, {
+    prefix: '/v1',
+    registry,
     chat,
+    embeddings,
+    usage: app.usage,
     stored: () =>
       (stored ??= Promise.all([import('./services/responses.js'), import('./store/responses.js')]).then(
         ([s, r]) =>
@@ -280,8 +278,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           }),
       )),
   })
-  embeddingRoutes(app, { embeddings })
-  usageRoutes(app, { usage: app.usage })
+  app.register(messagesRoutes, {
+    prefix: '/v1',
+    chat,
+    registry,
+    modelFallback: config.anthropicModelFallback ?? true,
+  })
   mcpRoutes(app, {
     registry,
     chat,
@@ -355,6 +357,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         adminService = undefined // a failed load is retried by the next request
         throw err
       }))
-  adminRoutes(app, { admin })
+  app.register(adminRoutes, { prefix: '/v1/admin', admin })
+  // Load the route groups now, so the app returned is complete (routes, route table) before
+  // ready(); later registrations (tests) still work.
+  await app.after()
   return app
 }

@@ -14,8 +14,3 @@ export function isAbortError(err: unknown): boolean {
   const e = err as { name?: unknown; code?: unknown }
   return e.name === 'AbortError' || e.code === 'ABORT_ERR'
 }
-
-/** Seconds from a domain error's retry-after header, if it has one. */
-export function retryAfterOf(err: { headers?: Record<string, string> }): string | undefined {
-  return err.headers?.['retry-after']
-}

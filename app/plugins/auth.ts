@@ -34,7 +34,7 @@ declare module 'fastify' {
 
 /** The only routes reachable without credentials: `METHOD /url-pattern`. */
 export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
-  // Anthropic clients (Claude Code) probe the base URL: app/routes/anthropic/messages.ts.
+  // Anthropic clients (Claude Code) probe the base URL: app/routes/health.ts.
   'GET /',
   'GET /health',
   'GET /version',

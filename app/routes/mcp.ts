@@ -21,14 +21,13 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import { originPolicy } from '../mcp/origin.js'
 import type { McpDeps, McpTools } from '../mcp/tools/index.js'
 import { principalOf, type RouteAuth } from '../plugins/auth.js'
+import { MCP_PATH, publicBase, resourceMetadataUrl } from '../plugins/public-url.js'
 import { followClient } from '../plugins/client-abort.js'
 import type { CallContext } from '../providers/types.js'
 import type { KeyPrincipal } from '../services/keys.js'
 import { MCP_AUDIENCE } from '../services/oauth.js'
 import type { SignInKeys } from '../services/sign-in-keys.js'
 import { VERSION } from '../version.js'
-
-export const MCP_PATH = '/v1/mcp'
 
 export interface McpRouteOptions extends McpDeps {
   /** PENNYWORTH_PUBLIC_URL: its host is allowed besides loopback; base of the metadata URL. */
@@ -58,14 +57,6 @@ const FORWARDED_HEADERS = [
 
 /** A JSON-RPC error body without an id, as the SDK's transport writes them. */
 export const jsonRpcError = (code: number, message: string) => ({ jsonrpc: '2.0', error: { code, message }, id: null })
-
-/** The base URL clients reach this gateway at (configured, or the request's own host locally). */
-export function publicBase(request: FastifyRequest, publicUrl: string | undefined): string {
-  return publicUrl ?? `${request.protocol}://${request.host}`
-}
-
-/** RFC 9728 §3.1: the metadata URL of the protected resource `<base>/v1/mcp`. */
-export const resourceMetadataUrl = (base: string) => `${base}/.well-known/oauth-protected-resource${MCP_PATH}`
 
 export function mcpRoutes(app: FastifyInstance, opts: McpRouteOptions): void {
   const policy = originPolicy(opts.publicUrl)

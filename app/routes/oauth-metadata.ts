@@ -10,7 +10,7 @@
  * https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { MCP_PATH, publicBase } from './mcp.js'
+import { MCP_PATH, publicBase } from '../plugins/public-url.js'
 import { OAUTH_PATHS } from '../services/oauth.js'
 
 export const PROTECTED_RESOURCE_PATHS = [

@@ -8,5 +8,4 @@ export const ModelObject = Type.Object({
   created: Type.Integer(),
   owned_by: Type.String(),
 })
-export const ModelList = Type.Object({ object: Type.Literal('list'), data: Type.Array(ModelObject) })
 export type ModelObject = Static<typeof ModelObject>

@@ -1,53 +1,23 @@
 /**
- * Edge: the Lambda (from the esbuild bundle), its log group and execution role; the API Gateway
- * REST API that proxies every path to it with response streaming; the stage with throttling and
- * JSON access logs; the custom domain `api.<baseDomain>` with its ACM certificate and Route53
- * records; alarms to an SNS topic; the five-minute schedule that makes the function reconcile
- * expired metering leases.
- *
- * Streaming: REST APIs only (HTTP APIs do not stream). The integration uses the function's
- * response-streaming invoke ARN (`…/2021-11-15/functions/<arn>/response-streaming-invocations`)
- * with `responseTransferMode: "STREAM"` and up to 15 minutes of integration timeout
- * (https://docs.aws.amazon.com/apigateway/latest/developerguide/response-transfer-mode-lambda.html).
+ * Edge: the gateway's public side, composed of small child components (infra/components/edge/):
+ * the function (Lambda, log group, execution role), the streaming REST API (every path → the
+ * function with response streaming; stage, throttling, access logs), the custom domain
+ * `api.<baseDomain>` (ACM certificate, Route53 records), the alarms (SNS topic, three
+ * CloudWatch alarms) and the five-minute reconcile schedule. Each has its own test under
+ * Pulumi mocks; the resources keep the URNs they had before the split (edge/moved.ts).
  */
-import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
-import { createHash } from 'node:crypto'
-import {
-  apiGatewayLoggingPolicy,
-  lambdaExecutionPolicy,
-  logGroupArn,
-  serviceTrustPolicy,
-  type AccountContext,
-} from '../iam.js'
-import { componentTags } from '../tags.js'
+import type { AccountContext } from '../iam.js'
+import { type AlarmSettings, EdgeAlarms } from './edge/alarms.js'
+import { ApiDomain } from './edge/domain.js'
+import { EdgeFunction } from './edge/function.js'
+import { ReconcileSchedule } from './edge/reconcile.js'
+import { StreamingRestApi, type ThrottleSettings } from './edge/streaming-api.js'
 
-/** Lambda's hard maximum, and what streamed chat completions may need. */
-export const LAMBDA_TIMEOUT_SECONDS = 900
-export const INTEGRATION_TIMEOUT_MS = 900_000
-
-/**
- * How often EventBridge invokes the function with the standard scheduled event
- * (`source: "aws.events"`, `detail-type: "Scheduled Event"`), which the app treats as
- * "reconcile expired metering leases".
- */
-export const RECONCILE_SCHEDULE = 'rate(5 minutes)'
-
-export interface ThrottleSettings {
-  /** Steady-state requests per second for the whole stage. */
-  rateLimit: number
-  /** Burst bucket size. */
-  burstLimit: number
-}
-
-export interface AlarmSettings {
-  /** Alarm when the API's 5xx share over 5 minutes exceeds this fraction (default 0.05). */
-  fiveXxRate?: number
-  /** Alarm when Lambda errors in 5 minutes reach this count (default 5). */
-  lambdaErrors?: number
-  /** Alarm when Lambda throttles in 5 minutes reach this count (default 1). */
-  lambdaThrottles?: number
-}
+export type { AlarmSettings } from './edge/alarms.js'
+export { LAMBDA_TIMEOUT_SECONDS } from './edge/function.js'
+export { RECONCILE_SCHEDULE } from './edge/reconcile.js'
+export { ACCESS_LOG_FORMAT, INTEGRATION_TIMEOUT_MS, type ThrottleSettings } from './edge/streaming-api.js'
 
 export interface EdgeArgs {
   /** Prefix of every physical name, e.g. `pennyworth-prod`. */
@@ -122,27 +92,6 @@ export function edgePassRoles(
   ]
 }
 
-/** JSON access log line (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-template-reference.html). */
-export const ACCESS_LOG_FORMAT = JSON.stringify({
-  requestId: '$context.requestId',
-  extendedRequestId: '$context.extendedRequestId',
-  requestTime: '$context.requestTime',
-  ip: '$context.identity.sourceIp',
-  userAgent: '$context.identity.userAgent',
-  domainName: '$context.domainName',
-  httpMethod: '$context.httpMethod',
-  path: '$context.path',
-  protocol: '$context.protocol',
-  status: '$context.status',
-  responseLength: '$context.responseLength',
-  responseLatency: '$context.responseLatency',
-  integrationStatus: '$context.integration.status',
-  integrationLatency: '$context.integration.latency',
-  integrationError: '$context.integration.error',
-  errorMessage: '$context.error.message',
-  errorType: '$context.error.responseType',
-})
-
 export class Edge extends pulumi.ComponentResource {
   readonly functionName: pulumi.Output<string>
   readonly functionArn: pulumi.Output<string>
@@ -157,422 +106,81 @@ export class Edge extends pulumi.ComponentResource {
     super('pennyworth:infra:Edge', name, {}, opts)
     const names = edgeNames(args.namePrefix)
     const stageName = args.stageName ?? 'live'
-    const retentionInDays = args.logRetentionDays ?? 14
-    const account = pulumi.output(args.account)
+    const logRetentionDays = args.logRetentionDays ?? 14
     const parent = { parent: this }
 
-    // --- Lambda ---------------------------------------------------------------------------
-    const logGroup = new aws.cloudwatch.LogGroup(
-      `${name}-fn-logs`,
+    const fn = new EdgeFunction(
+      name,
       {
-        name: names.functionLogGroup,
-        retentionInDays,
-        tags: componentTags('function'),
-      },
-      parent,
-    )
-
-    const role = new aws.iam.Role(
-      `${name}-fn-role`,
-      {
-        name: names.executionRole,
-        description: `Execution role of ${names.function}`,
-        assumeRolePolicy: JSON.stringify(serviceTrustPolicy('lambda.amazonaws.com')),
-        permissionsBoundary: args.permissionsBoundaryArn,
-        tags: componentTags('function'),
-      },
-      parent,
-    )
-
-    const rolePolicy = new aws.iam.RolePolicy(
-      `${name}-fn-policy`,
-      {
-        name: 'execution',
-        role: role.name,
-        policy: pulumi
-          .all([account, args.bedrockResourceArns, pulumi.output(args.tableArns), args.userPoolArn])
-          .apply(([ctx, bedrockArns, tableArns, userPoolArn]) =>
-            JSON.stringify(
-              lambdaExecutionPolicy({
-                bedrockArns,
-                tableArns,
-                userPoolArn,
-                logGroupArn: logGroupArn(ctx, names.functionLogGroup),
-              }),
-            ),
-          ),
-      },
-      parent,
-    )
-
-    const fn = new aws.lambda.Function(
-      `${name}-fn`,
-      {
-        name: names.function,
-        description: 'Pennyworth OpenAI-compatible gateway',
-        role: role.arn,
-        runtime: 'nodejs22.x',
-        architectures: ['arm64'],
-        handler: 'index.handler',
+        names,
+        account: args.account,
         code: args.code,
-        memorySize: args.memoryMb,
-        timeout: LAMBDA_TIMEOUT_SECONDS,
-        reservedConcurrentExecutions: args.reservedConcurrency,
-        environment: { variables: args.environment },
-        loggingConfig: { logFormat: 'Text', logGroup: logGroup.name },
-        tags: componentTags('function'),
-      },
-      { parent: this, dependsOn: [logGroup, rolePolicy] },
-    )
-
-    // --- REST API: ANY / and ANY /{proxy+} → the function, streamed -------------------------
-    const api = new aws.apigateway.RestApi(
-      `${name}-api`,
-      {
-        name: names.restApi,
-        description: 'Pennyworth: OpenAI-compatible API and MCP',
-        endpointConfiguration: { types: 'REGIONAL' },
-        disableExecuteApiEndpoint: args.disableExecuteApiEndpoint ?? true,
-        tags: componentTags('api'),
+        memoryMb: args.memoryMb,
+        reservedConcurrency: args.reservedConcurrency,
+        environment: args.environment,
+        bedrockResourceArns: args.bedrockResourceArns,
+        tableArns: args.tableArns,
+        userPoolArn: args.userPoolArn,
+        permissionsBoundaryArn: args.permissionsBoundaryArn,
+        logRetentionDays,
       },
       parent,
     )
 
-    const proxyResource = new aws.apigateway.Resource(
-      `${name}-proxy`,
+    const api = new StreamingRestApi(
+      name,
       {
-        restApi: api.id,
-        parentId: api.rootResourceId,
-        pathPart: '{proxy+}',
-      },
-      parent,
-    )
-
-    const routes = [
-      { key: 'root', resourceId: api.rootResourceId },
-      { key: 'proxy', resourceId: proxyResource.id },
-    ].map(({ key, resourceId }) => {
-      const method = new aws.apigateway.Method(
-        `${name}-${key}-any`,
-        {
-          restApi: api.id,
-          resourceId,
-          httpMethod: 'ANY',
-          // The app authenticates (API keys, Cognito JWTs) and denies by default.
-          authorization: 'NONE',
-        },
-        parent,
-      )
-      const integration = new aws.apigateway.Integration(
-        `${name}-${key}-lambda`,
-        {
-          restApi: api.id,
-          resourceId,
-          httpMethod: method.httpMethod,
-          type: 'AWS_PROXY',
-          integrationHttpMethod: 'POST',
-          uri: fn.responseStreamingInvokeArn,
-          responseTransferMode: 'STREAM',
-          timeoutMilliseconds: INTEGRATION_TIMEOUT_MS,
-        },
-        parent,
-      )
-      return { method, integration }
-    })
-
-    // A new deployment whenever what the stage serves changes.
-    const redeployHash = pulumi
-      .all(
-        routes.flatMap(({ method, integration }): pulumi.Output<unknown>[] => [
-          method.id,
-          integration.id,
-          integration.uri,
-          integration.responseTransferMode,
-          integration.timeoutMilliseconds,
-        ]),
-      )
-      .apply((parts) => createHash('sha256').update(JSON.stringify(parts)).digest('hex'))
-
-    const deployment = new aws.apigateway.Deployment(
-      `${name}-deployment`,
-      {
-        restApi: api.id,
-        description: 'Managed by Pulumi',
-        triggers: { redeployment: redeployHash },
-      },
-      { parent: this, dependsOn: routes.flatMap(({ method, integration }) => [method, integration]) },
-    )
-
-    const accessLogs = new aws.cloudwatch.LogGroup(
-      `${name}-access-logs`,
-      {
-        name: names.accessLogGroup,
-        retentionInDays,
-        tags: componentTags('api'),
-      },
-      parent,
-    )
-
-    const stageDeps: pulumi.Resource[] = []
-    if (args.manageApiGatewayAccount ?? true) {
-      const cwRole = new aws.iam.Role(
-        `${name}-apigw-logs-role`,
-        {
-          name: names.apiGatewayLogsRole,
-          description: 'API Gateway (account setting) writes access and execution logs',
-          assumeRolePolicy: JSON.stringify(serviceTrustPolicy('apigateway.amazonaws.com')),
-          permissionsBoundary: args.permissionsBoundaryArn,
-          tags: componentTags('api'),
-        },
-        parent,
-      )
-      const cwPolicy = new aws.iam.RolePolicy(
-        `${name}-apigw-logs-policy`,
-        {
-          name: 'logs',
-          role: cwRole.name,
-          policy: account.apply((ctx) => JSON.stringify(apiGatewayLoggingPolicy(ctx, names.accessLogGroup))),
-        },
-        parent,
-      )
-      stageDeps.push(
-        new aws.apigateway.Account(
-          `${name}-apigw-account`,
-          {
-            cloudwatchRoleArn: cwRole.arn,
-          },
-          { parent: this, dependsOn: [cwPolicy] },
-        ),
-      )
-    }
-
-    const stage = new aws.apigateway.Stage(
-      `${name}-stage`,
-      {
-        restApi: api.id,
-        deployment: deployment.id,
+        names,
+        account: args.account,
+        function: fn.function,
         stageName,
-        accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT },
-        tags: componentTags('api'),
-      },
-      { parent: this, dependsOn: stageDeps },
-    )
-
-    new aws.apigateway.MethodSettings(
-      `${name}-throttling`,
-      {
-        restApi: api.id,
-        stageName: stage.stageName,
-        methodPath: '*/*',
-        settings: {
-          throttlingRateLimit: args.throttle.rateLimit,
-          throttlingBurstLimit: args.throttle.burstLimit,
-          // Per-method detailed metrics are billed as custom metrics; the alarms use the free stage metrics.
-          metricsEnabled: false,
-          loggingLevel: 'OFF',
-          dataTraceEnabled: false,
-        },
+        throttle: args.throttle,
+        logRetentionDays,
+        permissionsBoundaryArn: args.permissionsBoundaryArn,
+        manageApiGatewayAccount: args.manageApiGatewayAccount ?? true,
+        disableExecuteApiEndpoint: args.disableExecuteApiEndpoint ?? true,
       },
       parent,
     )
 
-    new aws.lambda.Permission(
-      `${name}-invoke`,
+    new ApiDomain(
+      name,
       {
-        action: 'lambda:InvokeFunction',
-        function: fn.name,
-        principal: 'apigateway.amazonaws.com',
-        // This API's stage only (method and path free).
-        sourceArn: pulumi.interpolate`${api.executionArn}/${stageName}/*/*`,
+        apiDomain: args.apiDomain,
+        hostedZoneId: args.hostedZoneId,
+        restApiId: api.api.id,
+        stageName: api.stage.stageName,
       },
       parent,
     )
 
-    // --- Custom domain ----------------------------------------------------------------------
-    const cert = new aws.acm.Certificate(
-      `${name}-cert`,
+    const alarms = new EdgeAlarms(
+      name,
       {
-        domainName: args.apiDomain,
-        validationMethod: 'DNS',
-        tags: componentTags('domain'),
-      },
-      parent,
-    )
-    const dvo = cert.domainValidationOptions.apply((options) => {
-      const option = options.find((o) => o.domainName === args.apiDomain) ?? options[0]
-      if (!option) throw new Error(`ACM returned no DNS validation option for ${args.apiDomain}`)
-      return option
-    })
-    const validationRecord = new aws.route53.Record(
-      `${name}-cert-validation`,
-      {
-        zoneId: args.hostedZoneId,
-        name: dvo.resourceRecordName,
-        type: dvo.resourceRecordType,
-        records: [dvo.resourceRecordValue],
-        ttl: 300,
-        allowOverwrite: true,
-      },
-      parent,
-    )
-    const validation = new aws.acm.CertificateValidation(
-      `${name}-cert-validation`,
-      {
-        certificateArn: cert.arn,
-        validationRecordFqdns: [validationRecord.fqdn],
+        names,
+        apiName: api.api.name,
+        stageName: api.stage.stageName,
+        functionName: fn.function.name,
+        alarmEmail: args.alarmEmail,
+        thresholds: args.alarms,
       },
       parent,
     )
 
-    const domain = new aws.apigateway.DomainName(
-      `${name}-domain`,
-      {
-        domainName: args.apiDomain,
-        regionalCertificateArn: validation.certificateArn,
-        endpointConfiguration: { types: 'REGIONAL', ipAddressType: 'dualstack' },
-        securityPolicy: 'TLS_1_2',
-        tags: componentTags('domain'),
-      },
+    const reconcile = new ReconcileSchedule(
+      name,
+      { ruleName: names.reconcileRule, function: fn.function, functionName: names.function },
       parent,
     )
 
-    new aws.apigateway.BasePathMapping(
-      `${name}-mapping`,
-      {
-        restApi: api.id,
-        stageName: stage.stageName,
-        domainName: domain.domainName,
-      },
-      parent,
-    )
-
-    for (const type of ['A', 'AAAA'] as const) {
-      new aws.route53.Record(
-        `${name}-alias-${type.toLowerCase()}`,
-        {
-          zoneId: args.hostedZoneId,
-          name: args.apiDomain,
-          type,
-          aliases: [{ name: domain.regionalDomainName, zoneId: domain.regionalZoneId, evaluateTargetHealth: false }],
-        },
-        parent,
-      )
-    }
-
-    // --- Alarms -----------------------------------------------------------------------------
-    const topic = new aws.sns.Topic(`${name}-alarms`, { name: names.alarmTopic, tags: componentTags('alarms') }, parent)
-    if (args.alarmEmail !== undefined) {
-      new aws.sns.TopicSubscription(
-        `${name}-alarm-email`,
-        {
-          topic: topic.arn,
-          protocol: 'email',
-          endpoint: args.alarmEmail,
-        },
-        parent,
-      )
-    }
-    const alarmDefaults = {
-      period: 300,
-      evaluationPeriods: 1,
-      treatMissingData: 'notBreaching',
-      alarmActions: [topic.arn],
-      okActions: [topic.arn],
-      tags: componentTags('alarms'),
-    }
-    const alarms = args.alarms ?? {}
-    new aws.cloudwatch.MetricAlarm(
-      `${name}-5xx-rate`,
-      {
-        ...alarmDefaults,
-        name: names.alarm5xx,
-        alarmDescription: 'Share of API requests answered 5xx over 5 minutes',
-        namespace: 'AWS/ApiGateway',
-        metricName: '5XXError',
-        dimensions: { ApiName: api.name, Stage: stage.stageName },
-        // 5XXError is 0/1 per request: its average is the 5xx rate.
-        statistic: 'Average',
-        comparisonOperator: 'GreaterThanThreshold',
-        threshold: alarms.fiveXxRate ?? 0.05,
-      },
-      parent,
-    )
-    new aws.cloudwatch.MetricAlarm(
-      `${name}-lambda-errors`,
-      {
-        ...alarmDefaults,
-        name: names.alarmErrors,
-        alarmDescription: 'Lambda invocation errors over 5 minutes',
-        namespace: 'AWS/Lambda',
-        metricName: 'Errors',
-        dimensions: { FunctionName: fn.name },
-        statistic: 'Sum',
-        comparisonOperator: 'GreaterThanOrEqualToThreshold',
-        threshold: alarms.lambdaErrors ?? 5,
-      },
-      parent,
-    )
-    new aws.cloudwatch.MetricAlarm(
-      `${name}-lambda-throttles`,
-      {
-        ...alarmDefaults,
-        name: names.alarmThrottles,
-        alarmDescription: 'Lambda throttled invocations over 5 minutes',
-        namespace: 'AWS/Lambda',
-        metricName: 'Throttles',
-        dimensions: { FunctionName: fn.name },
-        statistic: 'Sum',
-        comparisonOperator: 'GreaterThanOrEqualToThreshold',
-        threshold: alarms.lambdaThrottles ?? 1,
-      },
-      parent,
-    )
-
-    // --- Reconcile schedule: the standard scheduled event, every five minutes ----------------
-    // An EventBridge rule (not EventBridge Scheduler): it sends exactly the documented
-    // "Scheduled Event" shape and needs no IAM role, only this function permission scoped to
-    // the rule. Scheduled rules on the default bus cost nothing; each run is one short
-    // invocation (8,640 a month).
-    const reconcileRule = new aws.cloudwatch.EventRule(
-      `${name}-reconcile`,
-      {
-        name: names.reconcileRule,
-        description: `Every 5 minutes: ${names.function} reconciles expired metering leases`,
-        scheduleExpression: RECONCILE_SCHEDULE,
-        tags: componentTags('reconcile'),
-      },
-      parent,
-    )
-    new aws.lambda.Permission(
-      `${name}-reconcile-invoke`,
-      {
-        action: 'lambda:InvokeFunction',
-        function: fn.name,
-        principal: 'events.amazonaws.com',
-        sourceArn: reconcileRule.arn,
-      },
-      parent,
-    )
-    new aws.cloudwatch.EventTarget(
-      `${name}-reconcile-target`,
-      {
-        rule: reconcileRule.name,
-        arn: fn.arn,
-        // No `input`: the function receives the rule's own scheduled event. A run older than
-        // the next one is pointless, so EventBridge gives up after 5 minutes.
-        retryPolicy: { maximumEventAgeInSeconds: 300, maximumRetryAttempts: 2 },
-      },
-      parent,
-    )
-
-    this.functionName = fn.name
-    this.functionArn = fn.arn
-    this.executionRoleArn = role.arn
-    this.restApiId = api.id
-    this.stageName = stage.stageName
+    this.functionName = fn.function.name
+    this.functionArn = fn.function.arn
+    this.executionRoleArn = fn.role.arn
+    this.restApiId = api.api.id
+    this.stageName = api.stage.stageName
     this.apiUrl = pulumi.output(`https://${args.apiDomain}`)
-    this.alarmTopicArn = topic.arn
-    this.reconcileRuleArn = reconcileRule.arn
+    this.alarmTopicArn = alarms.topic.arn
+    this.reconcileRuleArn = reconcile.rule.arn
     this.registerOutputs({
       functionName: this.functionName,
       restApiId: this.restApiId,

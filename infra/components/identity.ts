@@ -31,7 +31,7 @@ export interface IdentityArgs {
    * stack in an account reuses the first one's; when absent this component creates it.
    */
   existingOidcProviderArn?: pulumi.Input<string>
-  /** JSON of the deploy role's policy (infra/iam.ts `deployPolicy`: what `pulumi up` of the edge needs). */
+  /** JSON of the deploy role's policy (infra/deploy-policy.ts `deployPolicy`: what `pulumi up` of the edge needs). */
   deployPolicy: pulumi.Input<string>
   /** JSON of the permissions boundary for workload roles (infra/iam.ts `workloadBoundaryPolicy`). */
   workloadBoundaryPolicy: pulumi.Input<string>

@@ -6,7 +6,8 @@
  */
 import { Identity, identityNames } from '../components/identity.js'
 import { edgeNames, edgePassRoles } from '../components/edge.js'
-import { deployPolicy, policyArn, workloadBoundaryPolicy } from '../iam.js'
+import { deployPolicy } from '../deploy-policy.js'
+import { policyArn, workloadBoundaryPolicy } from '../iam.js'
 import { lookupZone, startProgram, stateBucketName, type IdentityOutputs } from '../program.js'
 import { STATE_META_KEY, stateKeys } from '../stacks.js'
 

@@ -46,6 +46,11 @@ export interface MockHarness {
   unknownStackReferences: string[]
   /** URNs of every registered resource (what the engine would compare with the stack's state). */
   urns(): string[]
+  /**
+   * Registered URN → the URNs its `aliases` stand for (the engine treats a resource found in the
+   * state under an alias as this resource: an update, not a replacement).
+   */
+  aliases(): Map<string, string[]>
   /** The explicit provider resource a resource uses (undefined = default provider). */
   providerOf(resource: CapturedResource): CapturedResource | undefined
   ofType(type: string): CapturedResource[]
@@ -219,6 +224,7 @@ export async function setupMocks(options: MockOptions = {}): Promise<MockHarness
   }
   pulumi.runtime.setAllConfig(config, options.secretKeys)
   const monitor = pulumi.runtime.getMonitor() as unknown as { getRegisteredResources(): Map<string, unknown> }
+  const aliases = captureAliases(options.project ?? 'pennyworth', options.stack ?? 'prod')
 
   const ofType = (type: string) => resources.filter((r) => r.type === type)
   return {
@@ -228,6 +234,7 @@ export async function setupMocks(options: MockOptions = {}): Promise<MockHarness
     unknownStackReferences,
     ofType,
     urns: () => [...monitor.getRegisteredResources().keys()].sort(),
+    aliases: () => aliases,
     providerOf(resource) {
       if (!resource.provider) return undefined
       const id = resource.provider.slice(resource.provider.lastIndexOf('::') + 2)
@@ -252,4 +259,52 @@ export async function setupMocks(options: MockOptions = {}): Promise<MockHarness
       }
     },
   }
+}
+
+/** The parts of the engine's RegisterResource request and alias protos read here. */
+interface AliasProto {
+  getUrn(): string
+  hasSpec(): boolean
+  getSpec(): {
+    getName(): string
+    getType(): string
+    getStack(): string
+    getProject(): string
+    getParenturn(): string
+    getNoparent(): boolean
+  }
+}
+interface RegisterRequest {
+  getType(): string
+  getName(): string
+  getParent(): string
+  getAliasesList(): AliasProto[]
+}
+
+/**
+ * Wraps the mock monitor's RegisterResource to resolve each resource's aliases to URNs, as the
+ * engine does: `urn:pulumi:<stack>::<project>::<parent's type chain>$<type>::<name>`.
+ */
+function captureAliases(project: string, stack: string): Map<string, string[]> {
+  const found = new Map<string, string[]>()
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: RegisterRequest, callback: (err: unknown, res?: { getUrn(): string }) => void): unknown
+  }
+  const register = monitor.registerResource.bind(monitor)
+  monitor.registerResource = (req, callback) => {
+    const urns = req.getAliasesList().map((alias) => {
+      if (!alias.hasSpec()) return alias.getUrn()
+      const spec = alias.getSpec()
+      const parent = spec.getNoparent() ? '' : spec.getParenturn() || req.getParent()
+      const chain = parent ? `${parent.split('::')[2]}$` : ''
+      const type = spec.getType() || req.getType()
+      const name = spec.getName() || req.getName()
+      return `urn:pulumi:${spec.getStack() || stack}::${spec.getProject() || project}::${chain}${type}::${name}`
+    })
+    return register(req, (err, res) => {
+      if (res && urns.length > 0) found.set(res.getUrn(), urns)
+      callback(err, res)
+    })
+  }
+  return found
 }

@@ -99,10 +99,4 @@ export const RULES: Rule[] = [
  * test fails on any other violation, and on an entry here that no longer occurs (delete it then).
  * Format: `<from> -> <specifier>`.
  */
-export const KNOWN_VIOLATIONS: Record<string, string> = {
-  'app/routes/admin/keys.ts -> ./access.js':
-    'the admin access declarations (SIGNED_IN, ADMINS) belong beside plugins/auth or in a non-route module',
-  'app/routes/admin/usage.ts -> ./access.js': 'as above',
-  'app/routes/admin/users.ts -> ./access.js': 'as above',
-  'app/routes/oauth-metadata.ts -> ./mcp.js': 'publicBase / MCP_PATH into a small public-URL module (issue 16)',
-}
+export const KNOWN_VIOLATIONS: Record<string, string> = {}

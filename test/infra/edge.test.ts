@@ -65,3 +65,14 @@ t.test('settings from the args', async (t) => {
   t.equal(policy.Statement[2].Resource, 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/px-dev-api:*')
   for (const r of mocks.ofType('aws:route53/record:Record')) t.equal(r.inputs.zoneId, 'ZDEV')
 })
+
+t.test('every resource moved into a child component keeps its URN from before the split (alias)', async (t) => {
+  const children = /::pennyworth:infra:(EdgeFunction|StreamingRestApi|ApiDomain|EdgeAlarms|ReconcileSchedule)\$/
+  const moved = mocks.urns().filter((u) => children.test(u))
+  t.ok(moved.length >= 20, `${moved.length} resources in the child components`)
+  for (const urn of moved) {
+    const [, , qualified, name] = urn.split('::')
+    const type = qualified!.split('$').pop()
+    t.same(mocks.aliases().get(urn), [`urn:pulumi:prod::pennyworth::pennyworth:infra:Edge$${type}::${name}`], name)
+  }
+})

@@ -1,12 +1,7 @@
 /** The IAM document builders on their own. */
 import t from 'tap'
-import {
-  deployPolicy,
-  githubTrustPolicy,
-  lambdaExecutionPolicy,
-  workloadBoundaryPolicy,
-  type DeployPolicyContext,
-} from '../../infra/iam.js'
+import { deployPolicy, type DeployPolicyContext } from '../../infra/deploy-policy.js'
+import { githubTrustPolicy, lambdaExecutionPolicy, workloadBoundaryPolicy } from '../../infra/iam.js'
 import { deployActionViolations, isDataPlaneAction } from '../../infra/policy/rules.js'
 import { STATE_META_KEY, stateKeys } from '../../infra/stacks.js'
 

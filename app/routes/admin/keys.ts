@@ -16,7 +16,7 @@ import {
   UpdateKeyBody,
 } from '../../schemas/admin.js'
 import type { AdminService } from '../../services/admin.js'
-import { SIGNED_IN } from './access.js'
+import { SIGNED_IN } from '../../plugins/route-access.js'
 
 type Params = Static<typeof KeyParams>
 
@@ -24,7 +24,7 @@ export function adminKeyRoutes(app: FastifyInstance, opts: { admin: () => Promis
   const { admin } = opts
 
   app.post<{ Body: CreateKeyBody }>(
-    '/v1/admin/keys',
+    '/keys',
     {
       config: SIGNED_IN,
       schema: { body: CreateKeyBody, response: { 201: KeyWithSecret } },
@@ -36,7 +36,7 @@ export function adminKeyRoutes(app: FastifyInstance, opts: { admin: () => Promis
   )
 
   app.get<{ Querystring: Static<typeof KeyListQuery> }>(
-    '/v1/admin/keys',
+    '/keys',
     {
       config: SIGNED_IN,
       schema: { querystring: KeyListQuery, response: { 200: KeyList } },
@@ -48,7 +48,7 @@ export function adminKeyRoutes(app: FastifyInstance, opts: { admin: () => Promis
   )
 
   app.get<{ Params: Params }>(
-    '/v1/admin/keys/:id',
+    '/keys/:id',
     {
       config: SIGNED_IN,
       schema: { params: KeyParams, response: { 200: KeyView } },
@@ -57,7 +57,7 @@ export function adminKeyRoutes(app: FastifyInstance, opts: { admin: () => Promis
   )
 
   app.patch<{ Params: Params; Body: UpdateKeyBody }>(
-    '/v1/admin/keys/:id',
+    '/keys/:id',
     {
       config: SIGNED_IN,
       schema: { params: KeyParams, body: UpdateKeyBody, response: { 200: KeyView } },
@@ -67,7 +67,7 @@ export function adminKeyRoutes(app: FastifyInstance, opts: { admin: () => Promis
   )
 
   app.post<{ Params: Params }>(
-    '/v1/admin/keys/:id/revoke',
+    '/keys/:id/revoke',
     {
       config: SIGNED_IN,
       schema: { params: KeyParams, response: { 200: KeyView } },
@@ -76,7 +76,7 @@ export function adminKeyRoutes(app: FastifyInstance, opts: { admin: () => Promis
   )
 
   app.post<{ Params: Params; Body: RotateKeyBody }>(
-    '/v1/admin/keys/:id/rotate',
+    '/keys/:id/rotate',
     {
       config: SIGNED_IN,
       schema: { params: KeyParams, body: RotateKeyBody, response: { 200: KeyWithSecret } },

@@ -11,7 +11,7 @@ import { KeyId } from '../../schemas/admin.js'
 import { UsageQuerystring, UsageResponse } from '../../schemas/usage.js'
 import type { AdminService } from '../../services/admin.js'
 import { usageBody } from '../../services/usage.js'
-import { SIGNED_IN } from './access.js'
+import { SIGNED_IN } from '../../plugins/route-access.js'
 
 export const AdminUsageQuery = Type.Object(
   {
@@ -24,7 +24,7 @@ export const AdminUsageQuery = Type.Object(
 
 export function adminUsageRoutes(app: FastifyInstance, opts: { admin: () => Promise<AdminService> }): void {
   app.get<{ Querystring: Static<typeof AdminUsageQuery> }>(
-    '/v1/admin/usage',
+    '/usage',
     {
       config: SIGNED_IN,
       schema: { querystring: AdminUsageQuery, response: { 200: UsageResponse } },

@@ -8,23 +8,23 @@ import { userOf } from '../../plugins/auth.js'
 import { AuditList, AuditQuery, CreateUserBody, Me, UserList, UserParams, UserView } from '../../schemas/admin.js'
 import type { AdminService } from '../../services/admin.js'
 import { isAdmin } from '../../services/jwt.js'
-import { ADMINS, SIGNED_IN } from './access.js'
+import { ADMINS, SIGNED_IN } from '../../plugins/route-access.js'
 
 export function adminUserRoutes(app: FastifyInstance, opts: { admin: () => Promise<AdminService> }): void {
   const { admin } = opts
 
-  app.get('/v1/admin/me', { config: SIGNED_IN, schema: { response: { 200: Me } } }, async (request) => {
+  app.get('/me', { config: SIGNED_IN, schema: { response: { 200: Me } } }, async (request) => {
     const me = userOf(request)
     return { sub: me.sub, username: me.username, groups: me.groups, admin: isAdmin(me) }
   })
 
-  app.get('/v1/admin/users', { config: ADMINS, schema: { response: { 200: UserList } } }, async (request) => ({
+  app.get('/users', { config: ADMINS, schema: { response: { 200: UserList } } }, async (request) => ({
     object: 'list' as const,
     data: await (await admin()).listUsers(userOf(request)),
   }))
 
   app.post<{ Body: CreateUserBody }>(
-    '/v1/admin/users',
+    '/users',
     {
       config: ADMINS,
       schema: { body: CreateUserBody, response: { 201: UserView } },
@@ -34,7 +34,7 @@ export function adminUserRoutes(app: FastifyInstance, opts: { admin: () => Promi
   )
 
   app.post<{ Params: Static<typeof UserParams> }>(
-    '/v1/admin/users/:username/disable',
+    '/users/:username/disable',
     {
       config: ADMINS,
       schema: { params: UserParams, response: { 200: UserView } },
@@ -43,7 +43,7 @@ export function adminUserRoutes(app: FastifyInstance, opts: { admin: () => Promi
   )
 
   app.get<{ Querystring: Static<typeof AuditQuery> }>(
-    '/v1/admin/audit',
+    '/audit',
     {
       config: ADMINS,
       schema: { querystring: AuditQuery, response: { 200: AuditList } },

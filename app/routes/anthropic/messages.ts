@@ -37,7 +37,8 @@ export const TOKEN_COUNT_HEADER = 'x-pennyworth-token-count'
 
 const ANTHROPIC = { errorFormat: 'anthropic' as const }
 
-export function messagesRoutes(app: FastifyInstance, opts: MessagesRouteOptions): void {
+/** An encapsulated plugin: app.ts registers it under the prefix /v1. */
+export async function messagesRoutes(app: FastifyInstance, opts: MessagesRouteOptions): Promise<void> {
   const resolve = (d: Door, request: FastifyRequest, reply: FastifyReply, name: string) => {
     const resolved = d.resolveClaudeModel(opts.registry, name, principalOf(request), opts.modelFallback)
     if (resolved.substitutedFor) {
@@ -47,11 +48,8 @@ export function messagesRoutes(app: FastifyInstance, opts: MessagesRouteOptions)
     return resolved
   }
 
-  // Anthropic clients probe the base URL before their first request.
-  app.get('/', { config: ANTHROPIC }, async () => ({ name: 'pennyworth', status: 'ok' }))
-
   app.post<{ Body: MessagesRequest }>(
-    '/v1/messages',
+    '/messages',
     { schema: { body: MessagesRequest }, config: ANTHROPIC },
     async (request, reply) => {
       const d = await loadDoor()
@@ -81,7 +79,7 @@ export function messagesRoutes(app: FastifyInstance, opts: MessagesRouteOptions)
   )
 
   app.post<{ Body: CountTokensRequest }>(
-    '/v1/messages/count_tokens',
+    '/messages/count_tokens',
     { schema: { body: CountTokensRequest }, config: ANTHROPIC },
     async (request, reply) => {
       const d = await loadDoor()

@@ -16,7 +16,7 @@ import type { ChatService } from '../../services/chat.js'
 
 export function chatCompletionRoutes(app: FastifyInstance, opts: { chat: ChatService }): void {
   app.post<{ Body: ChatCompletionRequest }>(
-    '/v1/chat/completions',
+    '/chat/completions',
     {
       schema: { body: ChatCompletionRequest },
     },

@@ -10,7 +10,7 @@ import { callContext } from '../../plugins/call-context.js'
 
 export function embeddingRoutes(app: FastifyInstance, opts: { embeddings: EmbeddingService }): void {
   app.post<{ Body: EmbeddingsRequest }>(
-    '/v1/embeddings',
+    '/embeddings',
     {
       schema: { body: EmbeddingsRequest },
     },

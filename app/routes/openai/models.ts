@@ -26,7 +26,7 @@ export function modelRoutes(app: FastifyInstance, opts: { registry: ModelRegistr
   const toAnthropic = (m: CatalogModel, id = m.id) => ({ type: 'model', id, display_name: m.id, created_at: created })
   const speaksAnthropic = (request: FastifyRequest) => request.headers['anthropic-version'] !== undefined
 
-  app.get('/v1/models', async (request, reply) => {
+  app.get('/models', async (request, reply) => {
     const principal = principalOf(request)
     const models = registry.list().filter((m) => keyAllowsModel(principal, m.id))
     if (speaksAnthropic(request)) {
@@ -37,7 +37,7 @@ export function modelRoutes(app: FastifyInstance, opts: { registry: ModelRegistr
   })
 
   app.get<{ Params: { id: string } }>(
-    '/v1/models/*',
+    '/models/*',
     {
       schema: { params: Type.Object({ '*': Type.String() }) },
     },

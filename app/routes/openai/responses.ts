@@ -20,23 +20,19 @@ let handlers: Promise<Handlers> | undefined
 const load = (): Promise<Handlers> => (handlers ??= import('./responses-handlers.js'))
 
 export function responsesRoutes(app: FastifyInstance, opts: ResponsesRouteOptions): void {
-  app.post<{ Body: ResponsesRequest }>(
-    '/v1/responses',
-    { schema: { body: ResponsesRequest } },
-    async (request, reply) => (await load()).createResponse(request, reply, opts),
+  app.post<{ Body: ResponsesRequest }>('/responses', { schema: { body: ResponsesRequest } }, async (request, reply) =>
+    (await load()).createResponse(request, reply, opts),
   )
-  app.get<{ Params: ResponseIdParams }>(
-    '/v1/responses/:id',
-    { schema: { params: ResponseIdParams } },
-    async (request) => (await load()).getResponse(request, opts),
+  app.get<{ Params: ResponseIdParams }>('/responses/:id', { schema: { params: ResponseIdParams } }, async (request) =>
+    (await load()).getResponse(request, opts),
   )
   app.delete<{ Params: ResponseIdParams }>(
-    '/v1/responses/:id',
+    '/responses/:id',
     { schema: { params: ResponseIdParams } },
     async (request) => (await load()).deleteResponse(request, opts),
   )
   app.get<{ Params: ResponseIdParams; Querystring: InputItemsQuery }>(
-    '/v1/responses/:id/input_items',
+    '/responses/:id/input_items',
     {
       schema: { params: ResponseIdParams, querystring: InputItemsQuery },
     },

@@ -9,7 +9,7 @@ import { usageBody, type UsageService } from '../../services/usage.js'
 
 export function usageRoutes(app: FastifyInstance, opts: { usage: UsageService }): void {
   app.get<{ Querystring: UsageQuerystring }>(
-    '/v1/usage',
+    '/usage',
     {
       schema: { querystring: UsageQuerystring, response: { 200: UsageResponse } },
     },
