@@ -3,7 +3,7 @@
  * Bedrock wire-protocol server, both reached through the real AWS SDK, and a listening
  * Fastify server on 127.0.0.1. Everything is closed in t.teardown.
  */
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
+import { BedrockRuntimeClient, type BedrockRuntimeClientConfig } from '@aws-sdk/client-bedrock-runtime'
 import type { FastifyInstance } from 'fastify'
 import OpenAI from 'openai'
 import { buildApp, type AppOptions } from '../../app/app.js'
@@ -67,6 +67,8 @@ export interface GatewayOptions {
   mockDelayMs?: number
   /** Fastify logger option (default: silent). */
   logger?: AppOptions['logger']
+  /** Overrides of the Bedrock client's settings (e.g. `credentials: undefined` = the SDK's default chain). */
+  bedrockClient?: Partial<BedrockRuntimeClientConfig>
 }
 
 export async function startGateway(t: Teardown, options: GatewayOptions = {}): Promise<TestGateway> {
@@ -91,6 +93,7 @@ export async function startGateway(t: Teardown, options: GatewayOptions = {}): P
     region: 'us-east-1',
     credentials: TEST_CREDENTIALS,
     maxAttempts: 1,
+    ...options.bedrockClient,
   })
   t.teardown(() => bedrockClient.destroy())
 

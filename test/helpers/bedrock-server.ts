@@ -74,6 +74,12 @@ export type BedrockReply =
    * to the status the SDK models for that type ({@link ERROR_STATUS}).
    */
   | { error: { type: string; status?: number; message: string } }
+  /**
+   * Any reply at all, as something in front of Bedrock (a proxy, a load balancer, a wrong
+   * endpoint) might send it: e.g. `{ raw: { status: 502, contentType: 'text/html', body: '<html>…' } }`.
+   * No `x-amzn-ErrorType`, no request id unless given in `headers`.
+   */
+  | { raw: { status: number; contentType?: string; body?: string; headers?: Record<string, string> } }
 
 /** Decides the reply to one call. May be async (e.g. to simulate latency). */
 export type BedrockHandler = (call: BedrockCall) => BedrockReply | Promise<BedrockReply>
@@ -517,6 +523,15 @@ export async function startBedrockServer(handler: BedrockHandler = echoHandler):
       } else if ('error' in reply) {
         complete = true
         sendError(res, reply.error.type, reply.error.message, reply.error.status)
+      } else if ('raw' in reply) {
+        complete = true
+        const payload = Buffer.from(reply.raw.body ?? '')
+        res.writeHead(reply.raw.status, {
+          ...(reply.raw.contentType ? { 'content-type': reply.raw.contentType } : {}),
+          'content-length': payload.length,
+          ...reply.raw.headers,
+        })
+        res.end(payload)
       } else {
         complete = true
         sendJson(res, reply.status ?? 200, reply.json, reply.headers)
