@@ -47,6 +47,12 @@ export interface Config {
   anthropicModelFallback: boolean
   /** How long stored Responses are kept (days; DynamoDB TTL, checked on read). */
   responsesTtlDays: number
+  /** Retries of a throttled or unavailable upstream call, per model (0 = none). */
+  upstreamRetries: number
+  /** Time budget of one call's upstream attempts, retries and fallbacks (ms). */
+  upstreamRetryBudgetMs: number
+  /** Fallback chains per catalog id, replacing the catalog's `fallbacks`; undefined = the catalog's. */
+  modelFallbacks: Record<string, string[]> | undefined
   /** Cognito sign-in for people (admin API); undefined = nobody can sign in. */
   cognito: CognitoConfig | undefined
 }
@@ -160,6 +166,28 @@ function cognito(env: Env): CognitoConfig | undefined {
   return { region, userPoolId, clientId, issuer, jwksUrl }
 }
 
+/**
+ * PENNYWORTH_MODEL_FALLBACKS: `model=fallback1,fallback2;other=…` (catalog ids, checked against
+ * the catalog at start). `model=` turns the catalog's chain off for that model.
+ */
+function fallbacks(env: Env): Record<string, string[]> | undefined {
+  const v = optional(env, 'PENNYWORTH_MODEL_FALLBACKS')
+  if (v === undefined) return undefined
+  const out: Record<string, string[]> = {}
+  for (const entry of v.split(';')) {
+    if (entry.trim() === '') continue
+    const eq = entry.indexOf('=')
+    if (eq <= 0)
+      throw new ConfigError('PENNYWORTH_MODEL_FALLBACKS', `must be model=fallback1,fallback2;…, got "${entry.trim()}"`)
+    out[entry.slice(0, eq).trim()] = entry
+      .slice(eq + 1)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+  }
+  return out
+}
+
 /** Reads and validates the configuration; throws ConfigError naming the bad variable. */
 export function loadConfig(
   env: Env = process.env,
@@ -198,6 +226,9 @@ export function loadConfig(
     anthropicModelFallback: bool(env, 'PENNYWORTH_ANTHROPIC_MODEL_FALLBACK', true),
     responsesTtlDays: int(env, 'PENNYWORTH_RESPONSES_TTL_DAYS', 30, 1, 3650),
     cognito: cognito(env),
+    upstreamRetries: int(env, 'PENNYWORTH_UPSTREAM_RETRIES', 2, 0, 10),
+    upstreamRetryBudgetMs: int(env, 'PENNYWORTH_UPSTREAM_RETRY_BUDGET_MS', 10_000, 0, 900_000),
+    modelFallbacks: fallbacks(env),
   }
   return Object.freeze(config)
 }

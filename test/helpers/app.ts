@@ -67,6 +67,8 @@ export interface GatewayOptions {
   mockDelayMs?: number
   /** Fastify logger option (default: silent). */
   logger?: AppOptions['logger']
+  /** Upstream retry pauses (default: 1–20 ms, so tests of throttling stay fast). */
+  retry?: AppOptions['retry']
   /** Overrides of the Bedrock client's settings (e.g. `credentials: undefined` = the SDK's default chain). */
   bedrockClient?: Partial<BedrockRuntimeClientConfig>
 }
@@ -105,6 +107,7 @@ export async function startGateway(t: Teardown, options: GatewayOptions = {}): P
     usage,
     logger: options.logger ?? false,
     mockDelayMs: options.mockDelayMs,
+    retry: options.retry ?? { baseDelayMs: 5, maxDelayMs: 20 },
   })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => {

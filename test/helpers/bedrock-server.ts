@@ -293,6 +293,33 @@ export const echoHandler: BedrockHandler = (call) => {
   }
 }
 
+/**
+ * Transient-failure mode: the first `n` calls (of every operation, or only those `only` accepts)
+ * get `failure` (e.g. `{ error: { type: 'ThrottlingException', message: 'Too many requests' } }`),
+ * later ones are answered by `then` (default {@link echoHandler}). `failed()` says how many failed.
+ */
+export function failFirst(
+  n: number,
+  failure: BedrockReply | ((call: BedrockCall) => BedrockReply),
+  then: BedrockHandler = echoHandler,
+  only: (call: BedrockCall) => boolean = () => true,
+): BedrockHandler & { failed(): number } {
+  let failed = 0
+  const handler = (call: BedrockCall) => {
+    if (only(call) && failed < n) {
+      failed++
+      return typeof failure === 'function' ? failure(call) : failure
+    }
+    return then(call)
+  }
+  return Object.assign(handler, { failed: () => failed })
+}
+
+/** A ThrottlingException reply, as Bedrock sends it when a model's quota is used up. */
+export const THROTTLED: BedrockReply = {
+  error: { type: 'ThrottlingException', message: 'Too many requests, please wait before trying again.' },
+}
+
 /** The common surface of the http2 compat API (HTTP/2) and node:http (HTTP/1.1) request/response. */
 type Req = (http2.Http2ServerRequest | IncomingMessage) & { headers: IncomingHttpHeaders }
 interface Res {

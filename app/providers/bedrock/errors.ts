@@ -6,7 +6,7 @@
  * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html#API_runtime_ConverseStream_Errors
  */
 import { ApiError, type ApiErrorType } from '../../errors.js'
-import { isAbortError as isAbort } from '../../core/errors.js'
+import { isAbortError as isAbort, RETRYABLE_UPSTREAM_CODES } from '../../core/errors.js'
 import type { CallContext } from '../types.js'
 
 interface Mapping {
@@ -69,17 +69,6 @@ interface SdkFailure {
   $response?: { statusCode?: number; headers?: Record<string, string | undefined> }
 }
 
-/**
- * Upstream errors a client (and this gateway's retry policy, services/upstream-retry.ts) may
- * retry: throttling, a model still loading, the service unavailable, internal errors.
- */
-export const RETRYABLE_CODES: ReadonlySet<string> = new Set([
-  'upstream_throttled',
-  'upstream_model_not_ready',
-  'upstream_unavailable',
-  'upstream_error',
-])
-
 /** A header of the raw upstream reply (HTTP/2 headers are lower-case already; HTTP/1.1 too in Node). */
 function replyHeader(e: SdkFailure, name: string): string | undefined {
   const v = e.$response?.headers?.[name]
@@ -141,7 +130,7 @@ function foreignReply(status: number, e: SdkFailure, cause: unknown): ApiError {
 
 /** `retry-after` for retryable failures: the upstream's own when it sent one. */
 function retryHeaders(m: Mapping, e: SdkFailure): Record<string, string> | undefined {
-  if (!RETRYABLE_CODES.has(m.code)) return undefined
+  if (!RETRYABLE_UPSTREAM_CODES.has(m.code)) return undefined
   const seconds = retryAfterSeconds(replyHeader(e, 'retry-after'))
   return seconds === undefined ? undefined : { 'retry-after': String(seconds) }
 }
