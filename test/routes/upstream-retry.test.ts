@@ -8,7 +8,9 @@
  */
 import t from 'tap'
 import Anthropic from '@anthropic-ai/sdk'
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { apiError } from '../helpers/api-error.js'
+import { connect } from '../helpers/mcp.js'
 import { startGateway } from '../helpers/app.js'
 import {
   type BedrockCall,
@@ -283,6 +285,31 @@ t.test('streams are retried only before their first byte', async (t) => {
   t.equal(calls().length, 1, 'not retried, no fallback either')
   t.equal(gw.usage.events.length, 1, 'the output produced is metered')
   t.equal(gw.usage.events[0].modelId, 'claude-haiku-4-5')
+})
+
+t.test('the MCP chat tool: the same fallback, named in its output', async (t) => {
+  reset(failFirst(Number.POSITIVE_INFINITY, THROTTLED, echoHandler, upstreamIs(HAIKU)))
+  const client = await connect(t, gw.url, { authorization: `Bearer ${gw.key}` })
+  const res = (await client.callTool({
+    name: 'chat',
+    arguments: { model: 'claude-haiku-4-5', prompt: 'hello' },
+  })) as CallToolResult
+  t.notOk(res.isError)
+  t.match(res.structuredContent, { model: 'claude-haiku-4-5-global', content: 'echo: hello' })
+  t.equal(gw.usage.events[0].modelId, 'claude-haiku-4-5-global')
+})
+
+t.test('count_tokens is retried too', async (t) => {
+  reset(failFirst(2, THROTTLED))
+  const r = await anthropic.messages.countTokens({
+    model: 'claude-haiku-4-5',
+    messages: [{ role: 'user', content: 'hello' }],
+  })
+  t.ok(r.input_tokens > 0)
+  t.same(
+    calls().map((c) => c.operation),
+    ['count-tokens', 'count-tokens', 'count-tokens'],
+  )
 })
 
 t.test('embeddings are retried (never sent to another model)', async (t) => {
