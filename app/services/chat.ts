@@ -80,8 +80,8 @@ export class ChatService {
 
   /**
    * Runs `attempt` on the call's model with retries, then on each fallback in turn while the
-   * failure is one a fallback may not meet and the time budget lasts. Sends the fallback header
-   * when another model answered.
+   * failure is one another model need not share (throttling, unavailability, a used-up quota)
+   * and the time budget lasts. Sends the fallback header when another model answered.
    */
   private async firstSuccess<T>(
     call: ChatCall,
