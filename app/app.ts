@@ -34,6 +34,7 @@ import { SignInKeys } from './services/sign-in-keys.js'
 import type { Catalog } from './schemas/catalog.js'
 import { ModelRegistry } from './services/catalog.js'
 import { ChatService } from './services/chat.js'
+import { type RetryPolicy, UpstreamRetry } from './services/upstream-retry.js'
 import { EmbeddingService } from './services/embeddings.js'
 import { KeyService } from './services/keys.js'
 import { LimitsService } from './services/limits.js'
@@ -63,6 +64,9 @@ export interface AppOptions {
         | 'anthropicModelFallback'
         | 'responsesTtlDays'
         | 'oauth'
+        | 'upstreamRetries'
+        | 'upstreamRetryBudgetMs'
+        | 'modelFallbacks'
       >
     >
   catalog: Catalog
@@ -79,6 +83,8 @@ export interface AppOptions {
   usage?: UsageSink
   /** Retries of background writes (ledger, limit corrections); tests shorten the pauses. */
   background?: Pick<BackgroundWriterOptions, 'attempts' | 'baseDelayMs' | 'maxDelayMs'>
+  /** Upstream retry pauses (tests shorten them); retries and budget come from config. */
+  retry?: Partial<Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>>
   /** Metering ledger tuning (tests): queue capacity, fold threshold, clock. */
   metering?: Pick<LedgerOptions, 'capacity' | 'foldAt' | 'now'>
   /** Fastify logger option; defaults to pino at config.logLevel with secrets redacted. */
@@ -193,7 +199,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
   app.decorate('routeTable', routeTable)
 
-  const registry = new ModelRegistry(options.catalog, { models: config.models, mockModels: config.mockModels })
+  const registry = new ModelRegistry(options.catalog, {
+    models: config.models,
+    mockModels: config.mockModels,
+    fallbacks: config.modelFallbacks,
+  })
   const keys = new KeyService(new KeyStore(clients.dynamo, config.tables.keys), { cacheTtlMs: config.keyCacheTtlMs })
   const providers = buildProviders({ bedrock: clients.bedrock, mockDelayMs: options.mockDelayMs ?? config.mockDelayMs })
   const background = new BackgroundWriter({ log: app.log, ...options.background })
@@ -214,8 +224,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     rateLimits: new RateLimitStore(clients.dynamo, config.tables.rateLimits),
     background,
   })
-  const chat = new ChatService({ registry, providers, usage, limits })
-  const embeddings = new EmbeddingService({ registry, providers, usage, limits })
+  const retry = new UpstreamRetry({
+    ...(config.upstreamRetries !== undefined ? { retries: config.upstreamRetries } : {}),
+    ...(config.upstreamRetryBudgetMs !== undefined ? { budgetMs: config.upstreamRetryBudgetMs } : {}),
+    ...options.retry,
+  })
+  const chat = new ChatService({ registry, providers, usage, limits, retry })
+  const embeddings = new EmbeddingService({ registry, providers, usage, limits, retry })
   app.decorate('keys', keys)
   app.decorate('registry', registry)
   app.decorate(

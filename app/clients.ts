@@ -26,6 +26,10 @@ import { NodeHttp2Handler } from '@smithy/node-http-handler'
 export function createBedrockClient(overrides: BedrockRuntimeClientConfig = {}): BedrockRuntimeClient {
   return new BedrockRuntimeClient({
     requestHandler: new NodeHttp2Handler({ disableConcurrentStreams: false }),
+    // One attempt per send: the chat and embeddings services retry (services/upstream-retry.ts)
+    // within the call's time budget, then try fallback models; the SDK's own retry would nest
+    // its pauses inside theirs (docs/upstream-errors.md).
+    maxAttempts: 1,
     ...overrides,
   })
 }

@@ -36,6 +36,9 @@ export const ENV = {
   oauthCognitoClientId: 'PENNYWORTH_OAUTH_COGNITO_CLIENT_ID',
   oauthAccessTokenTtlSec: 'PENNYWORTH_OAUTH_ACCESS_TOKEN_TTL_SECONDS',
   oauthRefreshTokenTtlDays: 'PENNYWORTH_OAUTH_REFRESH_TOKEN_TTL_DAYS',
+  upstreamRetries: 'PENNYWORTH_UPSTREAM_RETRIES',
+  upstreamRetryBudgetMs: 'PENNYWORTH_UPSTREAM_RETRY_BUDGET_MS',
+  modelFallbacks: 'PENNYWORTH_MODEL_FALLBACKS',
   logLevel: 'PENNYWORTH_LOG_LEVEL',
 } as const
 

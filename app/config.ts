@@ -54,6 +54,12 @@ export interface Config {
   anthropicModelFallback: boolean
   /** How long stored Responses are kept (days; DynamoDB TTL, checked on read). */
   responsesTtlDays: number
+  /** Retries of a throttled or unavailable upstream call, per model (0 = none). */
+  upstreamRetries: number
+  /** Time budget of one call's upstream attempts, retries and fallbacks (ms). */
+  upstreamRetryBudgetMs: number
+  /** Fallback chains per catalog id, replacing the catalog's `fallbacks`; undefined = the catalog's. */
+  modelFallbacks: Record<string, string[]> | undefined
   /** Cognito sign-in for people (admin API); undefined = nobody can sign in. */
   cognito: CognitoConfig | undefined
   /** The OAuth authorization-server facade for MCP clients (docs/mcp-oauth.md). */
@@ -202,6 +208,26 @@ const list: Parser<string[] | undefined> = (v) => {
     .map((m) => m.trim())
     .filter(Boolean)
   return items && items.length > 0 ? items : undefined
+}
+
+/**
+ * PENNYWORTH_MODEL_FALLBACKS: `model=fallback1,fallback2;other=…` (catalog ids, checked against
+ * the catalog at start). `model=` turns the catalog's chain off for that model.
+ */
+const fallbacks: Parser<Record<string, string[]> | undefined> = (v, name) => {
+  if (v === undefined) return undefined
+  const out: Record<string, string[]> = {}
+  for (const entry of v.split(';')) {
+    if (entry.trim() === '') continue
+    const eq = entry.indexOf('=')
+    if (eq <= 0) throw new ConfigError(name, `must be model=fallback1,fallback2;…, got "${entry.trim()}"`)
+    out[entry.slice(0, eq).trim()] = entry
+      .slice(eq + 1)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+  }
+  return out
 }
 
 /** Every variable the gateway reads, in the order of the docs table. */
@@ -369,6 +395,26 @@ export const SETTINGS = {
     parse: int(30, 1, 365),
     doc: 'MCP OAuth: lifetime of a refresh token (1–365 days; each refresh issues a new one)',
   },
+  upstreamRetries: {
+    env: ENV.upstreamRetries,
+    parse: int(2, 0, 10),
+    doc:
+      'retries of a throttled or unavailable Bedrock call, per model, with full jitter (0–10; `0` = none) ' +
+      '([upstream errors](upstream-errors.md))',
+  },
+  upstreamRetryBudgetMs: {
+    env: ENV.upstreamRetryBudgetMs,
+    parse: int(10_000, 0, 900_000),
+    doc: "time budget of one call's upstream attempts, retries and fallbacks (ms)",
+  },
+  modelFallbacks: {
+    env: ENV.modelFallbacks,
+    parse: fallbacks,
+    default: "the catalog's `fallbacks`",
+    doc:
+      'fallback chains `model=fallback1,fallback2;other=…` (catalog ids, checked at start; `model=` turns ' +
+      'a catalog chain off); only models the key may use are tried, and the call is metered as the model that answered',
+  },
   logLevel: {
     env: ENV.logLevel,
     parse: oneOf(LOG_LEVELS, 'info'),
@@ -484,6 +530,9 @@ export function loadConfig(
     bodyLimitBytes: 6 * 1024 * 1024,
     anthropicModelFallback: v.anthropicModelFallback,
     responsesTtlDays: v.responsesTtlDays,
+    upstreamRetries: v.upstreamRetries,
+    upstreamRetryBudgetMs: v.upstreamRetryBudgetMs,
+    modelFallbacks: v.modelFallbacks,
     cognito: cognito(v, env),
     oauth: { localSignIn: false, cognito: undefined, accessTokenTtlSec: 3600, refreshTokenTtlDays: 30 },
   }

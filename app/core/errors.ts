@@ -14,3 +14,44 @@ export function isAbortError(err: unknown): boolean {
   const e = err as { name?: unknown; code?: unknown }
   return e.name === 'AbortError' || e.code === 'ABORT_ERR'
 }
+
+/** Seconds from a domain error's retry-after header, if it has one. */
+export function retryAfterOf(err: { headers?: Record<string, string> }): string | undefined {
+  return err.headers?.['retry-after']
+}
+
+/**
+ * Codes of upstream failures worth another attempt: throttling, a model still loading, the
+ * service unavailable, an internal error. Providers map their upstream's errors onto these codes
+ * (providers/bedrock/errors.ts); the retry policy (services/upstream-retry.ts) reads only codes.
+ */
+export const RETRYABLE_UPSTREAM_CODES: ReadonlySet<string> = new Set([
+  'upstream_throttled',
+  'upstream_model_not_ready',
+  'upstream_unavailable',
+  'upstream_error',
+])
+
+/**
+ * Failures after which a configured fallback model is tried: the retryable ones, and a quota
+ * that is used up (another model or inference profile has its own quota).
+ */
+const FALLBACK_CODES: ReadonlySet<string> = new Set([...RETRYABLE_UPSTREAM_CODES, 'upstream_quota_exceeded'])
+
+/** True for an upstream failure that another attempt of the same call may not meet. */
+export function isRetryableUpstream(err: unknown): err is ApiErrorLike {
+  return isCoded(err) && RETRYABLE_UPSTREAM_CODES.has(err.code)
+}
+
+/** True for an upstream failure after which a fallback model may answer. */
+export function isFallbackWorthy(err: unknown): err is ApiErrorLike {
+  return isCoded(err) && FALLBACK_CODES.has(err.code)
+}
+
+interface ApiErrorLike {
+  code: string
+  headers?: Record<string, string>
+}
+function isCoded(err: unknown): err is ApiErrorLike {
+  return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string'
+}

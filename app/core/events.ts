@@ -45,7 +45,11 @@ export type BlockStart =
  * but consumers must key on `index`), then `stop`, then `usage` exactly once.
  */
 export type ChatEvent =
-  | { type: 'message_start' }
+  /**
+   * `model`: set by the chat service when a fallback model answered instead of the call's
+   * (the catalog id of the one that did); front doors name it in their `model` field.
+   */
+  | { type: 'message_start'; model?: string }
   | { type: 'block_start'; index: number; block: BlockStart }
   /** `text` for text blocks, `reasoning` / `signature` for reasoning, `json` (partial input) for tool_use. */
   | { type: 'delta'; index: number; text?: string; reasoning?: string; signature?: string; json?: string }
@@ -59,4 +63,6 @@ export interface ChatResponse {
   stopReason: StopReason
   stopSequence?: string
   usage: TokenUsage
+  /** The catalog id of the model that answered, when a fallback did instead of the call's model. */
+  model?: string
 }

@@ -5,6 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { CallContext } from '../providers/types.js'
+import { MODEL_FALLBACK_HEADER } from '../services/chat.js'
 import { principalOf } from './auth.js'
 import { followClient } from './client-abort.js'
 
@@ -24,7 +25,15 @@ export function callContext(
     requestId: request.id,
     keyId: principalOf(request).keyId,
     setHeaders: (headers) => {
-      if (!reply.sent) void reply.headers(mapHeaders(headers))
+      if (reply.sent) return
+      const fallback = headers[MODEL_FALLBACK_HEADER]
+      const before = reply.getHeader(MODEL_FALLBACK_HEADER)
+      // A door's own substitution (`a -> b`) then an upstream fallback (`b -> c`): `a -> b -> c`.
+      const merged =
+        fallback && typeof before === 'string'
+          ? { ...headers, [MODEL_FALLBACK_HEADER]: `${before} -> ${fallback.split(' -> ').pop()}` }
+          : headers
+      void reply.headers(mapHeaders(merged))
     },
   }
   return { ctx, controller }

@@ -51,6 +51,13 @@ export const CatalogModel = Type.Object(
     maxOutputTokens: Type.Optional(Type.Integer({ minimum: 1 })),
     capabilities: ModelCapabilities,
     pricing: ModelPricing,
+    /**
+     * Optional fallback chain: catalog ids (of the same kind) tried in order when this model's
+     * upstream stays throttled or unavailable after retries, e.g. the same model on another
+     * inference profile, or another model. Used only for keys that may use them; each is metered
+     * and priced as itself. PENNYWORTH_MODEL_FALLBACKS overrides it per model.
+     */
+    fallbacks: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 4 })),
   },
   { additionalProperties: false },
 )

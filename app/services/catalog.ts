@@ -24,7 +24,7 @@ export function parseCatalog(doc: unknown, source: string): Catalog {
   return checkNames(doc, source)
 }
 
-/** Every public name and alias must point at one model. */
+/** Every public name and alias must point at one model; fallbacks name other models of the same kind. */
 function checkNames(doc: Catalog, source: string): Catalog {
   const seen = new Map<string, string>()
   for (const m of doc.models) {
@@ -34,7 +34,29 @@ function checkNames(doc: Catalog, source: string): Catalog {
       seen.set(name, m.id)
     }
   }
+  const byId = new Map(doc.models.map((m) => [m.id, m]))
+  for (const m of doc.models) {
+    const problem = fallbackProblem(m, m.fallbacks ?? [], byId)
+    if (problem) throw new Error(`Invalid model catalog ${source}: ${m.id}.fallbacks ${problem}`)
+  }
   return doc
+}
+
+/** Why `fallbacks` cannot serve as `model`'s chain, or undefined when they can. */
+function fallbackProblem(
+  model: CatalogModel,
+  fallbacks: string[],
+  byId: Map<string, CatalogModel>,
+): string | undefined {
+  for (const id of fallbacks) {
+    const f = byId.get(id)
+    if (!f) return `names "${id}", which is not a catalog model id`
+    if (f.id === model.id) return 'names the model itself'
+    if (f.kind !== model.kind) return `names "${id}", ${f.kind === 'embedding' ? 'an embedding' : 'a chat'} model`
+    if (model.kind === 'embedding') return 'are not supported for embedding models (vectors of two models do not mix)'
+  }
+  if (new Set(fallbacks).size !== fallbacks.length) return 'names a model twice'
+  return undefined
 }
 
 /** The bundled catalog, or the file PENNYWORTH_CATALOG names. */
@@ -61,12 +83,15 @@ export interface RegistryOptions {
   models?: string[]
   /** Serve `provider: "mock"` models (local mode); never in production unless configured. */
   mockModels: boolean
+  /** Fallback chains per catalog id, replacing the catalog's (PENNYWORTH_MODEL_FALLBACKS). */
+  fallbacks?: Record<string, string[]>
 }
 
 /** Served models by public name and alias. */
 export class ModelRegistry {
   private readonly byName = new Map<string, CatalogModel>()
   private readonly served: CatalogModel[]
+  private readonly chains = new Map<string, CatalogModel[]>()
   /** Unix seconds reported as `created` for every model (the catalog's price date). */
   readonly created: number
 
@@ -86,6 +111,24 @@ export class ModelRegistry {
       for (const name of [m.id, ...(m.aliases ?? [])]) this.byName.set(name, m)
     }
     this.created = Math.floor(Date.parse(catalog.pricesAsOf) / 1000)
+    const byId = new Map(catalog.models.map((m) => [m.id, m]))
+    for (const [id, chain] of Object.entries(options.fallbacks ?? {})) {
+      const model = byId.get(id)
+      if (!model) throw new Error(`PENNYWORTH_MODEL_FALLBACKS names "${id}", which is not in the model catalog`)
+      const problem = fallbackProblem(model, chain, byId)
+      if (problem) throw new Error(`PENNYWORTH_MODEL_FALLBACKS: ${id}'s fallbacks ${problem}`)
+    }
+    // Only served models can be fallbacks; the chain is resolved once, here.
+    for (const m of this.served) {
+      const ids = options.fallbacks?.[m.id] ?? m.fallbacks ?? []
+      const chain = ids.map((id) => this.served.find((s) => s.id === id)).filter((f) => f !== undefined)
+      if (chain.length > 0) this.chains.set(m.id, chain)
+    }
+  }
+
+  /** The served fallbacks of `model`, in order (empty when none are configured). */
+  fallbacksOf(model: CatalogModel): readonly CatalogModel[] {
+    return this.chains.get(model.id) ?? []
   }
 
   /** The served model with this id or alias. */

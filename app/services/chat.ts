@@ -5,16 +5,23 @@
  * or of any wire format.
  */
 import type { ChatCall } from '../core/call.js'
-import { isAbortError } from '../core/errors.js'
+import { isAbortError, isFallbackWorthy } from '../core/errors.js'
 import type { ChatEvent, ChatResponse, TokenUsage } from '../core/events.js'
 import type { CallContext, ChatProvider } from '../providers/types.js'
 import type { CatalogModel } from '../schemas/catalog.js'
 import type { ModelRegistry } from './catalog.js'
 import { estimateChat, estimateInputTokens } from './estimate.js'
-import type { KeyPrincipal } from './keys.js'
+import { type KeyPrincipal, keyAllowsModel } from './keys.js'
 import type { LimitsService, Permit } from './limits.js'
 import { admitCall, meterCall, providerFor, resolveServedModel } from './model-calls.js'
 import type { UsageSink } from './usage-sink.js'
+import { UpstreamRetry } from './upstream-retry.js'
+
+/**
+ * Response header naming a model substitution, `<asked> -> <served>`: the Anthropic door's
+ * family fallback, and an upstream fallback after the asked model stayed throttled or unavailable.
+ */
+export const MODEL_FALLBACK_HEADER = 'x-pennyworth-model-fallback'
 
 export interface ChatServiceOptions {
   registry: ModelRegistry
@@ -23,6 +30,8 @@ export interface ChatServiceOptions {
   usage: UsageSink
   /** Budgets and rate limits, checked before every upstream call. */
   limits: LimitsService
+  /** Retries of throttled or unavailable upstream calls (default: DEFAULT_RETRY_POLICY). */
+  retry?: UpstreamRetry
   now?: () => number
 }
 
@@ -34,8 +43,10 @@ export interface TokenCount {
 
 export class ChatService {
   private readonly now: () => number
+  private readonly retry: UpstreamRetry
   constructor(private readonly options: ChatServiceOptions) {
     this.now = options.now ?? Date.now
+    this.retry = options.retry ?? new UpstreamRetry()
   }
 
   /** The served chat model for `name`, or 404 / 403 / 400. */
@@ -43,46 +54,108 @@ export class ChatService {
     return resolveServedModel(this.options.registry, name, principal, 'chat')
   }
 
+  /**
+   * The models that may answer the call, in order: its own, then the configured fallbacks the key
+   * may use and this gateway has a provider for.
+   */
+  private chain(call: ChatCall, principal: KeyPrincipal): CatalogModel[] {
+    const fallbacks = this.options.registry
+      .fallbacksOf(call.model)
+      .filter((m) => keyAllowsModel(principal, m.id) && this.options.providers[m.provider] !== undefined)
+    return [call.model, ...fallbacks]
+  }
+
   private async prepare(
     call: ChatCall,
     principal: KeyPrincipal,
     ctx: CallContext,
-  ): Promise<{ provider: ChatProvider; permit: Permit }> {
-    const provider = providerFor(this.options.providers, call.model, call.model.id)
-    // Last: nothing may throw between the admission and the call that settles it.
-    const permit = await admitCall(this.options.limits, principal, call.model, estimateChat(call), ctx)
-    return { provider, permit }
+  ): Promise<{ chain: CatalogModel[]; permit: Permit }> {
+    providerFor(this.options.providers, call.model, call.model.id)
+    const chain = this.chain(call, principal)
+    // Last: nothing may throw between the admission and the call that settles it. A call that
+    // may fall back reserves what its dearest model could cost.
+    const permit = await admitCall(this.options.limits, principal, call.model, estimateChat(call), ctx, chain.slice(1))
+    return { chain, permit }
   }
 
-  /** A whole answer, metered. An upstream failure releases the admission (nothing billed). */
+  /**
+   * Runs `attempt` on the call's model with retries, then on each fallback in turn while the
+   * failure is one another model need not share (throttling, unavailability, a used-up quota)
+   * and the time budget lasts. Sends the fallback header when another model answered.
+   */
+  private async firstSuccess<T>(
+    call: ChatCall,
+    chain: CatalogModel[],
+    ctx: CallContext,
+    attempt: (call: ChatCall, provider: ChatProvider) => Promise<T>,
+  ): Promise<{ model: CatalogModel; value: T }> {
+    const deadline = this.retry.deadline()
+    for (let i = 0; ; i++) {
+      const model = chain[i]
+      const target = i === 0 ? call : onModel(call, model)
+      const provider = providerFor(this.options.providers, model, model.id)
+      try {
+        const value = await this.retry.run(() => attempt(target, provider), ctx, deadline, model.id)
+        if (i > 0) ctx.setHeaders?.({ [MODEL_FALLBACK_HEADER]: `${call.model.id} -> ${model.id}` })
+        return { model, value }
+      } catch (err) {
+        const next = chain[i + 1]
+        if (!next || !isFallbackWorthy(err) || ctx.signal.aborted || !this.retry.within(deadline))
+          throw this.retry.final(err)
+        ctx.log.warn(
+          { model: model.id, fallback: next.id, code: (err as { code: string }).code },
+          'upstream call failed; trying the fallback model',
+        )
+      }
+    }
+  }
+
+  /**
+   * A whole answer, metered as the model that gave it. An upstream failure releases the admission
+   * (nothing billed).
+   */
   async complete(call: ChatCall, principal: KeyPrincipal, ctx: CallContext): Promise<ChatResponse> {
-    const { provider, permit } = await this.prepare(call, principal, ctx)
+    const { chain, permit } = await this.prepare(call, principal, ctx)
+    let model: CatalogModel
     let result: ChatResponse
     try {
-      result = await provider.complete(call, ctx)
+      ;({ model, value: result } = await this.firstSuccess(call, chain, ctx, (c, p) => p.complete(c, ctx)))
     } catch (err) {
       permit.cancel()
       throw err
     }
-    this.meter(call.model, result.usage, principal, ctx, false, permit)
-    return result
+    this.meter(model, result.usage, principal, ctx, false, permit)
+    return model === call.model ? result : { ...result, model: model.id }
   }
 
   /**
    * The answer as neutral events (the `usage` event included, last). Admission errors throw
-   * before the first event. Metering:
+   * before the first event. Upstream failures before the first event (nothing has reached the
+   * client) are retried, then tried on the fallbacks, like a non-streamed call; after it they end
+   * the stream. Metering, as the model that answered:
    * - the upstream's usage when it came;
    * - a stream the client stopped early: estimated (input, and the output produced so far);
    * - a stream that failed upstream before any output: not billed (the admission is released),
    *   like the same failure of a non-streamed call.
    */
   async *stream(call: ChatCall, principal: KeyPrincipal, ctx: CallContext): AsyncGenerator<ChatEvent> {
-    const { provider, permit } = await this.prepare(call, principal, ctx)
+    const { chain, permit } = await this.prepare(call, principal, ctx)
+    let model = call.model
     let tokens: TokenUsage | undefined
     let outputChars = 0
     let upstreamFailed = false
+    let events: AsyncIterator<ChatEvent> | undefined
     try {
-      for await (const event of provider.stream(call, ctx)) {
+      const opened = await this.firstSuccess(call, chain, ctx, async (c, p) => {
+        const events = p.stream(c, ctx)[Symbol.asyncIterator]()
+        return { events, first: await events.next() }
+      })
+      model = opened.model
+      events = opened.value.events
+      const first = opened.value.first
+      for (let next = first; !next.done; next = await events.next()) {
+        const event =
+          next.value.type === 'message_start' && model !== call.model ? { ...next.value, model: model.id } : next.value
         if (event.type === 'usage') tokens = event.usage
         else if (event.type === 'delta')
           outputChars += (event.text?.length ?? 0) + (event.reasoning?.length ?? 0) + (event.json?.length ?? 0)
@@ -92,6 +165,8 @@ export class ChatService {
       upstreamFailed = !isAbortError(err) && !ctx.signal.aborted
       throw err
     } finally {
+      // A consumer that stops early (the client hung up) ends the provider's stream too.
+      void events?.return?.()
       if (tokens === undefined && outputChars === 0 && upstreamFailed) permit.cancel()
       else {
         // An interrupted stream has no upstream usage: estimate at ~4 characters a token.
@@ -102,7 +177,7 @@ export class ChatService {
           cacheReadTokens: 0,
           cacheWriteTokens: 0,
         }
-        this.meter(call.model, counted, principal, ctx, estimated, permit)
+        this.meter(model, counted, principal, ctx, estimated, permit)
       }
     }
   }
@@ -113,7 +188,9 @@ export class ChatService {
    */
   async countTokens(call: ChatCall, ctx: CallContext): Promise<TokenCount> {
     const provider = providerFor(this.options.providers, call.model, call.model.id)
-    const exact = await provider.countTokens?.(call, ctx)
+    const exact = await this.retry
+      .run(async () => provider.countTokens?.(call, ctx), ctx, this.retry.deadline(), call.model.id)
+      .catch((err: unknown) => Promise.reject(this.retry.final(err)))
     return exact !== undefined
       ? { inputTokens: exact, estimated: false }
       : { inputTokens: estimateInputTokens(call), estimated: true }
@@ -128,5 +205,15 @@ export class ChatService {
     permit: Permit,
   ): void {
     meterCall(this.options.usage, { model, tokens, principal, ctx, at: this.now(), estimated, permit })
+  }
+}
+
+/** The call for a fallback model: its output cap clamped to what that model can produce. */
+function onModel(call: ChatCall, model: CatalogModel): ChatCall {
+  const cap = model.maxOutputTokens
+  return {
+    ...call,
+    model,
+    ...(call.maxTokens !== undefined && cap !== undefined && call.maxTokens > cap ? { maxTokens: cap } : {}),
   }
 }

@@ -11,6 +11,7 @@ import type { ModelRegistry } from './catalog.js'
 import type { KeyPrincipal } from './keys.js'
 import { estimateEmbedding, type LimitsService } from './limits.js'
 import { admitCall, meterCall, providerFor, resolveServedModel } from './model-calls.js'
+import { UpstreamRetry } from './upstream-retry.js'
 import type { UsageSink } from './usage-sink.js'
 
 const tokenInputsRefused = () =>
@@ -57,13 +58,17 @@ export interface EmbeddingServiceOptions {
   usage: UsageSink
   /** Budgets and rate limits, checked before every upstream call. */
   limits: LimitsService
+  /** Retries of throttled or unavailable upstream calls (no fallbacks: vectors of two models do not mix). */
+  retry?: UpstreamRetry
   now?: () => number
 }
 
 export class EmbeddingService {
   private readonly now: () => number
+  private readonly retry: UpstreamRetry
   constructor(private readonly options: EmbeddingServiceOptions) {
     this.now = options.now ?? Date.now
+    this.retry = options.retry ?? new UpstreamRetry()
   }
 
   /** Embeds every input (vectors in input order), metered once. */
@@ -83,19 +88,17 @@ export class EmbeddingService {
 
     const permit = await admitCall(this.options.limits, principal, model, estimateEmbedding(inputs), ctx)
     let result: Awaited<ReturnType<EmbeddingProvider['embed']>>
+    const req = {
+      model,
+      inputs,
+      ...(dimensions !== undefined ? { dimensions } : {}),
+      ...(body.input_type ? { inputType: body.input_type } : {}),
+    }
     try {
-      result = await provider.embed(
-        {
-          model,
-          inputs,
-          ...(dimensions !== undefined ? { dimensions } : {}),
-          ...(body.input_type ? { inputType: body.input_type } : {}),
-        },
-        ctx,
-      )
+      result = await this.retry.run(() => provider.embed(req, ctx), ctx, this.retry.deadline(), model.id)
     } catch (err) {
       permit.cancel()
-      throw err
+      throw this.retry.final(err)
     }
     const { vectors, tokens } = result
     meterCall(this.options.usage, { model, tokens, principal, ctx, at: this.now(), permit })

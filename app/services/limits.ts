@@ -125,6 +125,8 @@ export interface AdmitContext {
   requestId?: string
   /** The response has not started and goes through the app's response gate (HTTP routes). */
   deferrable?: boolean
+  /** Models the call may fall back to: the reservation is the dearest estimate of them all. */
+  fallbacks?: readonly CatalogModel[]
 }
 
 export interface LimitsServiceOptions {
@@ -169,12 +171,14 @@ export class LimitsService {
     const now = this.now()
     const month = utcMonth(now)
     const window = windowStart(now)
-    const estimateCost = costMicroUsd(model, {
+    const worst = {
       inputTokens: estimate.inputTokens,
       outputTokens: estimate.maxOutputTokens,
       cacheReadTokens: 0,
       cacheWriteTokens: 0,
-    })
+    }
+    let estimateCost = costMicroUsd(model, worst)
+    for (const f of ctx.fallbacks ?? []) estimateCost = Math.max(estimateCost, costMicroUsd(f, worst))
     const reserve = budget === undefined ? 0 : estimateCost
     const charged = estimate.inputTokens + estimate.requestedOutputTokens
     const { ledger, rateLimits, background, gate } = this.options

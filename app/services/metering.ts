@@ -212,7 +212,8 @@ export class Ledger implements UsageSink {
     const usage = { tokens: event.tokens, costMicroUsd: event.costMicroUsd, estimated: event.estimated === true }
     this.settleAfterOpen(call, {
       callId: call.id,
-      modelId: call.open.modelId,
+      // The model that answered: a fallback is metered as itself, not as the model admitted.
+      modelId: event.modelId,
       day: call.open.day,
       reserveMicroUsd: call.open.reserveMicroUsd,
       requestId: call.open.requestId,

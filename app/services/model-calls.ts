@@ -52,7 +52,8 @@ export function providerFor<P>(
 /**
  * The budget and rate-limit check every metered call passes before its upstream call (429 /
  * 503 otherwise); sends the x-ratelimit-* headers through the context. Report the call with
- * `meterCall(…, permit)`, or `permit.cancel()` if it fails unmetered.
+ * `meterCall(…, permit)`, or `permit.cancel()` if it fails unmetered. `fallbacks`: the models
+ * the call may end up on instead (its budget reservation covers the dearest).
  */
 export async function admitCall(
   limits: LimitsService,
@@ -60,12 +61,14 @@ export async function admitCall(
   model: CatalogModel,
   estimate: CallEstimate,
   ctx: Pick<CallContext, 'log' | 'setHeaders'> & Partial<Pick<CallContext, 'requestId'>>,
+  fallbacks: readonly CatalogModel[] = [],
 ): Promise<Permit> {
   // A context that can still set headers has a response that has not started: the app's
   // response gate can hold it until the call's write-ahead record is durable.
   const permit = await limits.admit(principal, model, estimate, ctx.log, {
     requestId: ctx.requestId,
     deferrable: ctx.setHeaders !== undefined,
+    ...(fallbacks.length > 0 ? { fallbacks } : {}),
   })
   if (Object.keys(permit.headers).length > 0) ctx.setHeaders?.(permit.headers)
   return permit

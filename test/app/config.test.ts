@@ -87,3 +87,20 @@ t.test('PENNYWORTH_OAUTH_*: the MCP OAuth facade', async (t) => {
   ]
   for (const [env, message] of bad) t.throws(() => loadConfig(env), { name: 'ConfigError', message })
 })
+
+t.test('upstream retries and model fallbacks', async (t) => {
+  const d = loadConfig({})
+  t.equal(d.upstreamRetries, 2)
+  t.equal(d.upstreamRetryBudgetMs, 10_000)
+  t.equal(d.modelFallbacks, undefined, 'the catalog decides unless set')
+  const c = loadConfig({
+    PENNYWORTH_UPSTREAM_RETRIES: '0',
+    PENNYWORTH_UPSTREAM_RETRY_BUDGET_MS: '30000',
+    PENNYWORTH_MODEL_FALLBACKS: ' claude-opus-4-6 = claude-opus-4-5 , claude-sonnet-4-6 ; nova-pro= ;',
+  })
+  t.equal(c.upstreamRetries, 0)
+  t.equal(c.upstreamRetryBudgetMs, 30_000)
+  t.same(c.modelFallbacks, { 'claude-opus-4-6': ['claude-opus-4-5', 'claude-sonnet-4-6'], 'nova-pro': [] })
+  t.throws(() => loadConfig({ PENNYWORTH_MODEL_FALLBACKS: 'claude-opus-4-6' }), /PENNYWORTH_MODEL_FALLBACKS/)
+  t.throws(() => loadConfig({ PENNYWORTH_UPSTREAM_RETRIES: '11' }), /PENNYWORTH_UPSTREAM_RETRIES/)
+})

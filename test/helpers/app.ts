@@ -3,7 +3,7 @@
  * Bedrock wire-protocol server, both reached through the real AWS SDK, and a listening
  * Fastify server on 127.0.0.1. Everything is closed in t.teardown.
  */
-import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
+import { BedrockRuntimeClient, type BedrockRuntimeClientConfig } from '@aws-sdk/client-bedrock-runtime'
 import type { FastifyInstance } from 'fastify'
 import OpenAI from 'openai'
 import { buildApp, type AppOptions } from '../../app/app.js'
@@ -69,6 +69,10 @@ export interface GatewayOptions {
   logger?: AppOptions['logger']
   /** The MCP OAuth facade's clock and Cognito fetch. */
   oauth?: AppOptions['oauth']
+  /** Upstream retry pauses (default: 1–20 ms, so tests of throttling stay fast). */
+  retry?: AppOptions['retry']
+  /** Overrides of the Bedrock client's settings (e.g. `credentials: undefined` = the SDK's default chain). */
+  bedrockClient?: Partial<BedrockRuntimeClientConfig>
 }
 
 export async function startGateway(t: Teardown, options: GatewayOptions = {}): Promise<TestGateway> {
@@ -93,6 +97,7 @@ export async function startGateway(t: Teardown, options: GatewayOptions = {}): P
     region: 'us-east-1',
     credentials: TEST_CREDENTIALS,
     maxAttempts: 1,
+    ...options.bedrockClient,
   })
   t.teardown(() => bedrockClient.destroy())
 
@@ -105,6 +110,7 @@ export async function startGateway(t: Teardown, options: GatewayOptions = {}): P
     logger: options.logger ?? false,
     mockDelayMs: options.mockDelayMs,
     oauth: options.oauth,
+    retry: options.retry ?? { baseDelayMs: 5, maxDelayMs: 20 },
   })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => {

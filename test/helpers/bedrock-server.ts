@@ -74,6 +74,12 @@ export type BedrockReply =
    * to the status the SDK models for that type ({@link ERROR_STATUS}).
    */
   | { error: { type: string; status?: number; message: string } }
+  /**
+   * Any reply at all, as something in front of Bedrock (a proxy, a load balancer, a wrong
+   * endpoint) might send it: e.g. `{ raw: { status: 502, contentType: 'text/html', body: '<html>…' } }`.
+   * No `x-amzn-ErrorType`, no request id unless given in `headers`.
+   */
+  | { raw: { status: number; contentType?: string; body?: string; headers?: Record<string, string> } }
 
 /** Decides the reply to one call. May be async (e.g. to simulate latency). */
 export type BedrockHandler = (call: BedrockCall) => BedrockReply | Promise<BedrockReply>
@@ -285,6 +291,33 @@ export const echoHandler: BedrockHandler = (call) => {
       // `{input: {converse: {messages, system?, toolConfig?}}}` → `{inputTokens}`.
       return { json: { inputTokens: Math.max(1, Math.ceil(JSON.stringify(call.body?.input ?? {}).length / 4)) } }
   }
+}
+
+/**
+ * Transient-failure mode: the first `n` calls (of every operation, or only those `only` accepts)
+ * get `failure` (e.g. `{ error: { type: 'ThrottlingException', message: 'Too many requests' } }`),
+ * later ones are answered by `then` (default {@link echoHandler}). `failed()` says how many failed.
+ */
+export function failFirst(
+  n: number,
+  failure: BedrockReply | ((call: BedrockCall) => BedrockReply),
+  then: BedrockHandler = echoHandler,
+  only: (call: BedrockCall) => boolean = () => true,
+): BedrockHandler & { failed(): number } {
+  let failed = 0
+  const handler = (call: BedrockCall) => {
+    if (only(call) && failed < n) {
+      failed++
+      return typeof failure === 'function' ? failure(call) : failure
+    }
+    return then(call)
+  }
+  return Object.assign(handler, { failed: () => failed })
+}
+
+/** A ThrottlingException reply, as Bedrock sends it when a model's quota is used up. */
+export const THROTTLED: BedrockReply = {
+  error: { type: 'ThrottlingException', message: 'Too many requests, please wait before trying again.' },
 }
 
 /** The common surface of the http2 compat API (HTTP/2) and node:http (HTTP/1.1) request/response. */
@@ -517,6 +550,15 @@ export async function startBedrockServer(handler: BedrockHandler = echoHandler):
       } else if ('error' in reply) {
         complete = true
         sendError(res, reply.error.type, reply.error.message, reply.error.status)
+      } else if ('raw' in reply) {
+        complete = true
+        const payload = Buffer.from(reply.raw.body ?? '')
+        res.writeHead(reply.raw.status, {
+          ...(reply.raw.contentType ? { 'content-type': reply.raw.contentType } : {}),
+          'content-length': payload.length,
+          ...reply.raw.headers,
+        })
+        res.end(payload)
       } else {
         complete = true
         sendJson(res, reply.status ?? 200, reply.json, reply.headers)

@@ -89,3 +89,48 @@ t.test('cost in integer micro-USD, cache reads and writes priced apart', async (
     'rounded once per call (3.3 + 0.33)',
   )
 })
+
+t.test('fallback chains: checked at load, served ones only, config replaces the catalog', async (t) => {
+  const withChain = (id: string, fallbacks: string[]) => {
+    const doc = structuredClone(defaultCatalog) as unknown as { models: Array<{ id: string; fallbacks?: string[] }> }
+    doc.models.find((m) => m.id === id)!.fallbacks = fallbacks
+    return doc
+  }
+  t.throws(() => parseCatalog(withChain('claude-opus-4-6', ['gpt-17']), 'c'), /fallbacks names "gpt-17"/)
+  t.throws(() => parseCatalog(withChain('claude-opus-4-6', ['claude-opus-4-6']), 'c'), /the model itself/)
+  t.throws(() => parseCatalog(withChain('claude-opus-4-6', ['titan-embed-text-v2']), 'c'), /an embedding model/)
+  t.throws(() => parseCatalog(withChain('titan-embed-text-v2', ['cohere-embed-english-v3']), 'c'), /embedding/)
+  t.throws(() => parseCatalog(withChain('nova-pro', ['nova-lite', 'nova-lite']), 'c'), /twice/)
+
+  const catalog = parseCatalog(withChain('claude-opus-4-6', ['claude-opus-4-5', 'nova-pro']), 'c')
+  const all = new ModelRegistry(catalog, { mockModels: false })
+  const opus = all.resolve('claude-opus-4-6')!
+  t.same(
+    all.fallbacksOf(opus).map((m) => m.id),
+    ['claude-opus-4-5', 'nova-pro'],
+  )
+  t.same(all.fallbacksOf(all.resolve('nova-pro')!), [], 'none configured')
+  const few = new ModelRegistry(catalog, { mockModels: false, models: ['claude-opus-4-6', 'nova-pro'] })
+  t.same(
+    few.fallbacksOf(few.resolve('claude-opus-4-6')!).map((m) => m.id),
+    ['nova-pro'],
+    'a fallback this gateway does not serve is left out',
+  )
+  const configured = new ModelRegistry(catalog, {
+    mockModels: false,
+    fallbacks: { 'claude-opus-4-6': [], 'nova-pro': ['nova-lite'] },
+  })
+  t.same(configured.fallbacksOf(opus), [], 'config turns the catalog chain off')
+  t.same(
+    configured.fallbacksOf(configured.resolve('nova-pro')!).map((m) => m.id),
+    ['nova-lite'],
+  )
+  t.throws(
+    () => new ModelRegistry(catalog, { mockModels: false, fallbacks: { 'nova-pro': ['gpt-17'] } }),
+    /PENNYWORTH_MODEL_FALLBACKS: nova-pro's fallbacks names "gpt-17"/,
+  )
+  t.throws(
+    () => new ModelRegistry(catalog, { mockModels: false, fallbacks: { 'gpt-17': ['nova-pro'] } }),
+    /PENNYWORTH_MODEL_FALLBACKS names "gpt-17"/,
+  )
+})

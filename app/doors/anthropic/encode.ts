@@ -74,7 +74,8 @@ export function encodeMessage(res: ChatResponse, meta: MessageMeta) {
     id: meta.id,
     type: 'message',
     role: 'assistant',
-    model: meta.model,
+    // The model that answered: a fallback's id when the asked model could not.
+    model: res.model ?? meta.model,
     content: res.content.flatMap((b) => contentBlock(b) ?? []),
     stop_reason: anthropicStopReason(res.stopReason),
     stop_sequence: res.stopSequence ?? null,
@@ -98,7 +99,7 @@ export async function* encodeStreamEvents(events: AsyncIterable<ChatEvent>, meta
             id: meta.id,
             type: 'message',
             role: 'assistant',
-            model: meta.model,
+            model: e.model ?? meta.model,
             content: [],
             stop_reason: null,
             stop_sequence: null,

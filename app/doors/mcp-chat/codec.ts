@@ -62,7 +62,7 @@ export function encodeMcpChat(res: ChatResponse, model: string): McpChatOutput {
   const reasoning = res.content.flatMap((b) => (b.type === 'reasoning' ? [b.text] : [])).join('')
   const toolCalls = res.content.some((b) => b.type === 'tool_use')
   return {
-    model,
+    model: res.model ?? model,
     content,
     ...(reasoning ? { reasoning } : {}),
     finish_reason: finishReason(res.stopReason, toolCalls),
@@ -85,7 +85,8 @@ export async function collectMcpChat(
   let usage: TokenUsage | undefined
   let toolCalls = false
   for await (const e of events) {
-    if (e.type === 'block_start' && e.block.type === 'tool_use') toolCalls = true
+    if (e.type === 'message_start' && e.model) model = e.model
+    else if (e.type === 'block_start' && e.block.type === 'tool_use') toolCalls = true
     else if (e.type === 'delta') {
       reasoning += e.reasoning ?? ''
       if (e.text) {

@@ -91,7 +91,8 @@ export function encodeCompletion(res: ChatResponse, meta: CompletionMeta): ChatC
     id: meta.id,
     object: 'chat.completion',
     created: meta.created,
-    model: meta.model,
+    // The model that answered: a fallback's id when the call's model could not.
+    model: res.model ?? meta.model,
     system_fingerprint: null,
     choices: [{ index: 0, message, finish_reason: finishReason(res.stopReason, toolCalls.length > 0), logprobs: null }],
     usage: toOpenAIUsage(res.usage),
@@ -114,11 +115,13 @@ export async function* encodeChunks(
   meta: CompletionMeta,
   opts: { includeUsage: boolean },
 ): AsyncGenerator<ChatCompletionChunk> {
+  /** The model that answers: a fallback's id when message_start names one. */
+  let model = meta.model
   const chunk = (delta: ChunkDelta, finish: FinishReason | null = null): ChatCompletionChunk => ({
     id: meta.id,
     object: 'chat.completion.chunk',
     created: meta.created,
-    model: meta.model,
+    model,
     system_fingerprint: null,
     choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
   })
@@ -136,6 +139,7 @@ export async function* encodeChunks(
   for await (const e of events) {
     switch (e.type) {
       case 'message_start':
+        if (e.model) model = e.model
         yield chunk({ role: 'assistant', content: '' })
         break
       case 'block_start':
@@ -174,7 +178,7 @@ export async function* encodeChunks(
             id: meta.id,
             object: 'chat.completion.chunk',
             created: meta.created,
-            model: meta.model,
+            model,
             system_fingerprint: null,
             choices: [],
             usage: toOpenAIUsage(e.usage),

@@ -192,7 +192,9 @@ function finished(meta: ResponseMeta, output: OutputItem[], reason: StopReason, 
 }
 
 /** A whole answer as a Responses `response`. */
-export function encodeResponse(res: ChatResponse, meta: ResponseMeta): ResponseObject {
+export function encodeResponse(res: ChatResponse, asked: ResponseMeta): ResponseObject {
+  // The model that answered: a fallback's id when the asked model could not.
+  const meta = res.model ? { ...asked, model: res.model } : asked
   const incomplete = statusOf(res.stopReason).status === 'incomplete'
   const output: OutputItem[] = []
   res.content.forEach((b) => {
@@ -247,7 +249,7 @@ interface OpenBlock {
  */
 export async function* encodeResponseEvents(
   events: AsyncIterable<ChatEvent>,
-  meta: ResponseMeta,
+  asked: ResponseMeta,
   opts: {
     toError: (err: unknown) => ApiError
     /** Awaited with the final response before its last event (completed / incomplete) is yielded. */
@@ -262,6 +264,9 @@ export async function* encodeResponseEvents(
   })
   const it = events[Symbol.asyncIterator]()
   let next = await it.next()
+  // The model that answers: a fallback's id when message_start names one.
+  const started = next.done ? undefined : next.value
+  const meta = started?.type === 'message_start' && started.model ? { ...asked, model: started.model } : asked
 
   yield ev('response.created', { response: base(meta, 'in_progress') })
   yield ev('response.in_progress', { response: base(meta, 'in_progress') })

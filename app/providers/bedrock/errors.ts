@@ -6,7 +6,7 @@
  * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html#API_runtime_ConverseStream_Errors
  */
 import { ApiError, type ApiErrorType } from '../../errors.js'
-import { isAbortError as isAbort } from '../../core/errors.js'
+import { isAbortError as isAbort, RETRYABLE_UPSTREAM_CODES } from '../../core/errors.js'
 import type { CallContext } from '../types.js'
 
 interface Mapping {
@@ -60,23 +60,98 @@ function byStatus(status: number | undefined): Mapping {
   }
 }
 
+/** What the SDK leaves on anything it throws after an HTTP reply came (service errors and failed parses alike). */
+interface SdkFailure {
+  name?: unknown
+  message?: unknown
+  $fault?: unknown
+  $metadata?: { httpStatusCode?: number }
+  $response?: { statusCode?: number; headers?: Record<string, string | undefined> }
+}
+
+/** A header of the raw upstream reply (HTTP/2 headers are lower-case already; HTTP/1.1 too in Node). */
+function replyHeader(e: SdkFailure, name: string): string | undefined {
+  const v = e.$response?.headers?.[name]
+  return typeof v === 'string' && v !== '' ? v : undefined
+}
+
+/**
+ * Seconds to wait from an upstream `Retry-After` (delta-seconds or an HTTP date), rounded up;
+ * undefined when absent or unreadable. https://www.rfc-editor.org/rfc/rfc9110#field.retry-after
+ */
+export function retryAfterSeconds(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined) return undefined
+  const v = value.trim()
+  if (/^\d+(\.\d+)?$/.test(v)) return Math.ceil(Number(v))
+  const at = Date.parse(v)
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000))
+}
+
+/** No credentials anywhere in the SDK's chain (env, profile, SSO, container, instance metadata). */
+function isMissingCredentials(e: SdkFailure): boolean {
+  return e.name === 'CredentialsProviderError'
+}
+
+const noCredentials = (cause: unknown) =>
+  new ApiError(
+    502,
+    'No AWS credentials were found for Bedrock. Set AWS_PROFILE (a profile from `aws configure` or ' +
+      '`aws sso login`), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or ' +
+      'AWS_BEARER_TOKEN_BEDROCK, and restart the gateway; or use the offline model pennyworth-mock.',
+    'api_error',
+    'upstream_credentials_missing',
+    null,
+    { cause },
+  )
+
+/**
+ * A reply that is not an AWS error (no `x-amzn-ErrorType`, a body that is not AWS JSON): an HTML
+ * page from a proxy or load balancer, a wrong endpoint. The SDK throws its parse error with the
+ * reply's status attached; say what came back instead of "could not be reached".
+ */
+function foreignReply(status: number, e: SdkFailure, cause: unknown): ApiError {
+  const type = replyHeader(e, 'content-type')?.split(';')[0].trim()
+  const what = `Bedrock answered HTTP ${status}${type ? ` (${type})` : ''}, which is not an AWS reply`
+  const m: Mapping =
+    status === 429
+      ? BEDROCK_ERROR_MAP.ThrottlingException
+      : status === 503
+        ? BEDROCK_ERROR_MAP.ServiceUnavailableException
+        : status === 504 || status === 408
+          ? BEDROCK_ERROR_MAP.ModelTimeoutException
+          : status >= 500
+            ? { status: 502, type: 'api_error', code: 'upstream_error' }
+            : // A 2xx or 4xx page is not the client's fault: something between us and Bedrock.
+              { status: 502, type: 'api_error', code: 'upstream_bad_response' }
+  const hint =
+    m.code === 'upstream_bad_response' ? ': a proxy or a wrong endpoint may be in the way.' : '; please retry shortly.'
+  return new ApiError(m.status, what + hint, m.type, m.code, null, { cause, headers: retryHeaders(m, e) })
+}
+
+/** `retry-after` for retryable failures: the upstream's own when it sent one. */
+function retryHeaders(m: Mapping, e: SdkFailure): Record<string, string> | undefined {
+  if (!RETRYABLE_UPSTREAM_CODES.has(m.code)) return undefined
+  const seconds = retryAfterSeconds(replyHeader(e, 'retry-after'))
+  return seconds === undefined ? undefined : { 'retry-after': String(seconds) }
+}
+
 /**
  * Maps anything thrown by a Bedrock Runtime call (before or during a stream) to an ApiError.
  * An ApiError passes through unchanged. The message is the upstream's own (account ids scrubbed,
- * never a stack); errors that are not Bedrock service errors (DNS, connection refused, TLS…) get a
- * generic message, since theirs describe our network, not the request.
+ * never a stack); a reply that is not an AWS error says which HTTP status came back; missing
+ * credentials say how to set them; errors with no reply at all (DNS, connection refused, TLS…)
+ * get a generic message, since theirs describe our network, not the request. Retryable errors
+ * carry the upstream's `retry-after` when it sent one.
  */
 export function mapBedrockError(err: unknown): ApiError {
   if (err instanceof ApiError) return err
-  const e = (err ?? {}) as {
-    name?: unknown
-    message?: unknown
-    $fault?: unknown
-    $metadata?: { httpStatusCode?: number }
-  }
+  const e = (err ?? {}) as SdkFailure
   const name = typeof e.name === 'string' ? e.name : ''
   const isService = e.$fault === 'client' || e.$fault === 'server' || name in BEDROCK_ERROR_MAP
   if (!isService) {
+    if (isMissingCredentials(e)) return noCredentials(err)
+    const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode
+    if (typeof status === 'number') return foreignReply(status, e, err)
     return new ApiError(502, 'The model service could not be reached.', 'api_error', 'upstream_unreachable', null, {
       cause: err,
     })
@@ -86,7 +161,7 @@ export function mapBedrockError(err: unknown): ApiError {
     typeof e.message === 'string' && e.message.trim() !== '' && e.message !== 'UnknownError'
       ? e.message
       : `Bedrock returned ${name || 'an error'}.`
-  return new ApiError(m.status, scrub(raw), m.type, m.code, null, { cause: err })
+  return new ApiError(m.status, scrub(raw), m.type, m.code, null, { cause: err, headers: retryHeaders(m, e) })
 }
 
 /**

@@ -15,7 +15,7 @@ import { ANTHROPIC_FRAMING, SSE_HEADERS, sseStream } from '../../lib/sse.js'
 import { principalOf } from '../../plugins/auth.js'
 import { callContext } from '../../plugins/call-context.js'
 import { CountTokensRequest, MessagesRequest } from '../../schemas/messages.js'
-import type { ChatService } from '../../services/chat.js'
+import { type ChatService, MODEL_FALLBACK_HEADER } from '../../services/chat.js'
 import type { ModelRegistry } from '../../services/catalog.js'
 
 type Door = typeof import('../../doors/anthropic/index.js')
@@ -30,8 +30,8 @@ export interface MessagesRouteOptions {
   modelFallback: boolean
 }
 
-/** Response header naming a model substitution: `<requested> -> <served>`. */
-export const FALLBACK_HEADER = 'x-pennyworth-model-fallback'
+/** Response header naming a model substitution: `<requested> -> <served>` (shared with upstream fallbacks). */
+export const FALLBACK_HEADER = MODEL_FALLBACK_HEADER
 /** count_tokens: `exact` (the model counted) or `estimated` (this gateway's estimate). */
 export const TOKEN_COUNT_HEADER = 'x-pennyworth-token-count'
 

@@ -13,7 +13,12 @@ import {
   ValidationException,
 } from '@aws-sdk/client-bedrock-runtime'
 import { ApiError, badRequest } from '../../../app/errors.js'
-import { BEDROCK_ERROR_MAP, isAbortError, mapBedrockError } from '../../../app/providers/bedrock/errors.js'
+import {
+  BEDROCK_ERROR_MAP,
+  isAbortError,
+  mapBedrockError,
+  retryAfterSeconds,
+} from '../../../app/providers/bedrock/errors.js'
 
 const meta = (status: number) => ({ $metadata: { httpStatusCode: status }, message: 'upstream says no' })
 
@@ -97,4 +102,43 @@ t.test('isAbortError', async (t) => {
   t.notOk(isAbortError(new ThrottlingException(meta(429))))
   t.notOk(isAbortError(null))
   t.notOk(isAbortError('AbortError'))
+})
+
+t.test('a reply that is not an AWS error says which HTTP status came back', async (t) => {
+  // What the SDK throws when the body does not parse: its SyntaxError with the reply attached.
+  const foreign = (status: number, headers: Record<string, string> = { 'content-type': 'text/html' }) =>
+    Object.assign(new SyntaxError('Unexpected token'), {
+      $metadata: { httpStatusCode: status },
+      $response: { statusCode: status, headers },
+    })
+  t.match(mapBedrockError(foreign(502)), {
+    status: 502,
+    code: 'upstream_error',
+    message: /^Bedrock answered HTTP 502 \(text\/html\), which is not an AWS reply/,
+  })
+  t.match(mapBedrockError(foreign(503, { 'content-type': 'text/html; charset=utf-8', 'retry-after': '4' })), {
+    status: 503,
+    code: 'upstream_unavailable',
+    headers: { 'retry-after': '4' },
+  })
+  t.match(mapBedrockError(foreign(429, {})), { status: 429, code: 'upstream_throttled', message: /HTTP 429, which/ })
+  t.match(mapBedrockError(foreign(404)), { status: 502, code: 'upstream_bad_response', message: /wrong endpoint/ })
+  t.equal(mapBedrockError(foreign(500)).headers, undefined, 'no retry-after unless the upstream sent one')
+})
+
+t.test('no credentials: says so and how to set them', async (t) => {
+  const e = mapBedrockError(
+    Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }),
+  )
+  t.match(e, { status: 502, code: 'upstream_credentials_missing', message: /No AWS credentials were found/ })
+})
+
+t.test('retryAfterSeconds: delta-seconds or an HTTP date, rounded up', async (t) => {
+  const now = Date.parse('2026-01-01T00:00:00Z')
+  t.equal(retryAfterSeconds('3', now), 3)
+  t.equal(retryAfterSeconds('0.2', now), 1)
+  t.equal(retryAfterSeconds('Thu, 01 Jan 2026 00:00:05 GMT', now), 5)
+  t.equal(retryAfterSeconds('Wed, 31 Dec 2025 00:00:05 GMT', now), 0)
+  t.equal(retryAfterSeconds('soon', now), undefined)
+  t.equal(retryAfterSeconds(undefined, now), undefined)
 })
