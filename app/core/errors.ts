@@ -15,11 +15,6 @@ export function isAbortError(err: unknown): boolean {
   return e.name === 'AbortError' || e.code === 'ABORT_ERR'
 }
 
-/** Seconds from a domain error's retry-after header, if it has one. */
-export function retryAfterOf(err: { headers?: Record<string, string> }): string | undefined {
-  return err.headers?.['retry-after']
-}
-
 /**
  * Codes of upstream failures worth another attempt: throttling, a model still loading, the
  * service unavailable, an internal error. Providers map their upstream's errors onto these codes
