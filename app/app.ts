@@ -15,6 +15,7 @@ import { wellKnownRoutes } from './routes/well-known.js'
 import { adminRoutes } from './routes/admin/index.js'
 import type { AdminService } from './services/admin.js'
 import { registerClientAbort } from './plugins/client-abort.js'
+import { type DeadlineOf, registerDeadline } from './plugins/deadline.js'
 import { frameworkErrors, registerErrorHandling } from './plugins/error-handler.js'
 import { registerJsonBody } from './plugins/json-body.js'
 import { lazySchemaCompilers } from './plugins/lazy-validation.js'
@@ -84,6 +85,11 @@ export interface AppOptions {
    * does by default (tests). Otherwise each is compiled on first use (plugins/lazy-validation.ts).
    */
   eagerSchemas?: boolean
+  /**
+   * When each request's model calls must have ended (epoch ms): the Lambda entry point's
+   * invocation end minus PENNYWORTH_LAMBDA_TIMEOUT_MARGIN_MS. Absent = no limit (local server).
+   */
+  deadlineOf?: DeadlineOf
 }
 
 declare module 'fastify' {
@@ -236,6 +242,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id)
   })
   registerClientAbort(app)
+  registerDeadline(app, options.deadlineOf)
   registerErrorHandling(app)
   // Before any route: every JSON front door (and any added later) parses through the limits.
   registerJsonBody(app)

@@ -27,6 +27,12 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   /** Lambda: answer through response streaming (true) or buffered (false). */
   lambdaStreaming: boolean
+  /**
+   * Lambda: how long before the invocation's end (`context.getRemainingTimeInMillis()`) a model
+   * call is ended by the gateway (a stream cleanly, a non-streamed call with 504), leaving time to
+   * send the end and write the usage (ms; default 20 s).
+   */
+  lambdaTimeoutMarginMs: number
   /** Public base URL of the gateway (https://api.example.com), for discovery documents. */
   publicUrl: string | undefined
   /**
@@ -190,6 +196,7 @@ export function loadConfig(
     keyCacheTtlMs: int(env, 'PENNYWORTH_KEY_CACHE_TTL_MS', 30_000, 0, 30_000),
     logLevel: logLevel as Config['logLevel'],
     lambdaStreaming: bool(env, 'PENNYWORTH_LAMBDA_STREAMING', defaults.lambdaStreaming),
+    lambdaTimeoutMarginMs: int(env, 'PENNYWORTH_LAMBDA_TIMEOUT_MARGIN_MS', 20_000, 0, 600_000),
     publicUrl: url(env, 'PENNYWORTH_PUBLIC_URL'),
     meteringLeaseMs: int(env, 'PENNYWORTH_METERING_LEASE_MS', 20 * 60_000, 1_000, 24 * 3_600_000),
     meteringFoldAt: int(env, 'PENNYWORTH_METERING_FOLD_AT', 32, 1, 1_000_000),

@@ -73,5 +73,19 @@ export const payloadTooLarge = (limitBytes: number) =>
     'request_too_large',
   )
 
+/**
+ * A non-streamed call that could not finish before the runtime's time limit (core/deadline.ts).
+ * `leftMs`: the time the call had when it started.
+ */
+export const deadlineExceeded = (leftMs: number) =>
+  new ApiError(
+    504,
+    `The model did not finish within the time this gateway can hold a non-streamed request ` +
+      `(${Math.max(0, Math.floor(leftMs / 1000))} s were left of its 15-minute limit). Send the request again ` +
+      'with `stream: true`: a streamed answer arrives as it is generated and is ended cleanly at the limit.',
+    'api_error',
+    'deadline_exceeded',
+  )
+
 export const internalError = () =>
   new ApiError(500, 'The server had an error while processing your request.', 'api_error', 'internal_error')

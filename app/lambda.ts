@@ -7,6 +7,7 @@
  */
 import awsLambdaFastify from '@fastify/aws-lambda'
 import type { Context } from 'aws-lambda'
+import type { FastifyRequest } from 'fastify'
 import { pipeline } from 'node:stream/promises'
 import type { Writable } from 'node:stream'
 import { buildApp } from './app.js'
@@ -31,6 +32,19 @@ const runtime = typeof candidate?.streamifyResponse === 'function' ? (candidate 
 
 // Cold start: validate config and build the app once per instance.
 const config = loadConfig(process.env, { mockModels: false, lambdaStreaming: true })
+
+/**
+ * A request's deadline: its invocation's end (the Lambda context, which @fastify/aws-lambda
+ * attaches to the request as `awsLambda.context`) minus the configured margin, so a model call
+ * still running then is ended by the gateway (a stream cleanly, a non-streamed call with 504)
+ * while there is time to send the end and write the usage, instead of by the runtime.
+ */
+export function invocationDeadline(request: FastifyRequest, marginMs: number, now = Date.now()): number | undefined {
+  const context = (request as { awsLambda?: { context?: Partial<Context> } }).awsLambda?.context
+  if (typeof context?.getRemainingTimeInMillis !== 'function') return undefined
+  return now + context.getRemainingTimeInMillis() - marginMs
+}
+
 const app = await buildApp({
   config,
   catalog: loadCatalog(config.catalogPath),
@@ -39,8 +53,11 @@ const app = await buildApp({
     bedrock: createBedrockClient(),
     cognito: config.cognito ? createCognitoClient({ region: config.cognito.region }) : undefined,
   },
+  deadlineOf: (request) => invocationDeadline(request, config.lambdaTimeoutMarginMs),
 })
 const streaming = config.lambdaStreaming && runtime !== undefined
+// Built before the app is ready: the proxy decorates requests with their event and context.
+const handlerFn = streaming ? streamingHandler(runtime!) : bufferedHandler()
 await app.ready()
 
 /**
@@ -63,7 +80,7 @@ async function sweep(): Promise<{ sweep: { keys: number; charged: number } }> {
 const HOP_BY_HOP = new Set(['transfer-encoding', 'connection', 'keep-alive'])
 
 function streamingHandler(runtime: AwsLambdaGlobal) {
-  const proxy = awsLambdaFastify(app, { payloadAsStream: true, decorateRequest: false })
+  const proxy = awsLambdaFastify(app, { payloadAsStream: true })
   return runtime.streamifyResponse(async (event, responseStream, context) => {
     if (isScheduledEvent(event)) {
       try {
@@ -92,7 +109,7 @@ function streamingHandler(runtime: AwsLambdaGlobal) {
 
 /** Buffered answers: the invocation's result is the response, so its usage writes finish first. */
 function bufferedHandler() {
-  const proxy = awsLambdaFastify(app, { decorateRequest: false })
+  const proxy = awsLambdaFastify(app)
   return async (event: unknown, context: Context) => {
     try {
       if (isScheduledEvent(event)) return await sweep()
@@ -103,4 +120,4 @@ function bufferedHandler() {
   }
 }
 
-export const handler = streaming ? streamingHandler(runtime!) : bufferedHandler()
+export const handler = handlerFn

@@ -22,6 +22,7 @@ import { originPolicy } from '../mcp/origin.js'
 import type { McpDeps, McpTools } from '../mcp/tools/index.js'
 import { principalOf, type RouteAuth } from '../plugins/auth.js'
 import { followClient } from '../plugins/client-abort.js'
+import { markEndedByDeadline } from '../plugins/deadline.js'
 import type { CallContext } from '../providers/types.js'
 import type { KeyPrincipal } from '../services/keys.js'
 import type { SignInKeys } from '../services/sign-in-keys.js'
@@ -156,7 +157,14 @@ function mcpCallContext(
   const controller = followClient(request)
   // No setHeaders: an MCP reply's headers are out before a tool runs (and clients ignore them).
   return {
-    ctx: { signal: controller.signal, log: request.log, requestId: request.id, keyId: principal.keyId },
+    ctx: {
+      signal: controller.signal,
+      log: request.log,
+      requestId: request.id,
+      keyId: principal.keyId,
+      deadline: request.deadline,
+      onDeadline: (end) => markEndedByDeadline(request, end),
+    },
     controller,
   }
 }

@@ -5,8 +5,10 @@
  * or of any wire format.
  */
 import type { ChatCall } from '../core/call.js'
+import { DEADLINE_CUTOFF_MESSAGE, deadlineScope, remainingMs } from '../core/deadline.js'
 import { isAbortError } from '../core/errors.js'
 import type { ChatEvent, ChatResponse, TokenUsage } from '../core/events.js'
+import { deadlineExceeded } from '../errors.js'
 import type { CallContext, ChatProvider } from '../providers/types.js'
 import type { CatalogModel } from '../schemas/catalog.js'
 import type { ModelRegistry } from './catalog.js'
@@ -54,18 +56,34 @@ export class ChatService {
     return { provider, permit }
   }
 
-  /** A whole answer, metered. An upstream failure releases the admission (nothing billed). */
+  /**
+   * A whole answer, metered. An upstream failure releases the admission (nothing billed). A call
+   * still running at `ctx.deadline` is aborted upstream and answered 504 (deadline_exceeded),
+   * unbilled like any other failed non-streamed call; one with no time left is refused before
+   * admission.
+   */
   async complete(call: ChatCall, principal: KeyPrincipal, ctx: CallContext): Promise<ChatResponse> {
+    const left = remainingMs(ctx.deadline, this.now())
+    if (left <= 0) throw this.deadlineEnded(ctx, left)
     const { provider, permit } = await this.prepare(call, principal, ctx)
+    const deadline = deadlineScope(ctx.signal, ctx.deadline, this.now())
     let result: ChatResponse
     try {
-      result = await provider.complete(call, ctx)
+      result = await provider.complete(call, deadline.signal === ctx.signal ? ctx : { ...ctx, signal: deadline.signal })
     } catch (err) {
       permit.cancel()
+      if (deadline.expired && !ctx.signal.aborted) throw this.deadlineEnded(ctx, left)
       throw err
+    } finally {
+      deadline.dispose()
     }
     this.meter(call.model, result.usage, principal, ctx, false, permit)
     return result
+  }
+
+  private deadlineEnded(ctx: CallContext, left: number) {
+    ctx.onDeadline?.({ streamed: false })
+    return deadlineExceeded(left)
   }
 
   /**
@@ -74,29 +92,50 @@ export class ChatService {
    * - the upstream's usage when it came;
    * - a stream the client stopped early: estimated (input, and the output produced so far);
    * - a stream that failed upstream before any output: not billed (the admission is released),
-   *   like the same failure of a non-streamed call.
+   *   like the same failure of a non-streamed call;
+   * - a stream still running at `ctx.deadline`: the upstream call is aborted and the stream ends
+   *   as a normal truncated answer (open blocks stopped, `stop` with reason `max_tokens` and a
+   *   `cutoff`, then `usage`), metered at the estimate like a stream the client stopped.
    */
   async *stream(call: ChatCall, principal: KeyPrincipal, ctx: CallContext): AsyncGenerator<ChatEvent> {
+    const left = remainingMs(ctx.deadline, this.now())
+    if (left <= 0) throw this.deadlineEnded(ctx, left)
     const { provider, permit } = await this.prepare(call, principal, ctx)
+    const deadline = deadlineScope(ctx.signal, ctx.deadline, this.now())
+    const providerCtx = deadline.signal === ctx.signal ? ctx : { ...ctx, signal: deadline.signal }
     let tokens: TokenUsage | undefined
     let outputChars = 0
     let upstreamFailed = false
+    let cut = false
+    // What the client has seen, so a cut stream can be closed in order.
+    let started = false
+    let stopped = false
+    const open = new Set<number>()
+    let counted: TokenUsage | undefined
     try {
-      for await (const event of provider.stream(call, ctx)) {
+      for await (const event of provider.stream(call, providerCtx)) {
         if (event.type === 'usage') tokens = event.usage
         else if (event.type === 'delta')
           outputChars += (event.text?.length ?? 0) + (event.reasoning?.length ?? 0) + (event.json?.length ?? 0)
+        else if (event.type === 'message_start') started = true
+        else if (event.type === 'block_start') open.add(event.index)
+        else if (event.type === 'block_stop') open.delete(event.index)
+        else if (event.type === 'stop') stopped = true
         yield event
       }
     } catch (err) {
-      upstreamFailed = !isAbortError(err) && !ctx.signal.aborted
-      throw err
+      if (deadline.expired && !ctx.signal.aborted && tokens === undefined) cut = true
+      else {
+        upstreamFailed = !isAbortError(err) && !ctx.signal.aborted
+        throw err
+      }
     } finally {
+      deadline.dispose()
       if (tokens === undefined && outputChars === 0 && upstreamFailed) permit.cancel()
       else {
         // An interrupted stream has no upstream usage: estimate at ~4 characters a token.
         const estimated = tokens === undefined
-        const counted = tokens ?? {
+        counted = tokens ?? {
           inputTokens: estimateInputTokens(call),
           outputTokens: Math.ceil(outputChars / 4),
           cacheReadTokens: 0,
@@ -105,6 +144,17 @@ export class ChatService {
         this.meter(call.model, counted, principal, ctx, estimated, permit)
       }
     }
+    if (!cut || !counted) return
+    ctx.onDeadline?.({ streamed: true, outputTokens: counted.outputTokens })
+    if (!started) yield { type: 'message_start' }
+    for (const index of open) yield { type: 'block_stop', index }
+    if (!stopped)
+      yield {
+        type: 'stop',
+        reason: 'max_tokens',
+        cutoff: { code: 'deadline_exceeded', message: DEADLINE_CUTOFF_MESSAGE },
+      }
+    yield { type: 'usage', usage: counted }
   }
 
   /**
