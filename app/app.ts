@@ -34,6 +34,8 @@ import { SignInKeys } from './services/sign-in-keys.js'
 import type { Catalog } from './schemas/catalog.js'
 import { ModelRegistry } from './services/catalog.js'
 import { ChatService } from './services/chat.js'
+import { References } from './services/references.js'
+import { S3ObjectReader, type S3ClientProvider } from './store/s3-objects.js'
 import { EmbeddingService } from './services/embeddings.js'
 import { KeyService } from './services/keys.js'
 import { LimitsService } from './services/limits.js'
@@ -57,7 +59,14 @@ export interface AppOptions {
     Partial<
       Pick<
         Config,
-        'cognito' | 'publicUrl' | 'meteringLeaseMs' | 'meteringFoldAt' | 'anthropicModelFallback' | 'responsesTtlDays'
+        | 'cognito'
+        | 'publicUrl'
+        | 'meteringLeaseMs'
+        | 'meteringFoldAt'
+        | 'anthropicModelFallback'
+        | 'responsesTtlDays'
+        | 's3Buckets'
+        | 's3FetchMaxBytes'
       >
     >
   catalog: Catalog
@@ -69,6 +78,8 @@ export interface AppOptions {
     dynamo: DynamoDBDocumentClient
     bedrock: BedrockRuntimeClient
     cognito?: CognitoIdentityProviderClient | CognitoClientProvider
+    /** S3 reads of referenced objects (clients.ts `createS3Client`); absent = only models that read S3 take references. */
+    s3?: S3ClientProvider
   }
   /** Also receives every metered call (e.g. a test's in-memory sink); DynamoDB always records them. */
   usage?: UsageSink
@@ -213,7 +224,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     rateLimits: new RateLimitStore(clients.dynamo, config.tables.rateLimits),
     background,
   })
-  const chat = new ChatService({ registry, providers: { bedrock, mock }, usage, limits })
+  const references = new References({
+    buckets: config.s3Buckets ?? new Map(),
+    reader: clients.s3 ? new S3ObjectReader(clients.s3) : undefined,
+    maxBytes: config.s3FetchMaxBytes ?? 10 * 1024 * 1024,
+  })
+  const chat = new ChatService({ registry, providers: { bedrock, mock }, usage, limits, references })
   const embeddings = new EmbeddingService({ registry, providers: { bedrock, mock }, usage, limits })
   app.decorate('keys', keys)
   app.decorate('registry', registry)

@@ -55,6 +55,13 @@ export interface Config {
   responsesTtlDays: number
   /** Cognito sign-in for people (admin API); undefined = nobody can sign in. */
   cognito: CognitoConfig | undefined
+  /**
+   * S3 buckets whose objects clients may reference (`s3://bucket/key` images and documents) →
+   * the owner's account id when given as `bucket:123456789012`; empty = no references accepted.
+   */
+  s3Buckets: ReadonlyMap<string, string | undefined>
+  /** Largest referenced object the gateway reads itself, for models that cannot read S3 (bytes; default 10 MiB). */
+  s3FetchMaxBytes: number
 }
 
 /** The user pool and app client whose access tokens the admin API accepts. */
@@ -166,6 +173,23 @@ function cognito(env: Env): CognitoConfig | undefined {
   return { region, userPoolId, clientId, issuer, jwksUrl }
 }
 
+/** PENNYWORTH_S3_BUCKETS: `bucket[:account],…` (S3 bucket naming rules, 12-digit account ids). */
+function s3Buckets(env: Env): Map<string, string | undefined> {
+  const buckets = new Map<string, string | undefined>()
+  for (const entry of (optional(env, 'PENNYWORTH_S3_BUCKETS') ?? '').split(',')) {
+    const item = entry.trim()
+    if (item === '') continue
+    const m = /^([a-z0-9][.\-a-z0-9]{1,61}[a-z0-9])(?::(\d{12}))?$/.exec(item)
+    if (!m)
+      throw new ConfigError(
+        'PENNYWORTH_S3_BUCKETS',
+        `must list S3 bucket names, each optionally followed by :<12-digit owner account id>; got "${item}"`,
+      )
+    buckets.set(m[1], m[2])
+  }
+  return buckets
+}
+
 /** Reads and validates the configuration; throws ConfigError naming the bad variable. */
 export function loadConfig(
   env: Env = process.env,
@@ -205,6 +229,8 @@ export function loadConfig(
     anthropicModelFallback: bool(env, 'PENNYWORTH_ANTHROPIC_MODEL_FALLBACK', true),
     responsesTtlDays: int(env, 'PENNYWORTH_RESPONSES_TTL_DAYS', 30, 1, 3650),
     cognito: cognito(env),
+    s3Buckets: s3Buckets(env),
+    s3FetchMaxBytes: int(env, 'PENNYWORTH_S3_FETCH_MAX_BYTES', 10 * 1024 * 1024, 1, 100 * 1024 * 1024),
   }
   return Object.freeze(config)
 }

@@ -11,7 +11,7 @@ import type { FastifyRequest } from 'fastify'
 import { pipeline } from 'node:stream/promises'
 import type { Writable } from 'node:stream'
 import { buildApp } from './app.js'
-import { createBedrockClient, createCognitoClient, createDocumentClient } from './clients.js'
+import { createBedrockClient, createCognitoClient, createDocumentClient, createS3Client } from './clients.js'
 import { loadConfig } from './config.js'
 import { loadCatalog } from './services/catalog.js'
 
@@ -51,6 +51,7 @@ const app = await buildApp({
   clients: {
     dynamo: createDocumentClient(),
     bedrock: createBedrockClient(),
+    s3: config.s3Buckets.size > 0 ? createS3Client() : undefined,
     cognito: config.cognito ? createCognitoClient({ region: config.cognito.region }) : undefined,
   },
   deadlineOf: (request) => invocationDeadline(request, config.lambdaTimeoutMarginMs),

@@ -16,6 +16,7 @@ import { estimateChat, estimateInputTokens } from './estimate.js'
 import type { KeyPrincipal } from './keys.js'
 import type { LimitsService, Permit } from './limits.js'
 import { admitCall, meterCall, providerFor, resolveServedModel } from './model-calls.js'
+import type { References } from './references.js'
 import type { UsageSink } from './usage-sink.js'
 
 export interface ChatServiceOptions {
@@ -25,6 +26,8 @@ export interface ChatServiceOptions {
   usage: UsageSink
   /** Budgets and rate limits, checked before every upstream call. */
   limits: LimitsService
+  /** S3 references in images and documents: checked, and read for models that cannot read S3. */
+  references?: References
   now?: () => number
 }
 
@@ -46,14 +49,21 @@ export class ChatService {
   }
 
   private async prepare(
-    call: ChatCall,
+    given: ChatCall,
     principal: KeyPrincipal,
     ctx: CallContext,
-  ): Promise<{ provider: ChatProvider; permit: Permit }> {
-    const provider = providerFor(this.options.providers, call.model, call.model.id)
+  ): Promise<{ call: ChatCall; provider: ChatProvider; permit: Permit }> {
+    const provider = providerFor(this.options.providers, given.model, given.model.id)
+    const call = await this.resolveReferences(given, ctx)
     // Last: nothing may throw between the admission and the call that settles it.
     const permit = await admitCall(this.options.limits, principal, call.model, estimateChat(call), ctx)
-    return { provider, permit }
+    return { call, provider, permit }
+  }
+
+  /** S3 references checked against the allow-list (and read for models that cannot read S3). */
+  private resolveReferences(call: ChatCall, ctx: CallContext): Promise<ChatCall> | ChatCall {
+    if (this.options.references) return this.options.references.resolve(call, ctx.signal)
+    return call
   }
 
   /**
@@ -62,10 +72,10 @@ export class ChatService {
    * unbilled like any other failed non-streamed call; one with no time left is refused before
    * admission.
    */
-  async complete(call: ChatCall, principal: KeyPrincipal, ctx: CallContext): Promise<ChatResponse> {
+  async complete(given: ChatCall, principal: KeyPrincipal, ctx: CallContext): Promise<ChatResponse> {
     const left = remainingMs(ctx.deadline, this.now())
     if (left <= 0) throw this.deadlineEnded(ctx, left)
-    const { provider, permit } = await this.prepare(call, principal, ctx)
+    const { call, provider, permit } = await this.prepare(given, principal, ctx)
     const deadline = deadlineScope(ctx.signal, ctx.deadline, this.now())
     let result: ChatResponse
     try {
@@ -97,10 +107,10 @@ export class ChatService {
    *   as a normal truncated answer (open blocks stopped, `stop` with reason `max_tokens` and a
    *   `cutoff`, then `usage`), metered at the estimate like a stream the client stopped.
    */
-  async *stream(call: ChatCall, principal: KeyPrincipal, ctx: CallContext): AsyncGenerator<ChatEvent> {
+  async *stream(given: ChatCall, principal: KeyPrincipal, ctx: CallContext): AsyncGenerator<ChatEvent> {
     const left = remainingMs(ctx.deadline, this.now())
     if (left <= 0) throw this.deadlineEnded(ctx, left)
-    const { provider, permit } = await this.prepare(call, principal, ctx)
+    const { call, provider, permit } = await this.prepare(given, principal, ctx)
     const deadline = deadlineScope(ctx.signal, ctx.deadline, this.now())
     const providerCtx = deadline.signal === ctx.signal ? ctx : { ...ctx, signal: deadline.signal }
     let tokens: TokenUsage | undefined
@@ -161,8 +171,9 @@ export class ChatService {
    * Input tokens of a call without running it (not metered: nothing runs upstream but a count):
    * the provider's exact count where the model has one, else this gateway's estimate.
    */
-  async countTokens(call: ChatCall, ctx: CallContext): Promise<TokenCount> {
-    const provider = providerFor(this.options.providers, call.model, call.model.id)
+  async countTokens(given: ChatCall, ctx: CallContext): Promise<TokenCount> {
+    const provider = providerFor(this.options.providers, given.model, given.model.id)
+    const call = await this.resolveReferences(given, ctx)
     const exact = await provider.countTokens?.(call, ctx)
     return exact !== undefined
       ? { inputTokens: exact, estimated: false }

@@ -67,6 +67,8 @@ export interface GatewayOptions {
   mockDelayMs?: number
   /** Fastify logger option (default: silent). */
   logger?: AppOptions['logger']
+  /** Where referenced S3 objects are read (test/helpers/s3.ts). */
+  s3?: AppOptions['clients']['s3']
 }
 
 export async function startGateway(t: Teardown, options: GatewayOptions = {}): Promise<TestGateway> {
@@ -98,7 +100,7 @@ export async function startGateway(t: Teardown, options: GatewayOptions = {}): P
   const app = await buildApp({
     config,
     catalog: options.catalog ?? loadCatalog(),
-    clients: { dynamo, bedrock: bedrockClient, cognito: options.cognito?.client },
+    clients: { dynamo, bedrock: bedrockClient, cognito: options.cognito?.client, s3: options.s3 },
     usage,
     logger: options.logger ?? false,
     mockDelayMs: options.mockDelayMs,
