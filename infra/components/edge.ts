@@ -17,6 +17,7 @@ import {
   apiGatewayLoggingPolicy,
   lambdaExecutionPolicy,
   logGroupArn,
+  s3ObjectArns,
   serviceTrustPolicy,
   type AccountContext,
 } from '../iam.js'
@@ -66,6 +67,8 @@ export interface EdgeArgs {
   tableArns: pulumi.Input<pulumi.Input<string>[]>
   /** The user pool whose users the admin API manages. */
   userPoolArn: pulumi.Input<string>
+  /** S3 buckets whose objects clients may reference (s3:GetObject on their objects only); default none. */
+  s3InputBuckets?: string[]
   /** Permissions boundary for the roles created here (the identity stack's workload boundary). */
   permissionsBoundaryArn: pulumi.Input<string>
   /** Fully qualified API host name, e.g. `api.example.com`. */
@@ -195,6 +198,7 @@ export class Edge extends pulumi.ComponentResource {
                 tableArns,
                 userPoolArn,
                 logGroupArn: logGroupArn(ctx, names.functionLogGroup),
+                s3ObjectArns: s3ObjectArns(ctx.partition, args.s3InputBuckets ?? []),
               }),
             ),
           ),

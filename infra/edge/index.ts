@@ -53,6 +53,7 @@ const environment: Record<string, pulumi.Input<string>> = {
   NODE_OPTIONS: '--enable-source-maps',
 }
 if (cfg.allowedModels.length > 0) environment.PENNYWORTH_MODELS = cfg.allowedModels.join(',')
+if (cfg.s3InputBuckets.length > 0) environment.PENNYWORTH_S3_BUCKETS = cfg.s3InputBuckets.join(',')
 
 const edge = new Edge(
   'edge',
@@ -66,6 +67,7 @@ const edge = new Edge(
     bedrockResourceArns: bedrockArns,
     tableArns: data.apply((d) => TABLE_KEYS.map((key) => d.tableArns[key])),
     userPoolArn: identity.userPoolArn,
+    s3InputBuckets: cfg.s3InputBuckets.map((b) => b.split(':')[0]),
     permissionsBoundaryArn: identity.workloadBoundaryArn,
     apiDomain: cfg.apiDomain,
     hostedZoneId: zone.zoneId,
