@@ -15,6 +15,7 @@ import { wellKnownRoutes } from './routes/well-known.js'
 import { adminRoutes } from './routes/admin/index.js'
 import type { AdminService } from './services/admin.js'
 import { registerClientAbort } from './plugins/client-abort.js'
+import { type DeadlineOf, registerDeadline } from './plugins/deadline.js'
 import { frameworkErrors, registerErrorHandling } from './plugins/error-handler.js'
 import { registerJsonBody } from './plugins/json-body.js'
 import { lazySchemaCompilers } from './plugins/lazy-validation.js'
@@ -35,6 +36,8 @@ import type { Catalog } from './schemas/catalog.js'
 import { ModelRegistry } from './services/catalog.js'
 import { ChatService } from './services/chat.js'
 import { type RetryPolicy, UpstreamRetry } from './services/upstream-retry.js'
+import { References } from './services/references.js'
+import { S3ObjectReader, type S3ClientProvider } from './store/s3-objects.js'
 import { EmbeddingService } from './services/embeddings.js'
 import { KeyService } from './services/keys.js'
 import { LimitsService } from './services/limits.js'
@@ -67,6 +70,8 @@ export interface AppOptions {
         | 'upstreamRetries'
         | 'upstreamRetryBudgetMs'
         | 'modelFallbacks'
+        | 's3Buckets'
+        | 's3FetchMaxBytes'
       >
     >
   catalog: Catalog
@@ -78,6 +83,11 @@ export interface AppOptions {
     dynamo: DynamoDBDocumentClient
     bedrock: BedrockRuntimeClient
     cognito?: CognitoIdentityProviderClient | CognitoClientProvider
+    /**
+     * S3 reads of referenced objects (clients.ts `createS3Client`); absent = only models that read
+     * S3 take references.
+     */
+    s3?: S3ClientProvider
   }
   /** Also receives every metered call (e.g. a test's in-memory sink); DynamoDB always records them. */
   usage?: UsageSink
@@ -98,6 +108,11 @@ export interface AppOptions {
    * does by default (tests). Otherwise each is compiled on first use (plugins/lazy-validation.ts).
    */
   eagerSchemas?: boolean
+  /**
+   * When each request's model calls must have ended (epoch ms): the Lambda entry point's
+   * invocation end minus PENNYWORTH_LAMBDA_TIMEOUT_MARGIN_MS. Absent = no limit (local server).
+   */
+  deadlineOf?: DeadlineOf
 }
 
 declare module 'fastify' {
@@ -229,7 +244,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...(config.upstreamRetryBudgetMs !== undefined ? { budgetMs: config.upstreamRetryBudgetMs } : {}),
     ...options.retry,
   })
-  const chat = new ChatService({ registry, providers, usage, limits, retry })
+  const references = new References({
+    buckets: config.s3Buckets ?? new Map(),
+    reader: clients.s3 ? new S3ObjectReader(clients.s3) : undefined,
+    maxBytes: config.s3FetchMaxBytes ?? 10 * 1024 * 1024,
+  })
+  const chat = new ChatService({ registry, providers, usage, limits, retry, references })
   const embeddings = new EmbeddingService({ registry, providers, usage, limits, retry })
   app.decorate('keys', keys)
   app.decorate('registry', registry)
@@ -258,6 +278,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id)
   })
   registerClientAbort(app)
+  registerDeadline(app, options.deadlineOf)
   registerErrorHandling(app)
   // Before any route: every JSON front door (and any added later) parses through the limits.
   registerJsonBody(app)

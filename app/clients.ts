@@ -14,7 +14,9 @@ import type {
 } from '@aws-sdk/client-cognito-identity-provider'
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
+import type { S3ClientConfig } from '@aws-sdk/client-s3'
 import { NodeHttp2Handler } from '@smithy/node-http-handler'
+import type { S3ClientProvider } from './store/s3-objects.js'
 
 /**
  * Bedrock Runtime over ONE reused HTTP/2 session with concurrent streams. The SDK's default
@@ -47,6 +49,22 @@ export function createCognitoClient(overrides: CognitoIdentityProviderClientConf
   return () =>
     (client ??= import('./services/cognito-sdk.js').then(
       ({ CognitoIdentityProviderClient }) => new CognitoIdentityProviderClient(overrides),
+      (err: unknown) => {
+        client = undefined
+        throw err
+      },
+    ))
+}
+
+/**
+ * S3 reads of objects referenced by `s3://` URLs (store/s3-objects.ts), built lazily like the
+ * Cognito client: the first read loads the SDK package. AWS_ENDPOINT_URL_S3 overrides the endpoint.
+ */
+export function createS3Client(overrides: S3ClientConfig = {}): S3ClientProvider {
+  let client: ReturnType<S3ClientProvider> | undefined
+  return () =>
+    (client ??= import('./store/s3-sdk.js').then(
+      ({ S3Client }) => new S3Client(overrides),
       (err: unknown) => {
         client = undefined
         throw err

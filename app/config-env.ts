@@ -21,6 +21,7 @@ export const ENV = {
   responsesTtlDays: 'PENNYWORTH_RESPONSES_TTL_DAYS',
   oauthTable: 'PENNYWORTH_OAUTH_TABLE',
   lambdaStreaming: 'PENNYWORTH_LAMBDA_STREAMING',
+  lambdaTimeoutMarginMs: 'PENNYWORTH_LAMBDA_TIMEOUT_MARGIN_MS',
   publicUrl: 'PENNYWORTH_PUBLIC_URL',
   cognitoUserPoolId: 'PENNYWORTH_COGNITO_USER_POOL_ID',
   cognitoClientId: 'PENNYWORTH_COGNITO_CLIENT_ID',
@@ -39,6 +40,8 @@ export const ENV = {
   upstreamRetries: 'PENNYWORTH_UPSTREAM_RETRIES',
   upstreamRetryBudgetMs: 'PENNYWORTH_UPSTREAM_RETRY_BUDGET_MS',
   modelFallbacks: 'PENNYWORTH_MODEL_FALLBACKS',
+  s3Buckets: 'PENNYWORTH_S3_BUCKETS',
+  s3FetchMaxBytes: 'PENNYWORTH_S3_FETCH_MAX_BYTES',
   logLevel: 'PENNYWORTH_LOG_LEVEL',
 } as const
 

@@ -34,6 +34,12 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
   /** Lambda: answer through response streaming (true) or buffered (false). */
   lambdaStreaming: boolean
+  /**
+   * Lambda: how long before the invocation's end (`context.getRemainingTimeInMillis()`) a model
+   * call is ended by the gateway (a stream cleanly, a non-streamed call with 504), leaving time to
+   * send the end and write the usage (ms; default 20 s).
+   */
+  lambdaTimeoutMarginMs: number
   /** Public base URL of the gateway (https://api.example.com), for discovery documents. */
   publicUrl: string | undefined
   /**
@@ -64,6 +70,13 @@ export interface Config {
   cognito: CognitoConfig | undefined
   /** The OAuth authorization-server facade for MCP clients (docs/mcp-oauth.md). */
   oauth: OAuthConfig
+  /**
+   * S3 buckets whose objects clients may reference (`s3://bucket/key` images and documents) →
+   * the owner's account id when given as `bucket:123456789012`; empty = no references accepted.
+   */
+  s3Buckets: ReadonlyMap<string, string | undefined>
+  /** Largest referenced object the gateway reads itself, for models that cannot read S3 (bytes; default 10 MiB). */
+  s3FetchMaxBytes: number
 }
 
 /** PENNYWORTH_OAUTH_*: how MCP clients sign a person in (routes/oauth.ts). */
@@ -230,6 +243,23 @@ const fallbacks: Parser<Record<string, string[]> | undefined> = (v, name) => {
   return out
 }
 
+/** PENNYWORTH_S3_BUCKETS: `bucket[:account],…` (S3 bucket naming rules, 12-digit account ids). */
+const s3Buckets: Parser<Map<string, string | undefined>> = (v, name) => {
+  const buckets = new Map<string, string | undefined>()
+  for (const entry of (v ?? '').split(',')) {
+    const item = entry.trim()
+    if (item === '') continue
+    const m = /^([a-z0-9][.\-a-z0-9]{1,61}[a-z0-9])(?::(\d{12}))?$/.exec(item)
+    if (!m)
+      throw new ConfigError(
+        name,
+        `must list S3 bucket names, each optionally followed by :<12-digit owner account id>; got "${item}"`,
+      )
+    buckets.set(m[1], m[2])
+  }
+  return buckets
+}
+
 /** Every variable the gateway reads, in the order of the docs table. */
 export const SETTINGS = {
   host: { env: ENV.host, parse: text('127.0.0.1'), doc: 'local mode: listen address' },
@@ -301,6 +331,14 @@ export const SETTINGS = {
     parse: bool((d) => d.lambdaStreaming),
     default: '`true`',
     doc: 'Lambda: answer through response streaming (`false` = buffered responses)',
+  },
+  lambdaTimeoutMarginMs: {
+    env: ENV.lambdaTimeoutMarginMs,
+    parse: int(20_000, 0, 600_000),
+    doc:
+      "Lambda: how long before the invocation's end a model call is ended by the gateway (a stream " +
+      'cleanly, a non-streamed call with 504), leaving time to send the end and meter it ' +
+      '([Lambda limits](lambda-limits.md))',
   },
   publicUrl: {
     env: ENV.publicUrl,
@@ -415,6 +453,19 @@ export const SETTINGS = {
       'fallback chains `model=fallback1,fallback2;other=…` (catalog ids, checked at start; `model=` turns ' +
       'a catalog chain off); only models the key may use are tried, and the call is metered as the model that answered',
   },
+  s3Buckets: {
+    env: ENV.s3Buckets,
+    parse: s3Buckets,
+    default: 'none',
+    doc:
+      'S3 buckets whose objects clients may reference as `s3://bucket/key` images and documents, ' +
+      '`bucket[:owner account id],…`; other buckets → 400 ([Lambda limits](lambda-limits.md))',
+  },
+  s3FetchMaxBytes: {
+    env: ENV.s3FetchMaxBytes,
+    parse: int(10 * 1024 * 1024, 1, 100 * 1024 * 1024),
+    doc: 'largest referenced object the gateway reads itself, for models that cannot read S3 (bytes)',
+  },
   logLevel: {
     env: ENV.logLevel,
     parse: oneOf(LOG_LEVELS, 'info'),
@@ -523,6 +574,7 @@ export function loadConfig(
     keyCacheTtlMs: v.keyCacheTtlMs,
     logLevel: v.logLevel,
     lambdaStreaming: v.lambdaStreaming,
+    lambdaTimeoutMarginMs: v.lambdaTimeoutMarginMs,
     publicUrl: v.publicUrl,
     meteringLeaseMs: v.meteringLeaseMs,
     meteringFoldAt: v.meteringFoldAt,
@@ -533,6 +585,8 @@ export function loadConfig(
     upstreamRetries: v.upstreamRetries,
     upstreamRetryBudgetMs: v.upstreamRetryBudgetMs,
     modelFallbacks: v.modelFallbacks,
+    s3Buckets: v.s3Buckets,
+    s3FetchMaxBytes: v.s3FetchMaxBytes,
     cognito: cognito(v, env),
     oauth: { localSignIn: false, cognito: undefined, accessTokenTtlSec: 3600, refreshTokenTtlDays: 30 },
   }

@@ -65,12 +65,33 @@ export const modelNotFound = (model: string) =>
     'model',
   )
 
+/**
+ * A body over the limit (API Gateway + Lambda take at most 6 MB). The message says what to do:
+ * images and documents by reference (docs/lambda-limits.md), or smaller inputs.
+ */
 export const payloadTooLarge = (limitBytes: number) =>
   new ApiError(
     413,
-    `Request body is larger than the ${Math.round(limitBytes / 1024 / 1024)} MB limit.`,
+    `Request body is larger than the ${Math.round(limitBytes / 1024 / 1024)} MB limit of this gateway. ` +
+      'Send large images and documents by reference instead of inline: an s3://bucket/key URL in the image, ' +
+      'file or document part, from a bucket this gateway allows. Otherwise send smaller inputs ' +
+      '(fewer or smaller images, shorter documents, a shorter conversation).',
     'invalid_request_error',
     'request_too_large',
+  )
+
+/**
+ * A non-streamed call that could not finish before the runtime's time limit (core/deadline.ts).
+ * `leftMs`: the time the call had when it started.
+ */
+export const deadlineExceeded = (leftMs: number) =>
+  new ApiError(
+    504,
+    `The model did not finish within the time this gateway can hold a non-streamed request ` +
+      `(${Math.max(0, Math.floor(leftMs / 1000))} s were left of its 15-minute limit). Send the request again ` +
+      'with `stream: true`: a streamed answer arrives as it is generated and is ended cleanly at the limit.',
+    'api_error',
+    'deadline_exceeded',
   )
 
 export const internalError = () =>

@@ -7,10 +7,11 @@
  */
 import awsLambdaFastify from '@fastify/aws-lambda'
 import type { Context } from 'aws-lambda'
+import type { FastifyRequest } from 'fastify'
 import { pipeline } from 'node:stream/promises'
 import type { Writable } from 'node:stream'
 import { buildApp } from './app.js'
-import { createBedrockClient, createCognitoClient, createDocumentClient } from './clients.js'
+import { createBedrockClient, createCognitoClient, createDocumentClient, createS3Client } from './clients.js'
 import { ConfigError, loadConfig } from './config.js'
 import { loadCatalog } from './services/catalog.js'
 
@@ -35,16 +36,33 @@ const config = loadConfig(process.env, { mockModels: false, lambdaStreaming: tru
 // the loopback-only local sign-in would approve anyone.
 if (config.oauth.localSignIn)
   throw new ConfigError('PENNYWORTH_OAUTH_LOCAL_SIGNIN', 'must not be true on Lambda (local mode only)')
+
+/**
+ * A request's deadline: its invocation's end (the Lambda context, which @fastify/aws-lambda
+ * attaches to the request as `awsLambda.context`) minus the configured margin, so a model call
+ * still running then is ended by the gateway (a stream cleanly, a non-streamed call with 504)
+ * while there is time to send the end and write the usage, instead of by the runtime.
+ */
+export function invocationDeadline(request: FastifyRequest, marginMs: number, now = Date.now()): number | undefined {
+  const context = (request as { awsLambda?: { context?: Partial<Context> } }).awsLambda?.context
+  if (typeof context?.getRemainingTimeInMillis !== 'function') return undefined
+  return now + context.getRemainingTimeInMillis() - marginMs
+}
+
 const app = await buildApp({
   config,
   catalog: loadCatalog(config.catalogPath),
   clients: {
     dynamo: createDocumentClient(),
     bedrock: createBedrockClient(),
+    s3: config.s3Buckets.size > 0 ? createS3Client() : undefined,
     cognito: config.cognito ? createCognitoClient({ region: config.cognito.region }) : undefined,
   },
+  deadlineOf: (request) => invocationDeadline(request, config.lambdaTimeoutMarginMs),
 })
 const streaming = config.lambdaStreaming && runtime !== undefined
+// Built before the app is ready: the proxy decorates requests with their event and context.
+const handlerFn = streaming ? streamingHandler(runtime!) : bufferedHandler()
 await app.ready()
 
 /**
@@ -67,7 +85,7 @@ async function sweep(): Promise<{ sweep: { keys: number; charged: number } }> {
 const HOP_BY_HOP = new Set(['transfer-encoding', 'connection', 'keep-alive'])
 
 function streamingHandler(runtime: AwsLambdaGlobal) {
-  const proxy = awsLambdaFastify(app, { payloadAsStream: true, decorateRequest: false })
+  const proxy = awsLambdaFastify(app, { payloadAsStream: true })
   return runtime.streamifyResponse(async (event, responseStream, context) => {
     if (isScheduledEvent(event)) {
       try {
@@ -96,7 +114,7 @@ function streamingHandler(runtime: AwsLambdaGlobal) {
 
 /** Buffered answers: the invocation's result is the response, so its usage writes finish first. */
 function bufferedHandler() {
-  const proxy = awsLambdaFastify(app, { decorateRequest: false })
+  const proxy = awsLambdaFastify(app)
   return async (event: unknown, context: Context) => {
     try {
       if (isScheduledEvent(event)) return await sweep()
@@ -107,4 +125,4 @@ function bufferedHandler() {
   }
 }
 
-export const handler = streaming ? streamingHandler(runtime!) : bufferedHandler()
+export const handler = handlerFn

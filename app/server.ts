@@ -7,7 +7,7 @@ import './lib/sdk-node-warning.js' // first: before any AWS SDK client exists
 import { resolve } from 'node:path'
 import { buildApp } from './app.js'
 import { recordLocalEndpoint } from './store/local-endpoint.js'
-import { createBedrockClient, createCognitoClient, createDocumentClient } from './clients.js'
+import { createBedrockClient, createCognitoClient, createDocumentClient, createS3Client } from './clients.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { loadCatalog } from './services/catalog.js'
 import { KeyService } from './services/keys.js'
@@ -54,7 +54,11 @@ export async function startLocalServer(
   }
 
   const cognito = config.cognito ? createCognitoClient({ region: config.cognito.region }) : undefined
-  const app = await buildApp({ config, catalog, clients: { dynamo, bedrock: createBedrockClient(), cognito } })
+  const app = await buildApp({
+    config,
+    catalog,
+    clients: { dynamo, bedrock: createBedrockClient(), cognito, s3: createS3Client() },
+  })
   const url = await app.listen({ host: config.host, port: config.port })
   return {
     url,

@@ -44,6 +44,11 @@ export interface StackConfig {
   reservedConcurrency?: number
   /** Catalog model ids to serve; empty = every Bedrock model in the catalog. */
   allowedModels: string[]
+  /**
+   * `s3InputBuckets`: buckets whose objects clients may reference as s3:// images and documents,
+   * each `name` or `name:<owner account id>` (app: PENNYWORTH_S3_BUCKETS); empty = none.
+   */
+  s3InputBuckets: string[]
   /** Secret. */
   alarmEmail?: pulumi.Output<string>
   /** S3 bucket of the Pulumi state backend; default `<project>-state-<account>-<region>`. */
@@ -99,6 +104,16 @@ export function readStackConfig(program: ProgramName): StackConfig {
   if (!Array.isArray(allowedModels) || allowedModels.some((m) => typeof m !== 'string' || m === '')) {
     throw new pulumi.RunError(`${config.name}:allowedModels must be a list of catalog model ids`)
   }
+  const s3InputBuckets = config.getObject<string[]>('s3InputBuckets') ?? []
+  if (
+    !Array.isArray(s3InputBuckets) ||
+    s3InputBuckets.some((b) => typeof b !== 'string' || !/^[a-z0-9][.\-a-z0-9]{1,61}[a-z0-9](:\d{12})?$/.test(b))
+  ) {
+    throw new pulumi.RunError(
+      `${config.name}:s3InputBuckets must be a list of S3 bucket names, each optionally followed by ` +
+        ':<owner account id>',
+    )
+  }
   const logRetentionDays = int(config, 'logRetentionDays', 14, 1, 3653)
   if (!LOG_RETENTION_DAYS.includes(logRetentionDays)) {
     throw new pulumi.RunError(`${config.name}:logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}`)
@@ -123,6 +138,7 @@ export function readStackConfig(program: ProgramName): StackConfig {
     lambdaMemoryMb: int(config, 'lambdaMemoryMb', 1024, 128, 10240),
     reservedConcurrency,
     allowedModels,
+    s3InputBuckets,
     alarmEmail: config.getSecret('alarmEmail'),
     stateBucket: config.get('stateBucket', { pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/ }),
     stageName: config.get('stageName', { pattern: /^[A-Za-z0-9_-]{1,64}$/ }) ?? 'live',

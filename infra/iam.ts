@@ -125,16 +125,24 @@ export const COGNITO_USER_ADMIN_ACTIONS = [
   'cognito-idp:ListUsersInGroup',
 ]
 
+/** The objects of S3 buckets (`arn:<partition>:s3:::<bucket>/*`), for s3:GetObject. */
+export function s3ObjectArns(partition: string, buckets: readonly string[]): string[] {
+  return buckets.map((bucket) => `arn:${partition}:s3:::${bucket}/*`)
+}
+
 /**
  * The Lambda execution role's only policy: invoke the catalog's models, read/write the app's
  * tables and their indexes, administer the users of its own user pool, write to its own log
- * group.
+ * group, and read the objects of the S3 buckets clients may reference (`s3ObjectArns`, the
+ * operator's allow-list; Bedrock reads `s3Location` inputs with the caller's permissions too).
  */
 export function lambdaExecutionPolicy(args: {
   bedrockArns: string[]
   tableArns: string[]
   logGroupArn: string
   userPoolArn: string
+  /** Objects of the allow-listed input buckets; none = no S3 access at all. */
+  s3ObjectArns?: string[]
 }): PolicyDocument {
   if (args.bedrockArns.length === 0)
     throw new Error('lambdaExecutionPolicy: no Bedrock model ARNs (is allowedModels empty of Bedrock models?)')
@@ -154,6 +162,9 @@ export function lambdaExecutionPolicy(args: {
       Resource: `${args.logGroupArn}:*`,
     },
     { Sid: 'OwnUserPool', Effect: 'Allow', Action: COGNITO_USER_ADMIN_ACTIONS, Resource: args.userPoolArn },
+    ...(args.s3ObjectArns && args.s3ObjectArns.length > 0
+      ? [{ Sid: 'ReferencedInputs', Effect: 'Allow' as const, Action: ['s3:GetObject'], Resource: args.s3ObjectArns }]
+      : []),
   ])
 }
 
@@ -231,6 +242,13 @@ export function workloadBoundaryPolicy(ctx: AccountContext, namePrefix: string):
         'logs:FilterLogEvents',
       ],
       Resource: logGroupArn(ctx, '*'),
+    },
+    {
+      // Images and documents clients reference by s3:// URL; the execution policy names the buckets.
+      Sid: 'ReferencedInputs',
+      Effect: 'Allow',
+      Action: ['s3:GetObject'],
+      Resource: `arn:${p}:s3:::*/*`,
     },
   ])
 }

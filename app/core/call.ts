@@ -32,17 +32,43 @@ export interface TextBlock extends BlockBase {
   text: string
 }
 export type ImageMediaType = 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp'
-/** An inline image; the gateway never fetches URLs. */
+
+/**
+ * An object in Amazon S3 given by reference (`s3://bucket/key`) instead of inline bytes: large
+ * images and documents that would not fit a 6 MB request. Only buckets the operator allow-lists
+ * are accepted (services/references.ts); a provider passes the reference on where its upstream
+ * reads S3 itself (Bedrock Converse `s3Location`), else the gateway reads the object first.
+ * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_S3Location.html
+ */
+export interface S3Reference {
+  type: 's3'
+  /** `s3://bucket/key`, as the client gave it. */
+  uri: string
+  bucket: string
+  key: string
+  /** The bucket owner's account id, from the operator's allow-list (cross-account buckets). */
+  bucketOwner?: string
+}
+
+/**
+ * An image: inline bytes, or an S3 reference (`source`, then `data` is empty). The gateway never
+ * fetches http(s) URLs.
+ */
 export interface ImageBlock extends BlockBase {
   type: 'image'
   mediaType: ImageMediaType
   data: Uint8Array
+  source?: S3Reference
 }
-/** An inline document (PDF, plain text…); `name` is what the model sees as its title. */
+/**
+ * A document (PDF, plain text…): inline bytes, or an S3 reference (`source`, then `data` is
+ * empty); `name` is what the model sees as its title.
+ */
 export interface DocumentBlock extends BlockBase {
   type: 'document'
   mediaType: string
   data: Uint8Array
+  source?: S3Reference
   name?: string
   /** Text documents given as text (Anthropic `source.type: text`). */
   text?: string

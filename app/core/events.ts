@@ -6,6 +6,9 @@
  * - https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html
  */
 import type { Block } from './call.js'
+import type { Cutoff } from './deadline.js'
+
+export type { Cutoff }
 
 /** Token counts as the upstream reports them, kept apart for pricing (cache reads/writes). */
 export interface TokenUsage {
@@ -54,7 +57,11 @@ export type ChatEvent =
   /** `text` for text blocks, `reasoning` / `signature` for reasoning, `json` (partial input) for tool_use. */
   | { type: 'delta'; index: number; text?: string; reasoning?: string; signature?: string; json?: string }
   | { type: 'block_stop'; index: number }
-  | { type: 'stop'; reason: StopReason; stopSequence?: string }
+  /**
+   * `cutoff`: the gateway ended the answer (its time limit), not the model; `reason` is then
+   * `max_tokens`, so every door reports a truncated answer in its own words.
+   */
+  | { type: 'stop'; reason: StopReason; stopSequence?: string; cutoff?: Cutoff }
   | { type: 'usage'; usage: TokenUsage }
 
 /** A whole (non-streamed) answer. */

@@ -27,6 +27,17 @@ export const SSE_DONE = 'data: [DONE]\n\n'
 export const sseEvent = (name: string, payload: unknown): string =>
   `event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`
 
+/**
+ * An SSE comment line (`: text`), which every SSE client ignores but a person reading the stream
+ * (curl, logs) sees. Door encoders yield it among their payloads; only {@link sseStream} writes it.
+ */
+export class SseComment {
+  constructor(readonly text: string) {}
+}
+
+/** `: text` with line breaks flattened (a newline would end the comment). */
+export const sseCommentText = (c: SseComment): string => `: ${c.text.replace(/[\r\n]+/g, ' ')}\n\n`
+
 /** How a front door frames its events. */
 export interface SseFraming {
   /** One payload → its wire text. */
@@ -75,7 +86,8 @@ export interface SseOptions {
 export function sseStream(first: unknown[], source: AsyncIterator<unknown>, options: SseOptions): Readable {
   const framing = options.framing ?? OPENAI_FRAMING
   const out = new PassThrough()
-  for (const payload of first) out.write(framing.event(payload))
+  const frame = (payload: unknown) => (payload instanceof SseComment ? sseCommentText(payload) : framing.event(payload))
+  for (const payload of first) out.write(frame(payload))
   let closed = false
   let timer: NodeJS.Timeout | undefined
   const keepAlive = framing.keepAlive
@@ -112,7 +124,7 @@ export function sseStream(first: unknown[], source: AsyncIterator<unknown>, opti
         const next = await source.next()
         if (next.done) break
         lastWrite = Date.now()
-        if (!out.write(framing.event(next.value))) await waitForDrain(out)
+        if (!out.write(frame(next.value))) await waitForDrain(out)
       }
       if (out.destroyed) return
       clearTimeout(timer)

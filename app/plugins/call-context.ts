@@ -1,13 +1,15 @@
 /**
  * The CallContext every model route hands to the services: the client-gone abort signal, the
  * request's logger and id (the metering response gate keys on `request.id`), the caller's key
- * id, and `setHeaders` for the x-ratelimit-* headers a use case wants sent before the first byte.
+ * id, the request's deadline (plugins/deadline.ts), and `setHeaders` for the x-ratelimit-*
+ * headers a use case wants sent before the first byte.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { CallContext } from '../providers/types.js'
 import { MODEL_FALLBACK_HEADER } from '../services/chat.js'
 import { principalOf } from './auth.js'
 import { followClient } from './client-abort.js'
+import { markEndedByDeadline } from './deadline.js'
 
 /**
  * Abort signal tied to the client connection, plus the CallContext for the services.
@@ -24,6 +26,8 @@ export function callContext(
     log: request.log,
     requestId: request.id,
     keyId: principalOf(request).keyId,
+    deadline: request.deadline,
+    onDeadline: (end) => markEndedByDeadline(request, end),
     setHeaders: (headers) => {
       if (reply.sent) return
       const fallback = headers[MODEL_FALLBACK_HEADER]

@@ -4,6 +4,7 @@
  * wire format.
  */
 import type { ChatCall } from '../core/call.js'
+import type { DeadlineEnd } from '../core/deadline.js'
 import type { ChatEvent, ChatResponse, TokenUsage } from '../core/events.js'
 import type { CatalogModel } from '../schemas/catalog.js'
 
@@ -24,6 +25,14 @@ export interface CallContext {
    * routes pass the reply's, other callers (MCP tools) may omit it.
    */
   setHeaders?(headers: Readonly<Record<string, string>>): void
+  /**
+   * When the call must have ended (epoch ms), e.g. a Lambda invocation's end minus a margin;
+   * undefined = no limit. The chat use case aborts the upstream call then (through the signal it
+   * gives the provider) and ends a stream cleanly with what was produced (core/deadline.ts).
+   */
+  deadline?: number
+  /** Told when the deadline ended the call (the route marks and logs the request). */
+  onDeadline?(end: DeadlineEnd): void
 }
 
 /**

@@ -12,17 +12,20 @@
  * - Host/Origin are checked against DNS rebinding (403).
  *
  * Errors made here or by the transport are JSON-RPC error bodies (what MCP clients parse);
- * errors of the shared plumbing (401 from auth, 404, 413) keep the OpenAI shape.
+ * errors of the shared plumbing (401 from auth, 404) keep the OpenAI shape; a body over the limit
+ * (413) is a JSON-RPC error too.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { PassThrough, Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
+import { payloadTooLarge } from '../errors.js'
 import { originPolicy } from '../mcp/origin.js'
 import type { McpDeps, McpTools } from '../mcp/tools/index.js'
 import { principalOf, type RouteAuth } from '../plugins/auth.js'
 import { MCP_PATH, publicBase, resourceMetadataUrl } from '../plugins/public-url.js'
 import { followClient } from '../plugins/client-abort.js'
+import { markEndedByDeadline } from '../plugins/deadline.js'
 import type { CallContext } from '../providers/types.js'
 import type { KeyPrincipal } from '../services/keys.js'
 import { MCP_AUDIENCE } from '../services/oauth.js'
@@ -78,6 +81,15 @@ export function mcpRoutes(app: FastifyInstance, opts: McpRouteOptions): void {
     // The transport validates Content-Type and parses JSON-RPC itself (JSON-RPC errors).
     scope.removeAllContentTypeParsers()
     scope.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body))
+
+    // A body over the app's limit is a JSON-RPC error here, with the 413's own advice.
+    scope.setErrorHandler((err: Error & { code?: string }, _request, reply) => {
+      if (err.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') throw err // the app's handler
+      return reply
+        .code(413)
+        .type('application/json')
+        .send(jsonRpcError(-32600, payloadTooLarge(opts.bodyLimitBytes).message))
+    })
 
     scope.addHook('onSend', async (request, reply, payload) => {
       if (reply.statusCode === 401) {
@@ -153,7 +165,14 @@ function mcpCallContext(
   const controller = followClient(request)
   // No setHeaders: an MCP reply's headers are out before a tool runs (and clients ignore them).
   return {
-    ctx: { signal: controller.signal, log: request.log, requestId: request.id, keyId: principal.keyId },
+    ctx: {
+      signal: controller.signal,
+      log: request.log,
+      requestId: request.id,
+      keyId: principal.keyId,
+      deadline: request.deadline,
+      onDeadline: (end) => markEndedByDeadline(request, end),
+    },
     controller,
   }
 }

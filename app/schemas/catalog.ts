@@ -17,6 +17,11 @@ export const ModelCapabilities = Type.Object(
      */
     reasoning: Type.Optional(Type.Union([Type.Literal('anthropic'), Type.Literal('effort'), Type.Literal('always')])),
     promptCaching: Type.Optional(Type.Boolean()),
+    /**
+     * The upstream reads images and documents from S3 itself (Bedrock Converse `s3Location`);
+     * otherwise the gateway reads referenced objects and sends their bytes.
+     */
+    s3References: Type.Optional(Type.Boolean()),
     systemPrompt: Type.Optional(Type.Boolean()),
     /** Embedding models: request body family. */
     embeddingFormat: Type.Optional(

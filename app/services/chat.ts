@@ -5,8 +5,10 @@
  * or of any wire format.
  */
 import type { ChatCall } from '../core/call.js'
+import { DEADLINE_CUTOFF_MESSAGE, deadlineScope, remainingMs } from '../core/deadline.js'
 import { isAbortError, isFallbackWorthy } from '../core/errors.js'
 import type { ChatEvent, ChatResponse, TokenUsage } from '../core/events.js'
+import { deadlineExceeded } from '../errors.js'
 import type { CallContext, ChatProvider } from '../providers/types.js'
 import type { CatalogModel } from '../schemas/catalog.js'
 import type { ModelRegistry } from './catalog.js'
@@ -14,6 +16,7 @@ import { estimateChat, estimateInputTokens } from './estimate.js'
 import { type KeyPrincipal, keyAllowsModel } from './keys.js'
 import type { LimitsService, Permit } from './limits.js'
 import { admitCall, meterCall, providerFor, resolveServedModel } from './model-calls.js'
+import type { References } from './references.js'
 import type { UsageSink } from './usage-sink.js'
 import { UpstreamRetry } from './upstream-retry.js'
 
@@ -32,6 +35,8 @@ export interface ChatServiceOptions {
   limits: LimitsService
   /** Retries of throttled or unavailable upstream calls (default: DEFAULT_RETRY_POLICY). */
   retry?: UpstreamRetry
+  /** S3 references in images and documents: checked, and read for models that cannot read S3. */
+  references?: References
   now?: () => number
 }
 
@@ -66,16 +71,28 @@ export class ChatService {
   }
 
   private async prepare(
-    call: ChatCall,
+    given: ChatCall,
     principal: KeyPrincipal,
     ctx: CallContext,
-  ): Promise<{ chain: CatalogModel[]; permit: Permit }> {
-    providerFor(this.options.providers, call.model, call.model.id)
+  ): Promise<{ call: ChatCall; chain: CatalogModel[]; permit: Permit }> {
+    providerFor(this.options.providers, given.model, given.model.id)
+    const call = await this.resolveReferences(given, ctx)
     const chain = this.chain(call, principal)
     // Last: nothing may throw between the admission and the call that settles it. A call that
     // may fall back reserves what its dearest model could cost.
     const permit = await admitCall(this.options.limits, principal, call.model, estimateChat(call), ctx, chain.slice(1))
-    return { chain, permit }
+    return { call, chain, permit }
+  }
+
+  /** S3 references checked against the allow-list (and read for models that cannot read S3). */
+  private resolveReferences(call: ChatCall, ctx: CallContext): Promise<ChatCall> | ChatCall {
+    if (this.options.references) return this.options.references.resolve(call, ctx.signal)
+    return call
+  }
+
+  private deadlineEnded(ctx: CallContext, left: number) {
+    ctx.onDeadline?.({ streamed: false })
+    return deadlineExceeded(left)
   }
 
   /**
@@ -112,17 +129,28 @@ export class ChatService {
 
   /**
    * A whole answer, metered as the model that gave it. An upstream failure releases the admission
-   * (nothing billed).
+   * (nothing billed). A call still running at `ctx.deadline` (retries and fallbacks included) is
+   * aborted upstream and answered 504 (deadline_exceeded), unbilled like any other failed
+   * non-streamed call; one with no time left is refused before admission.
    */
-  async complete(call: ChatCall, principal: KeyPrincipal, ctx: CallContext): Promise<ChatResponse> {
-    const { chain, permit } = await this.prepare(call, principal, ctx)
+  async complete(given: ChatCall, principal: KeyPrincipal, ctx: CallContext): Promise<ChatResponse> {
+    const left = remainingMs(ctx.deadline, this.now())
+    if (left <= 0) throw this.deadlineEnded(ctx, left)
+    const { call, chain, permit } = await this.prepare(given, principal, ctx)
+    const deadline = deadlineScope(ctx.signal, ctx.deadline, this.now())
+    const providerCtx = deadline.signal === ctx.signal ? ctx : { ...ctx, signal: deadline.signal }
     let model: CatalogModel
     let result: ChatResponse
     try {
-      ;({ model, value: result } = await this.firstSuccess(call, chain, ctx, (c, p) => p.complete(c, ctx)))
+      ;({ model, value: result } = await this.firstSuccess(call, chain, providerCtx, (c, p) =>
+        p.complete(c, providerCtx),
+      ))
     } catch (err) {
       permit.cancel()
+      if (deadline.expired && !ctx.signal.aborted) throw this.deadlineEnded(ctx, left)
       throw err
+    } finally {
+      deadline.dispose()
     }
     this.meter(model, result.usage, principal, ctx, false, permit)
     return model === call.model ? result : { ...result, model: model.id }
@@ -136,18 +164,31 @@ export class ChatService {
    * - the upstream's usage when it came;
    * - a stream the client stopped early: estimated (input, and the output produced so far);
    * - a stream that failed upstream before any output: not billed (the admission is released),
-   *   like the same failure of a non-streamed call.
+   *   like the same failure of a non-streamed call;
+   * - a stream still running at `ctx.deadline`: the upstream call is aborted and the stream ends
+   *   as a normal truncated answer (open blocks stopped, `stop` with reason `max_tokens` and a
+   *   `cutoff`, then `usage`), metered at the estimate like a stream the client stopped.
    */
-  async *stream(call: ChatCall, principal: KeyPrincipal, ctx: CallContext): AsyncGenerator<ChatEvent> {
-    const { chain, permit } = await this.prepare(call, principal, ctx)
+  async *stream(given: ChatCall, principal: KeyPrincipal, ctx: CallContext): AsyncGenerator<ChatEvent> {
+    const left = remainingMs(ctx.deadline, this.now())
+    if (left <= 0) throw this.deadlineEnded(ctx, left)
+    const { call, chain, permit } = await this.prepare(given, principal, ctx)
+    const deadline = deadlineScope(ctx.signal, ctx.deadline, this.now())
+    const providerCtx = deadline.signal === ctx.signal ? ctx : { ...ctx, signal: deadline.signal }
     let model = call.model
     let tokens: TokenUsage | undefined
     let outputChars = 0
     let upstreamFailed = false
+    let cut = false
+    // What the client has seen, so a cut stream can be closed in order.
+    let started = false
+    let stopped = false
+    const open = new Set<number>()
+    let counted: TokenUsage | undefined
     let events: AsyncIterator<ChatEvent> | undefined
     try {
-      const opened = await this.firstSuccess(call, chain, ctx, async (c, p) => {
-        const events = p.stream(c, ctx)[Symbol.asyncIterator]()
+      const opened = await this.firstSuccess(call, chain, providerCtx, async (c, p) => {
+        const events = p.stream(c, providerCtx)[Symbol.asyncIterator]()
         return { events, first: await events.next() }
       })
       model = opened.model
@@ -159,19 +200,27 @@ export class ChatService {
         if (event.type === 'usage') tokens = event.usage
         else if (event.type === 'delta')
           outputChars += (event.text?.length ?? 0) + (event.reasoning?.length ?? 0) + (event.json?.length ?? 0)
+        else if (event.type === 'message_start') started = true
+        else if (event.type === 'block_start') open.add(event.index)
+        else if (event.type === 'block_stop') open.delete(event.index)
+        else if (event.type === 'stop') stopped = true
         yield event
       }
     } catch (err) {
-      upstreamFailed = !isAbortError(err) && !ctx.signal.aborted
-      throw err
+      if (deadline.expired && !ctx.signal.aborted && tokens === undefined) cut = true
+      else {
+        upstreamFailed = !isAbortError(err) && !ctx.signal.aborted
+        throw err
+      }
     } finally {
+      deadline.dispose()
       // A consumer that stops early (the client hung up) ends the provider's stream too.
       void events?.return?.()
       if (tokens === undefined && outputChars === 0 && upstreamFailed) permit.cancel()
       else {
         // An interrupted stream has no upstream usage: estimate at ~4 characters a token.
         const estimated = tokens === undefined
-        const counted = tokens ?? {
+        counted = tokens ?? {
           inputTokens: estimateInputTokens(call),
           outputTokens: Math.ceil(outputChars / 4),
           cacheReadTokens: 0,
@@ -180,14 +229,26 @@ export class ChatService {
         this.meter(model, counted, principal, ctx, estimated, permit)
       }
     }
+    if (!cut || !counted) return
+    ctx.onDeadline?.({ streamed: true, outputTokens: counted.outputTokens })
+    if (!started) yield { type: 'message_start', ...(model !== call.model ? { model: model.id } : {}) }
+    for (const index of open) yield { type: 'block_stop', index }
+    if (!stopped)
+      yield {
+        type: 'stop',
+        reason: 'max_tokens',
+        cutoff: { code: 'deadline_exceeded', message: DEADLINE_CUTOFF_MESSAGE },
+      }
+    yield { type: 'usage', usage: counted }
   }
 
   /**
    * Input tokens of a call without running it (not metered: nothing runs upstream but a count):
    * the provider's exact count where the model has one, else this gateway's estimate.
    */
-  async countTokens(call: ChatCall, ctx: CallContext): Promise<TokenCount> {
-    const provider = providerFor(this.options.providers, call.model, call.model.id)
+  async countTokens(given: ChatCall, ctx: CallContext): Promise<TokenCount> {
+    const provider = providerFor(this.options.providers, given.model, given.model.id)
+    const call = await this.resolveReferences(given, ctx)
     const exact = await this.retry
       .run(async () => provider.countTokens?.(call, ctx), ctx, this.retry.deadline(), call.model.id)
       .catch((err: unknown) => Promise.reject(this.retry.final(err)))

@@ -39,6 +39,8 @@ export interface EdgeArgs {
   tableArns: pulumi.Input<pulumi.Input<string>[]>
   /** The user pool whose users the admin API manages. */
   userPoolArn: pulumi.Input<string>
+  /** S3 buckets whose objects clients may reference (s3:GetObject on their objects only); default none. */
+  s3InputBuckets?: string[]
   /** Permissions boundary for the roles created here (the identity stack's workload boundary). */
   permissionsBoundaryArn: pulumi.Input<string>
   /** Fully qualified API host name, e.g. `api.example.com`. */
@@ -121,6 +123,7 @@ export class Edge extends pulumi.ComponentResource {
         bedrockResourceArns: args.bedrockResourceArns,
         tableArns: args.tableArns,
         userPoolArn: args.userPoolArn,
+        s3InputBuckets: args.s3InputBuckets,
         permissionsBoundaryArn: args.permissionsBoundaryArn,
         logRetentionDays,
       },

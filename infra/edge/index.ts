@@ -54,6 +54,7 @@ const environment: Record<string, pulumi.Input<string>> = {
   NODE_OPTIONS: '--enable-source-maps',
 }
 if (cfg.allowedModels.length > 0) environment[ENV.models] = cfg.allowedModels.join(',')
+if (cfg.s3InputBuckets.length > 0) environment[ENV.s3Buckets] = cfg.s3InputBuckets.join(',')
 
 const edge = new Edge(
   'edge',
@@ -67,6 +68,7 @@ const edge = new Edge(
     bedrockResourceArns: bedrockArns,
     tableArns: data.apply((d) => TABLE_KEYS.map((key) => d.tableArns[key])),
     userPoolArn: identity.userPoolArn,
+    s3InputBuckets: cfg.s3InputBuckets.map((b) => b.split(':')[0]),
     permissionsBoundaryArn: identity.workloadBoundaryArn,
     apiDomain: cfg.apiDomain,
     hostedZoneId: zone.zoneId,

@@ -73,6 +73,8 @@ export interface GatewayOptions {
   retry?: AppOptions['retry']
   /** Overrides of the Bedrock client's settings (e.g. `credentials: undefined` = the SDK's default chain). */
   bedrockClient?: Partial<BedrockRuntimeClientConfig>
+  /** Where referenced S3 objects are read (test/helpers/s3.ts). */
+  s3?: AppOptions['clients']['s3']
 }
 
 export async function startGateway(t: Teardown, options: GatewayOptions = {}): Promise<TestGateway> {
@@ -105,7 +107,7 @@ export async function startGateway(t: Teardown, options: GatewayOptions = {}): P
   const app = await buildApp({
     config,
     catalog: options.catalog ?? loadCatalog(),
-    clients: { dynamo, bedrock: bedrockClient, cognito: options.cognito?.client },
+    clients: { dynamo, bedrock: bedrockClient, cognito: options.cognito?.client, s3: options.s3 },
     usage,
     logger: options.logger ?? false,
     mockDelayMs: options.mockDelayMs,

@@ -26,7 +26,7 @@ export interface StreamedResponse {
 
 /** A shim of `awslambda.streamifyResponse` / `HttpResponseStream.from` that records writes. */
 export function installAwsLambdaShim(): {
-  invoke(event: object, options?: { hangUpAfterWrites?: number }): Promise<StreamedResponse>
+  invoke(event: object, options?: { hangUpAfterWrites?: number; remainingMs?: number }): Promise<StreamedResponse>
 } {
   let handler: ((event: unknown, stream: Writable, context: object) => Promise<void>) | undefined
   ;(globalThis as Record<string, unknown>).awslambda = {
@@ -54,7 +54,12 @@ export function installAwsLambdaShim(): {
           else cb()
         },
       }) as Writable & { meta?: StreamedResponse['meta'] }
-      await handler!(event, stream, { awsRequestId: 'req-1' }).catch((err: Error) => {
+      // `remainingMs`: the invocation's time budget, counting down from now as the runtime's does.
+      const context =
+        options.remainingMs === undefined
+          ? { awsRequestId: 'req-1' }
+          : { awsRequestId: 'req-1', getRemainingTimeInMillis: () => options.remainingMs! - (Date.now() - start) }
+      await handler!(event, stream, context).catch((err: Error) => {
         if (options.hangUpAfterWrites === undefined) throw err
       })
       result.meta = stream.meta

@@ -12,6 +12,7 @@ import type {
 } from '@aws-sdk/client-bedrock-runtime'
 import type { ChatEvent } from '../../app/core/events.js'
 import { decodeChatRequest } from '../../app/doors/openai-chat/decode.js'
+import { SseComment } from '../../app/lib/sse.js'
 import { encodeChunks, encodeCompletion, finishReason, toOpenAIUsage } from '../../app/doors/openai-chat/encode.js'
 import {
   fromBedrockStopReason,
@@ -95,7 +96,8 @@ async function* withTokens(events: AsyncIterable<ChatEvent>, req: ChatRequest): 
       yield e
     }
   }
-  for await (const chunk of encodeChunks(tap(), meta(req), { includeUsage: false })) yield { chunk }
+  for await (const chunk of encodeChunks(tap(), meta(req), { includeUsage: false }))
+    if (!(chunk instanceof SseComment)) yield { chunk }
   if (tokens) yield { tokens }
 }
 

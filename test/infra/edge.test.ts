@@ -63,6 +63,10 @@ t.test('settings from the args', async (t) => {
   t.equal(perm.inputs.sourceArn, 'arn:aws:execute-api:eu-west-1:123456789012:mockapi123/dev/*/*')
   const policy = JSON.parse(mocks.one('aws:iam/rolePolicy:RolePolicy').inputs.policy)
   t.equal(policy.Statement[2].Resource, 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/px-dev-api:*')
+  t.notOk(
+    policy.Statement.some((s: { Action: string[] }) => [s.Action].flat().some((a) => a.startsWith('s3:'))),
+    'no S3 access without allow-listed input buckets',
+  )
   for (const r of mocks.ofType('aws:route53/record:Record')) t.equal(r.inputs.zoneId, 'ZDEV')
 })
 

@@ -127,7 +127,12 @@ t.test('boundary covers what the execution policy grants (same actions, wider re
     tableArns: ['arn:aws:dynamodb:us-west-2:123456789012:table/p-prod-keys'],
     logGroupArn: 'arn:aws:logs:us-west-2:123456789012:log-group:/aws/lambda/p-prod-api',
     userPoolArn: 'arn:aws:cognito-idp:us-west-2:123456789012:userpool/us-west-2_abc',
+    s3ObjectArns: ['arn:aws:s3:::p-prod-uploads/*'],
   })
+  t.ok(
+    exec.Statement.some((s) => s.Sid === 'ReferencedInputs'),
+    'the S3 read is part of the check',
+  )
   const boundaryActions = new Set(boundary.Statement.flatMap((s) => list(s.Action)))
   for (const a of exec.Statement.flatMap((s) => list(s.Action))) t.ok(boundaryActions.has(a), a)
   const glob = (pattern: string) =>

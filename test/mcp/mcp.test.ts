@@ -456,6 +456,11 @@ t.test('transport rules: GET/DELETE 405, notifications 202, bad requests are JSO
     payload: 'x'.repeat(7 * 1024 * 1024),
   })
   t.equal(big.statusCode, 413, "the app's body limit holds on /v1/mcp")
+  t.match(
+    big.json(),
+    { jsonrpc: '2.0', id: null, error: { code: -32600, message: /6 MB limit.*s3:\/\/bucket\/key.*smaller inputs/ } },
+    'as a JSON-RPC error saying what to do',
+  )
   const unknownMethod = await post({ jsonrpc: '2.0', id: 5, method: 'resources/list' })
   t.match(unknownMethod.json(), { id: 5, error: { code: -32601 } }, 'no resources: method not found')
 })

@@ -155,6 +155,7 @@ t.test('bodies over 6 MB are 413', async (t) => {
   })
   t.equal(res.statusCode, 413)
   t.match(res.json(), { error: { code: 'request_too_large', type: 'invalid_request_error' } })
+  t.match(res.json().error.message, /6 MB limit.*by reference.*s3:\/\/bucket\/key.*smaller inputs/, 'says what to do')
 })
 
 t.test('a client that disconnects aborts the stream and it is still metered', async (t) => {

@@ -499,6 +499,12 @@ t.test('errors: Anthropic shape, type and status for each kind', async (t) => {
     client.messages.create({ ...simple, messages: [{ role: 'user', content: 'x'.repeat(6 * 1024 * 1024 + 10) }] }),
     413,
     'request_too_large',
+    (e) =>
+      t.match(
+        (e.error as { error: { message: string } }).error.message,
+        /6 MB limit.*s3:\/\/bucket\/key.*smaller inputs/,
+        "Anthropic's shape, saying what to do",
+      ),
   )
   // Rate-limit windows are calendar minutes: keep the two calls inside one.
   const left = 60_000 - (Date.now() % 60_000)

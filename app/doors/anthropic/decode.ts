@@ -20,6 +20,7 @@ import type {
   ToolChoice,
   ToolSpec,
 } from '../../core/call.js'
+import { isS3Url, s3DocumentBlock, s3ImageBlock } from '../../core/s3-reference.js'
 import { badRequest } from '../../errors.js'
 import type { CatalogModel } from '../../schemas/catalog.js'
 import type { CountTokensRequest, MessagesRequest } from '../../schemas/messages.js'
@@ -83,9 +84,20 @@ const SERVER_BLOCKS = new RegExp(
 function media(raw: Raw, at: string, model: CatalogModel): ImageBlock | DocumentBlock {
   const source = raw.source
   if (!isObject(source)) throw badRequest(`${at}.source: Field required.`, `${at}.source`, 'invalid_value')
+  if (source.type === 'url' && typeof source.url === 'string' && isS3Url(source.url)) {
+    if (raw.type === 'image' && model.capabilities.vision !== true)
+      throw badRequest(`Model '${model.id}' does not accept images.`, at, 'model_not_vision_capable')
+    const url = `${at}.source.url`
+    const name = typeof raw.title === 'string' ? raw.title : undefined
+    return withCache<ImageBlock | DocumentBlock>(
+      raw.type === 'image' ? s3ImageBlock(source.url, url) : s3DocumentBlock(source.url, url, { name }),
+      raw,
+    )
+  }
   if (source.type === 'url' || source.type === 'file') {
     throw badRequest(
-      `${at}.source: ${source.type} sources are not fetched by this gateway; send the ${raw.type} inline as base64.`,
+      `${at}.source: ${source.type} sources are not fetched by this gateway; send the ${raw.type} inline as base64, ` +
+        'or a large one as a url source s3://bucket/key in a bucket this gateway allows.',
       `${at}.source`,
       `${raw.type}_url_not_supported`,
     )

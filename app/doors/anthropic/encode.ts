@@ -9,7 +9,9 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { Block } from '../../core/call.js'
+import { CUTOFF_FIELD } from '../../core/deadline.js'
 import type { ChatEvent, ChatResponse, StopReason, TokenUsage } from '../../core/events.js'
+import { SseComment } from '../../lib/sse.js'
 import { toAnthropicToolId } from './decode.js'
 
 export const messageId = (): string => `msg_bdrk_${randomBytes(12).toString('base64url')}`
@@ -86,9 +88,13 @@ export function encodeMessage(res: ChatResponse, meta: MessageMeta) {
 /**
  * Neutral events → Anthropic stream events (each object's `type` is its SSE event name).
  * `message_delta` needs the stop reason and the usage together: the stop is held until the
- * usage event (the last one) arrives.
+ * usage event (the last one) arrives. A stop with a `cutoff` (the gateway's time limit ended the
+ * answer) adds an SSE comment with the warning and `pennyworth_warning` on message_delta.
  */
-export async function* encodeStreamEvents(events: AsyncIterable<ChatEvent>, meta: MessageMeta): AsyncGenerator<object> {
+export async function* encodeStreamEvents(
+  events: AsyncIterable<ChatEvent>,
+  meta: MessageMeta,
+): AsyncGenerator<object | SseComment> {
   let stop: Extract<ChatEvent, { type: 'stop' }> | undefined
   for await (const e of events) {
     switch (e.type) {
@@ -149,6 +155,7 @@ export async function* encodeStreamEvents(events: AsyncIterable<ChatEvent>, meta
         stop = e
         break
       case 'usage':
+        if (stop?.cutoff) yield new SseComment(`warning: ${stop.cutoff.message}`)
         yield {
           type: 'message_delta',
           delta: {
@@ -156,6 +163,7 @@ export async function* encodeStreamEvents(events: AsyncIterable<ChatEvent>, meta
             stop_sequence: stop?.stopSequence ?? null,
           },
           usage: anthropicUsage(e.usage),
+          ...(stop?.cutoff ? { [CUTOFF_FIELD]: stop.cutoff } : {}),
         }
         yield { type: 'message_stop' }
         break

@@ -20,6 +20,7 @@ import type {
 } from '../../core/call.js'
 import { endsWithToolResults, lastAssistant } from '../../core/call.js'
 import { badRequest, unsupported } from '../../errors.js'
+import { isS3Url, s3ImageBlock } from '../../core/s3-reference.js'
 import type { CatalogModel } from '../../schemas/catalog.js'
 import type { ChatCompletionRequest, ChatMessage, ContentPart } from '../../schemas/chat.js'
 
@@ -158,12 +159,16 @@ function textItems(content: string | ContentPart[] | null | undefined, path: str
   })
 }
 
-/** Parses a base64 data URL into an image block. Remote URLs are refused: we never fetch. */
+/**
+ * Parses a base64 data URL, or an `s3://bucket/key` reference (core/s3-reference.ts), into an
+ * image block. http(s) URLs are refused: the gateway never fetches from the web.
+ */
 export function imageBlock(url: string, path: string): ImageBlock {
+  if (isS3Url(url)) return s3ImageBlock(url, path)
   if (/^https?:\/\//i.test(url)) {
     throw badRequest(
-      'Image URLs are not fetched by this gateway. Send the image inline as a base64 data ' +
-        'URL (data:image/png;base64,…).',
+      'Image URLs are not fetched by this gateway. Send the image inline as a base64 data URL ' +
+        '(data:image/png;base64,…), or large images as an s3://bucket/key reference to a bucket this gateway allows.',
       path,
       'image_url_not_supported',
     )

@@ -7,7 +7,9 @@
  * - https://platform.openai.com/docs/api-reference/chat-streaming/streaming
  */
 import { randomBytes } from 'node:crypto'
+import { CUTOFF_FIELD } from '../../core/deadline.js'
 import type { ChatEvent, ChatResponse, StopReason, TokenUsage } from '../../core/events.js'
+import { SseComment } from '../../lib/sse.js'
 import type {
   AssistantMessage,
   ChatCompletion,
@@ -108,13 +110,15 @@ export function encodeCompletion(res: ChatResponse, meta: CompletionMeta): ChatC
  *   call's first delta with `arguments: ''`, argument fragments follow. A call whose input got no
  *   fragment gets `'{}'` when its block stops (or at the stop), as OpenAI sends — `''` is not JSON;
  * - stop → a final chunk with `finish_reason`; usage → a usage chunk (`choices: []`) only when
- *   the client asked (`stream_options.include_usage`).
+ *   the client asked (`stream_options.include_usage`);
+ * - a stop with a `cutoff` (the gateway's time limit ended the answer): an SSE comment with the
+ *   warning, then the finish chunk (`length`) carrying it in `pennyworth_warning`.
  */
 export async function* encodeChunks(
   events: AsyncIterable<ChatEvent>,
   meta: CompletionMeta,
   opts: { includeUsage: boolean },
-): AsyncGenerator<ChatCompletionChunk> {
+): AsyncGenerator<ChatCompletionChunk | SseComment> {
   /** The model that answers: a fallback's id when message_start names one. */
   let model = meta.model
   const chunk = (delta: ChunkDelta, finish: FinishReason | null = null): ChatCompletionChunk => ({
@@ -170,7 +174,15 @@ export async function* encodeChunks(
       }
       case 'stop':
         yield* closeArgs(tools.values())
-        yield chunk({}, finishReason(e.reason, tools.size > 0))
+        if (e.cutoff) {
+          yield new SseComment(`warning: ${e.cutoff.message}`)
+          const last: ChatCompletionChunk & { [CUTOFF_FIELD]?: unknown } = chunk(
+            {},
+            finishReason(e.reason, tools.size > 0),
+          )
+          last[CUTOFF_FIELD] = e.cutoff
+          yield last
+        } else yield chunk({}, finishReason(e.reason, tools.size > 0))
         break
       case 'usage':
         if (opts.includeUsage) {

@@ -21,6 +21,7 @@ import type {
   ToolSpec,
 } from '../../core/call.js'
 import { badRequest, unsupported } from '../../errors.js'
+import { isS3Url, s3DocumentBlock } from '../../core/s3-reference.js'
 import type { CatalogModel } from '../../schemas/catalog.js'
 import type { ResponsesRequest } from '../../schemas/responses.js'
 import {
@@ -159,9 +160,16 @@ function dataUrl(url: string, at: string): { mediaType: string; data: Uint8Array
 }
 
 function fileBlock(part: Record<string, unknown>, at: string, model: CatalogModel): DocumentBlock {
+  const name = str(part.filename) ? part.filename : undefined
+  if (str(part.file_url) && isS3Url(part.file_url) && part.file_id == null && part.file_data == null) {
+    if (model.capabilities.vision !== true)
+      throw badRequest(`Model '${model.id}' does not accept files.`, at, 'model_not_vision_capable')
+    return s3DocumentBlock(part.file_url, `${at}.file_url`, { name })
+  }
   if (part.file_id != null || part.file_url != null) {
     throw badRequest(
-      'Files are not fetched by this gateway (no Files API): send the file inline as `file_data` (a base64 data URL).',
+      'Files are not fetched by this gateway (no Files API): send the file inline as `file_data` ' +
+        '(a base64 data URL), or a large file as `file_url` s3://bucket/key in a bucket this gateway allows.',
       at,
       'file_reference_not_supported',
     )
@@ -175,7 +183,6 @@ function fileBlock(part: Record<string, unknown>, at: string, model: CatalogMode
   if (model.capabilities.vision !== true)
     throw badRequest(`Model '${model.id}' does not accept files.`, at, 'model_not_vision_capable')
   const { mediaType, data } = dataUrl(part.file_data, `${at}.file_data`)
-  const name = str(part.filename) ? part.filename : undefined
   return { type: 'document', mediaType, data, ...(name ? { name } : {}), at }
 }
 

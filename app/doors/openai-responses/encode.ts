@@ -15,7 +15,9 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { Block } from '../../core/call.js'
-import type { ChatEvent, ChatResponse, StopReason, TokenUsage } from '../../core/events.js'
+import { CUTOFF_FIELD } from '../../core/deadline.js'
+import type { ChatEvent, ChatResponse, Cutoff, StopReason, TokenUsage } from '../../core/events.js'
+import { SseComment } from '../../lib/sse.js'
 import type { ApiError } from '../../errors.js'
 import type { ResponsesRequest } from '../../schemas/responses.js'
 import { encodeReasoningCarrier } from './reasoning.js'
@@ -245,7 +247,10 @@ interface OpenBlock {
  * before anything is yielded, so an error at once (admission, upstream refusal) is thrown to the
  * route, which answers it with its real status. After that, an error becomes an `error` event
  * and `response.failed` (`toError` turns anything into a domain error); the stream then ends.
- * `beforeEnd` lets the caller store the response before the client can see it finished.
+ * `beforeEnd` lets the caller store the response before the client can see it finished. A stop
+ * with a `cutoff` (the gateway's time limit ended the answer) ends as response.incomplete
+ * (max_output_tokens), preceded by an SSE comment with the warning and carrying it in
+ * `pennyworth_warning`.
  */
 export async function* encodeResponseEvents(
   events: AsyncIterable<ChatEvent>,
@@ -255,7 +260,7 @@ export async function* encodeResponseEvents(
     /** Awaited with the final response before its last event (completed / incomplete) is yielded. */
     beforeEnd?: (response: ResponseObject) => Promise<void>
   },
-): AsyncGenerator<ResponseEvent> {
+): AsyncGenerator<ResponseEvent | SseComment> {
   let seq = 0
   const ev = (type: string, fields: Record<string, unknown>): ResponseEvent => ({
     type,
@@ -273,6 +278,7 @@ export async function* encodeResponseEvents(
   const blocks = new Map<number, OpenBlock>()
   const output: OutputItem[] = []
   let stop: StopReason = 'end_turn'
+  let cutoff: Cutoff | undefined
   try {
     for (; !next.done; next = await it.next()) {
       const e = next.value
@@ -370,6 +376,7 @@ export async function* encodeResponseEvents(
         }
         case 'stop':
           stop = e.reason
+          cutoff = e.cutoff
           break
         case 'usage': {
           // Blocks the upstream left open are closed before the end.
@@ -382,7 +389,11 @@ export async function* encodeResponseEvents(
             e.usage,
           )
           await opts.beforeEnd?.(response)
-          yield ev(response.status === 'completed' ? 'response.completed' : 'response.incomplete', { response })
+          if (cutoff) yield new SseComment(`warning: ${cutoff.message}`)
+          yield ev(response.status === 'completed' ? 'response.completed' : 'response.incomplete', {
+            response,
+            ...(cutoff ? { [CUTOFF_FIELD]: cutoff } : {}),
+          })
           break
         }
       }

@@ -23,8 +23,16 @@ import type {
   ToolChoice as ConverseToolChoice,
   ToolResultContentBlock,
   ToolUseBlock,
+  S3Location,
 } from '@aws-sdk/client-bedrock-runtime'
-import { historyToolNames, type Block, type CacheMark, type ChatCall, type ToolSpec } from '../../core/call.js'
+import {
+  historyToolNames,
+  type Block,
+  type CacheMark,
+  type ChatCall,
+  type S3Reference,
+  type ToolSpec,
+} from '../../core/call.js'
 import { badRequest } from '../../errors.js'
 
 type Document = NonNullable<ToolUseBlock['input']>
@@ -100,6 +108,16 @@ interface Encoder {
   docNames: Set<string>
 }
 
+/**
+ * An S3 reference as Converse's `s3Location` (image, document and video sources take it; the
+ * model must support S3 input, which the chat use case checks before a reference gets here).
+ * https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_S3Location.html
+ */
+const s3Location = (ref: S3Reference): S3Location => ({
+  uri: ref.uri,
+  ...(ref.bucketOwner ? { bucketOwner: ref.bucketOwner } : {}),
+})
+
 function mediaBlock(
   b: Extract<Block, { type: 'image' | 'document' }>,
   enc: Encoder,
@@ -112,7 +130,7 @@ function mediaBlock(
         b.at ?? null,
         'invalid_image_format',
       )
-    return { image: { format, source: { bytes: b.data } } }
+    return { image: { format, source: b.source ? { s3Location: s3Location(b.source) } : { bytes: b.data } } }
   }
   const format = DOCUMENT_FORMATS[b.mediaType]
   if (!format)
@@ -121,7 +139,11 @@ function mediaBlock(
       b.at ?? null,
       'invalid_document_format',
     )
-  const source = b.text !== undefined ? { text: b.text } : { bytes: b.data }
+  const source = b.source
+    ? { s3Location: s3Location(b.source) }
+    : b.text !== undefined
+      ? { text: b.text }
+      : { bytes: b.data }
   return { document: { format, name: documentName(b.name, enc.docNames), source } }
 }
 

@@ -5,7 +5,7 @@
  */
 import * as aws from '@pulumi/aws'
 import * as pulumi from '@pulumi/pulumi'
-import { type AccountContext, lambdaExecutionPolicy, logGroupArn, serviceTrustPolicy } from '../../iam.js'
+import { type AccountContext, lambdaExecutionPolicy, logGroupArn, s3ObjectArns, serviceTrustPolicy } from '../../iam.js'
 import { componentTags } from '../../tags.js'
 import { movedChild } from './moved.js'
 
@@ -31,6 +31,8 @@ export interface EdgeFunctionArgs {
   tableArns: pulumi.Input<pulumi.Input<string>[]>
   /** The user pool whose users the admin API manages. */
   userPoolArn: pulumi.Input<string>
+  /** S3 buckets whose objects clients may reference (s3:GetObject on their objects only); default none. */
+  s3InputBuckets?: string[]
   /** Permissions boundary of the execution role. */
   permissionsBoundaryArn: pulumi.Input<string>
   logRetentionDays: number
@@ -78,6 +80,7 @@ export class EdgeFunction extends pulumi.ComponentResource {
                 tableArns,
                 userPoolArn,
                 logGroupArn: logGroupArn(ctx, names.functionLogGroup),
+                s3ObjectArns: s3ObjectArns(ctx.partition, args.s3InputBuckets ?? []),
               }),
             ),
           ),
