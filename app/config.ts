@@ -49,6 +49,12 @@ export interface Config {
   responsesTtlDays: number
   /** Cognito sign-in for people (admin API); undefined = nobody can sign in. */
   cognito: CognitoConfig | undefined
+  /** Write CloudWatch EMF metric lines to stdout (default on Lambda, off locally). */
+  metricsEmf: boolean
+  /** Serve `GET /metrics` in Prometheus text (local server only; never on Lambda). */
+  metricsEndpoint: boolean
+  /** X-Ray subsegments through the Powertools Tracer (the edge stack turns it on; off locally). */
+  tracing: boolean
 }
 
 /** The user pool and app client whose access tokens the admin API accepts. */
@@ -78,6 +84,10 @@ type Env = Record<string, string | undefined>
 export interface ConfigDefaults {
   mockModels: boolean
   lambdaStreaming: boolean
+  /** Default of PENNYWORTH_METRICS_EMF (false unless given). */
+  metricsEmf?: boolean
+  /** Default of PENNYWORTH_METRICS_ENDPOINT (false unless given). */
+  metricsEndpoint?: boolean
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -198,6 +208,9 @@ export function loadConfig(
     anthropicModelFallback: bool(env, 'PENNYWORTH_ANTHROPIC_MODEL_FALLBACK', true),
     responsesTtlDays: int(env, 'PENNYWORTH_RESPONSES_TTL_DAYS', 30, 1, 3650),
     cognito: cognito(env),
+    metricsEmf: bool(env, 'PENNYWORTH_METRICS_EMF', defaults.metricsEmf ?? false),
+    metricsEndpoint: bool(env, 'PENNYWORTH_METRICS_ENDPOINT', defaults.metricsEndpoint ?? false),
+    tracing: bool(env, 'PENNYWORTH_TRACING', false),
   }
   return Object.freeze(config)
 }

@@ -29,10 +29,19 @@ export interface AwsLambdaGlobal {
 const candidate = (globalThis as { awslambda?: Partial<AwsLambdaGlobal> }).awslambda
 const runtime = typeof candidate?.streamifyResponse === 'function' ? (candidate as AwsLambdaGlobal) : undefined
 
-// Cold start: validate config and build the app once per instance.
-const config = loadConfig(process.env, { mockModels: false, lambdaStreaming: true })
+// Cold start: validate config and build the app once per instance. Metrics leave as EMF lines
+// on stdout; there is no GET /metrics on Lambda (per-instance counters would mean nothing).
+const config = {
+  ...loadConfig(process.env, { mockModels: false, lambdaStreaming: true, metricsEmf: true }),
+  metricsEndpoint: false,
+}
+// The X-Ray tracer (a lazily loaded chunk) only where tracing is on: the edge stack's function.
+const tracing = config.tracing
+  ? await import('./lib/observe/tracing.js').then(({ loadTracing }) => loadTracing('pennyworth'))
+  : undefined
 const app = await buildApp({
   config,
+  tracing: tracing ? () => tracing : undefined,
   catalog: loadCatalog(config.catalogPath),
   clients: {
     dynamo: createDocumentClient(),

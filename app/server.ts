@@ -77,7 +77,7 @@ export async function startLocalServer(
 async function main(): Promise<void> {
   let config: Readonly<Config>
   try {
-    config = loadConfig(process.env, { mockModels: true, lambdaStreaming: false })
+    config = loadConfig(process.env, { mockModels: true, lambdaStreaming: false, metricsEndpoint: true })
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message)

@@ -23,6 +23,7 @@ export function callContext(
     log: request.log,
     requestId: request.id,
     keyId: principalOf(request).keyId,
+    observe: request.observe,
     setHeaders: (headers) => {
       if (!reply.sent) void reply.headers(mapHeaders(headers))
     },

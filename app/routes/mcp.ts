@@ -156,7 +156,13 @@ function mcpCallContext(
   const controller = followClient(request)
   // No setHeaders: an MCP reply's headers are out before a tool runs (and clients ignore them).
   return {
-    ctx: { signal: controller.signal, log: request.log, requestId: request.id, keyId: principal.keyId },
+    ctx: {
+      signal: controller.signal,
+      log: request.log,
+      requestId: request.id,
+      keyId: principal.keyId,
+      observe: request.observe,
+    },
     controller,
   }
 }

@@ -58,12 +58,15 @@ export class ChatService {
   async complete(call: ChatCall, principal: KeyPrincipal, ctx: CallContext): Promise<ChatResponse> {
     const { provider, permit } = await this.prepare(call, principal, ctx)
     let result: ChatResponse
+    const started = performance.now()
     try {
       result = await provider.complete(call, ctx)
     } catch (err) {
+      ctx.observe?.upstream(performance.now() - started)
       permit.cancel()
       throw err
     }
+    ctx.observe?.upstream(performance.now() - started)
     this.meter(call.model, result.usage, principal, ctx, false, permit)
     return result
   }
@@ -81,17 +84,33 @@ export class ChatService {
     let tokens: TokenUsage | undefined
     let outputChars = 0
     let upstreamFailed = false
+    // The request's metrics wait for this stream's metering (it may end after the response).
+    const release = ctx.observe?.hold()
+    const started = performance.now()
+    let first = true
     try {
       for await (const event of provider.stream(call, ctx)) {
+        if (first) {
+          first = false
+          ctx.observe?.upstream(performance.now() - started)
+        }
         if (event.type === 'usage') tokens = event.usage
-        else if (event.type === 'delta')
+        else if (event.type === 'delta') {
+          if (outputChars === 0) ctx.observe?.firstToken()
           outputChars += (event.text?.length ?? 0) + (event.reasoning?.length ?? 0) + (event.json?.length ?? 0)
+        }
         yield event
       }
     } catch (err) {
       upstreamFailed = !isAbortError(err) && !ctx.signal.aborted
+      if (first) ctx.observe?.upstream(performance.now() - started)
+      if (upstreamFailed) {
+        const e = err as { status?: unknown; code?: unknown }
+        ctx.observe?.error(typeof e.status === 'number' ? e.status : 500, typeof e.code === 'string' ? e.code : null)
+      }
       throw err
     } finally {
+      if (ctx.signal.aborted) ctx.observe?.count('AbortedStreams')
       if (tokens === undefined && outputChars === 0 && upstreamFailed) permit.cancel()
       else {
         // An interrupted stream has no upstream usage: estimate at ~4 characters a token.
@@ -104,6 +123,7 @@ export class ChatService {
         }
         this.meter(call.model, counted, principal, ctx, estimated, permit)
       }
+      release?.()
     }
   }
 

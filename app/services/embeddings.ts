@@ -82,6 +82,7 @@ export class EmbeddingService {
 
     const permit = await admitCall(this.options.limits, principal, model, estimateEmbedding(inputs), ctx)
     let result: Awaited<ReturnType<EmbeddingProvider['embed']>>
+    const started = performance.now()
     try {
       result = await provider.embed(
         {
@@ -93,9 +94,11 @@ export class EmbeddingService {
         ctx,
       )
     } catch (err) {
+      ctx.observe?.upstream(performance.now() - started)
       permit.cancel()
       throw err
     }
+    ctx.observe?.upstream(performance.now() - started)
     const { vectors, tokens } = result
     meterCall(this.options.usage, { model, tokens, principal, ctx, at: this.now(), permit })
 
