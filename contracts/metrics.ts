@@ -107,6 +107,12 @@ export const METRICS = {
     kind: 'counter',
     help: 'Streams ended early because the Lambda invocation neared its time limit',
   },
+  ColdStarts: {
+    unit: 'Count',
+    scope: 'runtime',
+    kind: 'counter',
+    help: 'Process starts (Lambda cold starts), counted at their first flush',
+  },
   KeyCacheHits: { unit: 'Count', scope: 'runtime', kind: 'counter', help: 'API key look-ups answered from memory' },
   KeyCacheMisses: { unit: 'Count', scope: 'runtime', kind: 'counter', help: 'API key look-ups that read DynamoDB' },
   DynamoDbLatency: { unit: 'Milliseconds', scope: 'runtime', kind: 'histogram', help: 'One DynamoDB call, end to end' },

@@ -154,8 +154,14 @@ export function lambdaExecutionPolicy(args: {
       Resource: `${args.logGroupArn}:*`,
     },
     { Sid: 'OwnUserPool', Effect: 'Allow', Action: COGNITO_USER_ADMIN_ACTIONS, Resource: args.userPoolArn },
+    // X-Ray active tracing (https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html):
+    // these actions have no resource-level permissions.
+    { Sid: 'XRay', Effect: 'Allow', Action: XRAY_ACTIONS, Resource: '*' },
   ])
 }
+
+/** What a traced function sends to X-Ray. */
+export const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords']
 
 /**
  * Policy of the role API Gateway uses to write logs (the region-wide account setting). Limited
@@ -231,6 +237,7 @@ export function workloadBoundaryPolicy(ctx: AccountContext, namePrefix: string):
       ],
       Resource: logGroupArn(ctx, '*'),
     },
+    { Sid: 'XRay', Effect: 'Allow', Action: XRAY_ACTIONS, Resource: '*' },
   ])
 }
 
@@ -447,6 +454,13 @@ export function deployPolicy(ctx: DeployPolicyContext): PolicyDocument {
       Effect: 'Allow',
       Action: ['cloudwatch:PutDashboard', 'cloudwatch:GetDashboard', 'cloudwatch:DeleteDashboards'],
       Resource: `arn:${p}:cloudwatch::${a}:dashboard/${prefix}-*`,
+    },
+    {
+      // The saved Logs Insights queries: query definitions have no resource-level permissions.
+      Sid: 'LogQueries',
+      Effect: 'Allow',
+      Action: ['logs:PutQueryDefinition', 'logs:DescribeQueryDefinitions', 'logs:DeleteQueryDefinition'],
+      Resource: '*',
     },
     {
       Sid: 'AlarmTopic',

@@ -21,6 +21,7 @@ import {
   type AccountContext,
 } from '../iam.js'
 import { componentTags } from '../tags.js'
+import { Observability, type ObservabilityThresholds } from './observability.js'
 
 /** Lambda's hard maximum, and what streamed chat completions may need. */
 export const LAMBDA_TIMEOUT_SECONDS = 900
@@ -85,6 +86,10 @@ export interface EdgeArgs {
   manageApiGatewayAccount?: boolean
   /** Disable the default execute-api endpoint so the custom domain is the only way in (default true). */
   disableExecuteApiEndpoint?: boolean
+  /** Thresholds of the dashboard's alarms (infra/components/observability.ts). */
+  observability?: ObservabilityThresholds
+  /** X-Ray active tracing of the function (default true; the app's subsegments need PENNYWORTH_TRACING). */
+  tracing?: boolean
 }
 
 /** Physical names, fixed by the prefix so IAM (deploy policy, PassRole) can name them up front. */
@@ -149,6 +154,7 @@ export class Edge extends pulumi.ComponentResource {
   readonly apiUrl: pulumi.Output<string>
   readonly alarmTopicArn: pulumi.Output<string>
   readonly reconcileRuleArn: pulumi.Output<string>
+  readonly dashboardName: pulumi.Output<string>
 
   constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
     super('pennyworth:infra:Edge', name, {}, opts)
@@ -217,6 +223,7 @@ export class Edge extends pulumi.ComponentResource {
         reservedConcurrentExecutions: args.reservedConcurrency,
         environment: { variables: args.environment },
         loggingConfig: { logFormat: 'Text', logGroup: logGroup.name },
+        tracingConfig: { mode: (args.tracing ?? true) ? 'Active' : 'PassThrough' },
         tags: componentTags('function'),
       },
       { parent: this, dependsOn: [logGroup, rolePolicy] },
@@ -525,6 +532,24 @@ export class Edge extends pulumi.ComponentResource {
       parent,
     )
 
+    // --- Dashboard, alarms with runbooks, saved Logs Insights queries ------------------------
+    const observability = new Observability(
+      `${name}-obs`,
+      {
+        namePrefix: args.namePrefix,
+        region: account.region,
+        functionName: fn.name,
+        functionLogGroup: logGroup.name,
+        apiName: api.name,
+        stageName: stage.stageName,
+        tableNames: pulumi.output(args.tableArns).apply((arns) => arns.map((arn) => arn.split(':table/')[1] ?? arn)),
+        alarmTopicArn: topic.arn,
+        lambdaTimeoutSeconds: LAMBDA_TIMEOUT_SECONDS,
+        thresholds: args.observability,
+      },
+      parent,
+    )
+
     // --- Reconcile schedule: the standard scheduled event, every five minutes ----------------
     // An EventBridge rule (not EventBridge Scheduler): it sends exactly the documented
     // "Scheduled Event" shape and needs no IAM role, only this function permission scoped to
@@ -570,6 +595,7 @@ export class Edge extends pulumi.ComponentResource {
     this.apiUrl = pulumi.output(`https://${args.apiDomain}`)
     this.alarmTopicArn = topic.arn
     this.reconcileRuleArn = reconcileRule.arn
+    this.dashboardName = observability.dashboardName
     this.registerOutputs({
       functionName: this.functionName,
       restApiId: this.restApiId,

@@ -51,6 +51,8 @@ const environment: Record<string, pulumi.Input<string>> = {
   PENNYWORTH_COGNITO_CLIENT_ID: identity.cliClientId,
   PENNYWORTH_PUBLIC_URL: `https://${cfg.apiDomain}`,
   NODE_OPTIONS: '--enable-source-maps',
+  // X-Ray subsegments per Bedrock and DynamoDB call (the function has active tracing).
+  PENNYWORTH_TRACING: cfg.tracing ? 'true' : 'false',
 }
 if (cfg.allowedModels.length > 0) environment.PENNYWORTH_MODELS = cfg.allowedModels.join(',')
 
@@ -76,6 +78,8 @@ const edge = new Edge(
     alarms: cfg.alarms,
     manageApiGatewayAccount: cfg.manageApiGatewayAccount,
     disableExecuteApiEndpoint: cfg.disableExecuteApiEndpoint,
+    observability: cfg.observability,
+    tracing: cfg.tracing,
   },
   { providers: { aws: provider } },
 )
@@ -87,4 +91,5 @@ export const functionName = edge.functionName
 export const restApiId = edge.restApiId
 export const alarmTopicArn = edge.alarmTopicArn
 export const reconcileRuleArn = edge.reconcileRuleArn
+export const dashboardName = edge.dashboardName
 export const bedrockResources = bedrockArns

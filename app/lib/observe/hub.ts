@@ -54,6 +54,8 @@ export class MetricsHub {
   private dynamoErrors = 0
   private dropped = 0
   private scheduled = false
+  /** The first sample of this process is its start (ColdStarts). */
+  private started = false
   private emitter: Promise<PowertoolsMetrics> | undefined
   private last: RuntimeCounters = { keyCacheHits: 0, keyCacheMisses: 0, usageWriteRetries: 0, usageWriteFailures: 0 }
 
@@ -154,6 +156,11 @@ export class MetricsHub {
         out.push([name, d])
         this.prometheus?.add(name, '', d)
       }
+    }
+    if (!this.started) {
+      this.started = true
+      out.push(['ColdStarts', 1])
+      this.prometheus?.add('ColdStarts', '', 1)
     }
     delta('KeyCacheHits', 'keyCacheHits')
     delta('KeyCacheMisses', 'keyCacheMisses')
