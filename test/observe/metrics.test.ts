@@ -266,3 +266,33 @@ t.test('GET /metrics: Prometheus text with the same counters (local server)', as
   const anon = await fetch(`${gw.url}/metrics`)
   t.equal(anon.status, 401, 'an API key is required')
 })
+
+t.test('prompt-cache tokens', async (t) => {
+  handler = () => ({
+    json: converseTextResponse('cached', {
+      usage: { inputTokens: 5, outputTokens: 2, cacheReadInputTokens: 100, cacheWriteInputTokens: 7 },
+    }),
+  })
+  const from = emf.length
+  await openai.chat.completions.create({ model: 'claude-haiku-4-5', messages: [{ role: 'user', content: 'x' }] })
+  const [l] = await requestLines(from)
+  t.equal(l!.CacheReadTokens, 100)
+  t.equal(l!.CacheWriteTokens, 7)
+})
+
+t.test('the run above emitted every metric of the list but those proven elsewhere', async (t) => {
+  const seen = new Set(emf.flatMap((l) => l._aws.CloudWatchMetrics[0]!.Metrics.map((m) => m.Name)))
+  const elsewhere: Record<string, string> = {
+    AbortedCalls: 'test/routes/hang-up.test.ts (a non-streamed call the client leaves)',
+    StreamsEndedByDeadline: 'counted by the Lambda deadline handling through request.observe.count()',
+    InternalErrors: 'a 5xx of the gateway itself (no route can be made to fail here on purpose)',
+    UsageWriteRetries: 'needs a failing store: Ledger.retries, read at each flush',
+    UsageWriteFailures: 'needs a failing store: Ledger.failed, read at each flush',
+    DynamoDbErrors: 'needs a failing store',
+  }
+  t.same(
+    Object.keys(METRICS).filter((m) => !seen.has(m) && !(m in elsewhere)),
+    [],
+    'every other metric was emitted',
+  )
+})

@@ -34,7 +34,8 @@ const NOOP: Span = { end() {} }
 /** Loads the Powertools Tracer and wraps it. */
 export async function loadTracing(serviceName: string): Promise<Tracing> {
   const { Tracer } = await import('@aws-lambda-powertools/tracer')
-  const tracer = new Tracer({ serviceName })
+  // Our own subsegments per AWS call (sdk-timing.ts); not one more per HTTP request underneath.
+  const tracer = new Tracer({ serviceName, captureHTTPsRequests: false })
   const tracing: Tracing = {
     current: undefined,
     start(name) {
