@@ -42,6 +42,8 @@ export interface ObservabilityOptions {
 const F = ACCESS_LOG.fields
 
 function accessLine(request: FastifyRequest, m: RequestMetrics): void {
+  // No object built for a line nobody writes (pino's isLevelEnabled; FastifyBaseLogger omits it).
+  if ((request.log as { isLevelEnabled?(level: string): boolean }).isLevelEnabled?.('info') === false) return
   const p = request.principal
   request.log.info(
     {

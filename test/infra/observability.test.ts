@@ -180,3 +180,13 @@ t.test('two saved Logs Insights queries on the function log, using the access li
 t.test('X-Ray active tracing on the function', async (t) => {
   t.same(mocks.one('aws:lambda/function:Function').inputs.tracingConfig, { mode: 'Active' })
 })
+
+t.test('docs/operating.md names every metric, every alarm and both queries', async (t) => {
+  const { readFileSync } = await import('node:fs')
+  const doc = readFileSync(new URL('../../docs/operating.md', import.meta.url), 'utf8')
+  for (const m of Object.keys(METRICS)) t.match(doc, `\`${m}\``, m)
+  for (const n of Object.values(observabilityNames('pennyworth-<env>'))) {
+    const suffix = n.replace('pennyworth-<env>', '')
+    t.ok(doc.includes(suffix.startsWith('/') ? n : `…${suffix}`) || doc.includes(n), n)
+  }
+})
