@@ -133,6 +133,7 @@ export class ChatService {
    */
   async countTokens(call: ChatCall, ctx: CallContext): Promise<TokenCount> {
     const provider = providerFor(this.options.providers, call.model, call.model.id)
+    ctx.observe?.setModel(call.model.id)
     const exact = await provider.countTokens?.(call, ctx)
     return exact !== undefined
       ? { inputTokens: exact, estimated: false }
