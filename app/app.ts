@@ -5,7 +5,7 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
 import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify'
 import { randomUUID } from 'node:crypto'
 import type { CognitoClientProvider } from './clients.js'
 import type { Config } from './config.js'
@@ -189,7 +189,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
     return503OnClosing: true,
     // One access-log line per request instead (plugins/observability.ts).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Bad URLs (invalid percent-encoding) in the documented error shape, not Fastify's.
     frameworkErrors,
     // Schemas compile on first use; Fastify's default validator compiler is never loaded.
