@@ -5,7 +5,7 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'
 import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider'
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
-import Fastify, { type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions, type RouteOptions } from 'fastify'
 import { randomUUID } from 'node:crypto'
 import type { CognitoClientProvider } from './clients.js'
 import type { Config } from './config.js'
@@ -52,6 +52,10 @@ import { RateLimitStore } from './store/rate-limits.js'
 import { UsageStore } from './store/usage.js'
 import { VERSION } from './version.js'
 import { redactKeys } from './lib/redact.js'
+import { MetricsHub } from './lib/observe/hub.js'
+import { observeClient } from './lib/observe/sdk-timing.js'
+import type { Tracing } from './lib/observe/tracing.js'
+import { registerObservability } from './plugins/observability.js'
 
 /** Everything the app needs, injected so tests and entry points decide where it points. */
 export interface AppOptions {
@@ -72,6 +76,8 @@ export interface AppOptions {
         | 'modelFallbacks'
         | 's3Buckets'
         | 's3FetchMaxBytes'
+        | 'metricsEmf'
+        | 'metricsEndpoint'
       >
     >
   catalog: Catalog
@@ -113,6 +119,8 @@ export interface AppOptions {
    * invocation end minus PENNYWORTH_LAMBDA_TIMEOUT_MARGIN_MS. Absent = no limit (local server).
    */
   deadlineOf?: DeadlineOf
+  /** The X-Ray tracer once loaded (Lambda with PENNYWORTH_TRACING on); subsegments per AWS call. */
+  tracing?: () => Tracing | undefined
 }
 
 declare module 'fastify' {
@@ -137,6 +145,8 @@ declare module 'fastify' {
     meteringBacklog(): number
     /** Verifies people's Cognito access tokens; undefined when no user pool is configured. */
     verifier: CognitoVerifier | undefined
+    /** Metrics of finished requests (EMF and/or the local Prometheus registry). */
+    metrics: MetricsHub
   }
 }
 
@@ -202,6 +212,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     return503OnClosing: true,
+    // One access-log line per request instead (plugins/observability.ts).
+    logController: new LogController({ disableRequestLogging: true }),
     // Bad URLs (invalid percent-encoding) in the documented error shape, not Fastify's.
     frameworkErrors,
     // Schemas compile on first use; Fastify's default validator compiler is never loaded.
@@ -232,6 +244,25 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...options.metering,
   })
   const gate = new ResponseGate()
+  const hub = new MetricsHub({
+    emf: config.metricsEmf ?? false,
+    prometheus: config.metricsEndpoint ?? false,
+    log: app.log,
+    runtime: () => ({
+      keyCacheHits: keys.cacheHits,
+      keyCacheMisses: keys.cacheMisses,
+      usageWriteRetries: ledger.retries,
+      usageWriteFailures: ledger.failed,
+    }),
+  })
+  app.decorate('metrics', hub)
+  // Per-call timing and subsegments only when someone listens: nothing added to the SDK otherwise.
+  if (hub.enabled || options.tracing)
+    observeClient(clients.dynamo, 'DynamoDB', {
+      onCall: hub.enabled ? (ms, ok) => hub.dynamoCall(ms, ok) : undefined,
+      tracing: options.tracing,
+    })
+  if (options.tracing) observeClient(clients.bedrock, 'Bedrock', { tracing: options.tracing })
   const usage = options.usage ? new TeeUsageSink(ledger, options.usage) : ledger
   const limits = new LimitsService({
     ledger,
@@ -259,6 +290,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   )
   app.decorate('flushBackground', async () => {
     await Promise.all([ledger.flush(), background.flush()])
+    // After the usage writes: their retries and failures are in this flush's runtime line.
+    await hub.flush()
   })
   app.decorate('meteringSweep', async () => ledger.sweep(await keys.list()))
   app.decorate('meteringBacklog', () => ledger.backlog + background.size)
@@ -272,11 +305,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
   app.addHook('onClose', async () => {
     await Promise.all([ledger.flush(), background.flush()])
+    await hub.flush()
   })
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
   })
+  // First onRequest hook: a request's latency starts here.
+  registerObservability(app, { hub, tracing: options.tracing, metricsEndpoint: config.metricsEndpoint ?? false })
   registerClientAbort(app)
   registerDeadline(app, options.deadlineOf)
   registerErrorHandling(app)

@@ -42,6 +42,9 @@ export const ENV = {
   modelFallbacks: 'PENNYWORTH_MODEL_FALLBACKS',
   s3Buckets: 'PENNYWORTH_S3_BUCKETS',
   s3FetchMaxBytes: 'PENNYWORTH_S3_FETCH_MAX_BYTES',
+  metricsEmf: 'PENNYWORTH_METRICS_EMF',
+  metricsEndpoint: 'PENNYWORTH_METRICS_ENDPOINT',
+  tracing: 'PENNYWORTH_TRACING',
   logLevel: 'PENNYWORTH_LOG_LEVEL',
 } as const
 

@@ -77,6 +77,12 @@ export interface Config {
   s3Buckets: ReadonlyMap<string, string | undefined>
   /** Largest referenced object the gateway reads itself, for models that cannot read S3 (bytes; default 10 MiB). */
   s3FetchMaxBytes: number
+  /** Write CloudWatch EMF metric lines to stdout (default on Lambda, off locally). */
+  metricsEmf: boolean
+  /** Serve `GET /metrics` in Prometheus text (local server only; never on Lambda). */
+  metricsEndpoint: boolean
+  /** X-Ray subsegments through the Powertools Tracer (the edge stack turns it on; off locally). */
+  tracing: boolean
 }
 
 /** PENNYWORTH_OAUTH_*: how MCP clients sign a person in (routes/oauth.ts). */
@@ -123,6 +129,10 @@ export interface ConfigDefaults {
   lambdaStreaming: boolean
   /** PENNYWORTH_OAUTH_LOCAL_SIGNIN's default (true for `npm start`; absent = false). */
   oauthLocalSignIn?: boolean
+  /** Default of PENNYWORTH_METRICS_EMF (false unless given). */
+  metricsEmf?: boolean
+  /** Default of PENNYWORTH_METRICS_ENDPOINT (false unless given). */
+  metricsEndpoint?: boolean
 }
 
 /**
@@ -466,6 +476,23 @@ export const SETTINGS = {
     parse: int(10 * 1024 * 1024, 1, 100 * 1024 * 1024),
     doc: 'largest referenced object the gateway reads itself, for models that cannot read S3 (bytes)',
   },
+  metricsEmf: {
+    env: ENV.metricsEmf,
+    parse: bool((d) => d.metricsEmf ?? false),
+    default: '`true` on Lambda, `false` locally',
+    doc: 'write CloudWatch EMF metric lines to stdout ([operating](operating.md))',
+  },
+  metricsEndpoint: {
+    env: ENV.metricsEndpoint,
+    parse: bool((d) => d.metricsEndpoint ?? false),
+    default: '`true` with `npm start`; never on Lambda',
+    doc: 'serve `GET /metrics` in Prometheus text (an API key is required)',
+  },
+  tracing: {
+    env: ENV.tracing,
+    parse: bool(false),
+    doc: 'X-Ray subsegments per Bedrock and DynamoDB call through the Powertools Tracer (the edge stack turns it on)',
+  },
   logLevel: {
     env: ENV.logLevel,
     parse: oneOf(LOG_LEVELS, 'info'),
@@ -587,6 +614,9 @@ export function loadConfig(
     modelFallbacks: v.modelFallbacks,
     s3Buckets: v.s3Buckets,
     s3FetchMaxBytes: v.s3FetchMaxBytes,
+    metricsEmf: v.metricsEmf,
+    metricsEndpoint: v.metricsEndpoint,
+    tracing: v.tracing,
     cognito: cognito(v, env),
     oauth: { localSignIn: false, cognito: undefined, accessTokenTtlSec: 3600, refreshTokenTtlDays: 30 },
   }

@@ -30,12 +30,20 @@ export interface AwsLambdaGlobal {
 const candidate = (globalThis as { awslambda?: Partial<AwsLambdaGlobal> }).awslambda
 const runtime = typeof candidate?.streamifyResponse === 'function' ? (candidate as AwsLambdaGlobal) : undefined
 
-// Cold start: validate config and build the app once per instance.
-const config = loadConfig(process.env, { mockModels: false, lambdaStreaming: true })
+// Cold start: validate config and build the app once per instance. Metrics leave as EMF lines
+// on stdout; there is no GET /metrics on Lambda (per-instance counters would mean nothing).
+const config = {
+  ...loadConfig(process.env, { mockModels: false, lambdaStreaming: true, metricsEmf: true }),
+  metricsEndpoint: false,
+}
 // Behind API Gateway every request reaches the app through an in-process loopback "socket":
 // the loopback-only local sign-in would approve anyone.
 if (config.oauth.localSignIn)
   throw new ConfigError('PENNYWORTH_OAUTH_LOCAL_SIGNIN', 'must not be true on Lambda (local mode only)')
+// The X-Ray tracer (a lazily loaded chunk) only where tracing is on: the edge stack's function.
+const tracing = config.tracing
+  ? await import('./lib/observe/tracing.js').then(({ loadTracing }) => loadTracing('pennyworth'))
+  : undefined
 
 /**
  * A request's deadline: its invocation's end (the Lambda context, which @fastify/aws-lambda
@@ -51,6 +59,7 @@ export function invocationDeadline(request: FastifyRequest, marginMs: number, no
 
 const app = await buildApp({
   config,
+  tracing: tracing ? () => tracing : undefined,
   catalog: loadCatalog(config.catalogPath),
   clients: {
     dynamo: createDocumentClient(),

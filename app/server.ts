@@ -81,7 +81,12 @@ export async function startLocalServer(
 async function main(): Promise<void> {
   let config: Readonly<Config>
   try {
-    config = loadConfig(process.env, { mockModels: true, lambdaStreaming: false, oauthLocalSignIn: true })
+    config = loadConfig(process.env, {
+      mockModels: true,
+      lambdaStreaming: false,
+      oauthLocalSignIn: true,
+      metricsEndpoint: true,
+    })
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message)

@@ -56,6 +56,17 @@ export interface StackConfig {
   stageName: string
   throttle: { rateLimit: number; burstLimit: number }
   alarms: { fiveXxRate: number; lambdaErrors: number; lambdaThrottles: number }
+  /** Thresholds of the observability alarms (infra/components/observability.ts). */
+  observability: {
+    upstreamThrottleRate: number
+    ttftP99Ms: number
+    usageWriteFailures: number
+    durationMarginSeconds: number
+    dynamoThrottles: number
+    spendPerHourUsd: number
+  }
+  /** X-Ray active tracing and the app's subsegments (PENNYWORTH_TRACING). */
+  tracing: boolean
   logRetentionDays: number
   protectData: boolean
   manageApiGatewayAccount: boolean
@@ -151,6 +162,15 @@ export function readStackConfig(program: ProgramName): StackConfig {
       lambdaErrors: int(config, 'alarmLambdaErrors', 5, 1, 100000),
       lambdaThrottles: int(config, 'alarmLambdaThrottles', 1, 1, 100000),
     },
+    observability: {
+      upstreamThrottleRate: config.getNumber('alarmUpstreamThrottleRate', { min: 0, max: 1 }) ?? 0.05,
+      ttftP99Ms: int(config, 'alarmTtftP99Ms', 10_000, 100, 900_000),
+      usageWriteFailures: int(config, 'alarmUsageWriteFailures', 1, 1, 100000),
+      durationMarginSeconds: int(config, 'alarmDurationMarginSeconds', 60, 1, 899),
+      dynamoThrottles: int(config, 'alarmDynamoThrottles', 1, 1, 100000),
+      spendPerHourUsd: config.getNumber('alarmSpendPerHourUsd', { min: 0.01 }) ?? 50,
+    },
+    tracing: config.getBoolean('tracing') ?? true,
     logRetentionDays,
     protectData: config.getBoolean('protectData') ?? true,
     manageApiGatewayAccount: config.getBoolean('manageApiGatewayAccount') ?? true,

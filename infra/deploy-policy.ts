@@ -223,6 +223,13 @@ export function deployPolicy(ctx: DeployPolicyContext): PolicyDocument {
       Resource: `arn:${p}:cloudwatch::${a}:dashboard/${prefix}-*`,
     },
     {
+      // The saved Logs Insights queries: query definitions have no resource-level permissions.
+      Sid: 'LogQueries',
+      Effect: 'Allow',
+      Action: ['logs:PutQueryDefinition', 'logs:DescribeQueryDefinitions', 'logs:DeleteQueryDefinition'],
+      Resource: '*',
+    },
+    {
       Sid: 'AlarmTopic',
       Effect: 'Allow',
       Action: [

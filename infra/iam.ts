@@ -165,8 +165,14 @@ export function lambdaExecutionPolicy(args: {
     ...(args.s3ObjectArns && args.s3ObjectArns.length > 0
       ? [{ Sid: 'ReferencedInputs', Effect: 'Allow' as const, Action: ['s3:GetObject'], Resource: args.s3ObjectArns }]
       : []),
+    // X-Ray active tracing (https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html):
+    // these actions have no resource-level permissions.
+    { Sid: 'XRay', Effect: 'Allow', Action: XRAY_ACTIONS, Resource: '*' },
   ])
 }
+
+/** What a traced function sends to X-Ray. */
+export const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords']
 
 /**
  * Policy of the role API Gateway uses to write logs (the region-wide account setting). Limited
@@ -250,5 +256,6 @@ export function workloadBoundaryPolicy(ctx: AccountContext, namePrefix: string):
       Action: ['s3:GetObject'],
       Resource: `arn:${p}:s3:::*/*`,
     },
+    { Sid: 'XRay', Effect: 'Allow', Action: XRAY_ACTIONS, Resource: '*' },
   ])
 }

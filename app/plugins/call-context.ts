@@ -28,6 +28,7 @@ export function callContext(
     keyId: principalOf(request).keyId,
     deadline: request.deadline,
     onDeadline: (end) => markEndedByDeadline(request, end),
+    observe: request.observe,
     setHeaders: (headers) => {
       if (reply.sent) return
       const fallback = headers[MODEL_FALLBACK_HEADER]

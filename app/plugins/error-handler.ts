@@ -8,6 +8,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { anthropicErrorBody, anthropicStatus } from '../doors/anthropic/errors.js'
 import { openAIErrorBody } from '../doors/openai-chat/errors.js'
 import { redactKeys } from '../lib/redact.js'
+import { isAbortError } from '../core/errors.js'
 import { ApiError, badRequest, internalError, notFound, payloadTooLarge } from '../errors.js'
 
 declare module 'fastify' {
@@ -87,6 +88,13 @@ export function frameworkErrors(err: FastifyError, request: FastifyRequest, repl
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | ApiError | Error, request, reply) => {
     let apiError: ApiError
+    if (isAbortError(err) && request.clientGone?.aborted) {
+      // The client hung up before the answer (issue 14 item 4): nothing went wrong here and
+      // nobody is left to answer. Info level, no stack; plugins/observability.ts counts it
+      // (AbortedCalls) and logs the access line with 499 (nginx's "client closed request").
+      request.log.info({ reason: String((request.clientGone.reason as Error)?.message ?? 'aborted') }, 'client hung up')
+      return reply.code(499).send()
+    }
     if (err instanceof ApiError) apiError = err
     else if ('validation' in err && Array.isArray(err.validation)) {
       apiError = fromValidation(err.validation as ValidationIssue[], (err as FastifyError).validationContext)
@@ -123,6 +131,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
       apiError = internalError()
     }
     if (apiError.status >= 500) request.log.warn({ status: apiError.status, code: apiError.code }, apiError.message)
+    request.observe?.error(apiError.status, apiError.code)
     return send(request, reply, apiError)
   })
 

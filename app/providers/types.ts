@@ -33,6 +33,32 @@ export interface CallContext {
   deadline?: number
   /** Told when the deadline ended the call (the route marks and logs the request). */
   onDeadline?(end: DeadlineEnd): void
+  /** Where the call reports what metrics and the access log need (absent: nobody listens). */
+  observe?: CallObserver
+}
+
+/**
+ * What a call reports about itself for metrics, traces and the access log
+ * (app/lib/observe/request.ts). Every method is a cheap field write; nothing is emitted before
+ * the response is done.
+ */
+export interface CallObserver {
+  /** The catalog model the call was admitted to (never a client-given name). */
+  setModel(id: string): void
+  /** One upstream call took `ms` (streams: until its first event). */
+  upstream(ms: number, requestId?: string): void
+  /** The upstream's own request id, for the access log. */
+  upstreamRequest(requestId: string | undefined): void
+  /** The first generated token of a stream. */
+  firstToken(): void
+  /** The call's metered usage. */
+  usage(tokens: TokenUsage, costMicroUsd: number, estimated: boolean): void
+  /** The call failed with this status and code (mid-stream errors included). */
+  error(status: number, code: string | null | undefined): void
+  /** Counts one event (`AbortedStreams`, `StreamsEndedByDeadline`…). */
+  count(name: 'AbortedStreams' | 'AbortedCalls' | 'StreamsEndedByDeadline', n?: number): void
+  /** Keeps the request's record open until the returned function runs (a stream's metering). */
+  hold(): () => void
 }
 
 /**

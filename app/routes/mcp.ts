@@ -172,6 +172,7 @@ function mcpCallContext(
       keyId: principal.keyId,
       deadline: request.deadline,
       onDeadline: (end) => markEndedByDeadline(request, end),
+      observe: request.observe,
     },
     controller,
   }

@@ -141,17 +141,20 @@ export class ChatService {
     const providerCtx = deadline.signal === ctx.signal ? ctx : { ...ctx, signal: deadline.signal }
     let model: CatalogModel
     let result: ChatResponse
+    const upstreamStarted = performance.now()
     try {
       ;({ model, value: result } = await this.firstSuccess(call, chain, providerCtx, (c, p) =>
         p.complete(c, providerCtx),
       ))
     } catch (err) {
+      ctx.observe?.upstream(performance.now() - upstreamStarted)
       permit.cancel()
       if (deadline.expired && !ctx.signal.aborted) throw this.deadlineEnded(ctx, left)
       throw err
     } finally {
       deadline.dispose()
     }
+    ctx.observe?.upstream(performance.now() - upstreamStarted)
     this.meter(model, result.usage, principal, ctx, false, permit)
     return model === call.model ? result : { ...result, model: model.id }
   }
@@ -181,16 +184,22 @@ export class ChatService {
     let upstreamFailed = false
     let cut = false
     // What the client has seen, so a cut stream can be closed in order.
-    let started = false
+    let messageStarted = false
     let stopped = false
     const open = new Set<number>()
     let counted: TokenUsage | undefined
     let events: AsyncIterator<ChatEvent> | undefined
+    // The request's metrics wait for this stream's metering (it may end after the response).
+    const release = ctx.observe?.hold()
+    const upstreamStarted = performance.now()
+    let firstSeen = false
     try {
       const opened = await this.firstSuccess(call, chain, providerCtx, async (c, p) => {
         const events = p.stream(c, providerCtx)[Symbol.asyncIterator]()
         return { events, first: await events.next() }
       })
+      firstSeen = true
+      ctx.observe?.upstream(performance.now() - upstreamStarted)
       model = opened.model
       events = opened.value.events
       const first = opened.value.first
@@ -198,22 +207,30 @@ export class ChatService {
         const event =
           next.value.type === 'message_start' && model !== call.model ? { ...next.value, model: model.id } : next.value
         if (event.type === 'usage') tokens = event.usage
-        else if (event.type === 'delta')
+        else if (event.type === 'delta') {
+          if (outputChars === 0) ctx.observe?.firstToken()
           outputChars += (event.text?.length ?? 0) + (event.reasoning?.length ?? 0) + (event.json?.length ?? 0)
-        else if (event.type === 'message_start') started = true
+        } else if (event.type === 'message_start') messageStarted = true
         else if (event.type === 'block_start') open.add(event.index)
         else if (event.type === 'block_stop') open.delete(event.index)
         else if (event.type === 'stop') stopped = true
         yield event
       }
     } catch (err) {
+      if (!firstSeen) ctx.observe?.upstream(performance.now() - upstreamStarted)
       if (deadline.expired && !ctx.signal.aborted && tokens === undefined) cut = true
       else {
         upstreamFailed = !isAbortError(err) && !ctx.signal.aborted
+        if (upstreamFailed) {
+          const e = err as { status?: unknown; code?: unknown }
+          ctx.observe?.error(typeof e.status === 'number' ? e.status : 500, typeof e.code === 'string' ? e.code : null)
+        }
         throw err
       }
     } finally {
       deadline.dispose()
+      // A client hang-up, not the deadline (that one is counted as StreamsEndedByDeadline).
+      if (ctx.signal.aborted) ctx.observe?.count('AbortedStreams')
       // A consumer that stops early (the client hung up) ends the provider's stream too.
       void events?.return?.()
       if (tokens === undefined && outputChars === 0 && upstreamFailed) permit.cancel()
@@ -228,10 +245,12 @@ export class ChatService {
         }
         this.meter(model, counted, principal, ctx, estimated, permit)
       }
+      release?.()
     }
     if (!cut || !counted) return
     ctx.onDeadline?.({ streamed: true, outputTokens: counted.outputTokens })
-    if (!started) yield { type: 'message_start', ...(model !== call.model ? { model: model.id } : {}) }
+    ctx.observe?.count('StreamsEndedByDeadline')
+    if (!messageStarted) yield { type: 'message_start', ...(model !== call.model ? { model: model.id } : {}) }
     for (const index of open) yield { type: 'block_stop', index }
     if (!stopped)
       yield {
@@ -249,6 +268,7 @@ export class ChatService {
   async countTokens(given: ChatCall, ctx: CallContext): Promise<TokenCount> {
     const provider = providerFor(this.options.providers, given.model, given.model.id)
     const call = await this.resolveReferences(given, ctx)
+    ctx.observe?.setModel(call.model.id)
     const exact = await this.retry
       .run(async () => provider.countTokens?.(call, ctx), ctx, this.retry.deadline(), call.model.id)
       .catch((err: unknown) => Promise.reject(this.retry.final(err)))

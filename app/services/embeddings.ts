@@ -94,12 +94,15 @@ export class EmbeddingService {
       ...(dimensions !== undefined ? { dimensions } : {}),
       ...(body.input_type ? { inputType: body.input_type } : {}),
     }
+    const started = performance.now()
     try {
       result = await this.retry.run(() => provider.embed(req, ctx), ctx, this.retry.deadline(), model.id)
     } catch (err) {
+      ctx.observe?.upstream(performance.now() - started)
       permit.cancel()
       throw this.retry.final(err)
     }
+    ctx.observe?.upstream(performance.now() - started)
     const { vectors, tokens } = result
     meterCall(this.options.usage, { model, tokens, principal, ctx, at: this.now(), permit })
 

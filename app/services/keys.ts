@@ -124,6 +124,9 @@ export class KeyService {
   private readonly inflight = new Map<string, Promise<ApiKeyRecord | undefined>>()
   private readonly now: () => number
   private readonly maxEntries: number
+  /** Look-ups answered from the cache / not (a metric: the key-cache hit ratio). */
+  cacheHits = 0
+  cacheMisses = 0
 
   constructor(
     private readonly store: KeyStore,
@@ -263,7 +266,11 @@ export class KeyService {
   private async lookup(keyId: string): Promise<ApiKeyRecord | undefined> {
     const now = this.now()
     const hit = this.cache.get(keyId)
-    if (hit && hit.until > now) return hit.record
+    if (hit && hit.until > now) {
+      this.cacheHits++
+      return hit.record
+    }
+    this.cacheMisses++
     const pending = this.inflight.get(keyId)
     if (pending) return pending
     const p = this.store

@@ -135,6 +135,8 @@ export class Ledger implements UsageSink {
   private readonly now: () => number
   /** Writes that failed every attempt since start (their calls are reconciled at the lease). */
   failed = 0
+  /** Write attempts that failed and were retried, since start (a metric). */
+  retries = 0
 
   constructor(private readonly options: LedgerOptions) {
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS
@@ -447,6 +449,7 @@ export class Ledger implements UsageSink {
         if (err instanceof LedgerConflict) throw err
         this.storeDown = true
         if (attempt >= attempts) throw err
+        this.retries++
         this.options.log.warn({ task: label, attempt, err: errorSummary(err) }, 'ledger write failed; retrying')
         const pause = Math.min(max, base * 2 ** (attempt - 1))
         await new Promise((resolve) => setTimeout(resolve, pause * (0.5 + Math.random())))

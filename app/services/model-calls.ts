@@ -60,9 +60,11 @@ export async function admitCall(
   principal: KeyPrincipal,
   model: CatalogModel,
   estimate: CallEstimate,
-  ctx: Pick<CallContext, 'log' | 'setHeaders'> & Partial<Pick<CallContext, 'requestId'>>,
+  ctx: Pick<CallContext, 'log' | 'setHeaders'> & Partial<Pick<CallContext, 'requestId' | 'observe'>>,
   fallbacks: readonly CatalogModel[] = [],
 ): Promise<Permit> {
+  // The catalog id, known from here on (a refused call is still counted under its model).
+  ctx.observe?.setModel(model.id)
   // A context that can still set headers has a response that has not started: the app's
   // response gate can hold it until the call's write-ahead record is durable.
   const permit = await limits.admit(principal, model, estimate, ctx.log, {
@@ -81,19 +83,21 @@ export function meterCall(
     model: CatalogModel
     tokens: TokenUsage
     principal: KeyPrincipal
-    ctx: Pick<CallContext, 'requestId'>
+    ctx: Pick<CallContext, 'requestId'> & Partial<Pick<CallContext, 'observe'>>
     at: number
     estimated?: boolean
     permit?: Permit
   },
 ): void {
   call.permit?.settle(call.tokens)
+  const cost = costMicroUsd(call.model, call.tokens)
+  call.ctx.observe?.usage(call.tokens, cost, call.estimated === true)
   sink.record({
     keyId: call.principal.keyId,
     owner: call.principal.owner,
     modelId: call.model.id,
     tokens: call.tokens,
-    costMicroUsd: costMicroUsd(call.model, call.tokens),
+    costMicroUsd: cost,
     at: call.at,
     requestId: call.ctx.requestId,
     ...(call.estimated ? { estimated: true } : {}),

@@ -13,9 +13,11 @@ import { ApiDomain } from './edge/domain.js'
 import { EdgeFunction } from './edge/function.js'
 import { ReconcileSchedule } from './edge/reconcile.js'
 import { StreamingRestApi, type ThrottleSettings } from './edge/streaming-api.js'
+import { Observability, type ObservabilityThresholds } from './observability.js'
 
 export type { AlarmSettings } from './edge/alarms.js'
 export { LAMBDA_TIMEOUT_SECONDS } from './edge/function.js'
+import { LAMBDA_TIMEOUT_SECONDS } from './edge/function.js'
 export { RECONCILE_SCHEDULE } from './edge/reconcile.js'
 export { ACCESS_LOG_FORMAT, INTEGRATION_TIMEOUT_MS, type ThrottleSettings } from './edge/streaming-api.js'
 
@@ -60,6 +62,10 @@ export interface EdgeArgs {
   manageApiGatewayAccount?: boolean
   /** Disable the default execute-api endpoint so the custom domain is the only way in (default true). */
   disableExecuteApiEndpoint?: boolean
+  /** Thresholds of the dashboard's alarms (infra/components/observability.ts). */
+  observability?: ObservabilityThresholds
+  /** X-Ray active tracing of the function (default true; the app's subsegments need PENNYWORTH_TRACING). */
+  tracing?: boolean
 }
 
 /** Physical names, fixed by the prefix so IAM (deploy policy, PassRole) can name them up front. */
@@ -103,6 +109,7 @@ export class Edge extends pulumi.ComponentResource {
   readonly apiUrl: pulumi.Output<string>
   readonly alarmTopicArn: pulumi.Output<string>
   readonly reconcileRuleArn: pulumi.Output<string>
+  readonly dashboardName: pulumi.Output<string>
 
   constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
     super('pennyworth:infra:Edge', name, {}, opts)
@@ -126,6 +133,7 @@ export class Edge extends pulumi.ComponentResource {
         s3InputBuckets: args.s3InputBuckets,
         permissionsBoundaryArn: args.permissionsBoundaryArn,
         logRetentionDays,
+        tracing: args.tracing,
       },
       parent,
     )
@@ -170,6 +178,24 @@ export class Edge extends pulumi.ComponentResource {
       parent,
     )
 
+    // Dashboard, alarms with runbooks, saved Logs Insights queries.
+    const observability = new Observability(
+      `${name}-obs`,
+      {
+        namePrefix: args.namePrefix,
+        region: pulumi.output(args.account).apply((a) => a.region),
+        functionName: fn.function.name,
+        functionLogGroup: fn.logGroup.name,
+        apiName: api.api.name,
+        stageName: api.stage.stageName,
+        tableNames: pulumi.output(args.tableArns).apply((arns) => arns.map((arn) => arn.split(':table/')[1] ?? arn)),
+        alarmTopicArn: alarms.topic.arn,
+        lambdaTimeoutSeconds: LAMBDA_TIMEOUT_SECONDS,
+        thresholds: args.observability,
+      },
+      parent,
+    )
+
     const reconcile = new ReconcileSchedule(
       name,
       { ruleName: names.reconcileRule, function: fn.function, functionName: names.function },
@@ -184,6 +210,7 @@ export class Edge extends pulumi.ComponentResource {
     this.apiUrl = pulumi.output(`https://${args.apiDomain}`)
     this.alarmTopicArn = alarms.topic.arn
     this.reconcileRuleArn = reconcile.rule.arn
+    this.dashboardName = observability.dashboardName
     this.registerOutputs({
       functionName: this.functionName,
       restApiId: this.restApiId,

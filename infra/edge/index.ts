@@ -52,6 +52,8 @@ const environment: Record<string, pulumi.Input<string>> = {
   [ENV.cognitoClientId]: identity.cliClientId,
   [ENV.publicUrl]: `https://${cfg.apiDomain}`,
   NODE_OPTIONS: '--enable-source-maps',
+  // X-Ray subsegments per Bedrock and DynamoDB call (the function has active tracing).
+  [ENV.tracing]: cfg.tracing ? 'true' : 'false',
 }
 if (cfg.allowedModels.length > 0) environment[ENV.models] = cfg.allowedModels.join(',')
 if (cfg.s3InputBuckets.length > 0) environment[ENV.s3Buckets] = cfg.s3InputBuckets.join(',')
@@ -79,6 +81,8 @@ const edge = new Edge(
     alarms: cfg.alarms,
     manageApiGatewayAccount: cfg.manageApiGatewayAccount,
     disableExecuteApiEndpoint: cfg.disableExecuteApiEndpoint,
+    observability: cfg.observability,
+    tracing: cfg.tracing,
   },
   { providers: { aws: provider } },
 )
@@ -90,4 +94,5 @@ export const functionName = edge.functionName
 export const restApiId = edge.restApiId
 export const alarmTopicArn = edge.alarmTopicArn
 export const reconcileRuleArn = edge.reconcileRuleArn
+export const dashboardName = edge.dashboardName
 export const bedrockResources = bedrockArns

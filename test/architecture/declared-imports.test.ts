@@ -18,7 +18,9 @@ const packageOf = (to: string) =>
     .slice(0, to.startsWith('@') ? 2 : 1)
     .join('/')
 const isPackage = (to: string) =>
-  !to.startsWith('node:') && !builtinModules.includes(packageOf(to)) && !/^(app|infra|scripts|test)\//.test(to)
+  !to.startsWith('node:') &&
+  !builtinModules.includes(packageOf(to)) &&
+  !/^(app|infra|scripts|test|contracts)\//.test(to)
 
 const edges = importGraph(process.cwd(), ['app', 'infra', 'scripts', 'test']).filter(
   (e) => !e.from.startsWith('test/fixtures/') && isPackage(e.to),

@@ -55,9 +55,9 @@ for (const program of PROGRAMS) {
           `userPoolId: 'us-west-2_X', userPoolArn: ` +
           `'arn:aws:cognito-idp:us-west-2:123456789012:userpool/us-west-2_X', cliClientId: ` +
           `'c', workloadBoundaryArn: 'arn:aws:iam::123456789012:policy/b', tableNames: ` +
-          `Object.fromEntries(['keys','usage','rateLimits','audit','responses'].map((k) => [k, ` +
+          `Object.fromEntries(['keys','usage','rateLimits','audit','responses','oauth'].map((k) => [k, ` +
           `'t-' + k])), tableArns: ` +
-          `Object.fromEntries(['keys','usage','rateLimits','audit','responses'].map((k) => [k, ` +
+          `Object.fromEntries(['keys','usage','rateLimits','audit','responses','oauth'].map((k) => [k, ` +
           `'arn:aws:dynamodb:us-west-2:123456789012:table/t-' + k])) }`,
         `const { mocks } = await loadProgram(${JSON.stringify(program)}, { stackOutputs: { ` +
           `'organization/pennyworth-identity/prod': outputs, ` +

@@ -34,7 +34,14 @@ t.test('deploy policy: unique Sids, named actions, "*" only for control-plane ca
   const star = doc.Statement.filter((s) => list(s.Resource).includes('*'))
     .flatMap((s) => list(s.Action))
     .sort()
-  t.same(star, ['acm:RequestCertificate', 'route53:ListHostedZones', 'route53:ListHostedZonesByName'])
+  t.same(star, [
+    'acm:RequestCertificate',
+    'logs:DeleteQueryDefinition',
+    'logs:DescribeQueryDefinitions',
+    'logs:PutQueryDefinition',
+    'route53:ListHostedZones',
+    'route53:ListHostedZonesByName',
+  ])
   for (const a of star) t.notOk(isDataPlaneAction(a), a)
   const account = doc.Statement.find((s) => s.Sid === 'RestApiAndDomain')!
   t.notOk(

@@ -110,6 +110,7 @@ t.test('Lambda: nodejs22.x arm64, 15 min, memory from config, environment contra
       'PENNYWORTH_PUBLIC_URL',
       'PENNYWORTH_RATE_LIMITS_TABLE',
       'PENNYWORTH_RESPONSES_TABLE',
+      'PENNYWORTH_TRACING',
       'PENNYWORTH_USAGE_TABLE',
     ],
     'no PENNYWORTH_MODELS: prod serves every catalog model',
@@ -117,6 +118,8 @@ t.test('Lambda: nodejs22.x arm64, 15 min, memory from config, environment contra
   t.equal(env.PENNYWORTH_RESPONSES_TABLE, 'pennyworth-prod-responses')
   t.equal(env.PENNYWORTH_OAUTH_TABLE, 'pennyworth-prod-oauth')
   t.equal(env.PENNYWORTH_LAMBDA_STREAMING, 'true')
+  t.equal(env.PENNYWORTH_TRACING, 'true', 'X-Ray subsegments on (the function has active tracing)')
+  t.same(fn.inputs.tracingConfig, { mode: 'Active' })
   t.equal(env.NODE_OPTIONS, '--enable-source-maps')
   t.equal(env.PENNYWORTH_PUBLIC_URL, `https://api.${baseDomain}`)
   t.equal(env.PENNYWORTH_KEYS_TABLE, 'pennyworth-prod-keys')
@@ -224,11 +227,23 @@ t.test('alarms: 5xx rate, Lambda errors and throttles → SNS → e-mail (secret
   })
   t.equal(sub.inputs.topic, topic.state.arn)
   const alarms = mocks.ofType('aws:cloudwatch/metricAlarm:MetricAlarm')
-  t.same(alarms.map((a) => `${a.inputs.namespace} ${a.inputs.metricName}`).sort(), [
-    'AWS/ApiGateway 5XXError',
-    'AWS/Lambda Errors',
-    'AWS/Lambda Throttles',
-  ])
+  // Single-metric alarms (the observability ones with metric math: test/infra/observability.test.ts).
+  t.same(
+    alarms
+      .filter((a) => a.inputs.metricName)
+      .map((a) => `${a.inputs.namespace} ${a.inputs.metricName}`)
+      .sort(),
+    [
+      'AWS/ApiGateway 5XXError',
+      'AWS/Lambda Duration',
+      'AWS/Lambda Errors',
+      'AWS/Lambda Throttles',
+      'Pennyworth CostMicroUsd',
+      'Pennyworth TimeToFirstToken',
+      'Pennyworth UsageWriteFailures',
+    ],
+  )
+  t.equal(alarms.filter((a) => a.inputs.metricQueries).length, 2, 'throttle rate and DynamoDB throttles')
   for (const a of alarms) t.same(a.inputs.alarmActions, [topic.state.arn])
   const rate = alarms.find((a) => a.inputs.metricName === '5XXError')!
   t.equal(rate.inputs.statistic, 'Average')
@@ -261,7 +276,13 @@ t.test('execution role: catalog models, own tables, own log group, own user pool
   const pool = stacks.identity.mocks.one('aws:cognito/userPool:UserPool')
   t.same(users!.Resource, pool.state.arn, 'user administration only on its own pool')
   t.ok(list(users!.Action).every((a) => a.startsWith('cognito-idp:')))
-  t.equal(policy.Statement.length, 4)
+  t.same(policy.Statement[4], {
+    Sid: 'XRay',
+    Effect: 'Allow',
+    Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+    Resource: '*',
+  })
+  t.equal(policy.Statement.length, 5)
 })
 
 t.test('deploy role: OIDC trust limited to the configured repo main branch; no wildcard actions', async (t) => {
@@ -473,7 +494,7 @@ t.test(
         checked++
       }
     }
-    t.equal(checked, 24, 'taggable resources checked (identity 4, data 6, edge 14)')
+    t.equal(checked, 30, 'taggable resources checked (identity 4, data 6, edge 20)')
     const component = (p: typeof stacks.edge, type: string, name?: string) =>
       effectiveTags(p.mocks.one(type, name).inputs, { props: p.mocks.one('pulumi:providers:aws').inputs }).Component
     t.equal(

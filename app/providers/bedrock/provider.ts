@@ -44,8 +44,10 @@ export class BedrockProvider implements ChatProvider, EmbeddingProvider {
     try {
       out = await this.#client.send(new ConverseCommand(input), { abortSignal: ctx.signal })
     } catch (err) {
+      ctx.observe?.upstreamRequest((err as { $metadata?: { requestId?: string } })?.$metadata?.requestId)
       throw failure(err, ctx)
     }
+    ctx.observe?.upstreamRequest(out.$metadata.requestId)
     return fromConverseOutput(out, call)
   }
 
@@ -58,10 +60,12 @@ export class BedrockProvider implements ChatProvider, EmbeddingProvider {
     const input = toConverseInput(call, { keyId: ctx.keyId })
     try {
       const response = await this.#client.send(new ConverseStreamCommand(input), { abortSignal: ctx.signal })
+      ctx.observe?.upstreamRequest(response.$metadata.requestId)
       if (!response.stream)
         throw new ApiError(502, 'The model service returned no stream.', 'api_error', 'upstream_bad_response')
       yield* converseStreamToEvents(response.stream, call, ctx.log)
     } catch (err) {
+      ctx.observe?.upstreamRequest((err as { $metadata?: { requestId?: string } })?.$metadata?.requestId)
       throw failure(err, ctx)
     }
   }

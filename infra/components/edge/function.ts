@@ -36,11 +36,14 @@ export interface EdgeFunctionArgs {
   /** Permissions boundary of the execution role. */
   permissionsBoundaryArn: pulumi.Input<string>
   logRetentionDays: number
+  /** X-Ray active tracing of the function (default true; the app's subsegments need PENNYWORTH_TRACING). */
+  tracing?: boolean
 }
 
 export class EdgeFunction extends pulumi.ComponentResource {
   readonly function: aws.lambda.Function
   readonly role: aws.iam.Role
+  readonly logGroup: aws.cloudwatch.LogGroup
 
   /** `name` is the edge's: the resources keep the names they had as direct children of Edge. */
   constructor(name: string, args: EdgeFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -103,11 +106,13 @@ export class EdgeFunction extends pulumi.ComponentResource {
         reservedConcurrentExecutions: args.reservedConcurrency,
         environment: { variables: args.environment },
         loggingConfig: { logFormat: 'Text', logGroup: logGroup.name },
+        tracingConfig: { mode: (args.tracing ?? true) ? 'Active' : 'PassThrough' },
         tags: componentTags('function'),
       },
       child({ dependsOn: [logGroup, rolePolicy] }),
     )
     this.role = role
+    this.logGroup = logGroup
     this.registerOutputs({ functionName: this.function.name, functionArn: this.function.arn })
   }
 }
