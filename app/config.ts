@@ -60,6 +60,13 @@ export interface CognitoConfig {
   issuer: string
   /** Where the signing keys are; defaults to `<issuer>/.well-known/jwks.json`. */
   jwksUrl: string
+  /**
+   * The web console's public app client (authorization code + PKCE through the managed login);
+   * its access tokens are accepted too. Absent: the console cannot sign people in.
+   */
+  consoleClientId?: string
+  /** The pool's managed login (hosted UI) base URL, `https://<prefix>.auth.<region>.amazoncognito.com`. */
+  loginUrl?: string
 }
 
 export class ConfigError extends Error {
@@ -157,7 +164,23 @@ function cognito(env: Env): CognitoConfig | undefined {
   if (!REGION.test(region)) throw new ConfigError('PENNYWORTH_COGNITO_REGION', `is not an AWS region: "${region}"`)
   const issuer = url(env, 'PENNYWORTH_COGNITO_ISSUER') ?? `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`
   const jwksUrl = url(env, 'PENNYWORTH_COGNITO_JWKS_URL') ?? `${issuer}/.well-known/jwks.json`
-  return { region, userPoolId, clientId, issuer, jwksUrl }
+  const consoleClientId = optional(env, 'PENNYWORTH_CONSOLE_CLIENT_ID')
+  const loginUrl = url(env, 'PENNYWORTH_COGNITO_LOGIN_URL')
+  if (consoleClientId !== undefined && !/^[\w+]{1,128}$/.test(consoleClientId))
+    throw new ConfigError('PENNYWORTH_CONSOLE_CLIENT_ID', `is not an app client id: "${consoleClientId}"`)
+  if ((consoleClientId === undefined) !== (loginUrl === undefined))
+    throw new ConfigError(
+      consoleClientId === undefined ? 'PENNYWORTH_CONSOLE_CLIENT_ID' : 'PENNYWORTH_COGNITO_LOGIN_URL',
+      'must be set with PENNYWORTH_CONSOLE_CLIENT_ID and PENNYWORTH_COGNITO_LOGIN_URL: both or neither',
+    )
+  return {
+    region,
+    userPoolId,
+    clientId,
+    issuer,
+    jwksUrl,
+    ...(consoleClientId ? { consoleClientId, loginUrl } : {}),
+  }
 }
 
 /** Reads and validates the configuration; throws ConfigError naming the bad variable. */

@@ -8,6 +8,7 @@
 import awsLambdaFastify from '@fastify/aws-lambda'
 import type { Context } from 'aws-lambda'
 import { pipeline } from 'node:stream/promises'
+import { fileURLToPath } from 'node:url'
 import type { Writable } from 'node:stream'
 import { buildApp } from './app.js'
 import { createBedrockClient, createCognitoClient, createDocumentClient } from './clients.js'
@@ -39,6 +40,8 @@ const app = await buildApp({
     bedrock: createBedrockClient(),
     cognito: config.cognito ? createCognitoClient({ region: config.cognito.region }) : undefined,
   },
+  // scripts/build-lambda.ts puts the built console beside index.mjs; its files are read on first request.
+  console: { dir: fileURLToPath(new URL('./console', import.meta.url)) },
 })
 const streaming = config.lambdaStreaming && runtime !== undefined
 await app.ready()

@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { forbidden, unauthorized } from '../errors.js'
 import { GROUPS, looksLikeJwt, type CognitoVerifier, type Group, type UserPrincipal } from '../services/jwt.js'
 import type { KeyPrincipal, KeyService } from '../services/keys.js'
+import type { LocalConsoleLogin } from '../services/console-login.js'
 
 /** A verified caller: an API key or a signed-in person. */
 export type Principal = KeyPrincipal | UserPrincipal
@@ -37,6 +38,11 @@ export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
   // MCP clients' OAuth discovery (RFC 9728), app/routes/oauth-metadata.ts.
   'GET /.well-known/oauth-protected-resource',
   'GET /.well-known/oauth-protected-resource/v1/mcp',
+  // The web console's static files, and local mode's sign-in link exchange: app/routes/console.ts.
+  'GET /console',
+  'GET /console/',
+  'GET /console/assets/:file',
+  'POST /console/local-session',
 ])
 
 declare module 'fastify' {
@@ -83,13 +89,29 @@ function bearer(request: FastifyRequest): string | undefined {
   return m?.[1]
 }
 
+/** Is the peer on this machine (local sessions are never accepted from elsewhere)? */
+export function fromLoopback(request: FastifyRequest): boolean {
+  const a = request.socket.remoteAddress ?? ''
+  return a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.')
+}
+
 async function authenticateUser(
   request: FastifyRequest,
   verifier: CognitoVerifier | undefined,
   groups: ReadonlyArray<string>,
+  local: LocalConsoleLogin | undefined,
 ): Promise<UserPrincipal> {
   const token = bearer(request)
   if (!token) throw unauthorized(TOKEN_MISSING, 'invalid_token')
+  if (local?.looksLikeSession(token)) {
+    const user = fromLoopback(request) ? local.verify(token) : undefined
+    if (!user)
+      throw unauthorized(
+        'The console session has ended (or the server restarted); open a new sign-in link.',
+        'invalid_token',
+      )
+    return user
+  }
   if (!verifier)
     throw unauthorized(
       'Sign-in is not configured on this gateway (PENNYWORTH_COGNITO_USER_POOL_ID).',
@@ -105,7 +127,16 @@ async function authenticateUser(
   return user
 }
 
-export function registerAuth(app: FastifyInstance, keys: KeyService, verifier?: CognitoVerifier): void {
+/**
+ * `local` (local mode only, never on Lambda): console sessions opened with `npm start`'s
+ * sign-in link are accepted as the local admin, from loopback peers only.
+ */
+export function registerAuth(
+  app: FastifyInstance,
+  keys: KeyService,
+  verifier?: CognitoVerifier,
+  local?: LocalConsoleLogin,
+): void {
   app.decorateRequest('principal', null)
   app.addHook('onRequest', async (request, reply) => {
     // Unknown URLs fall through to the 404 handler: there is nothing behind them to protect.
@@ -119,7 +150,7 @@ export function registerAuth(app: FastifyInstance, keys: KeyService, verifier?: 
       accept.includes('user') &&
       (!accept.includes('api-key') || (presented !== undefined && looksLikeJwt(presented)))
     ) {
-      const user = await authenticateUser(request, verifier, auth?.groups ?? GROUPS)
+      const user = await authenticateUser(request, verifier, auth?.groups ?? GROUPS, local)
       request.principal = user
       request.log = reply.log = request.log.child({ userSub: user.sub })
       return

@@ -67,6 +67,8 @@ export interface GatewayOptions {
   mockDelayMs?: number
   /** Fastify logger option (default: silent). */
   logger?: AppOptions['logger']
+  /** The web console: built files and local sign-in (app/routes/console.ts). */
+  console?: AppOptions['console']
 }
 
 export async function startGateway(t: Teardown, options: GatewayOptions = {}): Promise<TestGateway> {
@@ -102,6 +104,7 @@ export async function startGateway(t: Teardown, options: GatewayOptions = {}): P
     usage,
     logger: options.logger ?? false,
     mockDelayMs: options.mockDelayMs,
+    console: options.console,
   })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => {

@@ -25,8 +25,15 @@ t.test('every non-public route answers 401 without credentials (route table walk
   }
   for (const pub of PUBLIC_ROUTES) {
     const [method, url] = pub.split(' ')
-    const res = await gw.app.inject({ method: method as 'GET', url })
-    t.equal(res.statusCode, 200, `public ${pub}`)
+    const res = await gw.app.inject({
+      method: method as 'GET',
+      url: concrete(url!),
+      payload: method === 'POST' ? {} : undefined,
+    })
+    // The console's routes answer without credentials too, but this app has no built console
+    // (404 console_not_built), no file `x`, no local sign-in (404), and /console redirects.
+    if (url!.startsWith('/console')) t.not(res.statusCode, 401, `public ${pub}: ${res.statusCode}`)
+    else t.equal(res.statusCode, 200, `public ${pub}`)
   }
 })
 
