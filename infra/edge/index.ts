@@ -49,6 +49,8 @@ const environment: Record<string, pulumi.Input<string>> = {
   PENNYWORTH_LAMBDA_STREAMING: 'true',
   PENNYWORTH_COGNITO_USER_POOL_ID: identity.userPoolId,
   PENNYWORTH_COGNITO_CLIENT_ID: identity.cliClientId,
+  PENNYWORTH_CONSOLE_CLIENT_ID: identity.consoleClientId,
+  PENNYWORTH_COGNITO_LOGIN_URL: identity.loginUrl,
   PENNYWORTH_PUBLIC_URL: `https://${cfg.apiDomain}`,
   NODE_OPTIONS: '--enable-source-maps',
 }
