@@ -43,6 +43,7 @@ export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
   'GET /console/',
   'GET /console/assets/:file',
   'POST /console/local-session',
+  'DELETE /console/local-session',
 ])
 
 declare module 'fastify' {

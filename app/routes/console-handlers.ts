@@ -149,6 +149,15 @@ export function createConsole(opts: ConsoleRouteOptions) {
       }
       return { ...session, user: { username: 'local-admin', admin: true } }
     },
+
+    /** Sign-out: the session named by the bearer token ends now (204 whether or not it existed). */
+    async endLocalSession(request: FastifyRequest, reply: FastifyReply) {
+      secure(reply).header('cache-control', 'no-store')
+      if (!opts.local) throw notFound('Local sign-in exists only in local mode (npm start).', 'not_found')
+      const token = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1]
+      if (token) opts.local.revoke(token)
+      return reply.code(204).send()
+    },
   }
 }
 

@@ -27,4 +27,5 @@ export function consoleRoutes(app: FastifyInstance, opts: ConsoleRouteOptions): 
     (await load()).asset(request.params.file, reply),
   )
   app.post('/console/local-session', async (request, reply) => (await load()).localSession(request, reply))
+  app.delete('/console/local-session', async (request, reply) => (await load()).endLocalSession(request, reply))
 }

@@ -175,6 +175,11 @@ export async function completeSignIn(s: Settings, signedOut: (reason: string) =>
 
 /** Forgets the tokens (and, deployed, ends the managed login session). */
 export function signOut(reason = 'Signed out.', s?: Settings): void {
+  if (tokens && s?.signIn === 'local')
+    void fetch('/console/local-session', {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${tokens.access}` },
+    }).catch(() => {})
   tokens = undefined
   clearTimeout(refreshTimer)
   if (s?.signIn === 'cognito' && s.cognito) {

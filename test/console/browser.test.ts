@@ -281,7 +281,14 @@ step('rotate with no grace: the new secret works, the old one stops; then revoke
 
   await row.locator('button', { hasText: 'Revoke' }).click()
   const dialog = page.locator('dialog[open]')
-  t.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Cancel', 'Cancel has the focus')
+  // Focus moves when the dialog's effect runs (after paint): wait for it, briefly.
+  const cancelFocused = await page
+    .waitForFunction(() => document.activeElement?.textContent?.trim() === 'Cancel', null, { timeout: 3_000 })
+    .then(
+      () => true,
+      () => false,
+    )
+  t.ok(cancelFocused, 'the safe choice, Cancel, has the focus')
   await shot('key-revoke')
   await dialog.locator('button', { hasText: 'Revoke key' }).click()
   await row.waitFor({ state: 'detached' })
@@ -301,15 +308,25 @@ step('keyboard only: open the key dialog, create, copy, close, Escape', async (t
       const a = document.activeElement as HTMLElement | null
       return a ? `${a.tagName.toLowerCase()}#${a.id}|${a.getAttribute('name') ?? ''}|${a.textContent?.trim()}` : ''
     })
+  /** The focused element once it matches `re` (focus moves in effects, after paint), or after 3 s. */
+  const focusOn = async (re: RegExp) => {
+    const until = Date.now() + 3_000
+    let now = await focused()
+    while (!re.test(now) && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 25))
+      now = await focused()
+    }
+    return now
+  }
   let steps = 0
   while (!(await focused()).startsWith('button#create-key') && steps++ < 40) await page.keyboard.press('Tab')
   t.ok(steps < 40, `reached "Create key" with ${steps} Tab presses`)
   await page.keyboard.press('Enter')
   await page.locator('dialog[open]').waitFor()
-  t.match(await focused(), /^input#\|name\|/, 'the name field has the focus')
+  t.match(await focusOn(/^input#\|name\|/), /^input#\|name\|/, 'the name field has the focus')
   await page.keyboard.type('keyboard-key')
   await page.keyboard.press('Tab')
-  t.match(await focused(), /^input#\|models\|/)
+  t.match(await focusOn(/^input#\|models\|/), /^input#\|models\|/)
   for (let i = 0; i < 12; i++) {
     await page.keyboard.press('Tab')
     const inDialog = await page.evaluate(
@@ -320,19 +337,19 @@ step('keyboard only: open the key dialog, create, copy, close, Escape', async (t
   await page.locator('dialog[open] input[name=name]').focus()
   await page.keyboard.press('Enter')
   await page.locator('#new-secret').waitFor()
-  t.match(await focused(), /^button#\|\|Copy key/, 'the copy button has the focus')
+  t.match(await focusOn(/^button#\|\|Copy key/), /^button#\|\|Copy key/, 'the copy button has the focus')
   await page.keyboard.press('Enter')
   await page.locator('.copy-state', { hasText: 'Copied' }).waitFor()
   await page.keyboard.press('Tab')
-  t.match(await focused(), /\|Done$/)
+  t.match(await focusOn(/\|Done$/), /\|Done$/)
   await page.keyboard.press('Enter')
   await page.locator('dialog[open]').waitFor({ state: 'detached' })
-  t.match(await focused(), /^button#create-key/, 'focus is back on the opener')
+  t.match(await focusOn(/^button#create-key/), /^button#create-key/, 'focus is back on the opener')
   await page.keyboard.press('Enter')
   await page.locator('dialog[open]').waitFor()
   await page.keyboard.press('Escape')
   await page.locator('dialog[open]').waitFor({ state: 'detached' })
-  t.match(await focused(), /^button#create-key/, 'Escape closes it, focus back on the opener')
+  t.match(await focusOn(/^button#create-key/), /^button#create-key/, 'Escape closes it, focus back on the opener')
   t.match(await text('#keys-table'), /keyboard-key/)
 })
 
@@ -400,4 +417,15 @@ step('phone width: nothing wider than the screen', async (t) => {
     t.ok(overflow <= 0, `${p}: page is ${overflow}px wider than the screen`)
     await shot(`phone-${p}`)
   }
+})
+
+step('sign out ends the local session on the server too', async (t) => {
+  await page.setViewportSize({ width: 1280, height: 860 })
+  const [ended] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/console/local-session') && r.request().method() === 'DELETE'),
+    page.click('#sign-out'),
+  ])
+  t.equal(ended.status(), 204)
+  await page.locator('main.signin [role=status]', { hasText: 'Signed out.' }).waitFor()
+  await shot('signed-out')
 })

@@ -88,7 +88,7 @@ export function AuditPage(_props: { me: Me }) {
         ? html`<p aria-busy="true">Loading…</p>`
         : html`<p class="muted" role="status">${shown.length} of ${records.length} records</p>
           <div class="table-wrap">
-            <table id="audit-table">
+            <table id="audit-table" class="stacked">
               <thead>
                 <tr>
                   <th scope="col">When (UTC)</th>
@@ -101,10 +101,10 @@ export function AuditPage(_props: { me: Me }) {
               <tbody>
                 ${shown.map(
                   (r) => html`<tr key=${r.id} data-action=${r.action}>
-                    <td>${time(r.at)}</td>
-                    <td>${r.who.name ?? r.who.id}</td>
-                    <td><code>${r.action}</code></td>
-                    <td><code>${r.target}</code></td>
+                    <td data-label="When">${time(r.at)}</td>
+                    <td data-label="Who">${r.who.name ?? r.who.id}</td>
+                    <td data-label="Action"><code>${r.action}</code></td>
+                    <td data-label="Target"><code>${r.target}</code></td>
                     <td>
                       <details>
                         <summary>show</summary>

@@ -216,7 +216,7 @@ export function KeysPage(props: { me: Me }) {
         : shown.length === 0
           ? html`<p>No keys yet.</p>`
           : html`<div class="table-wrap">
-            <table id="keys-table">
+            <table id="keys-table" class="stacked">
               <thead>
                 <tr>
                   <th scope="col">Name</th>
@@ -233,9 +233,9 @@ export function KeysPage(props: { me: Me }) {
                 ${shown.map(
                   (k) => html`<tr key=${k.id} data-key-id=${k.id}>
                     <th scope="row">${k.name}</th>
-                    <td><code>${k.id}</code></td>
-                    ${props.me.admin ? html`<td class="owner">${k.owner}</td>` : null}
-                    <td>
+                    <td data-label="Id"><code>${k.id}</code></td>
+                    ${props.me.admin ? html`<td class="owner" data-label="Owner">${k.owner}</td>` : null}
+                    <td data-label="Status">
                       <span class=${`badge ${k.status}`}>${k.status}</span>
                       ${
                         k.graceUntil && Date.parse(k.graceUntil) > Date.now()
@@ -245,9 +245,9 @@ export function KeysPage(props: { me: Me }) {
                           : null
                       }
                     </td>
-                    <td>${k.models.join(', ')}</td>
-                    <td>${day(k.expires)}</td>
-                    <td>
+                    <td data-label="Models">${k.models.join(', ')}</td>
+                    <td data-label="Expires">${day(k.expires)}</td>
+                    <td data-label="This month">
                       <${BudgetBar}
                         spent=${spent[k.id] ?? 0}
                         budget=${k.monthlyBudgetMicroUsd}

@@ -174,9 +174,9 @@ export function UsagePage(_props: { me: Me }) {
     ${
       report && charts
         ? html`<p id="usage-summary">
-            ${range.from} to ${range.to}${range.key ? ` · key ${names.get(range.key) ?? range.key}` : ''}:
-            <strong>${num(report.totals.requests)}</strong> requests,
-            <strong>${num(report.totals.input_tokens + report.totals.output_tokens)}</strong> tokens,
+            ${`${range.from} to ${range.to}${range.key ? ` · key ${names.get(range.key) ?? range.key}` : ''}: `}
+            <strong>${num(report.totals.requests)}</strong>${' requests, '}
+            <strong>${num(report.totals.input_tokens + report.totals.output_tokens)}</strong>${' tokens, '}
             <strong>${usd(report.totals.cost_micro_usd)}</strong>
           </p>
           <${Chart}

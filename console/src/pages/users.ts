@@ -50,7 +50,7 @@ export function UsersPage(props: { me: Me }) {
     ${
       users
         ? html`<div class="table-wrap">
-          <table id="users-table">
+          <table id="users-table" class="stacked">
             <thead>
               <tr>
                 <th scope="col">E-mail</th>
@@ -64,14 +64,14 @@ export function UsersPage(props: { me: Me }) {
               ${users.map(
                 (u) => html`<tr key=${u.sub} data-user=${u.email ?? u.username}>
                   <th scope="row">${u.email ?? u.username}</th>
-                  <td>${u.groups.join(', ') || html`<span class="muted">none</span>`}</td>
-                  <td>
+                  <td data-label="Groups">${u.groups.join(', ') || html`<span class="muted">none</span>`}</td>
+                  <td data-label="Status">
                     <span class=${`badge ${u.enabled ? 'active' : 'revoked'}`}
                       >${u.enabled ? 'enabled' : 'disabled'}</span
                     >
                     <span class="muted"> ${u.status}</span>
                   </td>
-                  <td>${day(u.createdAt)}</td>
+                  <td data-label="Created">${day(u.createdAt)}</td>
                   <td class="row-actions">
                     ${
                       u.enabled && u.sub !== props.me.sub
