@@ -14,8 +14,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ApiError, badRequest, notFound, unauthorized } from '../errors.js'
-import { fromLoopback } from '../plugins/auth.js'
-import type { LocalConsoleLogin } from '../services/console-login.js'
+import { isLoopbackAddress, type LocalConsoleLogin } from '../services/console-login.js'
 
 /** What the page needs to know to sign in; embedded in index.html as a meta tag (no inline script). */
 export interface ConsoleSettings {
@@ -128,7 +127,7 @@ export function createConsole(opts: ConsoleRouteOptions) {
       secure(reply).header('cache-control', 'no-store')
       if (!opts.local) throw notFound('Local sign-in exists only in local mode (npm start).', 'not_found')
       // A page elsewhere cannot reach this through a DNS name that resolves to 127.0.0.1.
-      if (!fromLoopback(request) || !LOOPBACK_HOST.test(request.headers.host ?? ''))
+      if (!isLoopbackAddress(request.socket.remoteAddress) || !LOOPBACK_HOST.test(request.headers.host ?? ''))
         throw new ApiError(
           403,
           'Local sign-in is accepted on a loopback address only.',

@@ -21,6 +21,12 @@ const SESSION_PREFIX = 'pws-'
 /** A token as we mint it: prefix + 43 base64url characters (256 random bits). */
 const TOKEN = /^pw[ls]-[A-Za-z0-9_-]{43}$/
 
+/** Is a socket's remote address on this machine (IPv4 127/8, IPv6 ::1, IPv4-mapped 127/8)? */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  const a = address ?? ''
+  return a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.')
+}
+
 const hash = (token: string) => createHash('sha256').update(token).digest('base64url')
 const mint = (prefix: string) => `${prefix}${randomBytes(32).toString('base64url')}`
 
@@ -79,9 +85,9 @@ export class LocalConsoleLogin {
     return token.startsWith(SESSION_PREFIX) && TOKEN.test(token)
   }
 
-  /** The local admin for a live session token; undefined otherwise. */
-  verify(sessionToken: string): UserPrincipal | undefined {
-    if (!this.looksLikeSession(sessionToken)) return undefined
+  /** The local admin for a live session token presented from `peer` (a loopback address); undefined otherwise. */
+  verify(sessionToken: string, peer: string | undefined): UserPrincipal | undefined {
+    if (!isLoopbackAddress(peer) || !this.looksLikeSession(sessionToken)) return undefined
     const key = hash(sessionToken)
     const until = this.sessions.get(key)
     if (until === undefined) return undefined
