@@ -13,6 +13,8 @@ import { registerAuth } from './plugins/auth.js'
 import { CognitoVerifier } from './services/jwt.js'
 import { wellKnownRoutes } from './routes/well-known.js'
 import { adminRoutes } from './routes/admin/index.js'
+import { consoleRoutes } from './routes/console.js'
+import type { LocalConsoleLogin } from './services/console-login.js'
 import type { AdminService } from './services/admin.js'
 import { registerClientAbort } from './plugins/client-abort.js'
 import { type DeadlineOf, registerDeadline } from './plugins/deadline.js'
@@ -109,6 +111,11 @@ export interface AppOptions {
   mockDelayMs?: number
   /** The MCP OAuth facade's clock and Cognito token-endpoint fetch (tests). */
   oauth?: { now?: () => number; fetch?: typeof fetch }
+  /**
+   * The web console (routes/console.ts): where its built files are (read on first request), and in
+   * local mode the sign-in links (never on Lambda). Without `dir` /console/ answers 404.
+   */
+  console?: { dir?: string; local?: LocalConsoleLogin; onStaleLink?: () => void }
   /**
    * Compile every route's request and response schemas when the app becomes ready, as Fastify
    * does by default (tests). Otherwise each is compiled on first use (plugins/lazy-validation.ts).
@@ -322,12 +329,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const verifier = config.cognito
     ? new CognitoVerifier({
         issuer: config.cognito.issuer,
-        clientId: config.cognito.clientId,
+        clientId: config.cognito.consoleClientId
+          ? [config.cognito.clientId, config.cognito.consoleClientId]
+          : config.cognito.clientId,
         jwksUrl: config.cognito.jwksUrl,
       })
     : undefined
   app.decorate('verifier', verifier)
-  registerAuth(app, keys, verifier)
+  registerAuth(app, keys, verifier, options.console?.local)
 
   healthRoutes(app, { version: VERSION })
   wellKnownRoutes(app, { version: VERSION, publicUrl: config.publicUrl, cognito: config.cognito })
@@ -430,6 +439,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         throw err
       }))
   app.register(adminRoutes, { prefix: '/v1/admin', admin })
+  const signInUrl = config.cognito?.loginUrl
+  consoleRoutes(app, {
+    dir: options.console?.dir,
+    local: options.console?.local,
+    onStaleLink: options.console?.onStaleLink,
+    settings: {
+      signIn: options.console?.local ? 'local' : signInUrl ? 'cognito' : 'none',
+      cognito:
+        signInUrl && config.cognito?.consoleClientId
+          ? { loginUrl: signInUrl, clientId: config.cognito.consoleClientId }
+          : undefined,
+      apiUrl: config.publicUrl ?? null,
+    },
+  })
   // Load the route groups now, so the app returned is complete (routes, route table) before
   // ready(); later registrations (tests) still work.
   await app.after()

@@ -28,6 +28,8 @@ export const ENV = {
   cognitoRegion: 'PENNYWORTH_COGNITO_REGION',
   cognitoIssuer: 'PENNYWORTH_COGNITO_ISSUER',
   cognitoJwksUrl: 'PENNYWORTH_COGNITO_JWKS_URL',
+  consoleClientId: 'PENNYWORTH_CONSOLE_CLIENT_ID',
+  cognitoLoginUrl: 'PENNYWORTH_COGNITO_LOGIN_URL',
   meteringLeaseMs: 'PENNYWORTH_METERING_LEASE_MS',
   meteringFoldAt: 'PENNYWORTH_METERING_FOLD_AT',
   mockDelayMs: 'PENNYWORTH_MOCK_DELAY_MS',

@@ -109,6 +109,13 @@ export interface CognitoConfig {
   issuer: string
   /** Where the signing keys are; defaults to `<issuer>/.well-known/jwks.json`. */
   jwksUrl: string
+  /**
+   * The web console's public app client (authorization code + PKCE through the managed login);
+   * its access tokens are accepted too. Absent: the console cannot sign people in.
+   */
+  consoleClientId?: string
+  /** The pool's managed login (hosted UI) base URL, `https://<prefix>.auth.<region>.amazoncognito.com`. */
+  loginUrl?: string
 }
 
 export class ConfigError extends Error {
@@ -385,6 +392,18 @@ export const SETTINGS = {
     default: '`<issuer>/.well-known/jwks.json`',
     doc: "where the token signing keys are (cognito-local's discovery document names the wrong host: set both)",
   },
+  consoleClientId: {
+    env: ENV.consoleClientId,
+    parse: optional,
+    doc:
+      "the web console's public app client (code + PKCE through the managed login; identity stack " +
+      'output), with the login URL below or neither ([console](console.md))',
+  },
+  cognitoLoginUrl: {
+    env: ENV.cognitoLoginUrl,
+    parse: url,
+    doc: "the pool's managed login base URL, `https://<prefix>.auth.<region>.amazoncognito.com`",
+  },
   meteringLeaseMs: {
     env: ENV.meteringLeaseMs,
     parse: int(20 * 60_000, 1_000, 24 * 3_600_000),
@@ -547,7 +566,22 @@ function cognito(v: Values, env: Env): CognitoConfig | undefined {
   if (!REGION.test(region)) throw new ConfigError(ENV.cognitoRegion, `is not an AWS region: "${region}"`)
   const issuer = v.cognitoIssuer ?? `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`
   const jwksUrl = v.cognitoJwksUrl ?? `${issuer}/.well-known/jwks.json`
-  return { region, userPoolId, clientId, issuer, jwksUrl }
+  const { consoleClientId, cognitoLoginUrl: loginUrl } = v
+  if (consoleClientId !== undefined && !/^[\w+]{1,128}$/.test(consoleClientId))
+    throw new ConfigError(ENV.consoleClientId, `is not an app client id: "${consoleClientId}"`)
+  if ((consoleClientId === undefined) !== (loginUrl === undefined))
+    throw new ConfigError(
+      consoleClientId === undefined ? ENV.consoleClientId : ENV.cognitoLoginUrl,
+      `must be set with ${ENV.consoleClientId} and ${ENV.cognitoLoginUrl}: both or neither`,
+    )
+  return {
+    region,
+    userPoolId,
+    clientId,
+    issuer,
+    jwksUrl,
+    ...(consoleClientId ? { consoleClientId, loginUrl } : {}),
+  }
 }
 
 /** PENNYWORTH_OAUTH_COGNITO_*: the managed login domain and the facade's app client, both or neither. */

@@ -9,6 +9,7 @@ import awsLambdaFastify from '@fastify/aws-lambda'
 import type { Context } from 'aws-lambda'
 import type { FastifyRequest } from 'fastify'
 import { pipeline } from 'node:stream/promises'
+import { fileURLToPath } from 'node:url'
 import type { Writable } from 'node:stream'
 import { buildApp } from './app.js'
 import { createBedrockClient, createCognitoClient, createDocumentClient, createS3Client } from './clients.js'
@@ -68,6 +69,8 @@ const app = await buildApp({
     cognito: config.cognito ? createCognitoClient({ region: config.cognito.region }) : undefined,
   },
   deadlineOf: (request) => invocationDeadline(request, config.lambdaTimeoutMarginMs),
+  // scripts/build-lambda.ts puts the built console beside index.mjs; its files are read on first request.
+  console: { dir: fileURLToPath(new URL('./console', import.meta.url)) },
 })
 const streaming = config.lambdaStreaming && runtime !== undefined
 // Built before the app is ready: the proxy decorates requests with their event and context.

@@ -5,6 +5,8 @@
  */
 import './lib/sdk-node-warning.js' // first: before any AWS SDK client exists
 import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { LocalConsoleLogin } from './services/console-login.js'
 import { buildApp } from './app.js'
 import { recordLocalEndpoint } from './store/local-endpoint.js'
 import { createBedrockClient, createCognitoClient, createDocumentClient, createS3Client } from './clients.js'
@@ -19,13 +21,28 @@ export interface LocalServer {
   url: string
   /** The dev key when this start minted one (empty data dir), else undefined. */
   devKey: string | undefined
+  /**
+   * A new one-time console sign-in link (`<url>/console/#login=…`); undefined when the server
+   * listens on a non-loopback address (local sign-in is refused there).
+   */
+  consoleLink(): string | undefined
   close(): Promise<void>
 }
 
 /** Starts the gateway locally; used by `npm start` and by tests that need a real listener. */
+/** Where `npm run build:console` writes the console (npm start builds it first). */
+export const CONSOLE_DIR = fileURLToPath(new URL('../dist/console', import.meta.url))
+
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|::1)$/
+
+/**
+ * @param onStaleLink called (at most every 10 s) with a fresh link when a used or expired one is
+ *   tried, for the terminal.
+ */
 export async function startLocalServer(
   config: Readonly<Config>,
   env: Record<string, string | undefined> = process.env,
+  opts: { consoleDir?: string; onStaleLink?: (link: string) => void } = {},
 ): Promise<LocalServer> {
   const catalog = loadCatalog(config.catalogPath)
   let embedded: EmbeddedDynamo | undefined
@@ -54,15 +71,30 @@ export async function startLocalServer(
   }
 
   const cognito = config.cognito ? createCognitoClient({ region: config.cognito.region }) : undefined
+  // Local console sign-in only on a loopback listener (the route checks peer and Host as well).
+  const local = LOOPBACK.test(config.host) ? new LocalConsoleLogin() : undefined
+  let url = ''
+  let lastStale = 0
+  const consoleLink = () => (local ? `${url}/console/#login=${local.issueLink()}` : undefined)
   const app = await buildApp({
     config,
     catalog,
     clients: { dynamo, bedrock: createBedrockClient(), cognito, s3: createS3Client() },
+    console: {
+      dir: opts.consoleDir ?? CONSOLE_DIR,
+      local,
+      onStaleLink: () => {
+        if (!opts.onStaleLink || Date.now() - lastStale < 10_000) return
+        lastStale = Date.now()
+        opts.onStaleLink(consoleLink()!)
+      },
+    },
   })
-  const url = await app.listen({ host: config.host, port: config.port })
+  url = await app.listen({ host: config.host, port: config.port })
   return {
     url,
     devKey,
+    consoleLink,
     close: async () => {
       // In-flight requests get a grace period; then stragglers (and keep-alive sockets that
       // never sent a request, which 'idle' closing would wait 72 s for) are cut.
@@ -94,10 +126,17 @@ async function main(): Promise<void> {
     }
     throw err
   }
-  const server = await startLocalServer(config)
+  const server = await startLocalServer(config, process.env, {
+    onStaleLink: (link) => process.stdout.write(`Console (new sign-in link): ${link}\n`),
+  })
   // Printed once, on the line tools look for; it is never logged.
   if (server.devKey) process.stdout.write(`Dev API key: ${server.devKey}\n`)
   process.stdout.write(`pennyworth listening on ${server.url}/v1\n`)
+  const link = server.consoleLink()
+  // One-time, 10-minute link; the token is in the fragment, which browsers never send.
+  process.stdout.write(
+    link ? `Console: ${link}\n` : `Console: ${server.url}/console/ (local sign-in needs a loopback HOST)\n`,
+  )
   let closing = false
   const shutdown = async (signal: string) => {
     if (closing) return

@@ -75,6 +75,9 @@ export interface IdentityOutputs extends StackIdentityOutputs {
   userPoolId: string
   userPoolArn: string
   cliClientId: string
+  /** The web console's app client (authorization code + PKCE) and the pool's managed login URL. */
+  consoleClientId: string
+  loginUrl: string
   workloadBoundaryArn: string
   deployRoleArn: string
   oidcProviderArn: string
@@ -93,6 +96,8 @@ export const IDENTITY_OUTPUT_KEYS = [
   'userPoolId',
   'userPoolArn',
   'cliClientId',
+  'consoleClientId',
+  'loginUrl',
   'workloadBoundaryArn',
 ] as const
 export const DATA_OUTPUT_KEYS = ['awsRegion', 'namePrefix', 'tableNames', 'tableArns'] as const

@@ -9,13 +9,15 @@
  * What the app reaches only through a dynamic `import()` (the MCP SDK and zod, the Cognito
  * identity-provider client, jose) lands in chunks that Node loads on first use; a cold start
  * imports the entry and the chunks it imports statically. infra/ deploys the whole directory
- * (infra/bundle.ts → Edge `code`).
+ * (infra/bundle.ts → Edge `code`), including the web console built into dist/lambda/console/
+ * (scripts/build-console.ts), which the app reads on first request, never at a cold start.
  */
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild'
 import { mkdir, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { buildConsole } from './build-console.js'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -161,6 +163,8 @@ export interface BuildLambdaOptions {
   minify?: boolean
   /** Write index.mjs.map (default true; the Lambda runs with --enable-source-maps). */
   sourcemap?: boolean
+  /** Build the web console into `<outdir>/console` (default true). */
+  console?: boolean
 }
 
 /** One JavaScript file of the output (source maps not included). */
@@ -283,7 +287,11 @@ export async function buildLambda(options: BuildLambdaOptions = {}): Promise<Bui
     minify: options.minify ?? true,
     sourcemap: options.sourcemap ?? true,
   })
-  const result = await build({ ...base, plugins: [appCompilers, ...base.plugins!] })
+  const [result] = await Promise.all([
+    build({ ...base, plugins: [appCompilers, ...base.plugins!] }),
+    // Beside index.mjs: app/lambda.ts serves it from `new URL('./console', import.meta.url)`.
+    options.console === false ? undefined : buildConsole({ outdir: join(outdir, 'console') }),
+  ])
   const metafile = result.metafile!
   return { outfile: join(outdir, 'index.mjs'), outdir, metafile, ...describeOutputs(metafile, outdir) }
 }

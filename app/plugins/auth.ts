@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { forbidden, unauthorized } from '../errors.js'
 import { GROUPS, looksLikeJwt, type CognitoVerifier, type Group, type UserPrincipal } from '../services/jwt.js'
 import type { KeyPrincipal, KeyService } from '../services/keys.js'
+import type { LocalConsoleLogin } from '../services/console-login.js'
 
 /** A verified caller: an API key or a signed-in person. */
 export type Principal = KeyPrincipal | UserPrincipal
@@ -49,6 +50,12 @@ export const PUBLIC_ROUTES: ReadonlySet<string> = new Set([
   'POST /oauth/authorize',
   'GET /oauth/callback',
   'POST /oauth/token',
+  // The web console's static files, and local mode's sign-in link exchange: app/routes/console.ts.
+  'GET /console',
+  'GET /console/',
+  'GET /console/assets/:file',
+  'POST /console/local-session',
+  'DELETE /console/local-session',
 ])
 
 declare module 'fastify' {
@@ -100,9 +107,20 @@ async function authenticateUser(
   request: FastifyRequest,
   verifier: CognitoVerifier | undefined,
   groups: ReadonlyArray<string>,
+  local: LocalConsoleLogin | undefined,
 ): Promise<UserPrincipal> {
   const token = bearer(request)
   if (!token) throw unauthorized(TOKEN_MISSING, 'invalid_token')
+  if (local?.looksLikeSession(token)) {
+    // Never from another machine, whatever the token (services/console-login.ts checks the peer).
+    const user = local.verify(token, request.socket.remoteAddress)
+    if (!user)
+      throw unauthorized(
+        'The console session has ended (or the server restarted); open a new sign-in link.',
+        'invalid_token',
+      )
+    return user
+  }
   if (!verifier)
     throw unauthorized(
       'Sign-in is not configured on this gateway (PENNYWORTH_COGNITO_USER_POOL_ID).',
@@ -118,7 +136,16 @@ async function authenticateUser(
   return user
 }
 
-export function registerAuth(app: FastifyInstance, keys: KeyService, verifier?: CognitoVerifier): void {
+/**
+ * `local` (local mode only, never on Lambda): console sessions opened with `npm start`'s
+ * sign-in link are accepted as the local admin, from loopback peers only.
+ */
+export function registerAuth(
+  app: FastifyInstance,
+  keys: KeyService,
+  verifier?: CognitoVerifier,
+  local?: LocalConsoleLogin,
+): void {
   app.decorateRequest('principal', null)
   app.addHook('onRequest', async (request, reply) => {
     // Unknown URLs fall through to the 404 handler: there is nothing behind them to protect.
@@ -132,7 +159,7 @@ export function registerAuth(app: FastifyInstance, keys: KeyService, verifier?: 
       accept.includes('user') &&
       (!accept.includes('api-key') || (presented !== undefined && looksLikeJwt(presented)))
     ) {
-      const user = await authenticateUser(request, verifier, auth?.groups ?? GROUPS)
+      const user = await authenticateUser(request, verifier, auth?.groups ?? GROUPS, local)
       request.principal = user
       request.log = reply.log = request.log.child({ userSub: user.sub })
       return

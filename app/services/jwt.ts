@@ -37,8 +37,8 @@ export const isAdmin = (p: Pick<UserPrincipal, 'groups'>): boolean => p.groups.i
 export interface CognitoVerifierOptions {
   /** `https://cognito-idp.<region>.amazonaws.com/<poolId>` (or cognito-local's). */
   issuer: string
-  /** The app client whose tokens are accepted. */
-  clientId: string
+  /** The app client whose tokens are accepted (the CLI's), or several (the CLI's and the console's). */
+  clientId: string | readonly string[]
   /** Defaults to `<issuer>/.well-known/jwks.json`. */
   jwksUrl?: string
   /** A key source instead of the remote JWKS (tests). */
@@ -102,7 +102,9 @@ export class CognitoVerifier {
       throw unauthorized(INVALID, 'invalid_token')
     }
     if (payload.token_use !== 'access') throw unauthorized('Send the access token, not the ID token.', 'invalid_token')
-    if (payload.client_id !== this.options.clientId) throw unauthorized(INVALID, 'invalid_token')
+    const clients = typeof this.options.clientId === 'string' ? [this.options.clientId] : this.options.clientId
+    if (typeof payload.client_id !== 'string' || !clients.includes(payload.client_id))
+      throw unauthorized(INVALID, 'invalid_token')
     const groups = payload['cognito:groups']
     return {
       kind: 'user',

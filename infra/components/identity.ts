@@ -1,5 +1,7 @@
 /**
- * Identity: the Cognito user pool the admin CLI signs in to, its groups and app client; the
+ * Identity: the Cognito user pool the admin CLI and the web console sign in to, its groups, the
+ * CLI's app client and the console's (managed login, authorization code + PKCE) with the pool's
+ * login domain; the
  * GitHub OIDC provider and the deploy role CI assumes; the permissions boundary that caps every
  * role the deploy role may manage.
  */
@@ -38,7 +40,31 @@ export interface IdentityArgs {
   tokenValidity?: TokenValidity
   /** Pulumi `protect` on the user pool (default true). */
   protect?: boolean
+  /** The web console's sign-in; absent = no console client and no login domain. */
+  console?: ConsoleSignInArgs
 }
+
+/** The console's public app client and the pool's managed login domain (both free at rest). */
+export interface ConsoleSignInArgs {
+  /**
+   * Exact redirect URLs after sign-in, e.g. `https://api.example.com/console/` (no wildcards:
+   * Cognito compares them exactly, so a code can only go back to the console).
+   */
+  callbackUrls: string[]
+  /** Where sign-out may return to (default: the callback URLs). */
+  logoutUrls?: string[]
+  /**
+   * Prefix of the Cognito login domain `https://<prefix>.auth.<region>.amazoncognito.com`
+   * (unique per region across AWS accounts: lowercase letters, digits, hyphens).
+   */
+  domainPrefix: string
+  /** The pool's region, for the login URL. */
+  region: string
+}
+
+/** The managed login base URL of a Cognito prefix domain. */
+export const loginUrl = (domainPrefix: string, region: string) =>
+  `https://${domainPrefix}.auth.${region}.amazoncognito.com`
 
 /** Names the identity component gives to IAM objects, so other code can build ARNs up front. */
 export function identityNames(namePrefix: string) {
@@ -52,6 +78,10 @@ export class Identity extends pulumi.ComponentResource {
   readonly userPoolId: pulumi.Output<string>
   readonly userPoolArn: pulumi.Output<string>
   readonly cliClientId: pulumi.Output<string>
+  /** The console's app client; empty string when the console is not configured. */
+  readonly consoleClientId: pulumi.Output<string>
+  /** The managed login base URL; empty string when the console is not configured. */
+  readonly loginUrl: pulumi.Output<string>
   readonly oidcProviderArn: pulumi.Output<string>
   readonly deployRoleArn: pulumi.Output<string>
   readonly workloadBoundaryArn: pulumi.Output<string>
@@ -122,6 +152,53 @@ export class Identity extends pulumi.ComponentResource {
       { parent: this },
     )
 
+    let consoleClientId = pulumi.output('')
+    let consoleLoginUrl = pulumi.output('')
+    if (args.console) {
+      const c = args.console
+      if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(c.domainPrefix) || /aws|amazon|cognito/.test(c.domainPrefix))
+        throw new pulumi.RunError(`not a Cognito domain prefix: "${c.domainPrefix}"`)
+      for (const u of [...c.callbackUrls, ...(c.logoutUrls ?? [])]) {
+        const url = new URL(u)
+        // Cognito allows http only for localhost; a wildcard or fragment would widen where codes go.
+        if ((url.protocol !== 'https:' && url.hostname !== 'localhost') || /[*#]/.test(u))
+          throw new pulumi.RunError(`console callback/logout URL must be exact https: "${u}"`)
+      }
+      // Classic hosted UI (version 1): needs no branding resource; MFA (TOTP) as the pool requires.
+      const domain = new aws.cognito.UserPoolDomain(
+        `${name}-login`,
+        { domain: c.domainPrefix, userPoolId: pool.id, managedLoginVersion: 1 },
+        { parent: this },
+      )
+      const consoleClient = new aws.cognito.UserPoolClient(
+        `${name}-console`,
+        {
+          name: `${args.namePrefix}-console`,
+          userPoolId: pool.id,
+          // A browser app cannot keep a secret: public client, PKCE.
+          generateSecret: false,
+          allowedOauthFlowsUserPoolClient: true,
+          allowedOauthFlows: ['code'],
+          allowedOauthScopes: ['openid', 'email', 'profile'],
+          supportedIdentityProviders: ['COGNITO'],
+          callbackUrls: c.callbackUrls,
+          logoutUrls: c.logoutUrls ?? c.callbackUrls,
+          // Sign-in happens on the managed login only; the page itself refreshes tokens.
+          explicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH'],
+          accessTokenValidity: validity.accessTokenMinutes,
+          idTokenValidity: validity.idTokenMinutes,
+          refreshTokenValidity: validity.refreshTokenDays,
+          tokenValidityUnits: { accessToken: 'minutes', idToken: 'minutes', refreshToken: 'days' },
+          authSessionValidity: 3,
+          preventUserExistenceErrors: 'ENABLED',
+          enableTokenRevocation: true,
+        },
+        { parent: this },
+      )
+      consoleClientId = consoleClient.id
+      consoleLoginUrl = domain.domain.apply((d) => loginUrl(d, c.region))
+    }
+
     const oidcProviderArn = args.existingOidcProviderArn
       ? pulumi.output(args.existingOidcProviderArn)
       : new aws.iam.OpenIdConnectProvider(
@@ -178,6 +255,8 @@ export class Identity extends pulumi.ComponentResource {
     this.userPoolId = pool.id
     this.userPoolArn = pool.arn
     this.cliClientId = client.id
+    this.consoleClientId = consoleClientId
+    this.loginUrl = consoleLoginUrl
     this.oidcProviderArn = oidcProviderArn
     this.deployRoleArn = deployRole.arn
     this.workloadBoundaryArn = boundary.arn
@@ -185,6 +264,8 @@ export class Identity extends pulumi.ComponentResource {
       userPoolId: this.userPoolId,
       userPoolArn: this.userPoolArn,
       cliClientId: this.cliClientId,
+      consoleClientId: this.consoleClientId,
+      loginUrl: this.loginUrl,
       oidcProviderArn: this.oidcProviderArn,
       deployRoleArn: this.deployRoleArn,
       workloadBoundaryArn: this.workloadBoundaryArn,

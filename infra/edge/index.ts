@@ -50,6 +50,8 @@ const environment: Record<string, pulumi.Input<string>> = {
   [ENV.lambdaStreaming]: 'true',
   [ENV.cognitoUserPoolId]: identity.userPoolId,
   [ENV.cognitoClientId]: identity.cliClientId,
+  [ENV.consoleClientId]: identity.consoleClientId,
+  [ENV.cognitoLoginUrl]: identity.loginUrl,
   [ENV.publicUrl]: `https://${cfg.apiDomain}`,
   NODE_OPTIONS: '--enable-source-maps',
   // X-Ray subsegments per Bedrock and DynamoDB call (the function has active tracing).

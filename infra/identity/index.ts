@@ -24,6 +24,13 @@ const identity = new Identity(
     githubRepo: cfg.githubRepo,
     existingOidcProviderArn: cfg.githubOidcProviderArn,
     protect: cfg.protectData,
+    // The web console (app/routes/console.ts) on the API's own domain; the login domain prefix
+    // carries the account id, so it is unique across accounts in the region.
+    console: {
+      callbackUrls: [`https://${cfg.apiDomain}/console/`],
+      domainPrefix: `${cfg.namePrefix}-${account.accountId}`,
+      region: account.region,
+    },
     workloadBoundaryPolicy: JSON.stringify(workloadBoundaryPolicy(account, cfg.namePrefix)),
     // What `pulumi up` of the edge needs, nothing of identity or data.
     deployPolicy: JSON.stringify(
@@ -56,6 +63,8 @@ export const namePrefix: IdentityOutputs['namePrefix'] = cfg.namePrefix
 export const userPoolId = identity.userPoolId
 export const userPoolArn = identity.userPoolArn
 export const cliClientId = identity.cliClientId
+export const consoleClientId = identity.consoleClientId
+export const loginUrl = identity.loginUrl
 export const workloadBoundaryArn = identity.workloadBoundaryArn
 export const deployRoleArn = identity.deployRoleArn
 export const oidcProviderArn = identity.oidcProviderArn

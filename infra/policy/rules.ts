@@ -270,6 +270,7 @@ export const UNTAGGABLE_TYPES: ReadonlySet<string> = new Set([
   'aws:cloudwatch/queryDefinition:QueryDefinition',
   'aws:cognito/userGroup:UserGroup',
   'aws:cognito/userPoolClient:UserPoolClient',
+  'aws:cognito/userPoolDomain:UserPoolDomain',
   'aws:iam/rolePolicy:RolePolicy',
   'aws:lambda/permission:Permission',
   'aws:route53/record:Record',

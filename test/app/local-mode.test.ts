@@ -67,6 +67,23 @@ t.test('first start mints and prints a dev key; the gateway answers offline', as
   t.equal(res.choices[0].message.content, 'You said: offline?')
   t.notMatch(first.output(), /Warning/, 'the first screen has no AWS SDK Node-version warning (nor any other)')
 
+  // The console sign-in link: its token buys one local admin session for the admin API.
+  const link = new RegExp(`^Console: (${first.url}/console/#login=(pwl-[A-Za-z0-9_-]{43}))$`, 'm').exec(first.output())
+  t.ok(link, 'a one-time console link is printed')
+  const exchange = () =>
+    fetch(`${first.url}/console/local-session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ login: link![2] }),
+    })
+  const session = await exchange()
+  t.equal(session.status, 200)
+  const { token } = (await session.json()) as { token: string }
+  const me = await fetch(`${first.url}/v1/admin/me`, { headers: { authorization: `Bearer ${token}` } })
+  t.same(await me.json(), { sub: 'local', username: 'local-admin', groups: ['admin'], admin: true })
+  t.equal((await exchange()).status, 401, 'the link works once')
+  t.match(first.output(), /^Console \(new sign-in link\): \S+#login=pwl-/m, 'a fresh link is printed for the next try')
+
   // The CLI reaches the running server's store through the hand-over file.
   const created = await cli(
     'keys',

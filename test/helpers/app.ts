@@ -75,6 +75,8 @@ export interface GatewayOptions {
   bedrockClient?: Partial<BedrockRuntimeClientConfig>
   /** Where referenced S3 objects are read (test/helpers/s3.ts). */
   s3?: AppOptions['clients']['s3']
+  /** The web console: built files and local sign-in (app/routes/console.ts). */
+  console?: AppOptions['console']
 }
 
 export async function startGateway(t: Teardown, options: GatewayOptions = {}): Promise<TestGateway> {
@@ -113,6 +115,7 @@ export async function startGateway(t: Teardown, options: GatewayOptions = {}): P
     mockDelayMs: options.mockDelayMs,
     oauth: options.oauth,
     retry: options.retry ?? { baseDelayMs: 5, maxDelayMs: 20 },
+    console: options.console,
   })
   const url = await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => {

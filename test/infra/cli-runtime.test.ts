@@ -43,7 +43,7 @@ t.test('ESM: the language host import()s main', async (t) => {
   t.equal(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).type, 'module')
 })
 
-const expected = { identity: 8, data: 7, edge: 37 }
+const expected = { identity: 10, data: 7, edge: 37 }
 for (const program of PROGRAMS) {
   t.test(
     `node --import=tsx in ${programDir(program)} loads the ${program} program and registers its resources`,
@@ -54,7 +54,7 @@ for (const program of PROGRAMS) {
         `const outputs = { awsRegion: 'us-west-2', namePrefix: 'pennyworth-prod', ` +
           `userPoolId: 'us-west-2_X', userPoolArn: ` +
           `'arn:aws:cognito-idp:us-west-2:123456789012:userpool/us-west-2_X', cliClientId: ` +
-          `'c', workloadBoundaryArn: 'arn:aws:iam::123456789012:policy/b', tableNames: ` +
+          `'c', consoleClientId: 'cc', loginUrl: 'https://x.auth.us-west-2.amazoncognito.com', workloadBoundaryArn: 'arn:aws:iam::123456789012:policy/b', tableNames: ` +
           `Object.fromEntries(['keys','usage','rateLimits','audit','responses','oauth'].map((k) => [k, ` +
           `'t-' + k])), tableArns: ` +
           `Object.fromEntries(['keys','usage','rateLimits','audit','responses','oauth'].map((k) => [k, ` +

@@ -65,7 +65,15 @@ t.test('after the two state moves, every existing resource has the URN its new p
       .urns()
       .filter((u) => !known(program, u))
       .map((u) => u.split('::').slice(2).join('::'))
-  t.same(added('identity'), ['pulumi:providers:aws::aws'])
+  t.same(
+    added('identity'),
+    [
+      'pennyworth:infra:Identity$aws:cognito/userPoolClient:UserPoolClient::identity-console',
+      'pennyworth:infra:Identity$aws:cognito/userPoolDomain:UserPoolDomain::identity-login',
+      'pulumi:providers:aws::aws',
+    ],
+    "the web console's app client and login domain",
+  )
   t.same(
     added('data'),
     [

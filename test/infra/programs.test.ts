@@ -49,6 +49,7 @@ t.test('what each stack owns', async (t) => {
     'aws:cognito/userGroup:UserGroup',
     'aws:cognito/userPool:UserPool',
     'aws:cognito/userPoolClient:UserPoolClient',
+    'aws:cognito/userPoolDomain:UserPoolDomain',
     'aws:iam/openIdConnectProvider:OpenIdConnectProvider',
     'aws:iam/policy:Policy',
     'aws:iam/role:Role',
@@ -83,6 +84,8 @@ t.test('edge reads identity and data through stack references, nothing copied by
   t.equal(vars.PENNYWORTH_RESPONSES_TABLE, tableNames.responses)
   t.equal(vars.PENNYWORTH_COGNITO_USER_POOL_ID, stacks.identity.outputs.userPoolId)
   t.equal(vars.PENNYWORTH_COGNITO_CLIENT_ID, stacks.identity.outputs.cliClientId)
+  t.equal(vars.PENNYWORTH_CONSOLE_CLIENT_ID, stacks.identity.outputs.consoleClientId)
+  t.equal(vars.PENNYWORTH_COGNITO_LOGIN_URL, stacks.identity.outputs.loginUrl)
   t.equal(
     mocks.one('aws:iam/role:Role', 'fn-role').inputs.permissionsBoundary,
     stacks.identity.outputs.workloadBoundaryArn,
@@ -103,7 +106,9 @@ t.test('Lambda: nodejs22.x arm64, 15 min, memory from config, environment contra
       'NODE_OPTIONS',
       'PENNYWORTH_AUDIT_TABLE',
       'PENNYWORTH_COGNITO_CLIENT_ID',
+      'PENNYWORTH_COGNITO_LOGIN_URL',
       'PENNYWORTH_COGNITO_USER_POOL_ID',
+      'PENNYWORTH_CONSOLE_CLIENT_ID',
       'PENNYWORTH_KEYS_TABLE',
       'PENNYWORTH_LAMBDA_STREAMING',
       'PENNYWORTH_OAUTH_TABLE',
@@ -125,7 +130,18 @@ t.test('Lambda: nodejs22.x arm64, 15 min, memory from config, environment contra
   t.equal(env.PENNYWORTH_KEYS_TABLE, 'pennyworth-prod-keys')
   t.equal(env.PENNYWORTH_RATE_LIMITS_TABLE, 'pennyworth-prod-rate-limits')
   t.equal(env.PENNYWORTH_COGNITO_USER_POOL_ID, stacks.identity.mocks.one('aws:cognito/userPool:UserPool').id)
-  t.equal(env.PENNYWORTH_COGNITO_CLIENT_ID, stacks.identity.mocks.one('aws:cognito/userPoolClient:UserPoolClient').id)
+  t.equal(
+    env.PENNYWORTH_COGNITO_CLIENT_ID,
+    stacks.identity.mocks.one('aws:cognito/userPoolClient:UserPoolClient', 'identity-cli').id,
+  )
+  t.equal(
+    env.PENNYWORTH_CONSOLE_CLIENT_ID,
+    stacks.identity.mocks.one('aws:cognito/userPoolClient:UserPoolClient', 'identity-console').id,
+  )
+  t.match(
+    env.PENNYWORTH_COGNITO_LOGIN_URL,
+    /^https:\/\/pennyworth-prod-123456789012\.auth\.us-west-2\.amazoncognito\.com$/,
+  )
   t.equal(fn.inputs.loggingConfig.logGroup, '/aws/lambda/pennyworth-prod-api')
   const logs = mocks.ofType('aws:cloudwatch/logGroup:LogGroup')
   t.equal(logs.length, 2)
@@ -525,7 +541,7 @@ t.test('Cognito: admin-only sign-up, strong passwords, TOTP required, protected;
       .sort(),
     ['admin', 'user'],
   )
-  const client = mocks.one('aws:cognito/userPoolClient:UserPoolClient')
+  const client = mocks.one('aws:cognito/userPoolClient:UserPoolClient', 'identity-cli')
   t.equal(client.inputs.generateSecret, false)
   t.same([...client.inputs.explicitAuthFlows].sort(), [
     'ALLOW_REFRESH_TOKEN_AUTH',

@@ -143,6 +143,8 @@ const LAZY = new RegExp(
     /^app\/doors\/(anthropic|openai-responses)\/(?!errors\.ts)/.source,
     /^app\/(routes\/openai\/responses-handlers\.ts|services\/(admin|responses|users)\.ts)/.source,
     /^app\/(store\/(audit|responses)\.ts|providers\/mock\/index\.ts)/.source,
+    // The web console's handlers (headers, file reads, local sign-in) load with the first console request.
+    /^app\/(routes\/console-handlers|services\/console-login)\.ts/.source,
   ].join('|'),
 )
 const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`
@@ -226,6 +228,28 @@ t.test('buffered: REST proxy events without the awslambda global', async (t) => 
   const models = await handler(restEvent('GET', '/v1/models'), context)
   t.equal(models.statusCode, 401)
   t.equal(JSON.parse(models.body).error.type, 'authentication_error')
+})
+
+t.test('the console ships beside index.mjs and is served from it, with its CSP', async (t) => {
+  const index = readFileSync(join(built.outdir, 'console', 'index.html'), 'utf8')
+  const js = /src="assets\/(main-[A-Z0-9]+\.js)"/.exec(index)?.[1]
+  t.ok(js, 'index.html names a hashed script')
+  process.env.PENNYWORTH_LAMBDA_STREAMING = 'false'
+  const { handler } = await import(`${bundleUrl}?console`)
+  const page = await handler(restEvent('GET', '/console/', { Accept: 'text/html' }), context)
+  t.equal(page.statusCode, 200)
+  t.match(page.headers['content-security-policy'], /default-src 'none'.*frame-ancestors 'none'/)
+  t.equal(page.headers['cache-control'], 'no-cache')
+  t.match(page.body, /<meta name="pennyworth-console" content="\{&quot;signIn&quot;:&quot;none&quot;/)
+  const asset = await handler(restEvent('GET', `/console/assets/${js}`), context)
+  t.equal(asset.statusCode, 200)
+  t.match(asset.headers['cache-control'], /immutable/)
+  t.equal(asset.body.length, readFileSync(join(built.outdir, 'console', 'assets', js!), 'utf8').length)
+  const local = await handler(
+    restEvent('POST', '/console/local-session', { 'Content-Type': 'application/json' }, '{"login":"x"}'),
+    context,
+  )
+  t.equal(local.statusCode, 404, 'no local sign-in on Lambda')
 })
 
 /** Lambda's framing of a streamed API Gateway response: JSON prelude, 8 NUL bytes, body. */
