@@ -78,6 +78,8 @@ export interface IdentityOutputs extends StackIdentityOutputs {
   /** The web console's app client (authorization code + PKCE) and the pool's managed login URL. */
   consoleClientId: string
   loginUrl: string
+  /** The MCP OAuth facade's own app client (infra/identity/mcp-oauth-client.ts). */
+  mcpOAuthClientId: string
   workloadBoundaryArn: string
   deployRoleArn: string
   oidcProviderArn: string
@@ -98,6 +100,7 @@ export const IDENTITY_OUTPUT_KEYS = [
   'cliClientId',
   'consoleClientId',
   'loginUrl',
+  'mcpOAuthClientId',
   'workloadBoundaryArn',
 ] as const
 export const DATA_OUTPUT_KEYS = ['awsRegion', 'namePrefix', 'tableNames', 'tableArns'] as const

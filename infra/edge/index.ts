@@ -52,6 +52,9 @@ const environment: Record<string, pulumi.Input<string>> = {
   [ENV.cognitoClientId]: identity.cliClientId,
   [ENV.consoleClientId]: identity.consoleClientId,
   [ENV.cognitoLoginUrl]: identity.loginUrl,
+  // The MCP OAuth facade signs people in through the same managed login, with its own client.
+  [ENV.oauthCognitoDomain]: identity.loginUrl,
+  [ENV.oauthCognitoClientId]: identity.mcpOAuthClientId,
   [ENV.publicUrl]: `https://${cfg.apiDomain}`,
   NODE_OPTIONS: '--enable-source-maps',
   // X-Ray subsegments per Bedrock and DynamoDB call (the function has active tracing).

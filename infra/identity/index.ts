@@ -8,6 +8,7 @@ import { Identity, identityNames } from '../components/identity.js'
 import { edgeNames, edgePassRoles } from '../components/edge.js'
 import { deployPolicy } from '../deploy-policy.js'
 import { policyArn, workloadBoundaryPolicy } from '../iam.js'
+import { McpOAuthClient } from './mcp-oauth-client.js'
 import { lookupZone, startProgram, stateBucketName, type IdentityOutputs } from '../program.js'
 import { STATE_META_KEY, stateKeys } from '../stacks.js'
 
@@ -58,6 +59,13 @@ const identity = new Identity(
   { providers: { aws: provider } },
 )
 
+// The MCP OAuth facade's Cognito leg (app/routes/oauth.ts): its own public client, one callback.
+const mcpOAuth = new McpOAuthClient(
+  'identity-mcp-oauth',
+  { namePrefix: cfg.namePrefix, userPoolId: identity.userPoolId, apiDomain: cfg.apiDomain },
+  { providers: { aws: provider } },
+)
+
 export const awsRegion: IdentityOutputs['awsRegion'] = account.region
 export const namePrefix: IdentityOutputs['namePrefix'] = cfg.namePrefix
 export const userPoolId = identity.userPoolId
@@ -65,6 +73,7 @@ export const userPoolArn = identity.userPoolArn
 export const cliClientId = identity.cliClientId
 export const consoleClientId = identity.consoleClientId
 export const loginUrl = identity.loginUrl
+export const mcpOAuthClientId = mcpOAuth.clientId
 export const workloadBoundaryArn = identity.workloadBoundaryArn
 export const deployRoleArn = identity.deployRoleArn
 export const oidcProviderArn = identity.oidcProviderArn

@@ -54,7 +54,7 @@ for (const program of PROGRAMS) {
         `const outputs = { awsRegion: 'us-west-2', namePrefix: 'pennyworth-prod', ` +
           `userPoolId: 'us-west-2_X', userPoolArn: ` +
           `'arn:aws:cognito-idp:us-west-2:123456789012:userpool/us-west-2_X', cliClientId: ` +
-          `'c', consoleClientId: 'cc', loginUrl: 'https://x.auth.us-west-2.amazoncognito.com', workloadBoundaryArn: 'arn:aws:iam::123456789012:policy/b', tableNames: ` +
+          `'c', consoleClientId: 'cc', mcpOAuthClientId: 'mc', loginUrl: 'https://x.auth.us-west-2.amazoncognito.com', workloadBoundaryArn: 'arn:aws:iam::123456789012:policy/b', tableNames: ` +
           `Object.fromEntries(['keys','usage','rateLimits','audit','responses','oauth'].map((k) => [k, ` +
           `'t-' + k])), tableArns: ` +
           `Object.fromEntries(['keys','usage','rateLimits','audit','responses','oauth'].map((k) => [k, ` +

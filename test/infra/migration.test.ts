@@ -70,9 +70,11 @@ t.test('after the two state moves, every existing resource has the URN its new p
     [
       'pennyworth:infra:Identity$aws:cognito/userPoolClient:UserPoolClient::identity-console',
       'pennyworth:infra:Identity$aws:cognito/userPoolDomain:UserPoolDomain::identity-login',
+      'pennyworth:infra:McpOAuthClient$aws:cognito/userPoolClient:UserPoolClient::identity-mcp-oauth-client',
+      'pennyworth:infra:McpOAuthClient::identity-mcp-oauth',
       'pulumi:providers:aws::aws',
     ],
-    "the web console's app client and login domain",
+    "the web console's app client and login domain, the MCP OAuth facade's app client",
   )
   t.same(
     added('data'),

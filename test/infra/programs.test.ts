@@ -55,6 +55,7 @@ t.test('what each stack owns', async (t) => {
     'aws:iam/role:Role',
     'aws:iam/rolePolicy:RolePolicy',
     'pennyworth:infra:Identity',
+    'pennyworth:infra:McpOAuthClient',
     'pulumi:providers:aws',
   ])
   t.same(types(stacks.data), ['aws:dynamodb/table:Table', 'pennyworth:infra:Data', 'pulumi:providers:aws'])
@@ -111,6 +112,8 @@ t.test('Lambda: nodejs22.x arm64, 15 min, memory from config, environment contra
       'PENNYWORTH_CONSOLE_CLIENT_ID',
       'PENNYWORTH_KEYS_TABLE',
       'PENNYWORTH_LAMBDA_STREAMING',
+      'PENNYWORTH_OAUTH_COGNITO_CLIENT_ID',
+      'PENNYWORTH_OAUTH_COGNITO_DOMAIN',
       'PENNYWORTH_OAUTH_TABLE',
       'PENNYWORTH_PUBLIC_URL',
       'PENNYWORTH_RATE_LIMITS_TABLE',
@@ -138,6 +141,12 @@ t.test('Lambda: nodejs22.x arm64, 15 min, memory from config, environment contra
     env.PENNYWORTH_CONSOLE_CLIENT_ID,
     stacks.identity.mocks.one('aws:cognito/userPoolClient:UserPoolClient', 'identity-console').id,
   )
+  t.equal(
+    env.PENNYWORTH_OAUTH_COGNITO_CLIENT_ID,
+    stacks.identity.mocks.one('aws:cognito/userPoolClient:UserPoolClient', 'identity-mcp-oauth-client').id,
+    "the MCP OAuth facade's own client",
+  )
+  t.equal(env.PENNYWORTH_OAUTH_COGNITO_DOMAIN, env.PENNYWORTH_COGNITO_LOGIN_URL, 'the same managed login')
   t.match(
     env.PENNYWORTH_COGNITO_LOGIN_URL,
     /^https:\/\/pennyworth-prod-123456789012\.auth\.us-west-2\.amazoncognito\.com$/,
