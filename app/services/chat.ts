@@ -245,11 +245,12 @@ export class ChatService {
         }
         this.meter(model, counted, principal, ctx, estimated, permit)
       }
+      // Counted while the stream still holds the request's metrics record open.
+      if (cut) ctx.observe?.count('StreamsEndedByDeadline')
       release?.()
     }
     if (!cut || !counted) return
     ctx.onDeadline?.({ streamed: true, outputTokens: counted.outputTokens })
-    ctx.observe?.count('StreamsEndedByDeadline')
     if (!messageStarted) yield { type: 'message_start', ...(model !== call.model ? { model: model.id } : {}) }
     for (const index of open) yield { type: 'block_stop', index }
     if (!stopped)

@@ -67,6 +67,8 @@ export interface GatewayOptions {
   mockDelayMs?: number
   /** Fastify logger option (default: silent). */
   logger?: AppOptions['logger']
+  /** Each request's model-call deadline (epoch ms), as the Lambda entry gives it. */
+  deadlineOf?: AppOptions['deadlineOf']
   /** The MCP OAuth facade's clock and Cognito fetch. */
   oauth?: AppOptions['oauth']
   /** Upstream retry pauses (default: 1–20 ms, so tests of throttling stay fast). */
@@ -112,6 +114,7 @@ export async function startGateway(t: Teardown, options: GatewayOptions = {}): P
     clients: { dynamo, bedrock: bedrockClient, cognito: options.cognito?.client, s3: options.s3 },
     usage,
     logger: options.logger ?? false,
+    deadlineOf: options.deadlineOf,
     mockDelayMs: options.mockDelayMs,
     oauth: options.oauth,
     retry: options.retry ?? { baseDelayMs: 5, maxDelayMs: 20 },

@@ -43,6 +43,11 @@ const gw = await startGateway(t, {
   bedrockHandler: (call) => handler(call),
   env: { PENNYWORTH_METRICS_EMF: 'true', PENNYWORTH_METRICS_ENDPOINT: 'true' },
   logger: { level: 'info', stream: { write: (line: string) => void logLines.push(JSON.parse(line)) } },
+  // A deadline only for requests that ask for one (the Lambda entry derives it from the invocation).
+  deadlineOf: (request) => {
+    const ms = request.headers['x-test-deadline-ms']
+    return typeof ms === 'string' ? Date.now() + Number(ms) : undefined
+  },
 })
 const openai = gw.openai()
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -267,6 +272,25 @@ t.test('GET /metrics: Prometheus text with the same counters (local server)', as
   t.equal(anon.status, 401, 'an API key is required')
 })
 
+t.test('a stream ended by the deadline: StreamsEndedByDeadline, not an aborted stream', async (t) => {
+  handler = (call) =>
+    call.operation === 'converse-stream'
+      ? { frames: textStreamFrames(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'], { delayMs: 100 }) }
+      : { json: converseTextResponse('x') }
+  const from = emf.length
+  const stream = await openai.chat.completions.create(
+    { model: 'claude-haiku-4-5', stream: true, messages: [{ role: 'user', content: 'hi' }] },
+    { headers: { 'x-test-deadline-ms': '250' } },
+  )
+  let finish: string | null | undefined
+  for await (const chunk of stream) finish = chunk.choices[0]?.finish_reason ?? finish
+  t.equal(finish, 'length', 'ended as a truncated answer')
+  const [l] = await requestLines(from)
+  checkRequestLine(t, l!)
+  t.equal(l!.StreamsEndedByDeadline, 1)
+  t.notOk('AbortedStreams' in l!, 'the deadline is not a client hang-up')
+})
+
 t.test('prompt-cache tokens', async (t) => {
   handler = () => ({
     json: converseTextResponse('cached', {
@@ -284,7 +308,6 @@ t.test('the run above emitted every metric of the list but those proven elsewher
   const seen = new Set(emf.flatMap((l) => l._aws.CloudWatchMetrics[0]!.Metrics.map((m) => m.Name)))
   const elsewhere: Record<string, string> = {
     AbortedCalls: 'test/routes/hang-up.test.ts (a non-streamed call the client leaves)',
-    StreamsEndedByDeadline: 'counted by the Lambda deadline handling through request.observe.count()',
     InternalErrors: 'a 5xx of the gateway itself (no route can be made to fail here on purpose)',
     UsageWriteRetries: 'needs a failing store: Ledger.retries, read at each flush',
     UsageWriteFailures: 'needs a failing store: Ledger.failed, read at each flush',
