@@ -30,9 +30,8 @@ import { mcpRoutes } from './routes/mcp.js'
 import { MCP_PATH, publicBase } from './plugins/public-url.js'
 import { oauthMetadataRoutes } from './routes/oauth-metadata.js'
 import { oauthRoutes } from './routes/oauth.js'
-import { OAuthService } from './services/oauth.js'
+import type { OAuthService } from './services/oauth.js'
 import { CognitoLogin } from './services/oauth-cognito.js'
-import { OAuthStore } from './store/oauth.js'
 import { SignInKeys } from './services/sign-in-keys.js'
 import type { Catalog } from './schemas/catalog.js'
 import { ModelRegistry } from './services/catalog.js'
@@ -394,19 +393,24 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const facade = Boolean(oauthConfig?.localSignIn || cognitoLogin)
   oauthMetadataRoutes(app, { publicUrl: config.publicUrl, issuer: config.cognito?.issuer, facade })
   if (facade && oauthConfig) {
-    const keyStore = new KeyStore(clients.dynamo, config.tables.keys)
-    const oauthService = new OAuthService({
-      store: new OAuthStore(clients.dynamo, config.tables.oauth),
-      keyStore,
-      keys,
-      accessTokenTtlSec: oauthConfig.accessTokenTtlSec,
-      refreshTokenTtlDays: oauthConfig.refreshTokenTtlDays,
-      now: options.oauth?.now,
-    })
+    // The service and its store load on the first OAuth request, not at a Lambda cold start.
+    let oauthService: Promise<OAuthService> | undefined
+    const service = () =>
+      (oauthService ??= Promise.all([import('./services/oauth.js'), import('./store/oauth.js')]).then(
+        ([{ OAuthService }, { OAuthStore }]) =>
+          new OAuthService({
+            store: new OAuthStore(clients.dynamo, config.tables.oauth),
+            keyStore: new KeyStore(clients.dynamo, config.tables.keys),
+            keys,
+            accessTokenTtlSec: oauthConfig.accessTokenTtlSec,
+            refreshTokenTtlDays: oauthConfig.refreshTokenTtlDays,
+            now: options.oauth?.now,
+          }),
+      ))
     oauthRoutes(app, {
       publicBase: (request) => publicBase(request, config.publicUrl),
       mcpPath: MCP_PATH,
-      service: async () => oauthService,
+      service,
       localSignIn: oauthConfig.localSignIn,
       cognito: cognitoLogin ? async () => cognitoLogin : undefined,
     })

@@ -28,7 +28,7 @@ import { followClient } from '../plugins/client-abort.js'
 import { markEndedByDeadline } from '../plugins/deadline.js'
 import type { CallContext } from '../providers/types.js'
 import type { KeyPrincipal } from '../services/keys.js'
-import { MCP_AUDIENCE } from '../services/oauth.js'
+import { MCP_AUDIENCE } from '../services/oauth-contract.js'
 import type { SignInKeys } from '../services/sign-in-keys.js'
 import { VERSION } from '../version.js'
 

@@ -11,7 +11,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { MCP_PATH, publicBase } from '../plugins/public-url.js'
-import { OAUTH_PATHS } from '../services/oauth.js'
+import { OAUTH_PATHS } from '../services/oauth-contract.js'
 
 export const PROTECTED_RESOURCE_PATHS = [
   '/.well-known/oauth-protected-resource',

@@ -18,7 +18,8 @@ import { ApiError } from '../errors.js'
 import type { CognitoLogin } from '../services/oauth-cognito.js'
 import { pkcePair } from '../services/oauth-cognito.js'
 import { consentPage, errorPage, pageHeaders } from '../lib/oauth-page.js'
-import { AuthorizeRequestError, OAUTH_PATHS, OAuthError, type OAuthService } from '../services/oauth.js'
+import type { OAuthService } from '../services/oauth.js'
+import { AuthorizeRequestError, OAUTH_PATHS, OAuthError } from '../services/oauth-contract.js'
 import type { OAuthUser, PendingAuthorization } from '../store/oauth.js'
 
 /** Who approves locally: the same owner as `npm start`'s dev key. */

@@ -21,17 +21,9 @@ import {
   type PendingAuthorization,
 } from '../store/oauth.js'
 import { hashSecret, mintKey, newKeyId, type KeyService } from './keys.js'
+import { AuthorizeRequestError, MCP_AUDIENCE, OAUTH_PATHS, OAuthError } from './oauth-contract.js'
 
-/** Where the facade's endpoints are (routes/oauth.ts), named in its metadata. */
-export const OAUTH_PATHS = {
-  register: '/oauth/register',
-  authorize: '/oauth/authorize',
-  callback: '/oauth/callback',
-  token: '/oauth/token',
-} as const
-
-/** The audience of grants' access tokens: the MCP endpoint (plugins/auth.ts RouteAuth.audience). */
-export const MCP_AUDIENCE = 'mcp'
+export { AuthorizeRequestError, MCP_AUDIENCE, OAUTH_PATHS, OAuthError }
 
 /** How long an authorization code can be redeemed (OAuth 2.1 §4.1.2: short). */
 export const CODE_TTL_SEC = 60
@@ -44,23 +36,6 @@ const REFRESH_PATTERN = /^pwr-([a-z2-9]{12})-([A-Za-z0-9_-]{43})$/
 const CHALLENGE_PATTERN = /^[A-Za-z0-9_-]{43}$/
 /** RFC 7636 §4.1: 43–128 characters of the unreserved set. */
 const VERIFIER_PATTERN = /^[A-Za-z0-9._~-]{43,128}$/
-
-/** An OAuth error (RFC 6749 §5.2, RFC 7591 §3.2.2): `error` code, description, HTTP status. */
-export class OAuthError extends Error {
-  override name = 'OAuthError'
-  constructor(
-    readonly status: number,
-    readonly error: string,
-    description: string,
-  ) {
-    super(description)
-  }
-}
-
-/** An authorization request that cannot be answered by redirecting (unknown client, bad redirect_uri). */
-export class AuthorizeRequestError extends OAuthError {
-  override name = 'AuthorizeRequestError'
-}
 
 /** Token endpoint answer (RFC 6749 §5.1). */
 export interface TokenResponse {
