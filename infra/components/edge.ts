@@ -10,7 +10,7 @@ import * as pulumi from '@pulumi/pulumi'
 import type { AccountContext } from '../iam.js'
 import { type AlarmSettings, EdgeAlarms } from './edge/alarms.js'
 import { ApiDomain } from './edge/domain.js'
-import { EdgeFunction } from './edge/function.js'
+import { EdgeFunction, type EdgeFunctionArgs } from './edge/function.js'
 import { ReconcileSchedule } from './edge/reconcile.js'
 import { StreamingRestApi, type ThrottleSettings } from './edge/streaming-api.js'
 import { Observability, type ObservabilityThresholds } from './observability.js'
@@ -21,28 +21,24 @@ import { LAMBDA_TIMEOUT_SECONDS } from './edge/function.js'
 export { RECONCILE_SCHEDULE } from './edge/reconcile.js'
 export { ACCESS_LOG_FORMAT, INTEGRATION_TIMEOUT_MS, type ThrottleSettings } from './edge/streaming-api.js'
 
-export interface EdgeArgs {
+/** What Edge passes through to its function component, documented there. */
+type FunctionInputs = Pick<
+  EdgeFunctionArgs,
+  | 'account'
+  | 'code'
+  | 'memoryMb'
+  | 'reservedConcurrency'
+  | 'environment'
+  | 'bedrockResourceArns'
+  | 'tableArns'
+  | 'userPoolArn'
+  | 's3InputBuckets'
+  | 'tracing'
+>
+
+export interface EdgeArgs extends FunctionInputs {
   /** Prefix of every physical name, e.g. `pennyworth-prod`. */
   namePrefix: string
-  account: pulumi.Input<AccountContext>
-  /**
-   * The bundle: an archive of index.mjs, its chunks (chunks/*.mjs) and maps (infra/bundle.ts);
-   * handler `index.handler`.
-   */
-  code: pulumi.asset.Archive
-  memoryMb: number
-  /** Reserved concurrency; undefined = unreserved (account pool). */
-  reservedConcurrency?: number
-  /** Lambda environment (the app validates it in app/config.ts). */
-  environment: Record<string, pulumi.Input<string>>
-  /** Resources for bedrock:InvokeModel* (from infra/catalog.ts). */
-  bedrockResourceArns: pulumi.Input<string[]>
-  /** ARNs of the app's tables (their indexes are included). */
-  tableArns: pulumi.Input<pulumi.Input<string>[]>
-  /** The user pool whose users the admin API manages. */
-  userPoolArn: pulumi.Input<string>
-  /** S3 buckets whose objects clients may reference (s3:GetObject on their objects only); default none. */
-  s3InputBuckets?: string[]
   /** Permissions boundary for the roles created here (the identity stack's workload boundary). */
   permissionsBoundaryArn: pulumi.Input<string>
   /** Fully qualified API host name, e.g. `api.example.com`. */
@@ -64,8 +60,6 @@ export interface EdgeArgs {
   disableExecuteApiEndpoint?: boolean
   /** Thresholds of the dashboard's alarms (infra/components/observability.ts). */
   observability?: ObservabilityThresholds
-  /** X-Ray active tracing of the function (default true; the app's subsegments need PENNYWORTH_TRACING). */
-  tracing?: boolean
 }
 
 /** Physical names, fixed by the prefix so IAM (deploy policy, PassRole) can name them up front. */
