@@ -18,89 +18,23 @@ import type {
   ToolChoice,
   ToolSpec,
 } from '../../core/call.js'
-import { endsWithToolResults, lastAssistant } from '../../core/call.js'
 import { badRequest, unsupported } from '../../errors.js'
 import { isS3Url, s3ImageBlock } from '../../core/s3-reference.js'
 import type { CatalogModel } from '../../schemas/catalog.js'
 import type { ChatCompletionRequest, ChatMessage, ContentPart } from '../../schemas/chat.js'
+import { REFUSED_CHAT_PARAMETERS } from './params.js'
+import { applyReasoningEffort } from './reasoning-effort.js'
 
-/** How each OpenAI request parameter is handled on its way to the neutral call (and Bedrock). */
-export type ParamHandling = 'mapped' | 'emulated' | 'ignored' | 'refused-when-set' | 'service'
+export { CHAT_PARAMETER_POLICY, type ParamHandling, type ParamPolicy } from './params.js'
 
-export interface ParamPolicy {
-  handling: ParamHandling
-  /** One line for docs/api-and-parameters.md: what happens to the parameter. */
-  note: string
-}
-
-/**
- * The decision table for every Chat Completions parameter we know, so the docs can be
- * generated from (and checked against) the code. `satisfies Record<keyof …>` makes the compiler
- * fail when a parameter is added to the request schema without a decision here.
- */
-export const CHAT_PARAMETER_POLICY = {
-  model: { handling: 'mapped', note: 'Catalog name or alias → Bedrock model id / inference profile (`modelId`).' },
-  messages: {
-    handling: 'mapped',
-    note: 'system/developer → `system`; consecutive same-role turns merged; must start with a user turn.',
-  },
-  stream: { handling: 'service', note: '`true` → ConverseStream.' },
-  stream_options: { handling: 'service', note: '`include_usage` → final usage chunk (usage is always metered).' },
-  max_tokens: { handling: 'mapped', note: "→ `inferenceConfig.maxTokens` (400 above the model's maximum output)." },
-  max_completion_tokens: { handling: 'mapped', note: '→ `inferenceConfig.maxTokens`; wins over `max_tokens`.' },
-  temperature: {
-    handling: 'mapped',
-    note: '→ `inferenceConfig.temperature`; 400 together with reasoning on Claude (thinking forbids it) unless 1.',
-  },
-  top_p: { handling: 'mapped', note: '→ `inferenceConfig.topP`; 400 together with reasoning on Claude unless 1.' },
-  stop: { handling: 'mapped', note: 'String or array → `inferenceConfig.stopSequences` (empty strings dropped).' },
-  n: { handling: 'refused-when-set', note: 'Only `n: 1`: Converse returns one choice. `n > 1` → 400.' },
-  tools: {
-    handling: 'mapped',
-    note:
-      'Function tools → `toolConfig.tools[].toolSpec` (`parameters` → `inputSchema.json`). ' +
-      '400 for models without tool support.',
-  },
-  tool_choice: {
-    handling: 'mapped',
-    note:
-      'auto → `{auto}`, required → `{any}`, named → `{tool}`, none → no toolConfig (or, ' +
-      'when the history holds tool calls, the specs plus a "do not call tools" ' +
-      'instruction, and any call the model makes anyway is dropped).',
-  },
-  parallel_tool_calls: {
-    handling: 'emulated',
-    note: '`true`/absent: ignored (default). `false`: only the first tool call of a reply is returned.',
-  },
-  response_format: {
-    handling: 'emulated',
-    note:
-      'json_object / json_schema → a forced tool whose input becomes the message content. ' +
-      'Combined with tools: the model must call one of your tools or the JSON tool.',
-  },
-  reasoning_effort: {
-    handling: 'mapped',
-    note:
-      'Claude: extended thinking with a token budget by effort; gpt-oss: passed through ' +
-      '(minimal → low); always-reasoning models: ignored; others: 400.',
-  },
-  user: { handling: 'ignored', note: 'Harmless; the key id is sent as Bedrock `requestMetadata` instead.' },
-  seed: { handling: 'ignored', note: 'Bedrock has no seed; OpenAI only promises best-effort determinism anyway.' },
-  logprobs: { handling: 'refused-when-set', note: '`true` → 400: Converse returns no log probabilities.' },
-  top_logprobs: { handling: 'refused-when-set', note: '> 0 → 400: Converse returns no log probabilities.' },
-  presence_penalty: { handling: 'refused-when-set', note: 'Non-zero → 400: Converse has no penalty parameters.' },
-  frequency_penalty: { handling: 'refused-when-set', note: 'Non-zero → 400: Converse has no penalty parameters.' },
-  logit_bias: { handling: 'refused-when-set', note: 'Non-empty → 400: Converse has no logit bias.' },
-} as const satisfies Record<keyof ChatCompletionRequest, ParamPolicy>
-
-/**
- * Claude extended-thinking budgets (`budget_tokens`) per OpenAI `reasoning_effort`.
- * Anthropic's minimum budget is 1024; "high" stays below the smallest Claude max output (32k).
- */
-export const THINKING_BUDGETS = { minimal: 1024, low: 2048, medium: 8192, high: 24576 } as const
-export const MIN_THINKING_BUDGET = 1024
-/** Room for the visible answer on top of the thinking budget when the client set no max. */
-export const THINKING_ANSWER_ROOM = 8192
+export {
+  applyReasoningEffort,
+  type EffortContext,
+  MIN_THINKING_BUDGET,
+  REASONING_EFFORT_BY_MODEL,
+  THINKING_ANSWER_ROOM,
+  THINKING_BUDGETS,
+} from './reasoning-effort.js'
 /** Name of the forced tool used for JSON output when the schema has no usable name. */
 export const JSON_TOOL_DEFAULT_NAME = 'json_response'
 
@@ -350,19 +284,13 @@ function translateMessages(msgs: ChatMessage[], model: CatalogModel): Translated
 
 // ---------------------------------------------------------------------------------------------
 
+/** The policy's refusals: a parameter set to a value Bedrock cannot honour is a 400 naming it. */
 function checkRefusedParams(body: ChatCompletionRequest) {
-  if (body.n != null && body.n > 1)
-    throw unsupported('n', 'n > 1 is not supported: Bedrock returns a single choice per request.')
-  if (body.logprobs === true)
-    throw unsupported('logprobs', 'logprobs is not supported: Bedrock does not return token log probabilities.')
-  if (body.top_logprobs != null && body.top_logprobs > 0)
-    throw unsupported('top_logprobs', 'top_logprobs is not supported: Bedrock does not return token log probabilities.')
-  if (body.presence_penalty != null && body.presence_penalty !== 0)
-    throw unsupported('presence_penalty', 'presence_penalty is not supported by Bedrock Converse; omit it or send 0.')
-  if (body.frequency_penalty != null && body.frequency_penalty !== 0)
-    throw unsupported('frequency_penalty', 'frequency_penalty is not supported by Bedrock Converse; omit it or send 0.')
-  if (body.logit_bias != null && Object.keys(body.logit_bias).length > 0)
-    throw unsupported('logit_bias', 'logit_bias is not supported by Bedrock Converse.')
+  const raw = body as unknown as Record<string, unknown>
+  for (const [param, refusal] of REFUSED_CHAT_PARAMETERS) {
+    const value = raw[param]
+    if (value != null && refusal.when(value)) throw unsupported(param, refusal.message)
+  }
 }
 
 function toolSpecs(body: ChatCompletionRequest): ToolSpec[] {
@@ -430,7 +358,7 @@ function planTools(
  * Decodes a validated OpenAI Chat Completions request into the neutral chat call for `model`.
  *
  * Spec: https://platform.openai.com/docs/api-reference/chat/create. Decisions for each
- * OpenAI parameter are in {@link CHAT_PARAMETER_POLICY}.
+ * OpenAI parameter are in CHAT_PARAMETER_POLICY (params.ts), whose refusals are enforced here.
  *
  * @throws ApiError 400 for anything the gateway cannot express faithfully.
  */
@@ -498,88 +426,4 @@ export function decodeChatRequest(body: ChatCompletionRequest, model: CatalogMod
     })
   }
   return call
-}
-
-/** What {@link applyReasoningEffort} needs to know of the request, in the door's own names. */
-export interface EffortContext {
-  /** The effort parameter's name (`reasoning_effort`, `reasoning.effort`). */
-  param: string
-  /** The output-limit parameter's name, for errors. */
-  maxParam: string
-  requestedMax?: number
-  /** The model must call a tool (forced tool_choice or JSON output). */
-  forced: boolean
-  temperature?: number
-  topP?: number
-  /** The 400 message when reasoning meets a forced tool on Claude. */
-  forcedMessage: string
-}
-
-/**
- * An OpenAI reasoning effort on the neutral call, shared by the OpenAI doors (Chat Completions
- * `reasoning_effort`, Responses `reasoning.effort`): Claude → extended thinking with a budget by
- * effort (and the output limit raised to make room for it); gpt-oss → the effort passed on;
- * always-reasoning models → nothing to steer; others → 400.
- * https://platform.openai.com/docs/guides/reasoning
- */
-export function applyReasoningEffort(call: ChatCall, effort: keyof typeof THINKING_BUDGETS, c: EffortContext): void {
-  const model = call.model
-  switch (model.capabilities.reasoning) {
-    case 'anthropic': {
-      if (c.forced) throw unsupported(c.param, c.forcedMessage)
-      if (c.temperature != null && c.temperature !== 1) {
-        throw unsupported(
-          'temperature',
-          `temperature cannot be set together with ${c.param} on this model (Claude extended thinking); omit it.`,
-        )
-      }
-      if (c.topP != null && c.topP !== 1) {
-        throw unsupported(
-          'top_p',
-          `top_p cannot be set together with ${c.param} on this model (Claude extended thinking); omit it.`,
-        )
-      }
-      // Mid tool loop, Anthropic demands the signed thinking block of the last assistant turn,
-      // which OpenAI clients cannot send back: answer this step without thinking instead.
-      if (endsWithToolResults(call.messages) && !lastAssistantHasSignedReasoning(call)) return
-      delete call.temperature
-      delete call.topP
-      const cap = model.maxOutputTokens ?? Infinity
-      let budget = Math.min(THINKING_BUDGETS[effort], cap - 1)
-      let maxTokens: number
-      if (c.requestedMax == null) maxTokens = Math.min(cap, budget + THINKING_ANSWER_ROOM)
-      else if (c.requestedMax > budget) maxTokens = c.requestedMax
-      // Bedrock needs maxTokens > budget_tokens: the client's limit then bounds the answer.
-      else maxTokens = Math.min(cap, budget + c.requestedMax)
-      if (maxTokens <= budget) budget = maxTokens - 1
-      if (budget < MIN_THINKING_BUDGET) {
-        throw badRequest(
-          `Model '${model.id}' cannot think within ${maxTokens} output tokens (thinking needs ` +
-            `at least ${MIN_THINKING_BUDGET}).`,
-          c.maxParam,
-        )
-      }
-      call.maxTokens = maxTokens
-      call.reasoning = { budgetTokens: budget }
-      return
-    }
-    case 'effort':
-      // gpt-oss knows low/medium/high.
-      call.reasoning = { effort: effort === 'minimal' ? 'low' : effort }
-      return
-    case 'always':
-      return // reasons anyway; the effort cannot be steered
-    default:
-      throw unsupported(c.param, `Model '${model.id}' does not support ${c.param}.`)
-  }
-}
-
-/** The last assistant turn starts with a signed reasoning block (a client that sent it back). */
-function lastAssistantHasSignedReasoning(call: ChatCall): boolean {
-  const last = lastAssistant(call.messages)
-  const first = last?.content[0]
-  return (
-    first !== undefined &&
-    ((first.type === 'reasoning' && first.signature !== undefined) || first.type === 'redacted_reasoning')
-  )
 }

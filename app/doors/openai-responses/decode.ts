@@ -32,6 +32,7 @@ import {
   parseArguments,
 } from '../openai-chat/decode.js'
 import { decodeReasoningCarrier } from './reasoning.js'
+import { RESPONSES_REFUSALS } from './refusals.js'
 
 /** A Responses input item as JSON (the schema only checked that it is an object). */
 export type InputItem = Record<string, unknown> & { type?: string; id?: string }
@@ -98,8 +99,8 @@ const FIELD_CHECKS: Record<string, Check> = {
 }
 
 /**
- * Checks the fields' shapes and refuses those this gateway knows but cannot honour (unknown
- * fields are ignored).
+ * Checks the fields' shapes and refuses those this gateway knows but cannot honour
+ * ({@link RESPONSES_REFUSALS}; unknown fields are ignored).
  */
 export function checkResponsesRequest(body: ResponsesRequest): void {
   const raw = body as unknown as Record<string, unknown>
@@ -116,23 +117,10 @@ export function checkResponsesRequest(body: ResponsesRequest): void {
       'text.format',
       'invalid_value',
     )
-  if (raw.background === true)
-    throw unsupported(
-      'background',
-      'background mode is not supported by this gateway; send the request without `background` (or stream it).',
-    )
-  if (raw.conversation != null)
-    throw unsupported(
-      'conversation',
-      'The Conversations API is not supported by this gateway; chain turns with `previous_response_id` instead.',
-    )
-  if (raw.prompt != null)
-    throw unsupported(
-      'prompt',
-      'Stored prompt templates (`prompt`) are not supported by this gateway; send `instructions` and `input`.',
-    )
-  if (body.top_logprobs != null && body.top_logprobs > 0)
-    throw unsupported('top_logprobs', 'top_logprobs is not supported: Bedrock does not return token log probabilities.')
+  for (const [field, refusal] of Object.entries(RESPONSES_REFUSALS)) {
+    const v = raw[field]
+    if (v != null && refusal.when(v)) throw unsupported(field, refusal.message)
+  }
   if (body.truncation != null && body.truncation !== 'auto' && body.truncation !== 'disabled') {
     throw badRequest(`Invalid value for 'truncation': expected "auto" or "disabled".`, 'truncation', 'invalid_value')
   }
