@@ -9,14 +9,18 @@ import { ApiError, type ApiErrorType } from '../../errors.js'
 import { isAbortError as isAbort, RETRYABLE_UPSTREAM_CODES } from '../../core/errors.js'
 import type { CallContext } from '../types.js'
 
-interface Mapping {
+/** What the client sees for an upstream failure (each door renders it in its own shape). */
+export interface Mapping {
   status: number
   type: ApiErrorType
   code: string
 }
 
-/** Bedrock exception name → what the client sees. Exported so docs and tests can read it. */
-export const BEDROCK_ERROR_MAP: Readonly<Record<string, Mapping>> = {
+/**
+ * Bedrock exception name → what the client sees. Exported so docs and tests can read it: the
+ * table in docs/upstream-errors.md is generated from it (`npm run docs:generate`).
+ */
+export const BEDROCK_ERROR_MAP = {
   ValidationException: { status: 400, type: 'invalid_request_error', code: 'upstream_validation_error' },
   AccessDeniedException: { status: 403, type: 'permission_error', code: 'upstream_access_denied' },
   ResourceNotFoundException: { status: 404, type: 'not_found_error', code: 'upstream_model_not_found' },
@@ -28,9 +32,49 @@ export const BEDROCK_ERROR_MAP: Readonly<Record<string, Mapping>> = {
   ModelErrorException: { status: 502, type: 'api_error', code: 'upstream_model_error' },
   ModelStreamErrorException: { status: 502, type: 'api_error', code: 'upstream_model_error' },
   InternalServerException: { status: 502, type: 'api_error', code: 'upstream_error' },
+} as const satisfies Readonly<Record<string, Mapping>>
+
+type BedrockException = keyof typeof BEDROCK_ERROR_MAP
+const mapped: Readonly<Record<string, Mapping>> = BEDROCK_ERROR_MAP
+
+/** Anything else: an upstream failure the client cannot fix. */
+export const UPSTREAM_FALLBACK: Mapping = { status: 502, type: 'api_error', code: 'upstream_error' }
+
+/**
+ * An AWS error whose name is not in {@link BEDROCK_ERROR_MAP} (an exception newer than this
+ * table) is read by its HTTP status; other statuses get {@link UPSTREAM_FALLBACK}.
+ */
+export const BEDROCK_ERROR_BY_STATUS: Readonly<Record<number, BedrockException>> = {
+  400: 'ValidationException',
+  401: 'AccessDeniedException',
+  403: 'AccessDeniedException',
+  404: 'ResourceNotFoundException',
+  408: 'ModelTimeoutException',
+  429: 'ThrottlingException',
+  503: 'ServiceUnavailableException',
 }
 
-const FALLBACK: Mapping = { status: 502, type: 'api_error', code: 'upstream_error' }
+/** A reply that is not an AWS error (see foreignReply), by its HTTP status: the first row that matches. */
+export interface NonAwsReplyRule {
+  /** The statuses, for the docs. */
+  replies: string
+  when: (status: number) => boolean
+  maps: Mapping
+}
+
+/** Non-AWS replies → what the client sees; the last row matches everything left (2xx, 4xx). */
+export const NON_AWS_REPLY_MAP: readonly NonAwsReplyRule[] = [
+  { replies: '429', when: (s) => s === 429, maps: BEDROCK_ERROR_MAP.ThrottlingException },
+  { replies: '503', when: (s) => s === 503, maps: BEDROCK_ERROR_MAP.ServiceUnavailableException },
+  { replies: '504, 408', when: (s) => s === 504 || s === 408, maps: BEDROCK_ERROR_MAP.ModelTimeoutException },
+  { replies: 'other 5xx', when: (s) => s >= 500, maps: UPSTREAM_FALLBACK },
+  // A 2xx or 4xx page is not the client's fault: something between us and Bedrock.
+  {
+    replies: '2xx, 4xx (a page where AWS JSON was expected)',
+    when: () => true,
+    maps: { status: 502, type: 'api_error', code: 'upstream_bad_response' },
+  },
+]
 
 /** The SDK's abort error (our client hung up): see core/errors.ts. */
 export { isAbortError } from '../../core/errors.js'
@@ -41,23 +85,8 @@ function scrub(message: string): string {
 }
 
 function byStatus(status: number | undefined): Mapping {
-  switch (status) {
-    case 400:
-      return BEDROCK_ERROR_MAP.ValidationException
-    case 401:
-    case 403:
-      return BEDROCK_ERROR_MAP.AccessDeniedException
-    case 404:
-      return BEDROCK_ERROR_MAP.ResourceNotFoundException
-    case 408:
-      return BEDROCK_ERROR_MAP.ModelTimeoutException
-    case 429:
-      return BEDROCK_ERROR_MAP.ThrottlingException
-    case 503:
-      return BEDROCK_ERROR_MAP.ServiceUnavailableException
-    default:
-      return FALLBACK
-  }
+  const name = status === undefined ? undefined : BEDROCK_ERROR_BY_STATUS[status]
+  return name ? BEDROCK_ERROR_MAP[name] : UPSTREAM_FALLBACK
 }
 
 /** What the SDK leaves on anything it throws after an HTTP reply came (service errors and failed parses alike). */
@@ -112,17 +141,7 @@ const noCredentials = (cause: unknown) =>
 function foreignReply(status: number, e: SdkFailure, cause: unknown): ApiError {
   const type = replyHeader(e, 'content-type')?.split(';')[0].trim()
   const what = `Bedrock answered HTTP ${status}${type ? ` (${type})` : ''}, which is not an AWS reply`
-  const m: Mapping =
-    status === 429
-      ? BEDROCK_ERROR_MAP.ThrottlingException
-      : status === 503
-        ? BEDROCK_ERROR_MAP.ServiceUnavailableException
-        : status === 504 || status === 408
-          ? BEDROCK_ERROR_MAP.ModelTimeoutException
-          : status >= 500
-            ? { status: 502, type: 'api_error', code: 'upstream_error' }
-            : // A 2xx or 4xx page is not the client's fault: something between us and Bedrock.
-              { status: 502, type: 'api_error', code: 'upstream_bad_response' }
+  const m = NON_AWS_REPLY_MAP.find((r) => r.when(status))!.maps
   const hint =
     m.code === 'upstream_bad_response' ? ': a proxy or a wrong endpoint may be in the way.' : '; please retry shortly.'
   return new ApiError(m.status, what + hint, m.type, m.code, null, { cause, headers: retryHeaders(m, e) })
@@ -147,7 +166,7 @@ export function mapBedrockError(err: unknown): ApiError {
   if (err instanceof ApiError) return err
   const e = (err ?? {}) as SdkFailure
   const name = typeof e.name === 'string' ? e.name : ''
-  const isService = e.$fault === 'client' || e.$fault === 'server' || name in BEDROCK_ERROR_MAP
+  const isService = e.$fault === 'client' || e.$fault === 'server' || name in mapped
   if (!isService) {
     if (isMissingCredentials(e)) return noCredentials(err)
     const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode
@@ -156,7 +175,7 @@ export function mapBedrockError(err: unknown): ApiError {
       cause: err,
     })
   }
-  const m = BEDROCK_ERROR_MAP[name] ?? byStatus(e.$metadata?.httpStatusCode)
+  const m = mapped[name] ?? byStatus(e.$metadata?.httpStatusCode)
   const raw =
     typeof e.message === 'string' && e.message.trim() !== '' && e.message !== 'UnknownError'
       ? e.message
