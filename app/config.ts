@@ -5,7 +5,7 @@
  *
  * Every variable is one row of SETTINGS: its name, how it is parsed and validated, its default
  * and its line of documentation. docs/configuration.md's table is generated from it
- * (`npm run docs:config`; test/app/config-docs.test.ts fails when they differ).
+ * (`npm run docs:generate`; test/app/config-docs.test.ts fails when they differ).
  *
  * The AWS SDK reads its own standard variables (AWS_REGION, credentials, profiles,
  * AWS_ENDPOINT_URL_BEDROCK_RUNTIME, AWS_ENDPOINT_URL_DYNAMODB, AWS_BEARER_TOKEN_BEDROCK); they
