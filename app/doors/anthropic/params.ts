@@ -1,11 +1,9 @@
 /**
- * How the Messages door handles each request field, for the table in docs/api-and-parameters.md (kept apart from the
- * decoder so the Lambda's cold start does not carry the prose).
+ * How the Messages door handles each request field: the table in docs/api-and-parameters.md is
+ * generated from it (`npm run docs:generate`). Kept apart from the decoder so the door's chunk
+ * does not carry the prose. Server tools and MCP connector blocks are refused with a 400 naming
+ * them: the gateway cannot run them.
  * https://docs.anthropic.com/en/api/messages
- */
-/**
- * Server tools and MCP connector
- * blocks are refused with a 400 naming them: the gateway cannot run them.
  */
 export const MESSAGES_PARAMETER_POLICY: Record<string, string> = {
   model:

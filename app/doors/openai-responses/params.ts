@@ -1,7 +1,8 @@
 /**
- * How the Responses door handles each request field, for the table in docs/api-and-parameters.md (kept apart from the
- * decoder so the prose is not in the door's chunk). test/doors/responses-params.test.ts checks
- * that page against it. https://platform.openai.com/docs/api-reference/responses/create
+ * How the Responses door handles each request field: the table in docs/api-and-parameters.md is
+ * generated from it (`npm run docs:generate`). Kept apart from the decoder so the prose is not in
+ * the door's chunk; the refusals the decoder enforces are RESPONSES_REFUSALS (refusals.ts).
+ * https://platform.openai.com/docs/api-reference/responses/create
  */
 export const RESPONSES_PARAMETER_POLICY: Record<string, string> = {
   model: 'Catalog name or alias → the Bedrock model (as on the chat door).',

@@ -5,6 +5,10 @@
  * holds tool blocks) and the emulations Bedrock needs (JSON output through a forced tool,
  * tool_choice none with tool calls in the history).
  *
+ * Which wire parameters become which neutral fields, and which are refused before a call gets
+ * here, is each door's parameter table (e.g. CHAT_PARAMETER_POLICY, app/doors/openai-chat/params.ts,
+ * which the chat decoder enforces and docs/api-and-parameters.md is generated from).
+ *
  * Specs:
  * - https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html
  * - https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ContentBlock.html
