@@ -1,7 +1,7 @@
 /**
  * Responses fields this gateway knows but cannot honour, and the values it refuses (400
  * `unsupported_parameter` naming the field). The decoder reads them from here in this order; the
- * prose for the docs is in params.ts, and test/doors/responses-params.test.ts checks that every
+ * prose for the docs is in params.ts, and test/doors/responses-refusals.test.ts checks that every
  * field refused here is documented as a 400 there.
  * https://platform.openai.com/docs/api-reference/responses/create
  */
