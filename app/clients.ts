@@ -15,22 +15,19 @@ import type {
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import type { S3ClientConfig } from '@aws-sdk/client-s3'
-import { NodeHttp2Handler } from '@smithy/node-http-handler'
+import { BedrockHttp2Handler } from './lib/bedrock-http2.js'
 import type { S3ClientProvider } from './store/s3-objects.js'
 
 /**
- * Bedrock Runtime over ONE reused HTTP/2 session with concurrent streams. The SDK's default
- * for this client opens a new session (and, against AWS, a TLS handshake) per call
- * (`disableConcurrentStreams: true`, compare aws/aws-sdk-js-v3#8279); HTTP/1.1 keep-alive
- * is as fast for plain calls but slower to the first streamed byte. Measured with
- * `npx tsx scripts/bench/handlers.ts` (docs/benchmark.md).
+ * Bedrock Runtime over pooled, reused HTTP/2 sessions, streamed calls included
+ * (lib/bedrock-http2.ts). The SDK's default for this client opens a new session (and, against
+ * AWS, a TLS handshake) per call (`disableConcurrentStreams: true`, compare
+ * aws/aws-sdk-js-v3#8279), and for every streamed call even with concurrent streams enabled.
+ * Measured with `npx tsx scripts/bench/handlers.ts` (docs/benchmark.md).
  */
 export function createBedrockClient(overrides: BedrockRuntimeClientConfig = {}): BedrockRuntimeClient {
   return new BedrockRuntimeClient({
-    requestHandler: new NodeHttp2Handler({ disableConcurrentStreams: false }),
-    // One attempt per send: the chat and embeddings services retry (services/upstream-retry.ts)
-    // within the call's time budget, then try fallback models; the SDK's own retry would nest
-    // its pauses inside theirs (docs/upstream-errors.md).
+    requestHandler: new BedrockHttp2Handler(),
     maxAttempts: 1,
     ...overrides,
   })

@@ -90,6 +90,8 @@ export interface BedrockTestServer {
   url: string
   /** Every call received, in arrival order. */
   calls: BedrockCall[]
+  /** TCP connections accepted so far (each HTTP/2 session is one). */
+  readonly connections: number
   /** Replace the handler for subsequent calls. */
   setHandler(h: BedrockHandler): void
   /** Resolves once no reply is in progress (useful after a client abort). */
@@ -592,7 +594,9 @@ export async function startBedrockServer(handler: BedrockHandler = echoHandler):
     session.on('error', () => {})
     session.once('close', () => sessions.delete(session))
   })
+  let connections = 0
   const server = net.createServer((socket) => {
+    connections++
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))
     socket.on('error', () => {})
@@ -617,6 +621,9 @@ export async function startBedrockServer(handler: BedrockHandler = echoHandler):
   return {
     url: `http://127.0.0.1:${port}`,
     calls,
+    get connections() {
+      return connections
+    },
     setHandler(h) {
       current = h
     },

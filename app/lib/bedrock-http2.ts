@@ -1,0 +1,46 @@
+/**
+ * The Bedrock Runtime client's HTTP/2 handler: pooled, reused sessions for every call, streamed
+ * answers included.
+ *
+ * @smithy/node-http-handler gives every operation with an event stream (ConverseStream,
+ * InvokeModelWithResponseStream) an isolated session of its own: a new TCP connection, and
+ * against AWS a TLS handshake, per streamed call, however many sessions are already open
+ * (smithy-lang/smithy-typescript#1952; #2202 and #2259 are leaks of those sessions). That rule
+ * is for operations whose request is an event stream too (bidirectional); a streamed answer is
+ * an ordinary HTTP/2 stream that multiplexes like any other (RFC 9113 §5). So this handler
+ * leases streamed calls from the same pool as plain ones. Each session carries at most
+ * {@link STREAMS_PER_SESSION} calls; more open another session of the pool.
+ *
+ * Bidirectional operations (InvokeModelWithBidirectionalStream) are not used by this gateway;
+ * a call whose request body is a stream keeps its isolated session all the same.
+ */
+import { NodeHttp2Handler, type NodeHttp2HandlerOptions } from '@smithy/node-http-handler'
+
+/**
+ * Concurrent calls on one session before the pool opens another. Bedrock's endpoints allow more
+ * streams per connection, but one TCP connection's congestion window and flow-control window
+ * are shared by all of its streams: a few sessions keep a burst of long streams from queueing
+ * behind each other. Measured in docs/benchmark.md ("Bedrock client HTTP handlers").
+ */
+export const STREAMS_PER_SESSION = 16
+
+/** A request body sent whole (JSON text or bytes), not an event stream of its own. */
+const isWholeBody = (body: unknown): boolean =>
+  body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array
+
+type HandleOptions = NonNullable<Parameters<NodeHttp2Handler['handle']>[1]> & { isEventStream?: boolean }
+
+/** See the module comment. */
+export class BedrockHttp2Handler extends NodeHttp2Handler {
+  constructor(options: NodeHttp2HandlerOptions = {}) {
+    super({ disableConcurrentStreams: false, maxConcurrentStreams: STREAMS_PER_SESSION, ...options })
+  }
+
+  override handle(...[request, options = {}]: Parameters<NodeHttp2Handler['handle']>) {
+    if ((options as HandleOptions).isEventStream && isWholeBody(request.body)) {
+      const { isEventStream: _responseOnly, ...shared } = options as HandleOptions
+      return super.handle(request, shared)
+    }
+    return super.handle(request, options)
+  }
+}
