@@ -10,8 +10,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import dynalite from 'dynalite'
 
 /** Where the embedded store runs: this event loop, a worker thread, or a child process. */
 export type StoreHost = 'inline' | 'worker' | 'process'
@@ -48,6 +48,8 @@ export async function startEmbeddedStore(opts: EmbeddedOptions = {}): Promise<Em
   const port = opts.port ?? 0
   if (opts.host === 'worker') return inWorker(options, port, opts.onExit)
   if (opts.host === 'process') return inChild(options, port, opts.onExit)
+  // Loaded here only: with the store in a worker or child, this thread never needs dynalite.
+  const { default: dynalite } = await import('dynalite')
   const server = dynalite(options)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -101,7 +103,7 @@ async function inWorker(options: object, port: number, onExit?: (reason: string)
 async function inChild(options: object, port: number, onExit?: (reason: string) => void): Promise<EmbeddedDynamo> {
   // Same process group (Ctrl-C reaches it; the entry ignores SIGINT and waits for 'close' or
   // for this process to go away), no loader flags, its output on ours.
-  const child = spawn(process.execPath, [ENTRY.pathname], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = spawn(process.execPath, [fileURLToPath(ENTRY)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   let closing = false
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   child.send({ options, port })
@@ -117,7 +119,8 @@ async function inChild(options: object, port: number, onExit?: (reason: string) 
     close: async () => {
       if (closing) return exited
       closing = true
-      child.send('close')
+      if (child.exitCode !== null || child.signalCode !== null) return
+      if (child.connected) child.send('close')
       const hard = setTimeout(() => child.kill('SIGKILL'), CLOSE_GRACE_MS)
       await exited
       clearTimeout(hard)

@@ -225,10 +225,48 @@ for (const [c] of CELLS)
       `| ${g.name} | ${c} | ${m(g.name, c, (x) => x.rps).toFixed(0)}${rel((x) => x.rps)} | ` +
         `${m(g.name, c, (x) => x.p50).toFixed(1)} | ${m(g.name, c, (x) => x.p99).toFixed(1)}${rel((x) => x.p99)} | ` +
         `${m(g.name, c, (x) => x.eldP99).toFixed(1)} / ${m(g.name, c, (x) => x.eldMax).toFixed(1)} | ` +
-        `${m(g.name, c, (x) => x.cpuMs).toFixed(2)}${rel((x) => x.cpuMs)} | ${m(g.name, c, (x) => x.mainMs).toFixed(2)} |`,
+        `${m(g.name, c, (x) => x.cpuMs).toFixed(2)}${rel((x) => x.cpuMs)} | ` +
+        `${m(g.name, c, (x) => x.mainMs).toFixed(2)}${rel((x) => x.mainMs)} |`,
     )
   }
 
 await agent.close()
 stopAll()
+
+/** ms from spawning `app/server.ts` (npm start after its console build) to its "listening" line; then SIGTERM. */
+async function startup(variant: string): Promise<number> {
+  const dataDir = mkdtempSync(join(tmpdir(), `pw-local-start-${variant}-`))
+  dirs.push(dataDir)
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PENNYWORTH_LOCAL_STORE: variant,
+    PENNYWORTH_DATA_DIR: dataDir,
+    PORT: '0',
+  }
+  delete env.AWS_ENDPOINT_URL_DYNAMODB
+  const t0 = performance.now()
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'app/server.ts'], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const ms = await new Promise<number>((resolve, reject) => {
+    let out = ''
+    proc.stdout!.on('data', (d) => {
+      out += d
+      if (/listening on/.test(out)) resolve(performance.now() - t0)
+    })
+    proc.once('exit', (code) => reject(new Error(`${variant} server exited ${code}: ${out}`)))
+  })
+  const exited = new Promise((r) => proc.once('exit', r))
+  proc.kill('SIGTERM')
+  await exited
+  return ms
+}
+const STARTS = Number(process.env.LOCAL_BENCH_STARTS ?? 5)
+const starts = new Map(VARIANTS.map((v) => [v, [] as number[]]))
+for (let i = 0; i < STARTS; i++) for (const v of VARIANTS) starts.get(v)!.push(await startup(v))
+console.log(
+  `\`npm start\` to its "listening" line, fresh data dir, median of ${STARTS}: ` +
+    VARIANTS.map((v) => `${v} ${median(starts.get(v)!).toFixed(0)} ms`).join(', '),
+)
 for (const d of dirs) rmSync(d, { recursive: true, force: true })

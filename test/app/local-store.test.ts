@@ -30,10 +30,15 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }))
  * node process POSTs ListTables and prints the status; execFileSync waits for it.
  */
 function answersWhileBlocked(endpoint: string, timeout = 10_000): boolean {
+  const headers = {
+    'x-amz-target': 'DynamoDB_20120810.ListTables',
+    'content-type': 'application/x-amz-json-1.0',
+    'x-amz-date': '20260101T000000Z',
+    authorization:
+      'AWS4-HMAC-SHA256 Credential=a/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+  }
   const script =
-    `fetch(${JSON.stringify(endpoint)}, { method: 'POST', headers: { 'x-amz-target': 'DynamoDB_20120810.ListTables',` +
-    ` 'content-type': 'application/x-amz-json-1.0', 'x-amz-date': '20260101T000000Z', authorization: 'AWS4-HMAC-SHA256 Credential=a/20260101/` +
-    `us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0' }, body: '{}' })` +
+    `fetch(${JSON.stringify(endpoint)}, { method: 'POST', headers: ${JSON.stringify(headers)}, body: '{}' })` +
     '.then((r) => process.stdout.write(String(r.status)))'
   try {
     return execFileSync(process.execPath, ['-e', script], { timeout, encoding: 'utf8' }) === '200'
@@ -117,8 +122,19 @@ t.test("npm start's server runs its store in a worker and stops it on close()", 
   t.notOk(existsSync(join(dataDir, 'dynamodb.endpoint')), 'the hand-over file is gone')
 })
 
+t.test('a store that stops unasked is reported (the server then exits naming it)', async (t) => {
+  let reason = ''
+  const store = await startEmbeddedStore({ host: 'process', onExit: (r) => (reason = r) })
+  process.kill(store.host.pid!, 'SIGKILL')
+  const deadline = Date.now() + 5_000
+  while (!reason && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  t.equal(reason, "the embedded store's process stopped (SIGKILL)")
+  await store.close() // a no-op now, and it does not throw
+})
+
 t.test('a child-process store exits when its parent is killed with SIGKILL (no orphan)', async (t) => {
   const path = join(dir, 'orphan')
+  const embeddedModule = new URL('../../app/store/embedded.ts', import.meta.url).href
   // A parent that starts a child store, prints the child's pid, then waits to be killed.
   const parent = spawn(
     process.execPath,
@@ -126,7 +142,7 @@ t.test('a child-process store exits when its parent is killed with SIGKILL (no o
       '--import',
       'tsx',
       '-e',
-      `const { startEmbeddedStore } = await import(${JSON.stringify(new URL('../../app/store/embedded.ts', import.meta.url).href)})
+      `const { startEmbeddedStore } = await import(${JSON.stringify(embeddedModule)})
        const s = await startEmbeddedStore({ path: ${JSON.stringify(path)}, host: 'process' })
        process.stdout.write('PID ' + s.host.pid + '\\n'); setInterval(() => {}, 1000)`,
     ],
