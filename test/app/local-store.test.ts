@@ -110,6 +110,9 @@ t.test("npm start's server runs its store in a worker and stops it on close()", 
   const dataDir = join(dir, 'server')
   const config = loadConfig({ PENNYWORTH_DATA_DIR: dataDir, PORT: '0', PENNYWORTH_LOG_LEVEL: 'silent' }, LOCAL_DEFAULTS)
   t.equal(config.localStore, 'worker', 'the default')
+  t.throws(() => loadConfig({ PENNYWORTH_LOCAL_STORE: 'thread' }), {
+    message: /PENNYWORTH_LOCAL_STORE must be one of worker, process, inline, got "thread"/,
+  })
   const server = await startLocalServer(config, {})
   t.equal(server.store?.kind, 'worker')
   t.not(server.store?.threadId, threadId)
