@@ -9,6 +9,7 @@ export const ENV = {
   host: 'HOST',
   port: 'PORT',
   dataDir: 'PENNYWORTH_DATA_DIR',
+  localStore: 'PENNYWORTH_LOCAL_STORE',
   catalogPath: 'PENNYWORTH_CATALOG',
   models: 'PENNYWORTH_MODELS',
   mockModels: 'PENNYWORTH_MOCK_MODELS',

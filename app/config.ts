@@ -22,6 +22,11 @@ export interface Config {
   port: number
   /** Where the embedded DynamoDB-API store keeps its data (local mode only). */
   dataDir: string
+  /**
+   * Local mode: where the embedded store runs — a worker thread, a child process, or `inline`
+   * on the request thread (app/store/embedded.ts).
+   */
+  localStore: (typeof LOCAL_STORE_HOSTS)[number]
   /** Replacement catalog file, or undefined for the bundled default. */
   catalogPath: string | undefined
   tables: TableNames
@@ -160,6 +165,7 @@ export interface Setting<T = unknown> {
   doc: string
 }
 
+const LOCAL_STORE_HOSTS = ['worker', 'process', 'inline'] as const
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 const code = (v: unknown) => `\`${String(v)}\``
@@ -285,6 +291,13 @@ export const SETTINGS = {
     env: ENV.dataDir,
     parse: text('./.pennyworth'),
     doc: 'local mode: where the embedded DynamoDB-API store keeps its data',
+  },
+  localStore: {
+    env: ENV.localStore,
+    parse: oneOf(LOCAL_STORE_HOSTS, 'worker'),
+    doc:
+      'local mode: where the embedded store runs: `worker` (a worker thread), `process` (a child process) ' +
+      'or `inline` (on the request thread; docs/benchmark.md "Local mode store")',
   },
   catalogPath: {
     env: ENV.catalogPath,
@@ -621,6 +634,7 @@ export function loadConfig(
     host: v.host,
     port: v.port,
     dataDir: v.dataDir,
+    localStore: v.localStore,
     catalogPath: v.catalogPath,
     tables: {
       keys: v.keysTable,

@@ -10,10 +10,10 @@ import { LocalConsoleLogin } from './services/console-login.js'
 import { buildApp } from './app.js'
 import { recordLocalEndpoint } from './store/local-endpoint.js'
 import { createBedrockClient, createCognitoClient, createDocumentClient, createS3Client } from './clients.js'
-import { ConfigError, loadConfig, type Config } from './config.js'
+import { ConfigError, loadConfig, type Config, type ConfigDefaults } from './config.js'
 import { loadCatalog } from './services/catalog.js'
 import { KeyService } from './services/keys.js'
-import { startEmbeddedDynamo, type EmbeddedDynamo } from './store/embedded.js'
+import { startEmbeddedStore, type EmbeddedDynamo } from './store/embedded.js'
 import { KeyStore } from './store/keys.js'
 import { ensureTables } from './store/setup.js'
 
@@ -26,6 +26,8 @@ export interface LocalServer {
    * listens on a non-loopback address (local sign-in is refused there).
    */
   consoleLink(): string | undefined
+  /** Where the embedded store runs (PENNYWORTH_LOCAL_STORE); undefined with AWS_ENDPOINT_URL_DYNAMODB. */
+  store: EmbeddedDynamo['host'] | undefined
   close(): Promise<void>
 }
 
@@ -42,13 +44,29 @@ const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|::1)$/
 export async function startLocalServer(
   config: Readonly<Config>,
   env: Record<string, string | undefined> = process.env,
-  opts: { consoleDir?: string; onStaleLink?: (link: string) => void } = {},
+  opts: {
+    consoleDir?: string
+    onStaleLink?: (link: string) => void
+    /** The store's worker or child stopped unasked (default: print why and exit 1). */
+    onStoreExit?: (reason: string) => void
+  } = {},
 ): Promise<LocalServer> {
   const catalog = loadCatalog(config.catalogPath)
   let embedded: EmbeddedDynamo | undefined
   let forgetEndpoint: (() => void) | undefined
   if (!env.AWS_ENDPOINT_URL_DYNAMODB) {
-    embedded = await startEmbeddedDynamo(resolve(config.dataDir, 'dynamodb'))
+    // Off the request thread by default: its JSON and LevelDB work for every metering write
+    // would otherwise share this event loop (docs/benchmark.md "Local mode store").
+    embedded = await startEmbeddedStore({
+      path: resolve(config.dataDir, 'dynamodb'),
+      host: config.localStore,
+      onExit:
+        opts.onStoreExit ??
+        ((reason) => {
+          console.error(`${reason}; stopping`)
+          process.exit(1)
+        }),
+    })
     // Lets `pennyworth keys … --local` reach the store while this server holds it open.
     forgetEndpoint = recordLocalEndpoint(config.dataDir, embedded.endpoint)
   }
@@ -95,6 +113,7 @@ export async function startLocalServer(
     url,
     devKey,
     consoleLink,
+    store: embedded?.host,
     close: async () => {
       // In-flight requests get a grace period; then stragglers (and keep-alive sockets that
       // never sent a request, which 'idle' closing would wait 72 s for) are cut.
@@ -110,15 +129,18 @@ export async function startLocalServer(
   }
 }
 
+/** `npm start`'s defaults (mock models, buffered answers, local sign-in, /metrics). */
+export const LOCAL_DEFAULTS: ConfigDefaults = {
+  mockModels: true,
+  lambdaStreaming: false,
+  oauthLocalSignIn: true,
+  metricsEndpoint: true,
+}
+
 async function main(): Promise<void> {
   let config: Readonly<Config>
   try {
-    config = loadConfig(process.env, {
-      mockModels: true,
-      lambdaStreaming: false,
-      oauthLocalSignIn: true,
-      metricsEndpoint: true,
-    })
+    config = loadConfig(process.env, LOCAL_DEFAULTS)
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message)
