@@ -82,12 +82,34 @@ export interface SseOptions {
  * this returns, so the body is non-empty the moment headers leave (@fastify/aws-lambda
  * substitutes an empty body when nothing is buffered yet). Destroying the returned stream
  * (client hang-up) stops pulling from the source and closes its iterator.
+ *
+ * The first event of a loop turn is written at once; events that follow it in the same turn (an
+ * upstream burst: several events read in one go) are joined into one write when the turn's I/O
+ * callbacks are done (setImmediate). No event waits for a later one; a burst costs two
+ * chunked-encoding frames and socket writes instead of one per event.
  */
 export function sseStream(first: unknown[], source: AsyncIterator<unknown>, options: SseOptions): Readable {
   const framing = options.framing ?? OPENAI_FRAMING
   const out = new PassThrough()
   const frame = (payload: unknown) => (payload instanceof SseComment ? sseCommentText(payload) : framing.event(payload))
   for (const payload of first) out.write(frame(payload))
+  // Frames of one loop turn after its first: joined into one write when the turn's I/O is done.
+  let pending = ''
+  let wroteThisTurn = false
+  const flush = () => {
+    wroteThisTurn = false
+    if (out.destroyed || !pending) return
+    const text = pending
+    pending = ''
+    out.write(text)
+  }
+  const send = (text: string) => {
+    if (!wroteThisTurn) {
+      wroteThisTurn = true
+      setImmediate(flush)
+      out.write(text)
+    } else pending += text
+  }
   let closed = false
   let timer: NodeJS.Timeout | undefined
   const keepAlive = framing.keepAlive
@@ -124,16 +146,21 @@ export function sseStream(first: unknown[], source: AsyncIterator<unknown>, opti
         const next = await source.next()
         if (next.done) break
         lastWrite = Date.now()
-        if (!out.write(frame(next.value))) await waitForDrain(out)
+        send(frame(next.value))
+        if (out.writableNeedDrain) await waitForDrain(out)
       }
       if (out.destroyed) return
       clearTimeout(timer)
-      out.end(framing.done || undefined)
+      const tail = pending + framing.done
+      pending = ''
+      out.end(tail || undefined)
       finish('done')
     } catch (err) {
       if (out.destroyed) return
       clearTimeout(timer)
-      out.end(framing.error(options.errorPayload(err)))
+      const tail = pending + framing.error(options.errorPayload(err))
+      pending = ''
+      out.end(tail)
       finish('error')
     }
   })()

@@ -63,3 +63,35 @@ t.test('pings while the source is silent (e.g. a long thinking pause), none whil
     'a source that talks every 10 ms for 600 ms gets no pings at a 250 ms keep-alive',
   )
 })
+
+t.test('a burst within one loop turn leaves in two writes, in order, and the stream ends cleanly', async (t) => {
+  const burst = (n: number, end: 'done' | 'fail') =>
+    source([...Array.from({ length: n }, (_, i) => ({ i })), ...(end === 'fail' ? [{ fail: 'boom' }] : [])])
+  for (const end of ['done', 'fail'] as const) {
+    const out = sseStream([], burst(50, end), { errorPayload: () => ({ error: 'boom' }), framing: OPENAI_FRAMING })
+    const errors: unknown[] = []
+    out.on('error', (e) => errors.push(e))
+    // Nobody reads yet (a slow client): a flush scheduled before the end must not write after it.
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r))
+    const chunks: string[] = []
+    out.on('data', (c) => chunks.push(String(c)))
+    await new Promise((r) => out.once('end', r))
+    const expected =
+      Array.from({ length: 50 }, (_, i) => `data: {"i":${i}}\n\n`).join('') +
+      (end === 'done' ? 'data: [DONE]\n\n' : 'data: {"error":"boom"}\n\n')
+    t.equal(chunks.join(''), expected, `${end}: every frame, in order`)
+    t.ok(chunks.length <= 3, `${end}: ${chunks.length} writes for 51 frames`)
+    t.same(errors, [])
+  }
+})
+
+t.test('events a turn apart are written at once, not held for the next one', async (t) => {
+  const out = sseStream([], source([{ a: 1 }, { waitMs: 200 }, { b: 2 }]), {
+    errorPayload: () => ({}),
+    framing: OPENAI_FRAMING,
+  })
+  const first = await new Promise<string>((r) => out.once('data', (c) => r(String(c))))
+  t.equal(first, 'data: {"a":1}\n\n', 'the first event leaves before the source says more')
+  out.resume()
+  await new Promise((r) => out.once('end', r))
+})
