@@ -8,6 +8,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { anthropicErrorBody, anthropicStatus } from '../doors/anthropic/errors.js'
 import { openAIErrorBody } from '../doors/openai-chat/errors.js'
 import { redactKeys } from '../lib/redact.js'
+import { errorHeaders } from './call-headers.js'
 import { isAbortError } from '../core/errors.js'
 import { ApiError, badRequest, internalError, notFound, payloadTooLarge } from '../errors.js'
 
@@ -31,7 +32,8 @@ function speaksAnthropic(request: FastifyRequest): boolean {
 }
 
 function send(request: FastifyRequest, reply: FastifyReply, err: ApiError) {
-  if (err.headers) void reply.headers(err.headers)
+  const headers = errorHeaders(err)
+  if (headers) void reply.headers(headers)
   const type = reply.code(err.status).type('application/json; charset=utf-8')
   if (!speaksAnthropic(request)) return type.send(openAIErrorBody(err))
   return type.code(anthropicStatus(err).status).send(anthropicErrorBody(err))
@@ -124,7 +126,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
         'api_error',
         'store_unavailable',
         null,
-        { headers: { 'retry-after': '1' } },
+        { retryAfterSeconds: 1 },
       )
     } else {
       request.log.error({ err }, 'unhandled error')
