@@ -1,8 +1,9 @@
 /**
  * The one error type that reaches a client: a domain error (status, kind = `type`, code, param,
- * headers such as retry-after). Each front door renders it in its own shape
- * (doors/openai-chat/errors.ts, doors/anthropic/errors.ts); `toJSON` is the OpenAI rendering
- * (https://platform.openai.com/docs/guides/error-codes), kept for serializing it as is.
+ * and facts about retrying: when to retry, whether at all, the rate-limit window). Each front
+ * door renders it in its own shape (doors/openai-chat/errors.ts, doors/anthropic/errors.ts); the
+ * HTTP edge (plugins/call-headers.ts) alone turns its facts into response headers. `toJSON` is the
+ * OpenAI rendering (https://platform.openai.com/docs/guides/error-codes), kept for serializing it as is.
  */
 export type ApiErrorType =
   | 'invalid_request_error'
@@ -17,22 +18,53 @@ export interface ApiErrorBody {
   error: { message: string; type: ApiErrorType; param: string | null; code: string | null }
 }
 
-export class ApiError extends Error {
+/** One limit of a key's rate-limit window, as it stands after the call was counted. */
+export interface RateLimitCounter {
+  /** The limit per window. */
+  limit: number
+  /** What is left of it in the current window (never below 0). */
+  remaining: number
+  /** Whole seconds until the window resets (at least 1). */
+  resetSeconds: number
+}
+
+/** A key's rate-limit window after a call: only the limits the key has. */
+export interface RateLimitSnapshot {
+  /** Requests per minute (RPM). */
+  requests?: RateLimitCounter
+  /** Tokens per minute (TPM). */
+  tokens?: RateLimitCounter
+}
+
+/** What a client is told about retrying a failed call; the HTTP edge renders it (plugins/call-headers.ts). */
+export interface RetryFacts {
+  /** Retry after this many seconds (throttling, a store or upstream briefly unavailable). */
+  retryAfterSeconds?: number
+  /** False when retrying cannot help (a budget spent for the month); clients' own retries stop. */
+  shouldRetry?: false
+  /** The rate-limit window the call was refused in. */
+  rateLimit?: RateLimitSnapshot
+}
+
+export class ApiError extends Error implements RetryFacts {
   constructor(
     readonly status: number,
     message: string,
     readonly type: ApiErrorType,
     readonly code: string | null = null,
     readonly param: string | null = null,
-    options?: ErrorOptions & { headers?: Record<string, string> },
+    options?: ErrorOptions & RetryFacts,
   ) {
     super(message, options)
     this.name = 'ApiError'
-    this.headers = options?.headers
+    if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds
+    if (options?.shouldRetry !== undefined) this.shouldRetry = options.shouldRetry
+    if (options?.rateLimit !== undefined) this.rateLimit = options.rateLimit
   }
 
-  /** Extra response headers (e.g. `retry-after`). */
-  readonly headers?: Record<string, string>
+  readonly retryAfterSeconds?: number
+  readonly shouldRetry?: false
+  readonly rateLimit?: RateLimitSnapshot
 
   toJSON(): ApiErrorBody {
     return { error: { message: this.message, type: this.type, param: this.param, code: this.code } }

@@ -1,9 +1,16 @@
 /**
  * Domain errors. `ApiError` (app/errors.ts) is the one error type that reaches a client: status,
- * kind (`type`), code, param and extra headers (retry-after). It says nothing about wire shape:
- * each front door renders it (doors/openai-chat/errors.ts, doors/anthropic/errors.ts).
+ * kind (`type`), code, param and retry facts (retry after n seconds, don't retry, the rate-limit
+ * window). It says nothing about wire shape: each front door renders it
+ * (doors/openai-chat/errors.ts, doors/anthropic/errors.ts), and the HTTP edge its headers.
  */
-export { ApiError, type ApiErrorType as ErrorKind } from '../errors.js'
+export {
+  ApiError,
+  type ApiErrorType as ErrorKind,
+  type RateLimitCounter,
+  type RateLimitSnapshot,
+  type RetryFacts,
+} from '../errors.js'
 
 /**
  * True for the error thrown when a call's abort signal fires (the client hung up). Such an error
@@ -45,7 +52,7 @@ export function isFallbackWorthy(err: unknown): err is ApiErrorLike {
 
 interface ApiErrorLike {
   code: string
-  headers?: Record<string, string>
+  retryAfterSeconds?: number
 }
 function isCoded(err: unknown): err is ApiErrorLike {
   return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string'

@@ -8,6 +8,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { anthropicErrorBody, anthropicStatus } from '../doors/anthropic/errors.js'
 import { openAIErrorBody } from '../doors/openai-chat/errors.js'
 import { redactKeys } from '../lib/redact.js'
+import { validationError, type ValidationIssue } from '../lib/validation.js'
+import { errorHeaders } from './call-headers.js'
 import { isAbortError } from '../core/errors.js'
 import { ApiError, badRequest, internalError, notFound, payloadTooLarge } from '../errors.js'
 
@@ -31,40 +33,19 @@ function speaksAnthropic(request: FastifyRequest): boolean {
 }
 
 function send(request: FastifyRequest, reply: FastifyReply, err: ApiError) {
-  if (err.headers) void reply.headers(err.headers)
+  const headers = errorHeaders(err)
+  if (headers) void reply.headers(headers)
   const type = reply.code(err.status).type('application/json; charset=utf-8')
   if (!speaksAnthropic(request)) return type.send(openAIErrorBody(err))
   return type.code(anthropicStatus(err).status).send(anthropicErrorBody(err))
 }
 
-interface ValidationIssue {
-  instancePath?: string
-  keyword?: string
-  params?: Record<string, unknown>
-  message?: string
-}
-
-/** `/messages/0/content` → `messages[0].content` (OpenAI's param notation). */
-export function toParam(instancePath: string, missingProperty?: string): string | null {
-  const parts = instancePath.split('/').filter(Boolean)
-  if (missingProperty) parts.push(missingProperty)
-  if (parts.length === 0) return null
-  return parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '')
-}
-
+/** A route's schema failed (lib/validation.ts words it): `context` is Fastify's part of the request. */
 function fromValidation(issues: ValidationIssue[], context: string | undefined): ApiError {
-  // Prefer the most specific issue: discriminated unions report the branch's own errors.
-  const issue = issues.find((i) => i.keyword !== 'oneOf' && i.keyword !== 'anyOf') ?? issues[0]
-  const missing = issue.keyword === 'required' ? String(issue.params?.missingProperty) : undefined
-  const param = toParam(issue.instancePath ?? '', missing)
-  const where = param ?? (context === 'body' ? 'request body' : (context ?? 'request'))
-  let message: string
-  if (missing) message = `Missing required parameter: '${param}'.`
-  else if (issue.keyword === 'enum' || issue.keyword === 'const') {
-    const allowed = (issue.params?.allowedValues ?? [issue.params?.allowedValue]) as unknown[]
-    message = `Invalid value for '${where}': expected one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}.`
-  } else message = `Invalid value for '${where}': ${issue.message}.`
-  return badRequest(message, param, 'invalid_value')
+  return validationError(issues, {
+    noun: 'parameter',
+    whole: context === 'body' ? 'request body' : (context ?? 'request'),
+  })
 }
 
 /**
@@ -124,7 +105,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
         'api_error',
         'store_unavailable',
         null,
-        { headers: { 'retry-after': '1' } },
+        { retryAfterSeconds: 1 },
       )
     } else {
       request.log.error({ err }, 'unhandled error')

@@ -14,27 +14,17 @@
  * https://fastify.dev/docs/latest/Reference/Server/#schemacontroller
  */
 import SerializerSelector from '@fastify/fast-json-stringify-compiler'
-import { Ajv, type Options as AjvOptions, type ValidateFunction } from 'ajv'
+import type { Ajv, ValidateFunction } from 'ajv'
 import type { FastifyServerOptions } from 'fastify'
+import { requestAjv } from '../lib/validation.js'
 
 /** Fastify's validator contract: a boolean result, with `errors` set on the function. */
 type FastifyValidator = ((data: unknown) => boolean) & { errors?: ValidateFunction['errors'] }
 
-const AJV_OPTIONS: AjvOptions = {
-  // Fastify's defaults, but no type coercion: "0.5" is not a temperature.
-  coerceTypes: false,
-  useDefaults: true,
-  removeAdditional: false,
-  allErrors: false,
-  // Chat messages are a union discriminated by `role` (better error messages).
-  discriminator: true,
-  strict: false,
-}
-
 /**
  * Fastify's `schemaController.compilersFactory`. `buildValidator`: one ajv instance (made on
- * the first compile) for the whole app. `buildSerializer`: fast-json-stringify, exactly as
- * Fastify's default (@fastify/fast-json-stringify-compiler) does it.
+ * the first compile, with lib/validation.ts's options) for the whole app. `buildSerializer`:
+ * fast-json-stringify, exactly as Fastify's default (@fastify/fast-json-stringify-compiler) does it.
  */
 export type SchemaCompilers = Required<
   NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>
@@ -45,8 +35,7 @@ type SerializerCompiler = ReturnType<SchemaCompilers['buildSerializer']>
 export function lazySchemaCompilers(options: { eager?: boolean } = {}): SchemaCompilers {
   const eager = options.eager === true
   let ajv: Ajv | undefined
-  const compileValidator = (schema: unknown): ValidateFunction =>
-    (ajv ??= new Ajv(AJV_OPTIONS)).compile(schema as object)
+  const compileValidator = (schema: unknown): ValidateFunction => (ajv ??= requestAjv()).compile(schema as object)
   const validatorCompiler = (({ schema }: { schema: unknown }) => {
     let compiled = eager ? compileValidator(schema) : undefined
     const validate: FastifyValidator = (data) => {

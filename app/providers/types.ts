@@ -7,6 +7,7 @@ import type { ChatCall } from '../core/call.js'
 import type { DeadlineEnd } from '../core/deadline.js'
 import type { ChatEvent, ChatResponse, TokenUsage } from '../core/events.js'
 import type { CatalogModel } from '../schemas/catalog.js'
+import type { RateLimitSnapshot } from '../errors.js'
 
 import type { Logger } from '../lib/logger.js'
 
@@ -21,10 +22,11 @@ export interface CallContext {
   /** The public key id of the caller (never the key). */
   keyId: string
   /**
-   * Response headers a use case wants sent (x-ratelimit-*), set before the first byte; HTTP
-   * routes pass the reply's, other callers (MCP tools) may omit it.
+   * Facts a use case wants the caller's response to carry (the rate-limit window, a budget
+   * warning, a fallback model), told before the first byte. HTTP routes render them as headers
+   * (plugins/call-headers.ts); other callers (MCP tools) may omit it.
    */
-  setHeaders?(headers: Readonly<Record<string, string>>): void
+  annotate?(note: CallNote): void
   /**
    * When the call must have ended (epoch ms), e.g. a Lambda invocation's end minus a margin;
    * undefined = no limit. The chat use case aborts the upstream call then (through the signal it
@@ -35,6 +37,16 @@ export interface CallContext {
   onDeadline?(end: DeadlineEnd): void
   /** Where the call reports what metrics and the access log need (absent: nobody listens). */
   observe?: CallObserver
+}
+
+/** Facts about a call for its caller's response (see `CallContext.annotate`). */
+export interface CallNote {
+  /** The key's rate-limit window after this call (only the limits the key has). */
+  rateLimit?: RateLimitSnapshot
+  /** Set once the key's soft budget is reached: what was spent against it. */
+  budgetWarning?: string
+  /** Another model answered: `from` (the one asked for) failed, `to` answered. */
+  fallback?: { from: string; to: string }
 }
 
 /**

@@ -163,7 +163,7 @@ function mcpCallContext(
   principal: KeyPrincipal,
 ): { ctx: CallContext; controller: AbortController } {
   const controller = followClient(request)
-  // No setHeaders: an MCP reply's headers are out before a tool runs (and clients ignore them).
+  // No annotate: an MCP reply's headers are out before a tool runs (and clients ignore them).
   return {
     ctx: {
       signal: controller.signal,

@@ -1,6 +1,6 @@
 /**
  * GET /v1/usage: query string and response (snake_case, like the rest of the OpenAI-style API).
- * services/usage.ts `usageBody` maps a report to this shape; the admin API and the MCP `usage`
+ * doors/usage/encode.ts `usageBody` maps a report to this shape; the admin API and the MCP `usage`
  * tool reuse it so every usage answer looks the same.
  */
 import type { Static } from 'typebox'

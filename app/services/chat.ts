@@ -20,12 +20,6 @@ import type { References } from './references.js'
 import type { UsageSink } from './usage-sink.js'
 import { UpstreamRetry } from './upstream-retry.js'
 
-/**
- * Response header naming a model substitution, `<asked> -> <served>`: the Anthropic door's
- * family fallback, and an upstream fallback after the asked model stayed throttled or unavailable.
- */
-export const MODEL_FALLBACK_HEADER = 'x-pennyworth-model-fallback'
-
 export interface ChatServiceOptions {
   registry: ModelRegistry
   /** Provider per catalog `provider` value. */
@@ -113,7 +107,7 @@ export class ChatService {
       const provider = providerFor(this.options.providers, model, model.id)
       try {
         const value = await this.retry.run(() => attempt(target, provider), ctx, deadline, model.id)
-        if (i > 0) ctx.setHeaders?.({ [MODEL_FALLBACK_HEADER]: `${call.model.id} -> ${model.id}` })
+        if (i > 0) ctx.annotate?.({ fallback: { from: call.model.id, to: model.id } })
         return { model, value }
       } catch (err) {
         const next = chain[i + 1]

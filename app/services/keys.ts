@@ -304,7 +304,7 @@ export class KeyService {
   }
 }
 
-/** 503 with retry-after for a key that cannot be checked because the key store is down. */
+/** 503, retry in a second, for a key that cannot be checked because the key store is down. */
 function keyStoreUnavailable(cause: unknown): ApiError {
   return new ApiError(
     503,
@@ -312,6 +312,6 @@ function keyStoreUnavailable(cause: unknown): ApiError {
     'api_error',
     'keys_unavailable',
     null,
-    { headers: { 'retry-after': '1' }, cause },
+    { retryAfterSeconds: 1, cause },
   )
 }

@@ -13,8 +13,8 @@
  * per window; TPM charges an estimate at admission (input + the client's max_tokens, as OpenAI
  * does) and corrects it when the call ends. See docs/limits.md.
  */
-import { ApiError } from '../errors.js'
-import type { Logger } from '../providers/types.js'
+import { ApiError, type RateLimitSnapshot } from '../errors.js'
+import type { CallNote, Logger } from '../providers/types.js'
 import type { CatalogModel } from '../schemas/catalog.js'
 import type { TokenUsage } from '../schemas/chat.js'
 import type { BackgroundWriter } from '../lib/background.js'
@@ -55,7 +55,10 @@ export const tpmTokens = (t: TokenUsage): number =>
   t.inputTokens + t.cacheReadTokens + t.cacheWriteTokens + t.outputTokens
 
 const usd = (micro: number) => `$${(micro / 1e6).toFixed(2)}`
-const resetIn = (ms: number) => `${Math.max(1, Math.ceil(ms / 1000))}s`
+const resetSeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000))
+
+/** What an admitted call's response tells its caller (the HTTP edge renders it as headers). */
+export type AdmissionNotes = Pick<CallNote, 'rateLimit' | 'budgetWarning'>
 
 /**
  * The right to make one call. Report the call through `meterCall` (which passes `reservation`
@@ -67,8 +70,8 @@ export class Permit {
 
   /** @internal built by LimitsService */
   constructor(
-    /** x-ratelimit-* (and budget warning) headers for the response; empty for unlimited keys. */
-    readonly headers: Readonly<Record<string, string>>,
+    /** What the caller is told about the call's admission; empty for unlimited keys. */
+    readonly notes: Readonly<AdmissionNotes>,
     /** The budget reservation this call holds (released by its usage record). */
     readonly reservation: { month: string; microUsd: number } | undefined,
     private readonly tokens:
@@ -148,7 +151,7 @@ export class LimitsService {
 
   /**
    * Admits one call of `principal` to `model` or throws: 429 `budget_exceeded` when the month's
-   * budget is used up, 429 `rate_limit_exceeded` (with retry-after) over RPM or TPM, 503
+   * budget is used up, 429 `rate_limit_exceeded` (with when to retry) over RPM or TPM, 503
    * `limits_unavailable` / `metering_unavailable` when the shared state cannot be reached
    * (fails closed), 503 `overloaded` when the metering queue is full. Every admitted call has a
    * write-ahead record in the ledger: keys with a budget wait for it (it is the reservation);
@@ -241,25 +244,25 @@ export class LimitsService {
         'api_error',
         'limits_unavailable',
         null,
-        { headers: { 'retry-after': '1' } },
+        { retryAfterSeconds: 1 },
       )
     }
     if (!spent.value.ok) {
       refundRate?.()
       throw budgetExceeded(budget!, spent.value.spend, month)
     }
-    const headers: Record<string, string> = {}
+    const notes: AdmissionNotes = {}
     if (rate.value) {
-      const reset = resetIn(window + WINDOW_MS - now)
+      const reset = resetSeconds(window + WINDOW_MS - now)
       if (!rate.value.ok) {
         releaseBudget?.()
         throw rateLimited(rate.value.counts, rpm, tpm, reset)
       }
-      Object.assign(headers, rateHeaders(rate.value.counts, rpm, tpm, reset))
+      notes.rateLimit = snapshot(rate.value.counts, rpm, tpm, reset)
     }
     const recorded = spent.value.spend?.costMicroUsd ?? 0
     if (soft !== undefined && recorded >= soft) {
-      headers['x-pennyworth-budget-warning'] = `soft budget ${usd(soft)} reached: ${usd(recorded)} spent in ${month}`
+      notes.budgetWarning = `soft budget ${usd(soft)} reached: ${usd(recorded)} spent in ${month}`
     }
     // Rate-limited keys without a budget: the record is written while the limits are checked.
     if (call && call.durable !== undefined) {
@@ -280,7 +283,7 @@ export class LimitsService {
             })
         : undefined
     return new Permit(
-      headers,
+      notes,
       budget !== undefined && reserve > 0 ? { month, microUsd: reserve } : undefined,
       settleTokens ? { window, charged, settle: settleTokens } : undefined,
       releaseBudget,
@@ -290,39 +293,31 @@ export class LimitsService {
   }
 }
 
-/** OpenAI's rate-limit headers for the limits the key has (others omitted). */
-function rateHeaders(
+/** The window as the key's limits see it (limits the key does not have are left out). */
+function snapshot(
   counts: WindowCounts,
   rpm: number | undefined,
   tpm: number | undefined,
-  reset: string,
-): Record<string, string> {
-  const h: Record<string, string> = {}
-  if (rpm !== undefined) {
-    h['x-ratelimit-limit-requests'] = String(rpm)
-    h['x-ratelimit-remaining-requests'] = String(Math.max(0, rpm - counts.requests))
-    h['x-ratelimit-reset-requests'] = reset
-  }
-  if (tpm !== undefined) {
-    h['x-ratelimit-limit-tokens'] = String(tpm)
-    h['x-ratelimit-remaining-tokens'] = String(Math.max(0, tpm - counts.tokens))
-    h['x-ratelimit-reset-tokens'] = reset
-  }
-  return h
+  reset: number,
+): RateLimitSnapshot {
+  const s: RateLimitSnapshot = {}
+  if (rpm !== undefined) s.requests = { limit: rpm, remaining: Math.max(0, rpm - counts.requests), resetSeconds: reset }
+  if (tpm !== undefined) s.tokens = { limit: tpm, remaining: Math.max(0, tpm - counts.tokens), resetSeconds: reset }
+  return s
 }
 
-function rateLimited(counts: WindowCounts, rpm: number | undefined, tpm: number | undefined, reset: string): ApiError {
+function rateLimited(counts: WindowCounts, rpm: number | undefined, tpm: number | undefined, reset: number): ApiError {
   const byRequests = rpm !== undefined && counts.requests >= rpm
   const [what, limit, used] = byRequests
     ? ['requests per minute (RPM)', rpm, counts.requests]
     : ['tokens per minute (TPM)', tpm!, counts.tokens]
   return new ApiError(
     429,
-    `Rate limit reached for ${what} on this API key: limit ${limit}, used ${used}. Please try again in ${reset}.`,
+    `Rate limit reached for ${what} on this API key: limit ${limit}, used ${used}. Please try again in ${reset}s.`,
     'rate_limit_error',
     'rate_limit_exceeded',
     null,
-    { headers: { 'retry-after': String(Number.parseInt(reset, 10)), ...rateHeaders(counts, rpm, tpm, reset) } },
+    { retryAfterSeconds: reset, rateLimit: snapshot(counts, rpm, tpm, reset) },
   )
 }
 
@@ -335,9 +330,14 @@ function budgetExceeded(budget: number, spend: SpendRecord, month: string): ApiE
       `month.`
     : `This API key's monthly budget of ${usd(budget)} is taken up by calls in flight ` +
       `(${usd(spend.costMicroUsd)} spent in ${month}, UTC). Retry when they finish.`
-  return new ApiError(429, message, 'rate_limit_error', 'budget_exceeded', null, {
-    headers: exhausted ? { 'x-should-retry': 'false' } : { 'retry-after': '2' },
-  })
+  return new ApiError(
+    429,
+    message,
+    'rate_limit_error',
+    'budget_exceeded',
+    null,
+    exhausted ? { shouldRetry: false } : { retryAfterSeconds: 2 },
+  )
 }
 
 function summary(err: unknown): object {

@@ -104,11 +104,11 @@ export const storeUnavailable = () =>
     'api_error',
     'metering_unavailable',
     null,
-    { headers: { 'retry-after': '1' } },
+    { retryAfterSeconds: 1 },
   )
 export const overloaded = () =>
   new ApiError(503, 'The gateway is overloaded; please retry shortly.', 'api_error', 'overloaded', null, {
-    headers: { 'retry-after': '1' },
+    retryAfterSeconds: 1,
   })
 
 /** A unique, time-ordered call id (never the client's request id, which a client can repeat). */

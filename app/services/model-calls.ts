@@ -51,7 +51,7 @@ export function providerFor<P>(
 
 /**
  * The budget and rate-limit check every metered call passes before its upstream call (429 /
- * 503 otherwise); sends the x-ratelimit-* headers through the context. Report the call with
+ * 503 otherwise); tells the context the key's rate-limit window and any budget warning. Report the call with
  * `meterCall(…, permit)`, or `permit.cancel()` if it fails unmetered. `fallbacks`: the models
  * the call may end up on instead (its budget reservation covers the dearest).
  */
@@ -60,19 +60,19 @@ export async function admitCall(
   principal: KeyPrincipal,
   model: CatalogModel,
   estimate: CallEstimate,
-  ctx: Pick<CallContext, 'log' | 'setHeaders'> & Partial<Pick<CallContext, 'requestId' | 'observe'>>,
+  ctx: Pick<CallContext, 'log' | 'annotate'> & Partial<Pick<CallContext, 'requestId' | 'observe'>>,
   fallbacks: readonly CatalogModel[] = [],
 ): Promise<Permit> {
   // The catalog id, known from here on (a refused call is still counted under its model).
   ctx.observe?.setModel(model.id)
-  // A context that can still set headers has a response that has not started: the app's
+  // A context that can still be annotated has a response that has not started: the app's
   // response gate can hold it until the call's write-ahead record is durable.
   const permit = await limits.admit(principal, model, estimate, ctx.log, {
     requestId: ctx.requestId,
-    deferrable: ctx.setHeaders !== undefined,
+    deferrable: ctx.annotate !== undefined,
     ...(fallbacks.length > 0 ? { fallbacks } : {}),
   })
-  if (Object.keys(permit.headers).length > 0) ctx.setHeaders?.(permit.headers)
+  if (permit.notes.rateLimit || permit.notes.budgetWarning) ctx.annotate?.(permit.notes)
   return permit
 }
 

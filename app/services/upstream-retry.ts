@@ -88,14 +88,14 @@ export class UpstreamRetry {
     if (!isRetryableUpstream(err) || retry >= this.policy.retries) return undefined
     const cap = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** retry)
     const jitter = Math.floor(this.rt.random() * cap)
-    const hinted = Number(err.headers?.['retry-after'])
-    const ms = Number.isFinite(hinted) && hinted > 0 ? Math.max(jitter, hinted * 1000) : jitter
+    const hinted = err.retryAfterSeconds
+    const ms = hinted !== undefined && hinted > 0 ? Math.max(jitter, hinted * 1000) : jitter
     return this.rt.now() + ms < deadline ? ms : undefined
   }
 
   /**
    * Runs `attempt` until it succeeds, fails with an error that is not retried, or the retries or
-   * the budget run out; the last error is thrown (with a retry-after, see `final`). An abort of
+   * the budget run out; the last error is thrown (with when to retry, see `final`). An abort of
    * the call ends the loop at once.
    */
   async run<T>(attempt: () => Promise<T>, ctx: RetryContext, deadline: number, label: string): Promise<T> {
@@ -118,14 +118,16 @@ export class UpstreamRetry {
 
   /**
    * The error a client gets once every attempt failed: a retryable upstream failure always
-   * carries `retry-after` (the upstream's own, else the next backoff cap in whole seconds).
+   * says when to retry (the upstream's own retry-after, else the next backoff cap in whole seconds).
    */
   final(err: unknown): unknown {
-    if (!isRetryableUpstream(err) || !(err instanceof ApiError) || err.headers?.['retry-after']) return err
+    if (!isRetryableUpstream(err) || !(err instanceof ApiError) || err.retryAfterSeconds !== undefined) return err
     const ms = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (this.policy.retries + 1))
     return new ApiError(err.status, err.message, err.type, err.code, err.param, {
       cause: err.cause ?? err,
-      headers: { ...err.headers, 'retry-after': String(Math.max(1, Math.ceil(ms / 1000))) },
+      shouldRetry: err.shouldRetry,
+      rateLimit: err.rateLimit,
+      retryAfterSeconds: Math.max(1, Math.ceil(ms / 1000)),
     })
   }
 }

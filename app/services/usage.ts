@@ -1,11 +1,10 @@
 /**
  * Usage reports: what keys consumed, by day or month, in total and per model — for key holders
  * (GET /v1/usage), the admin API (per user, everything) and the MCP `usage` tool. Reads the
- * counters services/metering.ts writes; knows nothing of HTTP.
+ * counters services/metering.ts writes; knows nothing of HTTP. Its reports reach clients in the
+ * wire shape of doors/usage/encode.ts.
  */
-import type { Static } from 'typebox'
 import { badRequest } from '../errors.js'
-import type { CountersObject, UsageResponse } from '../schemas/usage.js'
 import type { KeyLimits } from '../store/keys.js'
 import {
   COUNTER_FIELDS,
@@ -280,72 +279,4 @@ export class UsageService {
       exceeded: budget !== null && spent >= budget,
     }
   }
-}
-
-// Wire shape ----------------------------------------------------------------------------------
-
-const toUsd = (micro: number) => micro / 1e6
-const nullableUsd = (micro: number | null) => (micro === null ? null : toUsd(micro))
-
-function wireCounters(c: UsageCounters): Static<typeof CountersObject> {
-  return {
-    requests: c.requests,
-    input_tokens: c.inputTokens,
-    output_tokens: c.outputTokens,
-    cache_read_tokens: c.cacheReadTokens,
-    cache_write_tokens: c.cacheWriteTokens,
-    cost_micro_usd: c.costMicroUsd,
-    cost_usd: toUsd(c.costMicroUsd),
-    estimated_requests: c.estimatedRequests,
-  }
-}
-const modelRow = (m: ModelUsage) => ({ model: m.model, ...wireCounters(m) })
-
-/** A usage report (plus, for one key, its budget and limits) in the wire shape. */
-export function usageBody(
-  report: UsageReport,
-  extra: { keyId?: string; owner?: string; budget?: BudgetStatus; limits?: KeyLimits } = {},
-): UsageResponse {
-  const body: UsageResponse = {
-    object: 'usage',
-    ...(extra.keyId !== undefined ? { key_id: extra.keyId } : {}),
-    ...(extra.owner !== undefined ? { owner: extra.owner } : {}),
-    granularity: report.granularity,
-    from: report.from,
-    to: report.to,
-    totals: wireCounters(report.totals),
-    models: report.models.map(modelRow),
-    periods: report.periods.map((p) => ({
-      period: p.period,
-      totals: wireCounters(p.totals),
-      models: p.models.map(modelRow),
-    })),
-  }
-  if (report.keys) {
-    body.keys = report.keys.map((k) => ({
-      key_id: k.keyId,
-      owner: k.owner,
-      ...(k.name !== undefined ? { name: k.name } : {}),
-      totals: wireCounters(k.totals),
-    }))
-  }
-  if (extra.budget) {
-    const b = extra.budget
-    body.budget = {
-      month: b.month,
-      spent_micro_usd: b.spentMicroUsd,
-      spent_usd: toUsd(b.spentMicroUsd),
-      reserved_micro_usd: b.reservedMicroUsd,
-      monthly_budget_micro_usd: b.monthlyBudgetMicroUsd,
-      monthly_budget_usd: nullableUsd(b.monthlyBudgetMicroUsd),
-      soft_budget_micro_usd: b.softBudgetMicroUsd,
-      soft_budget_usd: nullableUsd(b.softBudgetMicroUsd),
-      remaining_micro_usd: b.remainingMicroUsd,
-      remaining_usd: nullableUsd(b.remainingMicroUsd),
-      soft_reached: b.softReached,
-      exceeded: b.exceeded,
-    }
-  }
-  if (extra.limits) body.rate_limits = { rpm: extra.limits.rpm ?? null, tpm: extra.limits.tpm ?? null }
-  return body
 }

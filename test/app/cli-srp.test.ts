@@ -1,20 +1,20 @@
 /**
  * `pennyworth login` over USER_SRP_AUTH end to end. cognito-local has no SRP, so a small proxy in
- * front of it plays Cognito's SRP side (salt, verifier, B, secret block; checks the client's
- * PASSWORD_CLAIM_SIGNATURE) and, on success, gets the real tokens from cognito-local with
- * AdminInitiateAuth. The proxy also records every request: the password must never be in one.
+ * front of it plays Cognito's SRP side (test/helpers/srp-server.ts: salt, verifier, B, secret
+ * block; checks the client's PASSWORD_CLAIM_SIGNATURE) and, on success, gets the real tokens
+ * from cognito-local with AdminInitiateAuth. The proxy also records every request: the password must never be in one.
  */
 import t from 'tap'
 import { AdminInitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider'
-import { createHmac, randomBytes, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { G, hexHash, K, modPow, N, padHex, passwordX } from '../../app/cli/srp.js'
 import { startGateway } from '../helpers/app.js'
 import { runCli } from '../helpers/cli.js'
 import { startCognito } from '../helpers/cognito.js'
+import { type SrpServer, srpServer } from '../helpers/srp-server.js'
 
 const cognito = await startCognito(t)
 const gw = await startGateway(t, { cognito })
@@ -22,36 +22,7 @@ const { user } = cognito.users
 const poolName = cognito.userPoolId.split('_')[1]
 
 const seen: string[] = []
-const pending = new Map<
-  string,
-  { A: bigint; b: bigint; B: bigint; v: bigint; secretBlock: string; userId: string; password: string }
->()
-
-function signature(
-  s: { b: bigint; B: bigint; v: bigint; secretBlock: string; userId: string },
-  A: bigint,
-  timestamp: string,
-): string {
-  const u = BigInt(`0x${hexHash(padHex(A) + padHex(s.B))}`)
-  const S = modPow(A * modPow(s.v, u, N), s.b, N)
-  const prk = createHmac('sha256', Buffer.from(padHex(u), 'hex'))
-    .update(Buffer.from(padHex(S), 'hex'))
-    .digest()
-  const key = createHmac('sha256', prk)
-    .update(Buffer.concat([Buffer.from('Caldera Derived Key'), Buffer.from([1])]))
-    .digest()
-    .subarray(0, 16)
-  return createHmac('sha256', key)
-    .update(
-      Buffer.concat([
-        Buffer.from(poolName),
-        Buffer.from(s.userId),
-        Buffer.from(s.secretBlock, 'base64'),
-        Buffer.from(timestamp),
-      ]),
-    )
-    .digest('base64')
-}
+const pending = new Map<string, { A: bigint; server: SrpServer; password: string }>()
 
 const proxy = createServer(async (req, res) => {
   const chunks: Buffer[] = []
@@ -68,40 +39,18 @@ const proxy = createServer(async (req, res) => {
     // The "stored verifier" of the one person this proxy knows.
     if (body.AuthParameters.USERNAME !== user.username)
       return reply(400, { __type: 'NotAuthorizedException', message: 'Incorrect username or password.' })
-    const salt = randomBytes(16).toString('hex')
-    const v = modPow(G, passwordX(poolName, user.cognitoUsername, user.password, salt), N)
-    const b = BigInt(`0x${randomBytes(128).toString('hex')}`) % N
-    const B = (K * v + modPow(G, b, N)) % N
-    const secretBlock = randomBytes(64).toString('base64')
+    const server = srpServer(poolName, user.cognitoUsername, user.password)
     const session = randomUUID()
-    pending.set(session, {
-      A: BigInt(`0x${body.AuthParameters.SRP_A}`),
-      b,
-      B,
-      v,
-      secretBlock,
-      userId: user.cognitoUsername,
-      password: user.password,
-    })
-    return reply(200, {
-      ChallengeName: 'PASSWORD_VERIFIER',
-      Session: session,
-      ChallengeParameters: {
-        USER_ID_FOR_SRP: user.cognitoUsername,
-        USERNAME: user.cognitoUsername,
-        SALT: salt,
-        SRP_B: B.toString(16),
-        SECRET_BLOCK: secretBlock,
-      },
-    })
+    pending.set(session, { A: BigInt(`0x${body.AuthParameters.SRP_A}`), server, password: user.password })
+    return reply(200, { ChallengeName: 'PASSWORD_VERIFIER', Session: session, ChallengeParameters: server.params })
   }
   if (target === 'RespondToAuthChallenge' && body.ChallengeName === 'PASSWORD_VERIFIER') {
     const s = pending.get(body.Session)
     const r = body.ChallengeResponses
     if (
       !s ||
-      r.PASSWORD_CLAIM_SIGNATURE !== signature(s, s.A, r.TIMESTAMP) ||
-      r.PASSWORD_CLAIM_SECRET_BLOCK !== s.secretBlock
+      r.PASSWORD_CLAIM_SIGNATURE !== s.server.expectedSignature(s.A, r.TIMESTAMP) ||
+      r.PASSWORD_CLAIM_SECRET_BLOCK !== s.server.params.SECRET_BLOCK
     ) {
       return reply(400, { __type: 'NotAuthorizedException', message: 'Incorrect username or password.' })
     }

@@ -1,44 +1,11 @@
 /**
- * The CLI's SRP client (USER_SRP_AUTH) against a server side computed here from SRP-6a's
- * definition: the server derives the same key from the verifier v = g^x and checks the
- * client's PASSWORD_CLAIM_SIGNATURE the way Cognito does. (cognito-local has no SRP.)
+ * The CLI's SRP client (USER_SRP_AUTH) against a server side computed from SRP-6a's definition
+ * (test/helpers/srp-server.ts): the server derives the same key from the verifier v = g^x and
+ * checks the client's PASSWORD_CLAIM_SIGNATURE the way Cognito does. (cognito-local has no SRP.)
  */
 import t from 'tap'
-import { createHmac, randomBytes } from 'node:crypto'
-import { cognitoTimestamp, G, hexHash, K, modPow, N, padHex, passwordX, SrpClient } from '../../app/cli/srp.js'
-
-/** Cognito's side of one sign-in: B from the stored verifier, then the expected signature. */
-function server(poolName: string, userId: string, password: string) {
-  const salt = randomBytes(16).toString('hex')
-  const v = modPow(G, passwordX(poolName, userId, password, salt), N)
-  const b = BigInt(`0x${randomBytes(128).toString('hex')}`) % N
-  const B = (K * v + modPow(G, b, N)) % N
-  const secretBlock = randomBytes(64).toString('base64')
-  return {
-    params: { USER_ID_FOR_SRP: userId, USERNAME: userId, SRP_B: B.toString(16), SALT: salt, SECRET_BLOCK: secretBlock },
-    expectedSignature(A: bigint, timestamp: string): string {
-      const u = BigInt(`0x${hexHash(padHex(A) + padHex(B))}`)
-      const S = modPow(A * modPow(v, u, N), b, N) // (A · v^u)^b
-      const prk = createHmac('sha256', Buffer.from(padHex(u), 'hex'))
-        .update(Buffer.from(padHex(S), 'hex'))
-        .digest()
-      const key = createHmac('sha256', prk)
-        .update(Buffer.concat([Buffer.from('Caldera Derived Key'), Buffer.from([1])]))
-        .digest()
-        .subarray(0, 16)
-      return createHmac('sha256', key)
-        .update(
-          Buffer.concat([
-            Buffer.from(poolName),
-            Buffer.from(userId),
-            Buffer.from(secretBlock, 'base64'),
-            Buffer.from(timestamp),
-          ]),
-        )
-        .digest('base64')
-    },
-  }
-}
+import { cognitoTimestamp, modPow, N, padHex, SrpClient } from '../../app/cli/srp.js'
+import { srpServer as server } from '../helpers/srp-server.js'
 
 t.test('the signature matches the server side for the right password only', async (t) => {
   for (let i = 0; i < 5; i++) {

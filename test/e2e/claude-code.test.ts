@@ -11,47 +11,15 @@
  * serves it; it also sends `system` messages inside `messages` and adaptive thinking.
  */
 import t from 'tap'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { createRequire } from 'node:module'
+import { agentWorkspace, secretIn, toolNames, toolResults } from '../helpers/agent-workspace.js'
 import { startGateway } from '../helpers/app.js'
 import { runAgent, type AgentRun } from '../helpers/run-agent.js'
-import {
-  textStreamFrames,
-  toolUseStreamFrames,
-  type BedrockCall,
-  type BedrockHandler,
-} from '../helpers/bedrock-server.js'
+import { textStreamFrames, toolUseStreamFrames, type BedrockHandler } from '../helpers/bedrock-server.js'
 
 const require = createRequire(import.meta.url)
 const WRAPPER = require.resolve('@anthropic-ai/claude-code/cli-wrapper.cjs')
-const SECRET = `pennyworth-${Math.random().toString(36).slice(2, 10)}`
-
-const work = mkdtempSync(join(tmpdir(), 'pw-claude-'))
-const home = mkdtempSync(join(tmpdir(), 'pw-claude-home-'))
-t.teardown(() => {
-  rmSync(work, { recursive: true, force: true })
-  rmSync(home, { recursive: true, force: true })
-})
-const file = join(work, 'note.txt')
-writeFileSync(file, `The secret word is ${SECRET}.\n`)
-
-/** The text of every toolResult in a Converse request. */
-function toolResults(call: BedrockCall): string[] {
-  const out: string[] = []
-  for (const m of call.body?.messages ?? []) {
-    for (const b of m.content ?? []) {
-      if (b.toolResult) out.push((b.toolResult.content ?? []).map((c: { text?: string }) => c.text ?? '').join(''))
-    }
-  }
-  return out
-}
-
-const toolNames = (call: BedrockCall): string[] =>
-  (call.body?.toolConfig?.tools ?? []).flatMap((x: { toolSpec?: { name: string } }) =>
-    x.toolSpec ? [x.toolSpec.name] : [],
-  )
+const { work, home, note: file, secret: SECRET } = agentWorkspace(t, 'claude')
 
 /** The scripted model: Read the file when the Read tool is offered and not used yet, else answer. */
 const handler: BedrockHandler = (call) => {
@@ -63,8 +31,7 @@ const handler: BedrockHandler = (call) => {
       text: ['I will read the file.'],
     })
   } else {
-    const seen = results.join(' ').match(/secret word is (\S+?)\./)?.[1] ?? 'nothing'
-    frames = textStreamFrames([`The file says the secret word is `, `${seen}.`])
+    frames = textStreamFrames([`The file says the secret word is `, `${secretIn(results)}.`])
   }
   if (call.operation === 'converse-stream') return { frames }
   return { error: { type: 'ValidationException', message: 'scripted server: streaming only' } }

@@ -11,10 +11,10 @@
  * gateway refuses by name (400) — it cannot run it.
  */
 import t from 'tap'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createRequire } from 'node:module'
+import { agentWorkspace, secretIn, toolNames, toolResults } from '../helpers/agent-workspace.js'
 import { startGateway } from '../helpers/app.js'
 import { runAgent, type AgentRun } from '../helpers/run-agent.js'
 import {
@@ -26,27 +26,8 @@ import {
 
 const require = createRequire(import.meta.url)
 const CODEX = require.resolve('@openai/codex/bin/codex.js')
-const SECRET = `pennyworth-${Math.random().toString(36).slice(2, 10)}`
+const { work, home, secret: SECRET } = agentWorkspace(t, 'codex')
 
-const work = mkdtempSync(join(tmpdir(), 'pw-codex-work-'))
-const home = mkdtempSync(join(tmpdir(), 'pw-codex-home-'))
-t.teardown(() => {
-  rmSync(work, { recursive: true, force: true })
-  rmSync(home, { recursive: true, force: true })
-})
-writeFileSync(join(work, 'note.txt'), `The secret word is ${SECRET}.\n`)
-
-const toolResults = (call: BedrockCall): string[] =>
-  (call.body?.messages ?? []).flatMap(
-    (m: { content?: Array<{ toolResult?: { content?: Array<{ text?: string }> } }> }) =>
-      (m.content ?? []).flatMap((b) =>
-        b.toolResult ? [(b.toolResult.content ?? []).map((c) => c.text ?? '').join('')] : [],
-      ),
-  )
-const toolNames = (call: BedrockCall): string[] =>
-  (call.body?.toolConfig?.tools ?? []).flatMap((x: { toolSpec?: { name: string } }) =>
-    x.toolSpec ? [x.toolSpec.name] : [],
-  )
 const lastUser = (call: BedrockCall): string => {
   const users = (call.body?.messages ?? []).filter((m: { role: string }) => m.role === 'user')
   return JSON.stringify(users.at(-1)?.content ?? [])
@@ -70,8 +51,7 @@ const handler: BedrockHandler = (call) => {
     }
   }
   if (results.length > 0) {
-    const seen = results.join(' ').match(/secret word is (\S+?)\./)?.[1] ?? 'nothing'
-    return { frames: textStreamFrames(['The note says the secret word is ', `${seen}.`]) }
+    return { frames: textStreamFrames(['The note says the secret word is ', `${secretIn(results)}.`]) }
   }
   return {
     frames: textStreamFrames([

@@ -162,3 +162,9 @@ t.test('400 on bad parameters, OpenAI-shaped with param', async (t) => {
     t.equal(err.param, param, `${query} → param ${param}`)
   }
 })
+
+t.test('schema failures in the words the MCP usage tool uses too (lib/validation.ts)', async (t) => {
+  const message = async (query: string) => (await get(query)).json().error.message
+  t.equal(await message('?granularity=week'), `Invalid value for 'granularity': expected one of "day", "month".`)
+  t.equal(await message('?hours=3'), `Invalid value for 'querystring': unknown property 'hours'.`)
+})

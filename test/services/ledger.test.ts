@@ -216,7 +216,7 @@ t.test('the queue is bounded: admission answers 503 overloaded instead of growin
       defer: true,
       estimate: { inputTokens: 1, outputTokens: 1, costMicroUsd: 1 },
     }),
-    { status: 503, code: 'overloaded', headers: { 'retry-after': '1' } },
+    { status: 503, code: 'overloaded', retryAfterSeconds: 1 },
   )
   release()
   await ledger.flush()

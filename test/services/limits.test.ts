@@ -156,10 +156,10 @@ const estimate = { inputTokens: 100, maxOutputTokens: 200, requestedOutputTokens
 // Worst case: max output.
 const reserve = Math.round(100 * sonnet.pricing.inputPerMTok + 200 * sonnet.pricing.outputPerMTok)
 
-t.test('a key without limits: only its write-ahead record, no headers', async (t) => {
+t.test('a key without limits: only its write-ahead record, no notes', async (t) => {
   const { calls, limits } = setup()
   const permit = await limits.admit(principal(undefined), sonnet, estimate, quiet)
-  t.same(permit.headers, {})
+  t.same(permit.notes, {})
   t.equal(permit.call?.id, 'c1', 'the permit carries the ledger record its usage settles')
   permit.settle({ inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 })
   t.same(calls, ['open'])
@@ -175,11 +175,11 @@ t.test('admitted: reservation and window charged at once; settle corrects the to
   )
   t.same(calls.sort(), [`admit 10:00 150 rpm<10 tpm<1000`, `reserve 2026-11 ${reserve} <10000`].sort())
   t.same(permit.reservation, { month: '2026-11', microUsd: reserve }, 'released by the usage record, not here')
-  t.match(permit.headers, {
-    'x-ratelimit-limit-requests': '10',
-    'x-ratelimit-remaining-requests': '9',
-    'x-ratelimit-remaining-tokens': '850',
-    'x-ratelimit-reset-tokens': '30s',
+  t.same(permit.notes, {
+    rateLimit: {
+      requests: { limit: 10, remaining: 9, resetSeconds: 30 },
+      tokens: { limit: 1_000, remaining: 850, resetSeconds: 30 },
+    },
   })
   calls.length = 0
   permit.settle({ inputTokens: 90, outputTokens: 40, cacheReadTokens: 5, cacheWriteTokens: 5 })
@@ -193,7 +193,7 @@ t.test('budget refused: the window admission is refunded; 429 budget_exceeded', 
   await t.rejects(limits.admit(principal({ monthlyBudgetMicroUsd: 900, rpm: 10 }), sonnet, estimate, quiet), {
     status: 429,
     code: 'budget_exceeded',
-    headers: { 'x-should-retry': 'false' },
+    shouldRetry: false,
   })
   await background.flush()
   t.ok(calls.includes('adjust 10:00 -1 -150'))
@@ -204,7 +204,8 @@ t.test('rate refused: the reservation is released; 429 with retry-after', async 
   await t.rejects(limits.admit(principal({ monthlyBudgetMicroUsd: 10_000, rpm: 10 }), sonnet, estimate, quiet), {
     status: 429,
     code: 'rate_limit_exceeded',
-    headers: { 'retry-after': '30', 'x-ratelimit-remaining-requests': '0' },
+    retryAfterSeconds: 30,
+    rateLimit: { requests: { limit: 10, remaining: 0, resetSeconds: 30 } },
   })
   await background.flush()
   t.ok(calls.includes(`release 2026-11 ${reserve}`))
@@ -245,7 +246,7 @@ t.test('the shared state is unreachable: 503, and what did pass is refunded', as
   await t.rejects(limits.admit(principal({ monthlyBudgetMicroUsd: 1, rpm: 10 }), sonnet, estimate, quiet), {
     status: 503,
     code: 'metering_unavailable',
-    headers: { 'retry-after': '1' },
+    retryAfterSeconds: 1,
   })
   await background.flush()
   t.ok(calls.includes('adjust 10:00 -1 -150'))

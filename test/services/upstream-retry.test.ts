@@ -7,8 +7,8 @@ import t from 'tap'
 import { ApiError } from '../../app/errors.js'
 import { DEFAULT_RETRY_POLICY, UpstreamRetry } from '../../app/services/upstream-retry.js'
 
-const throttled = (headers?: Record<string, string>) =>
-  new ApiError(429, 'Too many', 'rate_limit_error', 'upstream_throttled', null, { headers })
+const throttled = (retryAfterSeconds?: number) =>
+  new ApiError(429, 'Too many', 'rate_limit_error', 'upstream_throttled', null, { retryAfterSeconds })
 const log = { warn: () => {} }
 
 t.test('full jitter: the pause before retry n is uniform in [0, min(cap, base·2ⁿ))', async (t) => {
@@ -22,8 +22,8 @@ t.test('full jitter: the pause before retry n is uniform in [0, min(cap, base·2
   t.equal(r.pause(throttled(), 5, 1e9), undefined, 'no sixth retry')
   t.same(r.policy, { ...DEFAULT_RETRY_POLICY, retries: 5, budgetMs: 1e9 })
   now = 100
-  t.equal(r.pause(throttled({ 'retry-after': '2' }), 0, 1e9), 2000, "the upstream's retry-after raises the pause")
-  t.equal(r.pause(throttled({ 'retry-after': '2' }), 0, 2100), undefined, 'not when it would end past the deadline')
+  t.equal(r.pause(throttled(2), 0, 1e9), 2000, "the upstream's retry-after raises the pause")
+  t.equal(r.pause(throttled(2), 0, 2100), undefined, 'not when it would end past the deadline')
 })
 
 t.test('only retryable upstream failures are retried', async (t) => {
@@ -69,9 +69,9 @@ t.test('run: retries until success, the last error when retries run out, stops o
 t.test('final: a retryable error always tells the client when to retry', async (t) => {
   const r = new UpstreamRetry()
   const e = r.final(throttled()) as ApiError
-  t.equal(e.headers?.['retry-after'], '2', 'the next backoff cap: 250 ms · 2³ = 2 s')
+  t.equal(e.retryAfterSeconds, 2, 'the next backoff cap: 250 ms · 2³ = 2 s')
   t.match(e, { status: 429, code: 'upstream_throttled', message: 'Too many' })
-  t.equal((r.final(throttled({ 'retry-after': '9' })) as ApiError).headers?.['retry-after'], '9', "the upstream's own")
+  t.equal((r.final(throttled(9)) as ApiError).retryAfterSeconds, 9, "the upstream's own")
   const other = new ApiError(400, 'bad', 'invalid_request_error', 'upstream_validation_error')
   t.equal(r.final(other), other, 'others unchanged')
 })

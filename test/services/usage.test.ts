@@ -5,7 +5,8 @@
 import t from 'tap'
 import '../helpers/app.js' // silences the SDK's Node 20 warning
 import { KeyService } from '../../app/services/keys.js'
-import { UsageService, usageBody, usageRange } from '../../app/services/usage.js'
+import { usageBody } from '../../app/doors/usage/encode.js'
+import { UsageService, usageRange } from '../../app/services/usage.js'
 import { KeyStore } from '../../app/store/keys.js'
 import { defaultTableNames } from '../../app/store/tables.js'
 import { UsageStore } from '../../app/store/usage.js'

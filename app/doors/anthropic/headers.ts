@@ -1,40 +1,21 @@
 /**
- * Anthropic's rate-limit headers alongside the OpenAI-style x-ratelimit-* ones every door sends.
- * https://docs.anthropic.com/en/api/rate-limits#response-headers (reset: RFC 3339 time).
+ * Anthropic's rate-limit headers, sent beside the OpenAI-style x-ratelimit-* ones every door
+ * sends (plugins/call-headers.ts). Reset times are RFC 3339 instants, whole seconds.
+ * https://docs.anthropic.com/en/api/rate-limits#response-headers
  */
-const PAIRS: Array<[string, string]> = [
-  ['x-ratelimit-limit-requests', 'anthropic-ratelimit-requests-limit'],
-  ['x-ratelimit-remaining-requests', 'anthropic-ratelimit-requests-remaining'],
-  ['x-ratelimit-reset-requests', 'anthropic-ratelimit-requests-reset'],
-  ['x-ratelimit-limit-tokens', 'anthropic-ratelimit-tokens-limit'],
-  ['x-ratelimit-remaining-tokens', 'anthropic-ratelimit-tokens-remaining'],
-  ['x-ratelimit-reset-tokens', 'anthropic-ratelimit-tokens-reset'],
-]
+import type { RateLimitCounter, RateLimitSnapshot } from '../../errors.js'
 
-/** `12s` / `1m30s` / `250ms` → milliseconds. */
-function durationMs(v: string): number | undefined {
-  let total = 0
-  let matched = false
-  for (const m of v.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
-    matched = true
-    total += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h']
+/** anthropic-ratelimit-* for the limits in the snapshot (others omitted). */
+export function anthropicRateLimitHeaders(s: RateLimitSnapshot, now = Date.now()): Record<string, string> {
+  const h: Record<string, string> = {}
+  const add = (kind: 'requests' | 'tokens', c: RateLimitCounter | undefined) => {
+    if (!c) return
+    h[`anthropic-ratelimit-${kind}-limit`] = String(c.limit)
+    h[`anthropic-ratelimit-${kind}-remaining`] = String(c.remaining)
+    const at = Math.ceil((now + c.resetSeconds * 1000) / 1000) * 1000
+    h[`anthropic-ratelimit-${kind}-reset`] = new Date(at).toISOString().replace('.000Z', 'Z')
   }
-  return matched ? total : undefined
-}
-
-/** The given headers plus their anthropic-ratelimit-* counterparts. */
-export function withAnthropicRateLimits(
-  headers: Readonly<Record<string, string>>,
-  now = Date.now(),
-): Record<string, string> {
-  const out: Record<string, string> = { ...headers }
-  for (const [from, to] of PAIRS) {
-    const v = headers[from]
-    if (v === undefined) continue
-    if (from.includes('reset')) {
-      const ms = durationMs(v)
-      if (ms !== undefined) out[to] = new Date(Math.ceil((now + ms) / 1000) * 1000).toISOString().replace('.000Z', 'Z')
-    } else out[to] = v
-  }
-  return out
+  add('requests', s.requests)
+  add('tokens', s.tokens)
+  return h
 }

@@ -5,5 +5,5 @@
 export { decodeMessages } from './decode.js'
 export { encodeMessage, encodeStreamEvents, messageId } from './encode.js'
 export { anthropicStreamError } from './errors.js'
-export { withAnthropicRateLimits } from './headers.js'
+export { anthropicRateLimitHeaders } from './headers.js'
 export { resolveClaudeModel } from '../../services/claude-models.js'

@@ -1,12 +1,13 @@
 /**
  * The MCP tools of the gateway and what `tools/list` and `tools/call` do with them, without the
- * MCP SDK: published schemas, argument validation with ajv (the options Fastify uses, so HTTP
- * and MCP validate alike), and the mapping of errors to tool errors (`isError`) that the model
- * can read. app/mcp/server.ts puts this behind the SDK's server.
+ * MCP SDK: published schemas, argument validation with ajv (lib/validation.ts: the options and
+ * the wording the HTTP routes use, so HTTP and MCP validate and answer alike), and the mapping
+ * of errors to tool errors (`isError`) that the model can read. app/mcp/server.ts puts this
+ * behind the SDK's server.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
+import type { Ajv, ValidateFunction } from 'ajv'
 import { ApiError, internalError } from '../../errors.js'
-import { toParam } from '../../plugins/error-handler.js'
+import { requestAjv, validationError, type ValidationIssue } from '../../lib/validation.js'
 import type { Logger } from '../../providers/types.js'
 import type { ModelRegistry } from '../../services/catalog.js'
 import type { ChatService } from '../../services/chat.js'
@@ -49,24 +50,9 @@ function publishedSchema(schema: object): ListedTool['inputSchema'] {
   return JSON.parse(JSON.stringify(schema, (key, value) => (key === 'discriminator' ? undefined : value)))
 }
 
-/** "Invalid arguments" in the words the HTTP routes use (app/plugins/error-handler.ts). */
-export function argumentsError(errors: ErrorObject[] | null | undefined): ApiError {
-  const all = errors ?? []
-  const issue = all.find((e) => e.keyword !== 'oneOf' && e.keyword !== 'anyOf') ?? all[0]
-  if (!issue) return new ApiError(400, 'Invalid arguments.', 'invalid_request_error', 'invalid_value')
-  const missing = issue.keyword === 'required' ? String(issue.params.missingProperty) : undefined
-  const param = toParam(issue.instancePath, missing)
-  if (missing)
-    return new ApiError(400, `Missing required argument: '${param}'.`, 'invalid_request_error', 'invalid_value', param)
-  const where = param ?? 'arguments'
-  const detail =
-    issue.keyword === 'enum'
-      ? `expected one of ${(issue.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
-      : issue.keyword === 'additionalProperties'
-        ? `unknown property '${String(issue.params.additionalProperty)}'`
-        : (issue.message ?? 'invalid')
-  return new ApiError(400, `Invalid value for '${where}': ${detail}.`, 'invalid_request_error', 'invalid_value', param)
-}
+/** "Invalid arguments" in the words the HTTP routes use (lib/validation.ts). */
+export const argumentsError = (errors: readonly ValidationIssue[] | null | undefined): ApiError =>
+  validationError(errors, { noun: 'argument', whole: 'arguments' })
 
 /** A tool error result (isError) with the gateway's message and code; anything unexpected is logged, never shown. */
 export function toolError(err: unknown, log: Logger): ToolCallResult {
@@ -117,13 +103,7 @@ export class McpTools {
         new ApiError(400, `Unknown tool '${name}'.`, 'invalid_request_error', 'unknown_tool'),
         env.ctx.log,
       )
-    this.ajv ??= new Ajv({
-      discriminator: true,
-      coerceTypes: false,
-      removeAdditional: false,
-      allErrors: false,
-      strict: false,
-    })
+    this.ajv ??= requestAjv()
     entry.validate ??= this.ajv.compile(entry.definition.inputSchema)
     if (!entry.validate(args)) return toolError(argumentsError(entry.validate.errors), env.ctx.log)
     try {

@@ -5,7 +5,8 @@
  */
 import type { Static } from 'typebox'
 import { UsageQuerystring, UsageResponse } from '../../schemas/usage.js'
-import { usageBody, type UsageService } from '../../services/usage.js'
+import { usageBody } from '../../doors/usage/encode.js'
+import type { UsageService } from '../../services/usage.js'
 import { jsonText, type ToolDefinition } from './types.js'
 
 export type UsageArgs = Static<typeof UsageQuerystring>

@@ -144,14 +144,14 @@ function foreignReply(status: number, e: SdkFailure, cause: unknown): ApiError {
   const m = NON_AWS_REPLY_MAP.find((r) => r.when(status))!.maps
   const hint =
     m.code === 'upstream_bad_response' ? ': a proxy or a wrong endpoint may be in the way.' : '; please retry shortly.'
-  return new ApiError(m.status, what + hint, m.type, m.code, null, { cause, headers: retryHeaders(m, e) })
+  return new ApiError(m.status, what + hint, m.type, m.code, null, { cause, ...retryAfter(m, e) })
 }
 
-/** `retry-after` for retryable failures: the upstream's own when it sent one. */
-function retryHeaders(m: Mapping, e: SdkFailure): Record<string, string> | undefined {
-  if (!RETRYABLE_UPSTREAM_CODES.has(m.code)) return undefined
+/** When to retry a retryable failure: when the upstream's own `Retry-After` says, if it sent one. */
+function retryAfter(m: Mapping, e: SdkFailure): { retryAfterSeconds?: number } {
+  if (!RETRYABLE_UPSTREAM_CODES.has(m.code)) return {}
   const seconds = retryAfterSeconds(replyHeader(e, 'retry-after'))
-  return seconds === undefined ? undefined : { 'retry-after': String(seconds) }
+  return seconds === undefined ? {} : { retryAfterSeconds: seconds }
 }
 
 /**
@@ -160,7 +160,7 @@ function retryHeaders(m: Mapping, e: SdkFailure): Record<string, string> | undef
  * never a stack); a reply that is not an AWS error says which HTTP status came back; missing
  * credentials say how to set them; errors with no reply at all (DNS, connection refused, TLS…)
  * get a generic message, since theirs describe our network, not the request. Retryable errors
- * carry the upstream's `retry-after` when it sent one.
+ * carry the seconds of the upstream's `Retry-After` when it sent one (`retryAfterSeconds`).
  */
 export function mapBedrockError(err: unknown): ApiError {
   if (err instanceof ApiError) return err
@@ -180,7 +180,7 @@ export function mapBedrockError(err: unknown): ApiError {
     typeof e.message === 'string' && e.message.trim() !== '' && e.message !== 'UnknownError'
       ? e.message
       : `Bedrock returned ${name || 'an error'}.`
-  return new ApiError(m.status, scrub(raw), m.type, m.code, null, { cause: err, headers: retryHeaders(m, e) })
+  return new ApiError(m.status, scrub(raw), m.type, m.code, null, { cause: err, ...retryAfter(m, e) })
 }
 
 /**

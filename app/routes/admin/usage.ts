@@ -10,7 +10,7 @@ import { userOf } from '../../plugins/auth.js'
 import { KeyId } from '../../schemas/admin.js'
 import { UsageQuerystring, UsageResponse } from '../../schemas/usage.js'
 import type { AdminService } from '../../services/admin.js'
-import { usageBody } from '../../services/usage.js'
+import { usageBody } from '../../doors/usage/encode.js'
 import { SIGNED_IN } from '../../plugins/route-access.js'
 
 export const AdminUsageQuery = Type.Object(

@@ -14,8 +14,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { ANTHROPIC_FRAMING, SSE_HEADERS, sseStream } from '../../lib/sse.js'
 import { principalOf } from '../../plugins/auth.js'
 import { callContext } from '../../plugins/call-context.js'
+import { MODEL_FALLBACK_HEADER } from '../../plugins/call-headers.js'
 import { CountTokensRequest, MessagesRequest } from '../../schemas/messages.js'
-import { type ChatService, MODEL_FALLBACK_HEADER } from '../../services/chat.js'
+import type { ChatService } from '../../services/chat.js'
 import type { ModelRegistry } from '../../services/catalog.js'
 
 type Door = typeof import('../../doors/anthropic/index.js')
@@ -60,7 +61,7 @@ export async function messagesRoutes(app: FastifyInstance, opts: MessagesRouteOp
       const userId = body.metadata?.user_id
       if (userId)
         request.log.info({ endUser: createHash('sha256').update(userId).digest('hex').slice(0, 16) }, 'end user')
-      const { ctx, controller } = callContext(request, reply, d.withAnthropicRateLimits)
+      const { ctx, controller } = callContext(request, reply, d.anthropicRateLimitHeaders)
       const meta = { id: d.messageId(), model: body.model }
       if (!body.stream) return d.encodeMessage(await opts.chat.complete(call, principal, ctx), meta)
 
@@ -86,7 +87,7 @@ export async function messagesRoutes(app: FastifyInstance, opts: MessagesRouteOp
       const body = request.body
       const { model } = resolve(d, request, reply, body.model)
       const call = d.decodeMessages(body, model)
-      const { ctx } = callContext(request, reply, d.withAnthropicRateLimits)
+      const { ctx } = callContext(request, reply, d.anthropicRateLimitHeaders)
       const count = await opts.chat.countTokens(call, ctx)
       void reply.header(TOKEN_COUNT_HEADER, count.estimated ? 'estimated' : 'exact')
       return { input_tokens: count.inputTokens }

@@ -5,7 +5,8 @@
 import type { FastifyInstance } from 'fastify'
 import { principalOf } from '../../plugins/auth.js'
 import { UsageQuerystring, UsageResponse } from '../../schemas/usage.js'
-import { usageBody, type UsageService } from '../../services/usage.js'
+import { usageBody } from '../../doors/usage/encode.js'
+import type { UsageService } from '../../services/usage.js'
 
 export function usageRoutes(app: FastifyInstance, opts: { usage: UsageService }): void {
   app.get<{ Querystring: UsageQuerystring }>(

@@ -119,11 +119,11 @@ t.test('a reply that is not an AWS error says which HTTP status came back', asyn
   t.match(mapBedrockError(foreign(503, { 'content-type': 'text/html; charset=utf-8', 'retry-after': '4' })), {
     status: 503,
     code: 'upstream_unavailable',
-    headers: { 'retry-after': '4' },
+    retryAfterSeconds: 4,
   })
   t.match(mapBedrockError(foreign(429, {})), { status: 429, code: 'upstream_throttled', message: /HTTP 429, which/ })
   t.match(mapBedrockError(foreign(404)), { status: 502, code: 'upstream_bad_response', message: /wrong endpoint/ })
-  t.equal(mapBedrockError(foreign(500)).headers, undefined, 'no retry-after unless the upstream sent one')
+  t.equal(mapBedrockError(foreign(500)).retryAfterSeconds, undefined, 'no retry-after unless the upstream sent one')
 })
 
 t.test('no credentials: says so and how to set them', async (t) => {
