@@ -94,6 +94,8 @@ export interface BedrockTestServer {
   readonly connections: number
   /** Replace the handler for subsequent calls. */
   setHandler(h: BedrockHandler): void
+  /** Drops every open connection at once, as a peer's idle timeout or a restart does. */
+  dropConnections(): void
   /** Resolves once no reply is in progress (useful after a client abort). */
   idle(): Promise<void>
   /** Ends in-flight replies, closes every HTTP/2 session and connection, then the server. */
@@ -623,6 +625,9 @@ export async function startBedrockServer(handler: BedrockHandler = echoHandler):
     calls,
     get connections() {
       return connections
+    },
+    dropConnections() {
+      for (const socket of sockets) socket.destroy()
     },
     setHandler(h) {
       current = h
