@@ -80,6 +80,11 @@ export type BedrockReply =
    * No `x-amzn-ErrorType`, no request id unless given in `headers`.
    */
   | { raw: { status: number; contentType?: string; body?: string; headers?: Record<string, string> } }
+  /**
+   * No reply: the connection the call came on is destroyed (every call on it fails), as when the
+   * peer closed a pooled connection just as the call went out.
+   */
+  | { dropConnection: true }
 
 /** Decides the reply to one call. May be async (e.g. to simulate latency). */
 export type BedrockHandler = (call: BedrockCall) => BedrockReply | Promise<BedrockReply>
@@ -94,6 +99,8 @@ export interface BedrockTestServer {
   readonly connections: number
   /** Replace the handler for subsequent calls. */
   setHandler(h: BedrockHandler): void
+  /** Drops every open connection at once, as a peer's idle timeout or a restart does. */
+  dropConnections(): void
   /** Resolves once no reply is in progress (useful after a client abort). */
   idle(): Promise<void>
   /** Ends in-flight replies, closes every HTTP/2 session and connection, then the server. */
@@ -539,7 +546,11 @@ export async function startBedrockServer(handler: BedrockHandler = echoHandler):
 
       const reply = await current(call)
       if (ctl.signal.aborted) return
-      if ('frames' in reply) {
+      if ('dropConnection' in reply) {
+        complete = true
+        if ('stream' in req) req.stream.session?.destroy()
+        else req.socket.destroy()
+      } else if ('frames' in reply) {
         const reset = () => {
           complete = true
           if ('stream' in req) req.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR)
@@ -623,6 +634,9 @@ export async function startBedrockServer(handler: BedrockHandler = echoHandler):
     calls,
     get connections() {
       return connections
+    },
+    dropConnections() {
+      for (const socket of sockets) socket.destroy()
     },
     setHandler(h) {
       current = h

@@ -79,6 +79,8 @@ t.test('retries succeed within the budget: throttling and transient failures', a
     ['ModelNotReadyException', { error: { type: 'ModelNotReadyException', message: 'Model is loading' } }],
     ['InternalServerException', { error: { type: 'InternalServerException', message: 'Internal error' } }],
     ['an HTML 502 from a proxy', { raw: { status: 502, contentType: 'text/html', body: '<html>502</html>' } }],
+    // A pooled connection the peer closed as the call went out (a thawed Lambda, an idle timeout).
+    ['a connection dropped under the call', { dropConnection: true }],
   ]
   for (const [name, failure] of failures) {
     for (const stream of [false, true]) {

@@ -155,6 +155,22 @@ function retryAfter(m: Mapping, e: SdkFailure): { retryAfterSeconds?: number } {
 }
 
 /**
+ * Transport failures of a connection that was up: reset, broken pipe, an HTTP/2 session that went
+ * away, or the SDK's "http2 request did not get a response" (its TimeoutError when the session
+ * died under the request). A pooled connection the peer closed while the process was idle (a
+ * frozen Lambda, an idle timeout) fails the next call this way; the SDK's own retry strategy
+ * counts these as transient (@smithy/service-error-classification, TRANSIENT_ERROR_CODES and
+ * NODEJS_TIMEOUT_ERROR_CODES), so pennyworth's retries do too. A refused connection, DNS or TLS
+ * failure is not one of them: the endpoint is wrong or down, and retrying at once will not help.
+ */
+function isConnectionLost(e: SdkFailure): boolean {
+  const code = (e as { code?: unknown }).code
+  if (typeof code === 'string' && (CONNECTION_LOST_CODES.has(code) || code.startsWith('ERR_HTTP2_'))) return true
+  return e.name === 'TimeoutError' && typeof e.message === 'string' && e.message.includes('did not get a response')
+}
+const CONNECTION_LOST_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT'])
+
+/**
  * Maps anything thrown by a Bedrock Runtime call (before or during a stream) to an ApiError.
  * An ApiError passes through unchanged. The message is the upstream's own (account ids scrubbed,
  * never a stack); a reply that is not an AWS error says which HTTP status came back; missing
@@ -171,6 +187,15 @@ export function mapBedrockError(err: unknown): ApiError {
     if (isMissingCredentials(e)) return noCredentials(err)
     const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode
     if (typeof status === 'number') return foreignReply(status, e, err)
+    if (isConnectionLost(e))
+      return new ApiError(
+        502,
+        'The connection to the model service was lost before it answered; please retry.',
+        'api_error',
+        'upstream_connection_lost',
+        null,
+        { cause: err },
+      )
     return new ApiError(502, 'The model service could not be reached.', 'api_error', 'upstream_unreachable', null, {
       cause: err,
     })

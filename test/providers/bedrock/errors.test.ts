@@ -13,6 +13,7 @@ import {
   ValidationException,
 } from '@aws-sdk/client-bedrock-runtime'
 import { ApiError, badRequest } from '../../../app/errors.js'
+import { isRetryableUpstream } from '../../../app/core/errors.js'
 import {
   BEDROCK_ERROR_MAP,
   isAbortError,
@@ -72,6 +73,28 @@ t.test('non-service errors get a generic message (theirs describe our network)',
   })
   t.match(mapBedrockError('a string'), { status: 502 })
   t.match(mapBedrockError(undefined), { status: 502 })
+})
+
+t.test('a connection lost under the call is upstream_connection_lost (retryable); a refused one is not', async (t) => {
+  const lost = [
+    Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+    Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }),
+    Object.assign(new Error('New streams cannot be created after receiving a GOAWAY'), {
+      code: 'ERR_HTTP2_GOAWAY_SESSION',
+    }),
+    // What the SDK's HTTP/2 handler throws when the session dies under a request.
+    Object.assign(new Error('Unexpected error: http2 request did not get a response'), { name: 'TimeoutError' }),
+  ]
+  for (const err of lost) {
+    const e = mapBedrockError(err)
+    t.match(e, { status: 502, type: 'api_error', code: 'upstream_connection_lost' }, err.message)
+    t.ok(isRetryableUpstream(e), `${err.message}: retried`)
+  }
+  for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'CERT_HAS_EXPIRED']) {
+    const e = mapBedrockError(Object.assign(new Error(code), { code }))
+    t.equal(e.code, 'upstream_unreachable', code)
+    t.notOk(isRetryableUpstream(e), `${code}: not retried`)
+  }
 })
 
 t.test('ApiErrors pass through unchanged', async (t) => {
