@@ -24,7 +24,7 @@ export function isAbortError(err: unknown): boolean {
 
 /**
  * Codes of upstream failures worth another attempt: throttling, a model still loading, the
- * service unavailable, an internal error. Providers map their upstream's errors onto these codes
+ * service unavailable, an internal error, a connection lost under the call. Providers map their upstream's errors onto these codes
  * (providers/bedrock/errors.ts); the retry policy (services/upstream-retry.ts) reads only codes.
  */
 export const RETRYABLE_UPSTREAM_CODES: ReadonlySet<string> = new Set([
@@ -32,6 +32,7 @@ export const RETRYABLE_UPSTREAM_CODES: ReadonlySet<string> = new Set([
   'upstream_model_not_ready',
   'upstream_unavailable',
   'upstream_error',
+  'upstream_connection_lost',
 ])
 
 /**
