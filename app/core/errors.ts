@@ -24,8 +24,9 @@ export function isAbortError(err: unknown): boolean {
 
 /**
  * Codes of upstream failures worth another attempt: throttling, a model still loading, the
- * service unavailable, an internal error, a connection lost under the call. Providers map their upstream's errors onto these codes
- * (providers/bedrock/errors.ts); the retry policy (services/upstream-retry.ts) reads only codes.
+ * service unavailable, an internal error, a connection lost under the call. Providers map their
+ * upstream's errors onto these codes (providers/bedrock/errors.ts); the retry policy
+ * (services/upstream-retry.ts) reads only codes.
  */
 export const RETRYABLE_UPSTREAM_CODES: ReadonlySet<string> = new Set([
   'upstream_throttled',

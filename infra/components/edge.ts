@@ -7,7 +7,6 @@
  * Pulumi mocks; the resources keep the URNs they had before the split (edge/moved.ts).
  */
 import * as pulumi from '@pulumi/pulumi'
-import type { AccountContext } from '../iam.js'
 import { type AlarmSettings, EdgeAlarms } from './edge/alarms.js'
 import { ApiDomain } from './edge/domain.js'
 import { EdgeFunction, type EdgeFunctionArgs } from './edge/function.js'
