@@ -164,11 +164,21 @@ function retryAfter(m: Mapping, e: SdkFailure): { retryAfterSeconds?: number } {
  * failure is not one of them: the endpoint is wrong or down, and retrying at once will not help.
  */
 function isConnectionLost(e: SdkFailure): boolean {
+  // HTTP/2 wraps a failed connect too (ERR_HTTP2_STREAM_CANCEL caused by ECONNREFUSED): look down the chain.
+  for (let c: unknown = e, depth = 0; c && typeof c === 'object' && depth < 5; c = (c as Error).cause, depth++)
+    if (NEVER_CONNECTED_CODES.has(String((c as { code?: unknown }).code))) return false
   const code = (e as { code?: unknown }).code
   if (typeof code === 'string' && (CONNECTION_LOST_CODES.has(code) || code.startsWith('ERR_HTTP2_'))) return true
   return e.name === 'TimeoutError' && typeof e.message === 'string' && e.message.includes('did not get a response')
 }
 const CONNECTION_LOST_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT'])
+const NEVER_CONNECTED_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+])
 
 /**
  * Maps anything thrown by a Bedrock Runtime call (before or during a stream) to an ApiError.

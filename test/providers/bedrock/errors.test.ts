@@ -90,10 +90,20 @@ t.test('a connection lost under the call is upstream_connection_lost (retryable)
     t.match(e, { status: 502, type: 'api_error', code: 'upstream_connection_lost' }, err.message)
     t.ok(isRetryableUpstream(e), `${err.message}: retried`)
   }
-  for (const code of ['ECONNREFUSED', 'ENOTFOUND', 'CERT_HAS_EXPIRED']) {
-    const e = mapBedrockError(Object.assign(new Error(code), { code }))
-    t.equal(e.code, 'upstream_unreachable', code)
-    t.notOk(isRetryableUpstream(e), `${code}: not retried`)
+  const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' })
+  const neverConnected = [
+    refused,
+    Object.assign(new Error('getaddrinfo ENOTFOUND x'), { code: 'ENOTFOUND' }),
+    Object.assign(new Error('certificate has expired'), { code: 'CERT_HAS_EXPIRED' }),
+    // How HTTP/2 reports a refused connect: the pending stream canceled, the refusal as its cause.
+    Object.assign(new Error('The pending stream has been canceled', { cause: refused }), {
+      code: 'ERR_HTTP2_STREAM_CANCEL',
+    }),
+  ]
+  for (const err of neverConnected) {
+    const e = mapBedrockError(err)
+    t.equal(e.code, 'upstream_unreachable', err.message)
+    t.notOk(isRetryableUpstream(e), `${err.message}: not retried`)
   }
 })
 
