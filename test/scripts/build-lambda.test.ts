@@ -6,7 +6,8 @@
  * DynamoDB is an in-process dynalite. Also checks what a cold start loads (size; no MCP SDK,
  * Cognito client or jose, by the metafile and by the files Node really reads) and measures
  * cold import + ready time against a bare fastify + @fastify/aws-lambda + SDK bundle built the
- * same way.
+ * same way (scripts/cold-start.ts, shared with `npx tsx scripts/bench/cold-start.ts`, which
+ * measures it properly).
  */
 import t from 'tap'
 import { execFile } from 'node:child_process'
@@ -16,17 +17,10 @@ import { join, relative } from 'node:path'
 import { Writable } from 'node:stream'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
-import { build } from 'esbuild'
 import dynalite from 'dynalite'
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import {
-  ROOT,
-  REQUIRE_BANNER,
-  buildLambda,
-  describeOutputs,
-  lambdaBuildOptions,
-  packageOf,
-} from '../../scripts/build-lambda.js'
+import { ROOT, REQUIRE_BANNER, buildLambda, packageOf } from '../../scripts/build-lambda.js'
+import { buildBareBundle, coldStartSample, stats } from '../../scripts/cold-start.js'
 import { createDocumentClient } from '../../app/clients.js'
 import { KeyService } from '../../app/services/keys.js'
 import { KeyStore } from '../../app/store/keys.js'
@@ -426,58 +420,20 @@ t.test('runtime: a cold start reads only the cold-start files; MCP and JWT reque
   )
 })
 
-/** One cold import (a fresh node) of `file`, to its top-level await settling, in ms. */
-async function coldImportMs(file: string): Promise<number> {
-  // As in Lambda: the runtime's awslambda global exists before the handler module loads.
-  const script = [
-    'globalThis.awslambda = { streamifyResponse: (f) => f, HttpResponseStream: { from: (s) => s } }',
-    `const t0 = performance.now(); await ` +
-      `import(${JSON.stringify(pathToFileURL(file).href)}); console.log(performance.now() ` +
-      `- t0)`,
-  ].join('\n')
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
-    env: { PATH: process.env.PATH, ...env, PENNYWORTH_LAMBDA_STREAMING: 'true' },
-  })
-  return Number(stdout.trim().split('\n').pop())
-}
-
-const stats = (times: number[]) => {
-  const sorted = [...times].sort((a, b) => a - b)
-  return { median: sorted[Math.floor(sorted.length / 2)]!, min: sorted[0]! }
-}
-
 t.test('cold import + ready is in the range of a bare fastify + SDK bundle', async (t) => {
   const bareDir = mkdtempSync(join(ROOT, 'node_modules', '.bare-bundle-'))
   t.teardown(async () => {
     const { rm } = await import('node:fs/promises')
     await rm(bareDir, { recursive: true, force: true })
   })
-  const entry = join(bareDir, 'entry.mjs')
-  writeFileSync(
-    entry,
-    [
-      "import Fastify from 'fastify'",
-      "import awsLambdaFastify from '@fastify/aws-lambda'",
-      "import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'",
-      "import { DynamoDBClient } from '@aws-sdk/client-dynamodb'",
-      "import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'",
-      'const bedrock = new BedrockRuntimeClient({})',
-      'const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}))',
-      'const app = Fastify()',
-      "app.get('/health', async () => ({ status: 'ok', clients: [typeof bedrock, typeof dynamo] }))",
-      'await app.ready()',
-      'export const handler = awsLambdaFastify(app)',
-    ].join('\n'),
-  )
-  const bareOutdir = join(bareDir, 'out')
-  const bare = describeOutputs(
-    (await build(lambdaBuildOptions(entry, bareOutdir, { minify: true, sourcemap: false }))).metafile!,
-    bareOutdir,
-  )
-  const bareColdBytes = bare.coldStart.reduce((sum, f) => sum + f.bytes, 0)
+  const bare = await buildBareBundle(bareDir)
+  const coldImportMs = async (file: string) =>
+    (await coldStartSample(file, { ...env, PENNYWORTH_LAMBDA_STREAMING: 'true' })).importMs
+  const bareColdBytes = bare.coldBytes
   // Interleaved, so that load from other tests slows both alike. A real regression is slower in
   // every round; other load on a shared 2-core machine rarely is, so up to three rounds are run
-  // and the first one within the limit counts. `npm run bench` measures cold start properly.
+  // and the first one within the limit counts. The number (and the 1.2 × target of issue 15) is
+  // measured by `npx tsx scripts/bench/cold-start.ts` (docs/benchmark.md, "Cold start").
   const runs = 7
   const withinLimit = (a: number, b: number) => a <= b * 1.5 + 10
   let app = { median: Infinity, min: Infinity }
@@ -487,7 +443,7 @@ t.test('cold import + ready is in the range of a bare fastify + SDK bundle', asy
     const bareTimes: number[] = []
     for (let i = 0; i < runs; i++) {
       appTimes.push(await coldImportMs(built.outfile))
-      bareTimes.push(await coldImportMs(join(bareOutdir, 'index.mjs')))
+      bareTimes.push(await coldImportMs(bare.outfile))
     }
     app = stats(appTimes)
     bareMs = stats(bareTimes)
