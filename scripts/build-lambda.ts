@@ -103,9 +103,10 @@ export const lambdaCredentials = replaceModules('lambda-credentials', {
 })
 
 /**
- * For the app only (not the bare baselines): fastify loads its default validator compiler only
- * when the app brings none, and the app gives its own (app/plugins/lazy-validation.ts, Fastify
- * option `schemaController.compilersFactory`). Left out, it would still be parsed at every cold start.
+ * For the app only (not the bare baselines): fastify loads its default validator and serializer
+ * compilers only when the app brings none, and the app gives its own (app/plugins/lazy-validation.ts,
+ * Fastify option `schemaController.compilersFactory`), which loads ajv and fast-json-stringify on
+ * first use. Left in, they would still be parsed at every cold start.
  */
 export const appCompilers = replaceModules('app-compilers', {
   '@fastify/ajv-compiler': {
@@ -115,6 +116,14 @@ export const appCompilers = replaceModules('app-compilers', {
       'module.exports = function ValidatorSelector () { throw new ' +
       "Error('@fastify/ajv-compiler is not bundled in the Lambda: give Fastify " +
       "schemaController.compilersFactory.buildValidator') }",
+  },
+  '@fastify/fast-json-stringify-compiler': {
+    importer: /\/node_modules\/fastify\/lib\/schema-controller\.js$/,
+    resolveDir: () => ROOT,
+    contents:
+      'module.exports = function SerializerSelector () { throw new ' +
+      "Error('@fastify/fast-json-stringify-compiler is not bundled with Fastify in the Lambda: give " +
+      "Fastify schemaController.compilersFactory.buildSerializer') }",
   },
 })
 
