@@ -8,7 +8,8 @@
  *
  * What the app reaches only through a dynamic `import()` (the MCP SDK and zod, the Cognito
  * identity-provider client, jose) lands in chunks that Node loads on first use; a cold start
- * imports the entry and the chunks it imports statically. The S3 client is bundled on its own
+ * imports the entry and the chunks it imports statically, merged into one file after the build
+ * (chunks/cold.mjs, scripts/merge-cold-chunks.ts). The S3 client is bundled on its own
  * into dist/lambda/s3/ (SEPARATE_BUNDLES), so that none of its code rides in the shared chunks.
  * infra/ deploys the whole directory (infra/bundle.ts → Edge `code`), including the web console
  * built into dist/lambda/console/ (scripts/build-console.ts), which the app reads on first
@@ -20,6 +21,7 @@ import { createRequire } from 'node:module'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildConsole } from './build-console.js'
+import { mergeColdChunks } from './merge-cold-chunks.js'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -271,7 +273,14 @@ export function describeOutputs(
   metafile: Metafile,
   outdir: string,
 ): Pick<BuildLambdaResult, 'files' | 'coldStart' | 'bytes' | 'totalBytes'> {
-  const files = outputFiles(metafile, outdir).sort((a, b) =>
+  return describeFiles(outputFiles(metafile, outdir))
+}
+
+/** The files of a build, entry first, with the ones a cold start loads (entry + static import closure). */
+export function describeFiles(
+  unsorted: OutputFile[],
+): Pick<BuildLambdaResult, 'files' | 'coldStart' | 'bytes' | 'totalBytes'> {
+  const files = [...unsorted].sort((a, b) =>
     a.file === 'index.mjs' ? -1 : b.file === 'index.mjs' ? 1 : a.file.localeCompare(b.file),
   )
   const byName = new Map(files.map((f) => [f.file, f]))
@@ -358,7 +367,15 @@ export async function buildLambda(options: BuildLambdaOptions = {}): Promise<Bui
     options.console === false ? undefined : buildConsole({ outdir: join(outdir, 'console') }),
   ])
   const metafile = result.metafile!
-  const described = describeOutputs(metafile, outdir)
+  const rel = (p: string) => relative(outdir, resolve(ROOT, p))
+  const exportsOf = new Map(Object.entries(metafile.outputs).map(([path, out]) => [rel(path), out.exports]))
+  const described = describeFiles(
+    await mergeColdChunks(outdir, outputFiles(metafile, outdir), exportsOf, {
+      minify: options.minify ?? true,
+      sourcemap: options.sourcemap ?? true,
+      banner: REQUIRE_BANNER,
+    }),
+  )
   // Each stub (in the app's build) and its own bundle's files, as one more lazily loaded part.
   Object.entries(SEPARATE_BUNDLES).forEach(([module, { dir }], i) => {
     const stub = described.files.find((f) => f.inputs.includes(`separate-bundle:${module}`))

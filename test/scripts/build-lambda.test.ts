@@ -166,7 +166,7 @@ t.test('bundle: ESM entry + chunks; what a cold start imports is ≤ 0.86 MB min
   // references is a lazy chunk, but esbuild tree-shakes per build, not per chunk, so the XML
   // parts of @aws-sdk/core and @smithy/core it needs ride in the shared cold chunks (+24 KB); the
   // OAuth facade's routes (its service and store load on first use) and the config table's doc
-  // strings (+7.6 KB) load eagerly. Lowered to 0.86 MB in session 10 (823,628 bytes, less than
+  // strings (+7.6 KB) load eagerly. Lowered to 0.86 MB in session 10 (823,322 bytes, less than
   // the bare fastify + SDK bundle's 898,100): the S3 client is a separate bundle (s3/,
   // SEPARATE_BUNDLES in scripts/build-lambda.ts; -24 KB), and ajv and fast-json-stringify load
   // with the first request to a route with a schema (app/plugins/lazy-validation.ts; -210 KB).
@@ -227,6 +227,30 @@ t.test(
     ]) {
       t.ok(coldInputs.includes(input), `${input} loads at start`)
     }
+  },
+)
+
+t.test(
+  'bundle: every file links (cold chunks merged into chunks/cold.mjs; no import names a missing file or export)',
+  async (t) => {
+    t.same(
+      built.coldStart.map((f) => f.file),
+      ['index.mjs', 'chunks/cold.mjs'],
+      'a cold start loads two files (scripts/merge-cold-chunks.ts)',
+    )
+    // Loading a module links all its static imports (a missing file or export fails there).
+    const urls = built.files.map((f) => pathToFileURL(join(built.outdir, f.file)).href)
+    const script = [
+      'const failed = []',
+      `for (const url of ${JSON.stringify(urls)}) {`,
+      '  try { await import(url) } catch (e) { failed.push(url + ": " + String(e?.message).slice(0, 200)) }',
+      '}',
+      'console.log(JSON.stringify(failed))',
+    ].join('\n')
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH, ...env, PENNYWORTH_LAMBDA_STREAMING: 'false' },
+    })
+    t.same(JSON.parse(stdout.trim().split('\n').pop()!), [], `all ${urls.length} files load`)
   },
 )
 
