@@ -20,7 +20,7 @@ import { registerClientAbort } from './plugins/client-abort.js'
 import { type DeadlineOf, registerDeadline } from './plugins/deadline.js'
 import { frameworkErrors, registerErrorHandling } from './plugins/error-handler.js'
 import { registerJsonBody } from './plugins/json-body.js'
-import { lazySchemaCompilers } from './plugins/lazy-validation.js'
+import { lazySchemaCompilers, loadSchemaModules, schemaModulesLoaded } from './plugins/lazy-validation.js'
 import { buildProviders } from './providers/registry.js'
 import { healthRoutes } from './routes/health.js'
 import { openaiRoutes } from './routes/openai/index.js'
@@ -208,6 +208,7 @@ export function loggerOptions(level: string, given?: FastifyServerOptions['logge
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config, clients } = options
+  if (options.eagerSchemas) await loadSchemaModules()
   const app = Fastify({
     logger: loggerOptions(config.logLevel, options.logger),
     bodyLimit: config.bodyLimitBytes,
@@ -319,6 +320,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   })
   // First onRequest hook: a request's latency starts here.
   registerObservability(app, { hub, tracing: options.tracing, metricsEndpoint: config.metricsEndpoint ?? false })
+  // The schema compilers (ajv, fast-json-stringify) load with the first request to a route that
+  // has a schema, before anything of it can validate or serialize (plugins/lazy-validation.ts).
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (request.routeOptions.schema === undefined || schemaModulesLoaded()) return done()
+    loadSchemaModules().then(() => done(), done)
+  })
   registerClientAbort(app)
   registerDeadline(app, options.deadlineOf)
   registerErrorHandling(app)

@@ -61,7 +61,10 @@ export function invocationDeadline(request: FastifyRequest, marginMs: number, no
 const app = await buildApp({
   config,
   tracing: tracing ? () => tracing : undefined,
-  catalog: loadCatalog(config.catalogPath),
+  // A catalog file is validated with ajv (services/catalog-file.ts), loaded only then.
+  catalog: config.catalogPath
+    ? (await import('./services/catalog-file.js')).loadCatalogFile(config.catalogPath)
+    : loadCatalog(),
   clients: {
     dynamo: createDocumentClient(),
     bedrock: createBedrockClient(),

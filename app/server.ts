@@ -11,7 +11,7 @@ import { buildApp } from './app.js'
 import { recordLocalEndpoint } from './store/local-endpoint.js'
 import { createBedrockClient, createCognitoClient, createDocumentClient, createS3Client } from './clients.js'
 import { ConfigError, loadConfig, type Config, type ConfigDefaults } from './config.js'
-import { loadCatalog } from './services/catalog.js'
+import { loadCatalogFile } from './services/catalog-file.js'
 import { KeyService } from './services/keys.js'
 import { startEmbeddedStore, type EmbeddedDynamo } from './store/embedded.js'
 import { KeyStore } from './store/keys.js'
@@ -51,7 +51,7 @@ export async function startLocalServer(
     onStoreExit?: (reason: string) => void
   } = {},
 ): Promise<LocalServer> {
-  const catalog = loadCatalog(config.catalogPath)
+  const catalog = loadCatalogFile(config.catalogPath)
   let embedded: EmbeddedDynamo | undefined
   let forgetEndpoint: (() => void) | undefined
   if (!env.AWS_ENDPOINT_URL_DYNAMODB) {

@@ -8,9 +8,12 @@
  *
  * What the app reaches only through a dynamic `import()` (the MCP SDK and zod, the Cognito
  * identity-provider client, jose) lands in chunks that Node loads on first use; a cold start
- * imports the entry and the chunks it imports statically. infra/ deploys the whole directory
- * (infra/bundle.ts → Edge `code`), including the web console built into dist/lambda/console/
- * (scripts/build-console.ts), which the app reads on first request, never at a cold start.
+ * imports the entry and the chunks it imports statically, merged into one file after the build
+ * (chunks/cold.mjs, scripts/merge-cold-chunks.ts). The S3 client is bundled on its own
+ * into dist/lambda/s3/ (SEPARATE_BUNDLES), so that none of its code rides in the shared chunks.
+ * infra/ deploys the whole directory (infra/bundle.ts → Edge `code`), including the web console
+ * built into dist/lambda/console/ (scripts/build-console.ts), which the app reads on first
+ * request, never at a cold start.
  */
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild'
 import { mkdir, rm } from 'node:fs/promises'
@@ -18,6 +21,7 @@ import { createRequire } from 'node:module'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildConsole } from './build-console.js'
+import { mergeColdChunks } from './merge-cold-chunks.js'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -101,9 +105,10 @@ export const lambdaCredentials = replaceModules('lambda-credentials', {
 })
 
 /**
- * For the app only (not the bare baselines): fastify loads its default validator compiler only
- * when the app brings none, and the app gives its own (app/plugins/lazy-validation.ts, Fastify
- * option `schemaController.compilersFactory`). Left out, it would still be parsed at every cold start.
+ * For the app only (not the bare baselines): fastify loads its default validator and serializer
+ * compilers only when the app brings none, and the app gives its own (app/plugins/lazy-validation.ts,
+ * Fastify option `schemaController.compilersFactory`), which loads ajv and fast-json-stringify on
+ * first use. Left in, they would still be parsed at every cold start.
  */
 export const appCompilers = replaceModules('app-compilers', {
   '@fastify/ajv-compiler': {
@@ -113,6 +118,14 @@ export const appCompilers = replaceModules('app-compilers', {
       'module.exports = function ValidatorSelector () { throw new ' +
       "Error('@fastify/ajv-compiler is not bundled in the Lambda: give Fastify " +
       "schemaController.compilersFactory.buildValidator') }",
+  },
+  '@fastify/fast-json-stringify-compiler': {
+    importer: /\/node_modules\/fastify\/lib\/schema-controller\.js$/,
+    resolveDir: () => ROOT,
+    contents:
+      'module.exports = function SerializerSelector () { throw new ' +
+      "Error('@fastify/fast-json-stringify-compiler is not bundled with Fastify in the Lambda: give " +
+      "Fastify schemaController.compilersFactory.buildSerializer') }",
   },
 })
 
@@ -150,6 +163,44 @@ export const dedupe: Plugin = {
     b.onLoad({ filter: /\/node_modules\/.*\/package\.json$/ }, async (args) => {
       const { name, version } = requireHere(args.path) as { name: string; version: string }
       return { contents: JSON.stringify({ name, version }), loader: 'json' }
+    })
+  },
+}
+
+/**
+ * Modules the app loads with `import()` that are bundled on their own (own entry, own copy of
+ * their dependencies) into `<outdir>/<dir>/index.mjs`. In the app's build each becomes a small
+ * stub chunk that imports that file by a URL resolved at run time. Why: esbuild tree-shakes one
+ * build as a whole, so a lazily loaded SDK client still pulls the parts of the shared packages
+ * it uses (for S3: the XML protocol of @aws-sdk/core and @smithy/core) into the shared chunks
+ * that every cold start loads. Built on its own, none of its code reaches them.
+ */
+export const SEPARATE_BUNDLES: Record<string, { dir: string; exports: string[] }> = {
+  // store/s3-sdk.ts: the S3 client for s3:// references (clients.ts, store/s3-objects.ts).
+  'app/store/s3-sdk.ts': { dir: 's3', exports: ['GetObjectCommand', 'S3Client'] },
+}
+
+/** Answers imports of the SEPARATE_BUNDLES modules with stubs that load their own bundle. */
+const separateBundleStubs: Plugin = {
+  name: 'separate-bundles',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      if (!args.importer.startsWith(join(ROOT, 'app'))) return undefined
+      const target = relative(ROOT, resolve(args.resolveDir, args.path.replace(/\.js$/, '.ts')))
+      return target in SEPARATE_BUNDLES ? { path: target, namespace: 'separate-bundle' } : undefined
+    })
+    b.onLoad({ filter: /.*/, namespace: 'separate-bundle' }, (args) => {
+      const { dir, exports } = SEPARATE_BUNDLES[args.path]!
+      return {
+        // The stub is a chunk of its own in chunks/ (it is only reached by `import()`);
+        // buildLambda checks that.
+        contents: [
+          `const m = await import(new URL('../${dir}/index.mjs', import.meta.url).href)`,
+          `export const { ${exports.join(', ')} } = m`,
+        ].join('\n'),
+        loader: 'js',
+        resolveDir: ROOT,
+      }
     })
   },
 }
@@ -200,16 +251,10 @@ export function packageOf(input: string): string | undefined {
   return /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1]
 }
 
-/**
- * The .mjs files of a build, entry first, with their static and dynamic imports, and the
- * ones a cold start loads (entry + static import closure).
- */
-export function describeOutputs(
-  metafile: Metafile,
-  outdir: string,
-): Pick<BuildLambdaResult, 'files' | 'coldStart' | 'bytes' | 'totalBytes'> {
+/** The .mjs files of a build, paths relative to `outdir`. */
+function outputFiles(metafile: Metafile, outdir: string): OutputFile[] {
   const rel = (p: string) => relative(outdir, resolve(ROOT, p))
-  const files: OutputFile[] = Object.entries(metafile.outputs)
+  return Object.entries(metafile.outputs)
     .filter(([path]) => path.endsWith('.mjs'))
     .map(([path, out]) => ({
       file: rel(path),
@@ -218,7 +263,26 @@ export function describeOutputs(
       dynamicImports: out.imports.filter((i) => !i.external && i.kind === 'dynamic-import').map((i) => rel(i.path)),
       inputs: Object.keys(out.inputs),
     }))
-    .sort((a, b) => (a.file === 'index.mjs' ? -1 : b.file === 'index.mjs' ? 1 : a.file.localeCompare(b.file)))
+}
+
+/**
+ * The .mjs files of a build, entry first, with their static and dynamic imports, and the
+ * ones a cold start loads (entry + static import closure).
+ */
+export function describeOutputs(
+  metafile: Metafile,
+  outdir: string,
+): Pick<BuildLambdaResult, 'files' | 'coldStart' | 'bytes' | 'totalBytes'> {
+  return describeFiles(outputFiles(metafile, outdir))
+}
+
+/** The files of a build, entry first, with the ones a cold start loads (entry + static import closure). */
+export function describeFiles(
+  unsorted: OutputFile[],
+): Pick<BuildLambdaResult, 'files' | 'coldStart' | 'bytes' | 'totalBytes'> {
+  const files = [...unsorted].sort((a, b) =>
+    a.file === 'index.mjs' ? -1 : b.file === 'index.mjs' ? 1 : a.file.localeCompare(b.file),
+  )
   const byName = new Map(files.map((f) => [f.file, f]))
   const entry = byName.get('index.mjs')
   if (!entry) throw new Error(`no index.mjs among the outputs: ${files.map((f) => f.file).join(', ')}`)
@@ -287,13 +351,41 @@ export async function buildLambda(options: BuildLambdaOptions = {}): Promise<Bui
     minify: options.minify ?? true,
     sourcemap: options.sourcemap ?? true,
   })
-  const [result] = await Promise.all([
-    build({ ...base, plugins: [appCompilers, ...base.plugins!] }),
+  const [result, separate] = await Promise.all([
+    build({ ...base, plugins: [appCompilers, separateBundleStubs, ...base.plugins!] }),
+    Promise.all(
+      Object.keys(SEPARATE_BUNDLES).map((module) =>
+        build(
+          lambdaBuildOptions(resolve(ROOT, module), join(outdir, SEPARATE_BUNDLES[module]!.dir), {
+            minify: options.minify ?? true,
+            sourcemap: options.sourcemap ?? true,
+          }),
+        ),
+      ),
+    ),
     // Beside index.mjs: app/lambda.ts serves it from `new URL('./console', import.meta.url)`.
     options.console === false ? undefined : buildConsole({ outdir: join(outdir, 'console') }),
   ])
   const metafile = result.metafile!
-  return { outfile: join(outdir, 'index.mjs'), outdir, metafile, ...describeOutputs(metafile, outdir) }
+  const rel = (p: string) => relative(outdir, resolve(ROOT, p))
+  const exportsOf = new Map(Object.entries(metafile.outputs).map(([path, out]) => [rel(path), out.exports]))
+  const described = describeFiles(
+    await mergeColdChunks(outdir, outputFiles(metafile, outdir), exportsOf, {
+      minify: options.minify ?? true,
+      sourcemap: options.sourcemap ?? true,
+      banner: REQUIRE_BANNER,
+    }),
+  )
+  // Each stub (in the app's build) and its own bundle's files, as one more lazily loaded part.
+  Object.entries(SEPARATE_BUNDLES).forEach(([module, { dir }], i) => {
+    const stub = described.files.find((f) => f.inputs.includes(`separate-bundle:${module}`))
+    if (!stub?.file.startsWith('chunks/')) throw new Error(`the stub of ${dir}/index.mjs is not a chunk: ${stub?.file}`)
+    const own = outputFiles(separate[i]!.metafile!, outdir)
+    stub.dynamicImports.push(`${dir}/index.mjs`)
+    described.files.push(...own)
+    described.totalBytes += own.reduce((sum, f) => sum + f.bytes, 0)
+  })
+  return { outfile: join(outdir, 'index.mjs'), outdir, metafile, ...described }
 }
 
 function arg(name: string): string | undefined {

@@ -28,7 +28,7 @@ export async function openDirectKeys(mode: 'local' | 'direct', env: NodeJS.Proce
   // The DynamoDB SDK and the embedded store load only here: remote commands start faster.
   const [
     { createDocumentClient },
-    { loadCatalog },
+    { loadCatalogFile },
     { KeyService },
     { startEmbeddedDynamo },
     { KeyStore },
@@ -36,7 +36,7 @@ export async function openDirectKeys(mode: 'local' | 'direct', env: NodeJS.Proce
     { ensureTables },
   ] = await Promise.all([
     import('../clients.js'),
-    import('../services/catalog.js'),
+    import('../services/catalog-file.js'),
     import('../services/keys.js'),
     import('../store/embedded.js'),
     import('../store/keys.js'),
@@ -69,7 +69,7 @@ export async function openDirectKeys(mode: 'local' | 'direct', env: NodeJS.Proce
   const catalogPath = config.catalogPath
   return {
     keys: new KeyService(new KeyStore(doc, config.tables.keys), { cacheTtlMs: 0 }),
-    catalogIds: () => new Set(loadCatalog(catalogPath).models.map((m) => m.id)),
+    catalogIds: () => new Set(loadCatalogFile(catalogPath).models.map((m) => m.id)),
     keyCacheTtlMs: config.keyCacheTtlMs,
     async close() {
       doc.destroy()

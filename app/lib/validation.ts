@@ -5,7 +5,7 @@
  * (plugins/error-handler.ts) and the MCP tools alike, so HTTP and MCP validate and answer alike.
  * https://ajv.js.org/options.html
  */
-import { Ajv, type Options as AjvOptions } from 'ajv'
+import type { Ajv, Options as AjvOptions } from 'ajv'
 import { ApiError } from '../errors.js'
 
 /** Fastify's defaults, but no type coercion ("0.5" is not a temperature) and discriminated unions. */
@@ -21,7 +21,7 @@ export const AJV_OPTIONS: Readonly<AjvOptions> = Object.freeze({
 })
 
 /** A new ajv instance with the request validators' options. */
-export const requestAjv = (): Ajv => new Ajv({ ...AJV_OPTIONS })
+export const requestAjv = (AjvClass: typeof Ajv): Ajv => new AjvClass({ ...AJV_OPTIONS })
 
 /** What ajv reports of one failure (ajv's ErrorObject, as Fastify passes it on). */
 export interface ValidationIssue {

@@ -2,30 +2,12 @@
  * The model catalog at run time: which models this gateway serves, under which names, and
  * what they cost. Built once at start from the catalog file and the config's model filter.
  */
-import { readFileSync } from 'node:fs'
-import { Ajv, type ValidateFunction } from 'ajv'
 import defaultCatalogJson from '../catalog/default.json' with { type: 'json' }
-import { Catalog, type CatalogModel } from '../schemas/catalog.js'
+import type { Catalog, CatalogModel } from '../schemas/catalog.js'
 import type { TokenUsage } from '../schemas/chat.js'
 
-let validateCatalog: ValidateFunction<Catalog> | undefined
-
-/** Parses and validates a catalog document; `source` names it in error messages. */
-export function parseCatalog(doc: unknown, source: string): Catalog {
-  // Compiled on first use: the bundled catalog is checked by tests, not on every cold start.
-  validateCatalog ??= new Ajv({ allErrors: true, strict: false, validateSchema: false }).compile<Catalog>(Catalog)
-  if (!validateCatalog(doc)) {
-    const problems = (validateCatalog.errors ?? [])
-      .slice(0, 5)
-      .map((e) => `${e.instancePath || '/'} ${e.message}`)
-      .join('; ')
-    throw new Error(`Invalid model catalog ${source}: ${problems}`)
-  }
-  return checkNames(doc, source)
-}
-
 /** Every public name and alias must point at one model; fallbacks name other models of the same kind. */
-function checkNames(doc: Catalog, source: string): Catalog {
+export function checkNames(doc: Catalog, source: string): Catalog {
   const seen = new Map<string, string>()
   for (const m of doc.models) {
     for (const name of [m.id, ...(m.aliases ?? [])]) {
@@ -59,22 +41,13 @@ function fallbackProblem(
   return undefined
 }
 
-/** The bundled catalog, or the file PENNYWORTH_CATALOG names. */
-export function loadCatalog(path?: string): Catalog {
-  if (!path) return checkNames(structuredClone(defaultCatalogJson) as Catalog, 'app/catalog/default.json')
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (err) {
-    throw new Error(`PENNYWORTH_CATALOG: cannot read ${path}: ${(err as Error).message}`)
-  }
-  let doc: unknown
-  try {
-    doc = JSON.parse(text)
-  } catch (err) {
-    throw new Error(`PENNYWORTH_CATALOG: ${path} is not valid JSON: ${(err as Error).message}`)
-  }
-  return parseCatalog(doc, path)
+/**
+ * The bundled catalog (checked by tests, so not validated again at every cold start). A file
+ * that PENNYWORTH_CATALOG names is read and validated by services/catalog-file.ts, which brings
+ * ajv along: the Lambda loads it only when such a file is configured.
+ */
+export function loadCatalog(): Catalog {
+  return checkNames(structuredClone(defaultCatalogJson) as Catalog, 'app/catalog/default.json')
 }
 
 /** Options deciding which catalog models are served. */

@@ -9,7 +9,8 @@
  *   upstream), forced onto 127.0.0.1 by a preload and checked before any traffic.
  * Interleaved rounds, medians; req/s at 1/16/64 connections, stream time to first content at
  * 16, peak RSS and CPU per request of each gateway process, and the metering backlog after
- * the load stops. Targets (issue 15) are printed against the numbers. Not a test.
+ * the load stops; then the cold start of the Lambda bundle (scripts/bench/cold-start.ts). Targets
+ * (issue 15) are printed against the numbers. Not a test.
  *
  * To add a target: give `targets` an entry with `call(stream)`, and optionally `pid`.
  */
@@ -22,11 +23,21 @@ import { createRequire } from 'node:module'
 import { Agent, request } from 'undici'
 import { createBedrockClient } from '../../app/clients.js'
 import { loadCatalog } from '../../app/services/catalog.js'
+import { measureColdStart, printColdStart } from './cold-start.js'
 
 const N = Number(process.env.BENCH_REQUESTS ?? 2000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
-/** BENCH_CELLS=c1,c16 measures only those cells (a quicker look at one number; the others print NaN). */
-const CELLS = new Set((process.env.BENCH_CELLS ?? 'c1,c16,c64,s16').split(','))
+/**
+ * BENCH_CELLS=c1,c16 measures only those cells (a quicker look at one number; the others print NaN).
+ * `cold` is the cold start of the Lambda bundle (scripts/bench/cold-start.ts), printed after the
+ * table once the other processes have stopped; BENCH_CELLS=cold runs only that.
+ */
+const CELLS = new Set((process.env.BENCH_CELLS ?? 'c1,c16,c64,s16,cold').split(','))
+const coldStart = async () => printColdStart(await measureColdStart(Number(process.env.COLD_SAMPLES ?? 40)))
+if (CELLS.size === 1 && CELLS.has('cold')) {
+  await coldStart()
+  process.exit(0)
+}
 /**
  * BENCH_TARGETS=pennyworth,Portkey keeps only the targets whose names start so (the first, the
  * baseline, always runs).
@@ -471,3 +482,7 @@ await agent.close()
 sdkDefault.destroy()
 sdkOurs.destroy()
 stopAll()
+if (CELLS.has('cold')) {
+  console.log()
+  await coldStart()
+}

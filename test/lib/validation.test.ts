@@ -3,6 +3,7 @@
  * messages, differing only in the noun (parameter / argument) and the name of the whole input.
  */
 import t from 'tap'
+import { Ajv } from 'ajv'
 import { Type } from 'typebox'
 import { AJV_OPTIONS, requestAjv, toParam, validationError } from '../../app/lib/validation.js'
 import { UsageQuerystring } from '../../app/schemas/usage.js'
@@ -11,7 +12,7 @@ const HTTP = { noun: 'parameter', whole: 'querystring' } as const
 const MCP = { noun: 'argument', whole: 'arguments' } as const
 
 function failure(schema: object, data: unknown, wording: typeof HTTP | typeof MCP) {
-  const validate = requestAjv().compile(schema)
+  const validate = requestAjv(Ajv).compile(schema)
   if (validate(data)) throw new Error(`${JSON.stringify(data)} passed`)
   const e = validationError(validate.errors, wording)
   return { message: e.message, param: e.param, status: e.status, code: e.code, type: e.type }
@@ -20,9 +21,9 @@ function failure(schema: object, data: unknown, wording: typeof HTTP | typeof MC
 t.test('the options: no coercion, defaults filled in, one error, discriminated unions', async (t) => {
   t.match(AJV_OPTIONS, { coerceTypes: false, useDefaults: true, allErrors: false, discriminator: true })
   const args: Record<string, unknown> = {}
-  t.ok(requestAjv().compile(UsageQuerystring)(args))
+  t.ok(requestAjv(Ajv).compile(UsageQuerystring)(args))
   t.same(args, { granularity: 'day' }, 'defaults, for HTTP and MCP alike')
-  t.notOk(requestAjv().compile(Type.Object({ n: Type.Number() }))({ n: '0.5' }), '"0.5" is not a number')
+  t.notOk(requestAjv(Ajv).compile(Type.Object({ n: Type.Number() }))({ n: '0.5' }), '"0.5" is not a number')
 })
 
 t.test('the messages, in both wordings', async (t) => {

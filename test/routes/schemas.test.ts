@@ -3,15 +3,15 @@
  * compiles them all at ready(), as Fastify does by default, so a broken schema of any route
  * fails here rather than at its first request in production.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { buildApp } from '../../app/app.js'
 import { createBedrockClient, createDocumentClient } from '../../app/clients.js'
 import { loadConfig } from '../../app/config.js'
-import { lazySchemaCompilers } from '../../app/plugins/lazy-validation.js'
+import { lazySchemaCompilers, loadSchemaModules, schemaModulesLoaded } from '../../app/plugins/lazy-validation.js'
 import { loadCatalog } from '../../app/services/catalog.js'
 import { TEST_CREDENTIALS } from '../helpers/app.js'
 
-t.test('every route schema compiles (requests with ajv, responses with fast-json-stringify)', async (t) => {
+async function app(t: Test, eagerSchemas: boolean) {
   const config = loadConfig(
     {
       PENNYWORTH_LOG_LEVEL: 'silent',
@@ -34,19 +34,48 @@ t.test('every route schema compiles (requests with ajv, responses with fast-json
     dynamo.destroy()
     bedrock.destroy()
   })
-  const app = await buildApp({
+  const built = await buildApp({
     config,
     catalog: loadCatalog(),
     clients: { dynamo, bedrock },
     logger: false,
-    eagerSchemas: true,
+    eagerSchemas,
   })
-  t.teardown(() => app.close())
-  await app.ready() // throws FST_ERR_SCH_*_BUILD for a schema that does not compile
-  t.ok(app.routeTable.length > 20, `${app.routeTable.length} routes`)
+  t.teardown(() => built.close())
+  return built
+}
+
+t.test('ajv and fast-json-stringify load with the first request to a route with a schema', async (t) => {
+  const schema = { type: 'object', properties: { a: { type: 'integer' } } }
+  // First in this file: nothing has loaded them in this process yet.
+  t.notOk(schemaModulesLoaded(), 'importing the app does not load ajv or fast-json-stringify')
+  const early = lazySchemaCompilers()
+  const validate = early.buildValidator({}, {})({ schema, method: 'POST', url: '/x', httpPart: 'body' } as never) as (
+    data: unknown,
+  ) => boolean
+  t.throws(() => validate({ a: 1 }), /compiled before loadSchemaModules\(\) finished/, 'a clear error before')
+  t.throws(() => lazySchemaCompilers({ eager: true }).buildValidator({}, {})({ schema } as never), /loadSchemaModules/)
+
+  const lazy = await app(t, false)
+  await lazy.ready()
+  t.notOk(schemaModulesLoaded(), 'not by ready()')
+  t.equal((await lazy.inject({ method: 'GET', url: '/health' })).statusCode, 200)
+  t.notOk(schemaModulesLoaded(), 'not by a request to a route without a schema')
+  const res = await lazy.inject({ method: 'POST', url: '/v1/chat/completions', payload: { model: 'x' } })
+  t.equal(res.statusCode, 401, 'refused by auth, after the hook that loads them')
+  t.ok(schemaModulesLoaded(), 'loaded by the first request to a route with a schema')
+  t.equal(validate({ a: 1 }), true, 'the validator made before works once they are loaded')
+  t.equal(validate({ a: 'x' }), false)
+})
+
+t.test('every route schema compiles (requests with ajv, responses with fast-json-stringify)', async (t) => {
+  const eager = await app(t, true)
+  await eager.ready() // throws FST_ERR_SCH_*_BUILD for a schema that does not compile
+  t.ok(eager.routeTable.length > 20, `${eager.routeTable.length} routes`)
 })
 
 t.test('lazy: compiled by the first call; eager: at registration', async (t) => {
+  await loadSchemaModules()
   const broken = {
     schema: { type: 'object', properties: { a: { type: 'no-such-type' } } },
     method: 'GET',
@@ -65,6 +94,7 @@ t.test('lazy: compiled by the first call; eager: at registration', async (t) => 
 })
 
 t.test("one ajv for the app; validators and serializers behave as Fastify's", async (t) => {
+  await loadSchemaModules()
   const compilers = lazySchemaCompilers()
   const schema = {
     type: 'object',

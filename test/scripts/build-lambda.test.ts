@@ -6,7 +6,8 @@
  * DynamoDB is an in-process dynalite. Also checks what a cold start loads (size; no MCP SDK,
  * Cognito client or jose, by the metafile and by the files Node really reads) and measures
  * cold import + ready time against a bare fastify + @fastify/aws-lambda + SDK bundle built the
- * same way.
+ * same way (scripts/cold-start.ts, shared with `npx tsx scripts/bench/cold-start.ts`, which
+ * measures it properly).
  */
 import t from 'tap'
 import { execFile } from 'node:child_process'
@@ -16,21 +17,16 @@ import { join, relative } from 'node:path'
 import { Writable } from 'node:stream'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
-import { build } from 'esbuild'
 import dynalite from 'dynalite'
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb'
-import {
-  ROOT,
-  REQUIRE_BANNER,
-  buildLambda,
-  describeOutputs,
-  lambdaBuildOptions,
-  packageOf,
-} from '../../scripts/build-lambda.js'
+import { ROOT, REQUIRE_BANNER, buildLambda, packageOf } from '../../scripts/build-lambda.js'
+import { buildBareBundle, coldStartSample, stats } from '../../scripts/cold-start.js'
 import { createDocumentClient } from '../../app/clients.js'
 import { KeyService } from '../../app/services/keys.js'
 import { KeyStore } from '../../app/store/keys.js'
 import { tableDefinitions } from '../../app/store/tables.js'
+import { startBedrockServer } from '../helpers/bedrock-server.js'
+import { startTestS3 } from '../helpers/s3.js'
 
 const run = promisify(execFile)
 const outdir = mkdtempSync(join(tmpdir(), 'lambda-bundle-'))
@@ -136,8 +132,13 @@ const context = {
 const LAZY = new RegExp(
   [
     /node_modules\/(@modelcontextprotocol\/sdk|zod|zod-to-json-schema|jose)\//.source,
-    /node_modules\/@aws-sdk\/client-cognito-identity-provider\//.source,
-    /^app\/(mcp\/(server|tools\/)|services\/(cognito-sdk|jose)\.ts)/.source,
+    /node_modules\/@aws-sdk\/client-(cognito-identity-provider|s3)\//.source,
+    // The schema compilers load with the first request to a route with a schema (Fastify's own
+    // error serializer needs only fast-json-stringify's runtime serializer).
+    /node_modules\/(ajv|ajv-formats|@fastify\/fast-json-stringify-compiler)\//.source,
+    /node_modules\/fast-json-stringify\/(?!lib\/(serializer|v8)\.js$)/.source,
+    /^app\/services\/catalog-file\.ts/.source,
+    /^app\/(mcp\/(server|tools\/)|services\/(cognito-sdk|jose)\.ts|store\/s3-sdk\.ts)/.source,
     // The Messages and Responses doors' codecs (not their error rendering) and handlers, stored
     // responses, the admin API and the mock model load with their first request.
     /^app\/doors\/(anthropic|openai-responses)\/(?!errors\.ts)/.source,
@@ -152,7 +153,7 @@ const LAZY = new RegExp(
 const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`
 const coldBytes = built.coldStart.reduce((sum, f) => sum + f.bytes, 0)
 
-t.test('bundle: ESM entry + chunks; what a cold start imports is ≤ 1.1 MB minified', async (t) => {
+t.test('bundle: ESM entry + chunks; what a cold start imports is ≤ 0.86 MB minified', async (t) => {
   t.match(built.outfile, /index\.mjs$/)
   t.equal(built.files[0]!.file, 'index.mjs', 'the entry')
   t.ok(built.coldStart.length > 0 && built.coldStart[0]!.file === 'index.mjs')
@@ -165,8 +166,11 @@ t.test('bundle: ESM entry + chunks; what a cold start imports is ≤ 1.1 MB mini
   // references is a lazy chunk, but esbuild tree-shakes per build, not per chunk, so the XML
   // parts of @aws-sdk/core and @smithy/core it needs ride in the shared cold chunks (+24 KB); the
   // OAuth facade's routes (its service and store load on first use) and the config table's doc
-  // strings (+7.6 KB) load eagerly. A known follow-up: a separate bundle for the S3 reader.
-  t.ok(coldBytes <= 1_100_000, `cold start: ${coldBytes} bytes (${built.coldStart.length} files)`)
+  // strings (+7.6 KB) load eagerly. Lowered to 0.86 MB in session 10 (823,322 bytes, less than
+  // the bare fastify + SDK bundle's 898,100): the S3 client is a separate bundle (s3/,
+  // SEPARATE_BUNDLES in scripts/build-lambda.ts; -24 KB), and ajv and fast-json-stringify load
+  // with the first request to a route with a schema (app/plugins/lazy-validation.ts; -210 KB).
+  t.ok(coldBytes <= 860_000, `cold start: ${coldBytes} bytes (${built.coldStart.length} files)`)
   t.ok(built.bytes <= 1_000_000, `entry: ${built.bytes} bytes`)
   t.comment(`entry index.mjs: ${built.bytes} bytes (${kib(built.bytes)})`)
   t.comment(
@@ -190,35 +194,65 @@ t.test('bundle: ESM entry + chunks; what a cold start imports is ≤ 1.1 MB mini
   }
 })
 
-t.test('bundle: the MCP SDK, the Cognito client and jose are chunks a cold start does not import', async (t) => {
-  const coldInputs = built.coldStart.flatMap((f) => f.inputs)
-  t.same(
-    coldInputs.filter((i) => LAZY.test(i)),
-    [],
-    'no lazy module in the entry or its static imports',
-  )
-  const lazyChunks = built.files.filter((f) => !built.coldStart.includes(f))
-  const lazyPackages = new Set(lazyChunks.flatMap((f) => f.inputs).map((i) => packageOf(i) ?? i))
-  for (const pkg of [
-    '@modelcontextprotocol/sdk',
-    'zod',
-    '@aws-sdk/client-cognito-identity-provider',
-    'jose',
-    'app/mcp/tools/index.ts',
-  ]) {
-    t.ok(lazyPackages.has(pkg), `${pkg} is bundled, in a chunk loaded on first use`)
-  }
-  // What the hot path needs stays in the cold start.
-  for (const input of [
-    'app/plugins/auth.ts',
-    'app/services/chat.ts',
-    'app/services/embeddings.ts',
-    'app/services/metering.ts',
-    'app/providers/bedrock/provider.ts',
-  ]) {
-    t.ok(coldInputs.includes(input), `${input} loads at start`)
-  }
-})
+t.test(
+  'bundle: the MCP SDK, the Cognito and S3 clients and jose are chunks a cold start does not import',
+  async (t) => {
+    const coldInputs = built.coldStart.flatMap((f) => f.inputs)
+    t.same(
+      coldInputs.filter((i) => LAZY.test(i)),
+      [],
+      'no lazy module in the entry or its static imports',
+    )
+    const lazyChunks = built.files.filter((f) => !built.coldStart.includes(f))
+    const lazyPackages = new Set(lazyChunks.flatMap((f) => f.inputs).map((i) => packageOf(i) ?? i))
+    for (const pkg of [
+      '@modelcontextprotocol/sdk',
+      'zod',
+      '@aws-sdk/client-cognito-identity-provider',
+      '@aws-sdk/client-s3',
+      'ajv',
+      'fast-json-stringify',
+      'jose',
+      'app/mcp/tools/index.ts',
+    ]) {
+      t.ok(lazyPackages.has(pkg), `${pkg} is bundled, in a chunk loaded on first use`)
+    }
+    // What the hot path needs stays in the cold start.
+    for (const input of [
+      'app/plugins/auth.ts',
+      'app/services/chat.ts',
+      'app/services/embeddings.ts',
+      'app/services/metering.ts',
+      'app/providers/bedrock/provider.ts',
+    ]) {
+      t.ok(coldInputs.includes(input), `${input} loads at start`)
+    }
+  },
+)
+
+t.test(
+  'bundle: every file links (cold chunks merged into chunks/cold.mjs; no import names a missing file or export)',
+  async (t) => {
+    t.same(
+      built.coldStart.map((f) => f.file),
+      ['index.mjs', 'chunks/cold.mjs'],
+      'a cold start loads two files (scripts/merge-cold-chunks.ts)',
+    )
+    // Loading a module links all its static imports (a missing file or export fails there).
+    const urls = built.files.map((f) => pathToFileURL(join(built.outdir, f.file)).href)
+    const script = [
+      'const failed = []',
+      `for (const url of ${JSON.stringify(urls)}) {`,
+      '  try { await import(url) } catch (e) { failed.push(url + ": " + String(e?.message).slice(0, 200)) }',
+      '}',
+      'console.log(JSON.stringify(failed))',
+    ].join('\n')
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH, ...env, PENNYWORTH_LAMBDA_STREAMING: 'false' },
+    })
+    t.same(JSON.parse(stdout.trim().split('\n').pop()!), [], `all ${urls.length} files load`)
+  },
+)
 
 t.test('buffered: REST proxy events without the awslambda global', async (t) => {
   process.env.PENNYWORTH_LAMBDA_STREAMING = 'false'
@@ -426,25 +460,85 @@ t.test('runtime: a cold start reads only the cold-start files; MCP and JWT reque
   )
 })
 
-/** One cold import (a fresh node) of `file`, to its top-level await settling, in ms. */
-async function coldImportMs(file: string): Promise<number> {
-  // As in Lambda: the runtime's awslambda global exists before the handler module loads.
-  const script = [
-    'globalThis.awslambda = { streamifyResponse: (f) => f, HttpResponseStream: { from: (s) => s } }',
-    `const t0 = performance.now(); await ` +
-      `import(${JSON.stringify(pathToFileURL(file).href)}); console.log(performance.now() ` +
-      `- t0)`,
-  ].join('\n')
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
-    env: { PATH: process.env.PATH, ...env, PENNYWORTH_LAMBDA_STREAMING: 'true' },
-  })
-  return Number(stdout.trim().split('\n').pop())
-}
-
-const stats = (times: number[]) => {
-  const sorted = [...times].sort((a, b) => a - b)
-  return { median: sorted[Math.floor(sorted.length / 2)]!, min: sorted[0]! }
-}
+t.test(
+  'runtime: an s3:// reference loads the S3 client from its own bundle (s3/), never at a cold start',
+  async (t) => {
+    const s3 = await startTestS3(t, ['bundle-bucket'])
+    const PNG = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 9, 8, 7])
+    await s3.put('bundle-bucket', 'cat.png', PNG, 'image/png')
+    const bedrock = await startBedrockServer()
+    t.teardown(() => bedrock.close())
+    const dir = mkdtempSync(join(tmpdir(), 'lambda-s3-'))
+    const log = join(dir, 'loaded.log')
+    const hooks = join(dir, 'hooks.mjs')
+    writeFileSync(
+      hooks,
+      "import { appendFileSync } from 'node:fs'\n" +
+        `export async function load (url, context, next) { if (url.startsWith('file:')) ` +
+        `appendFileSync(${JSON.stringify(log)}, url + '\\n'); return next(url, context) }`,
+    )
+    writeFileSync(log, '')
+    const event = restEvent(
+      'POST',
+      '/v1/chat/completions',
+      { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+      JSON.stringify({
+        model: 'claude-haiku-4-5',
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: 'what is this?' },
+              { type: 'image_url', image_url: { url: 's3://bundle-bucket/cat.png' } },
+            ],
+          },
+        ],
+      }),
+    )
+    const script = [
+      "import { register } from 'node:module'",
+      "import { readFileSync } from 'node:fs'",
+      `register(${JSON.stringify(pathToFileURL(hooks).href)})`,
+      `const loaded = () => readFileSync(${JSON.stringify(log)}, 'utf8').split('\\n').filter(Boolean)`,
+      `const { handler } = await import(${JSON.stringify(bundleUrl)})`,
+      'const cold = loaded()',
+      "const context = { awsRequestId: 'ctx', getRemainingTimeInMillis: () => 900000 }",
+      `const res = await handler(${JSON.stringify(event)}, context)`,
+      'console.log(JSON.stringify({ cold, res, after: loaded() }))',
+    ].join('\n')
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      env: {
+        PATH: process.env.PATH,
+        ...env,
+        // s3rver checks signatures against its own key pair; dynalite and the Bedrock server take any.
+        AWS_ACCESS_KEY_ID: 'S3RVER',
+        AWS_SECRET_ACCESS_KEY: 'S3RVER',
+        AWS_ENDPOINT_URL_S3: s3.endpoint,
+        AWS_ENDPOINT_URL_BEDROCK_RUNTIME: bedrock.url,
+        PENNYWORTH_S3_BUCKETS: 'bundle-bucket',
+        PENNYWORTH_LAMBDA_STREAMING: 'false',
+      },
+    })
+    const out = JSON.parse(stdout.trim().split('\n').pop()!) as {
+      cold: string[]
+      after: string[]
+      res: { statusCode: number; body: string }
+    }
+    const files = (urls: string[]) =>
+      urls
+        .filter((u) => u.startsWith(pathToFileURL(built.outdir).href))
+        .map((u) => relative(built.outdir, fileURLToPath(u)))
+    t.notOk(
+      files(out.cold).some((f) => f.startsWith('s3/')),
+      'a cold start loads nothing of the S3 bundle',
+    )
+    t.equal(out.res.statusCode, 200, out.res.body.slice(0, 300))
+    t.ok(files(out.after).includes('s3/index.mjs'), 'the first s3:// read loads s3/index.mjs')
+    const image = bedrock.calls.at(-1)!.body.messages[0].content[1].image
+    t.equal(image.format, 'png')
+    t.same(Buffer.from(image.source.bytes, 'base64'), Buffer.from(PNG), 'the bytes read from S3 reach Bedrock')
+  },
+)
 
 t.test('cold import + ready is in the range of a bare fastify + SDK bundle', async (t) => {
   const bareDir = mkdtempSync(join(ROOT, 'node_modules', '.bare-bundle-'))
@@ -452,32 +546,14 @@ t.test('cold import + ready is in the range of a bare fastify + SDK bundle', asy
     const { rm } = await import('node:fs/promises')
     await rm(bareDir, { recursive: true, force: true })
   })
-  const entry = join(bareDir, 'entry.mjs')
-  writeFileSync(
-    entry,
-    [
-      "import Fastify from 'fastify'",
-      "import awsLambdaFastify from '@fastify/aws-lambda'",
-      "import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime'",
-      "import { DynamoDBClient } from '@aws-sdk/client-dynamodb'",
-      "import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'",
-      'const bedrock = new BedrockRuntimeClient({})',
-      'const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}))',
-      'const app = Fastify()',
-      "app.get('/health', async () => ({ status: 'ok', clients: [typeof bedrock, typeof dynamo] }))",
-      'await app.ready()',
-      'export const handler = awsLambdaFastify(app)',
-    ].join('\n'),
-  )
-  const bareOutdir = join(bareDir, 'out')
-  const bare = describeOutputs(
-    (await build(lambdaBuildOptions(entry, bareOutdir, { minify: true, sourcemap: false }))).metafile!,
-    bareOutdir,
-  )
-  const bareColdBytes = bare.coldStart.reduce((sum, f) => sum + f.bytes, 0)
+  const bare = await buildBareBundle(bareDir)
+  const coldImportMs = async (file: string) =>
+    (await coldStartSample(file, { ...env, PENNYWORTH_LAMBDA_STREAMING: 'true' })).importMs
+  const bareColdBytes = bare.coldBytes
   // Interleaved, so that load from other tests slows both alike. A real regression is slower in
   // every round; other load on a shared 2-core machine rarely is, so up to three rounds are run
-  // and the first one within the limit counts. `npm run bench` measures cold start properly.
+  // and the first one within the limit counts. The number (and the 1.2 × target of issue 15) is
+  // measured by `npx tsx scripts/bench/cold-start.ts` (docs/benchmark.md, "Cold start").
   const runs = 7
   const withinLimit = (a: number, b: number) => a <= b * 1.5 + 10
   let app = { median: Infinity, min: Infinity }
@@ -487,7 +563,7 @@ t.test('cold import + ready is in the range of a bare fastify + SDK bundle', asy
     const bareTimes: number[] = []
     for (let i = 0; i < runs; i++) {
       appTimes.push(await coldImportMs(built.outfile))
-      bareTimes.push(await coldImportMs(join(bareOutdir, 'index.mjs')))
+      bareTimes.push(await coldImportMs(bare.outfile))
     }
     app = stats(appTimes)
     bareMs = stats(bareTimes)

@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import defaultCatalog from '../../app/catalog/default.json' with { type: 'json' }
-import { ModelRegistry, costMicroUsd, loadCatalog, parseCatalog } from '../../app/services/catalog.js'
+import { ModelRegistry, costMicroUsd, loadCatalog } from '../../app/services/catalog.js'
+import { loadCatalogFile, parseCatalog } from '../../app/services/catalog-file.js'
 
 t.test('the bundled catalog is valid and covers chat and embedding models', async (t) => {
   const catalog = parseCatalog(structuredClone(defaultCatalog), 'default')
@@ -58,16 +59,16 @@ t.test('PENNYWORTH_CATALOG replaces the catalog; bad files are clear errors', as
     }),
   )
   t.same(
-    loadCatalog(good).models.map((m) => m.id),
+    loadCatalogFile(good).models.map((m) => m.id),
     ['house-model'],
   )
   const bad = join(dir, 'bad.json')
   writeFileSync(bad, JSON.stringify({ pricesAsOf: 'yesterday', models: [] }))
-  t.throws(() => loadCatalog(bad), /Invalid model catalog .*bad\.json: \/pricesAsOf/)
+  t.throws(() => loadCatalogFile(bad), /Invalid model catalog .*bad\.json: \/pricesAsOf/)
   const broken = join(dir, 'broken.json')
   writeFileSync(broken, '{')
-  t.throws(() => loadCatalog(broken), /PENNYWORTH_CATALOG: .* is not valid JSON/)
-  t.throws(() => loadCatalog(join(dir, 'missing.json')), /PENNYWORTH_CATALOG: cannot read/)
+  t.throws(() => loadCatalogFile(broken), /PENNYWORTH_CATALOG: .* is not valid JSON/)
+  t.throws(() => loadCatalogFile(join(dir, 'missing.json')), /PENNYWORTH_CATALOG: cannot read/)
   const dup = structuredClone(defaultCatalog)
   dup.models[1].aliases = ['claude-opus-4.5']
   t.throws(() => parseCatalog(dup, 'dup'), /name "claude-opus-4.5" is used by both/)

@@ -5,7 +5,7 @@
  * of errors to tool errors (`isError`) that the model can read. app/mcp/server.ts puts this
  * behind the SDK's server.
  */
-import type { Ajv, ValidateFunction } from 'ajv'
+import { Ajv, type ValidateFunction } from 'ajv'
 import { ApiError, internalError } from '../../errors.js'
 import { requestAjv, validationError, type ValidationIssue } from '../../lib/validation.js'
 import type { Logger } from '../../providers/types.js'
@@ -103,7 +103,7 @@ export class McpTools {
         new ApiError(400, `Unknown tool '${name}'.`, 'invalid_request_error', 'unknown_tool'),
         env.ctx.log,
       )
-    this.ajv ??= requestAjv()
+    this.ajv ??= requestAjv(Ajv)
     entry.validate ??= this.ajv.compile(entry.definition.inputSchema)
     if (!entry.validate(args)) return toolError(argumentsError(entry.validate.errors), env.ctx.log)
     try {
