@@ -18,11 +18,13 @@ import { NodeHttp2Handler, type NodeHttp2HandlerOptions } from '@smithy/node-htt
 
 /**
  * Concurrent calls on one session before the pool opens another. Bedrock's endpoints allow more
- * streams per connection, but one TCP connection's congestion window and flow-control window
- * are shared by all of its streams: a few sessions keep a burst of long streams from queueing
- * behind each other. Measured in docs/benchmark.md ("Bedrock client HTTP handlers").
+ * streams per connection, but one TCP connection (its send buffer, congestion and flow-control
+ * windows) is shared by all of its streams, so a new stream's first bytes queue behind the others'
+ * data. Measured with `npx tsx scripts/bench/handlers.ts` (16 concurrent 200-delta streams, quiet
+ * machine): first content p50 35.3 ms at 16 calls per session, 25.4 ms at 8, 21.2 ms at 4 (HTTP/1.1
+ * keep-alive, a connection per call: 23.3 ms), with the least CPU per stream at 4.
  */
-export const STREAMS_PER_SESSION = 16
+export const STREAMS_PER_SESSION = 4
 
 /** A request body sent whole (JSON text or bytes), not an event stream of its own. */
 const isWholeBody = (body: unknown): boolean =>
