@@ -5,14 +5,14 @@
  * @smithy/node-http-handler gives every operation with an event stream (ConverseStream,
  * InvokeModelWithResponseStream) an isolated session of its own: a new TCP connection, and
  * against AWS a TLS handshake, per streamed call, however many sessions are already open
- * (smithy-lang/smithy-typescript#1952; #2202 and #2259 are leaks of those sessions). That rule
- * is for operations whose request is an event stream too (bidirectional); a streamed answer is
- * an ordinary HTTP/2 stream that multiplexes like any other (RFC 9113 §5). So this handler
- * leases streamed calls from the same pool as plain ones. Each session carries at most
+ * (smithy-lang/smithy-typescript#1952, which gives no reason beyond enforcing it; #2202 and #2259
+ * are leaks of those sessions). A streamed answer to a whole request is an ordinary HTTP/2 stream
+ * that multiplexes like any other (RFC 9113 §5), so this handler leases streamed calls from the
+ * same pool as plain ones; only a request that is itself an event stream (bidirectional) keeps
+ * an isolated session. Each session carries at most
  * {@link STREAMS_PER_SESSION} calls; more open another session of the pool.
  *
- * Bidirectional operations (InvokeModelWithBidirectionalStream) are not used by this gateway;
- * a call whose request body is a stream keeps its isolated session all the same.
+ * Bidirectional operations (InvokeModelWithBidirectionalStream) are not used by this gateway.
  */
 import { NodeHttp2Handler, type NodeHttp2HandlerOptions } from '@smithy/node-http-handler'
 
