@@ -56,29 +56,49 @@ export async function buildBareBundle(dir: string): Promise<BareBundle> {
   return { outfile: join(outdir, 'index.mjs'), coldStart, coldBytes: coldStart.reduce((s, f) => s + f.bytes, 0) }
 }
 
-/** A GET of `path` as API Gateway REST (proxy integration) hands it to the function. */
-export function restGetEvent(path: string): object {
-  const headers = { Host: 'api.example.com', Accept: 'application/json', 'X-Forwarded-Proto': 'https' }
+/**
+ * A request as API Gateway REST (proxy integration) hands it to the function
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html).
+ * Used by the cold-start sample (GET /health) and the bundle test.
+ */
+export function restEvent(
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body: string | null = null,
+): object {
+  const all = {
+    Host: 'api.example.com',
+    Accept: 'application/json',
+    'User-Agent': 'bundle-test',
+    'X-Forwarded-Proto': 'https',
+    ...headers,
+  }
   return {
     resource: '/{proxy+}',
     path,
-    httpMethod: 'GET',
-    headers,
-    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    httpMethod: method,
+    headers: all,
+    multiValueHeaders: Object.fromEntries(Object.entries(all).map(([k, v]) => [k, [v]])),
     queryStringParameters: null,
     multiValueQueryStringParameters: null,
     pathParameters: { proxy: path.replace(/^\//, '') },
     stageVariables: null,
     requestContext: {
+      resourceId: 'abc',
       resourcePath: '/{proxy+}',
-      httpMethod: 'GET',
+      httpMethod: method,
       path: `/live${path}`,
       stage: 'live',
-      requestId: 'cold-start',
-      requestTimeEpoch: 0,
-      identity: { sourceIp: '203.0.113.7' },
+      requestId: `req-${Math.random().toString(16).slice(2)}`,
+      requestTimeEpoch: Date.now(),
+      protocol: 'HTTP/1.1',
+      accountId: '123456789012',
+      apiId: 'mockapi',
+      domainName: 'api.example.com',
+      identity: { sourceIp: '203.0.113.7', userAgent: 'bundle-test' },
     },
-    body: null,
+    body,
     isBase64Encoded: false,
   }
 }
@@ -111,7 +131,7 @@ export async function coldStartSample(
     'let t2',
     `if (${opts.request === true}) {`,
     "  const context = { awsRequestId: 'cold', getRemainingTimeInMillis: () => 900000 }",
-    `  const event = ${JSON.stringify(restGetEvent('/health'))}`,
+    `  const event = ${JSON.stringify(restEvent('GET', '/health'))}`,
     '  let body = ""',
     '  if (handler.length >= 3) {',
     '    const sink = new Writable({ write (c, _e, cb) { body += c; cb() } })',

@@ -20,7 +20,7 @@ import { promisify } from 'node:util'
 import dynalite from 'dynalite'
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { ROOT, REQUIRE_BANNER, buildLambda, packageOf } from '../../scripts/build-lambda.js'
-import { buildBareBundle, coldStartSample, stats } from '../../scripts/cold-start.js'
+import { buildBareBundle, coldStartSample, restEvent, stats } from '../../scripts/cold-start.js'
 import { createDocumentClient } from '../../app/clients.js'
 import { KeyService } from '../../app/services/keys.js'
 import { KeyStore } from '../../app/store/keys.js'
@@ -85,42 +85,6 @@ const { key } = await new KeyService(new KeyStore(doc, tables.keys), { cacheTtlM
 doc.destroy()
 Object.assign(process.env, env)
 
-function restEvent(method: string, path: string, headers: Record<string, string> = {}, body: string | null = null) {
-  const all = {
-    Host: 'api.example.com',
-    Accept: 'application/json',
-    'User-Agent': 'bundle-test',
-    'X-Forwarded-Proto': 'https',
-    ...headers,
-  }
-  return {
-    resource: '/{proxy+}',
-    path,
-    httpMethod: method,
-    headers: all,
-    multiValueHeaders: Object.fromEntries(Object.entries(all).map(([k, v]) => [k, [v]])),
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: { proxy: path.replace(/^\//, '') },
-    stageVariables: null,
-    requestContext: {
-      resourceId: 'abc',
-      resourcePath: '/{proxy+}',
-      httpMethod: method,
-      path: `/live${path}`,
-      stage: 'live',
-      requestId: `req-${Math.random().toString(16).slice(2)}`,
-      requestTimeEpoch: Date.now(),
-      protocol: 'HTTP/1.1',
-      accountId: '123456789012',
-      apiId: 'mockapi',
-      domainName: 'api.example.com',
-      identity: { sourceIp: '203.0.113.7', userAgent: 'bundle-test' },
-    },
-    body,
-    isBase64Encoded: false,
-  }
-}
 const context = {
   awsRequestId: 'ctx',
   functionName: 'pennyworth-test-api',
